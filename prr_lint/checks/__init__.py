@@ -1,0 +1,1 @@
+"""Shared helpers for rules: walking workloads, Terraform resources, alert rules, dates and durations."""

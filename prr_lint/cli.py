@@ -1,0 +1,178 @@
+"""Command line: argument parsing only. main(argv) -> exit code."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+
+from . import __version__
+from .discover import UsageError
+
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        raise UsageError(message)
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs the rules (check, gate, baseline)."""
+    p.add_argument("paths", nargs="*", default=["."], help="files or directories to check (default: .)")
+    p.add_argument("-c", "--config", help="config file (default: nearest .prr-lint.yaml or pyproject.toml)")
+    p.add_argument("--select", action="append", default=[], metavar="RULE",
+                   help="only these rule ids, names, tags or areas (repeatable, comma-separated)")
+    p.add_argument("--ignore", action="append", default=[], metavar="RULE", help="skip these rules (repeatable)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the parse cache")
+    p.add_argument("--today", type=_date, help="evaluate dates (staleness, expiry) as of this day")
+    for feature in _features():
+        feature.add_arguments(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="prr-lint", description="Production-readiness review linter for CI.")
+    parser.add_argument("--version", action="version", version=f"prr-lint {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    check = sub.add_parser("check", help="check a repository and report findings")
+    add_run_arguments(check)
+    check.add_argument("-f", "--format", default="text",
+                       choices=("text", "json", "sarif", "github", "markdown", "junit", "gitlab"))
+    check.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    check.add_argument("--fail-on", choices=FAIL_ON, help="lowest severity that fails the run (default: error)")
+    check.add_argument("--category", help="SARIF automationDetails category (one per analysis in code scanning)")
+    check.add_argument("--show-suppressed", action="store_true", help="list suppressed findings in text output")
+    check.add_argument("-v", "--verbose", action="store_true", help="also print notices (skipped files)")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    rules = sub.add_parser("rules", help="list rules, or show one rule's page")
+    rules.add_argument("rule", nargs="?", help="rule id or name")
+    rules.add_argument("-c", "--config", help="config file (for user rule packs)")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    for feature in _features():
+        if hasattr(feature, "add_commands"):
+            feature.add_commands(sub)
+    return parser
+
+
+def _features() -> list:
+    """Optional capabilities that add options and post-processing (waivers, baseline, diff, policies)."""
+    from . import features
+
+    return features.load()
+
+
+def _split(values: list) -> list:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def make_options(args):
+    """Config + command-line arguments -> engine Options."""
+    from .config import find_config, load_config
+    from .engine import Options, find_root
+
+    root = find_root(args.paths)
+    if args.config and not os.path.isfile(args.config):
+        raise UsageError(f"{args.config}: config file not found")
+    config = load_config(args.config or find_config(args.paths[0] if args.paths else ".", root))
+    options = Options(paths=args.paths, config=config, root=root, select=_split(args.select),
+                      ignore=_split(args.ignore), today=args.today, use_cache=not args.no_cache)
+    for feature in _features():
+        feature.configure(args, options)
+    return options
+
+
+def cmd_check(args) -> int:
+    from .engine import exit_code, run
+    from .reporters import render
+
+    options = make_options(args)
+    result = run(options)
+    fail_on = args.fail_on or options.config.fail_on
+    color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty()
+                                        and "NO_COLOR" not in os.environ)
+    text = render(args.format, result, color=color, category=args.category,
+                  show_suppressed=args.show_suppressed, verbose=args.verbose)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    for message in result.errors:
+        print(f"prr-lint: error: {message}", file=sys.stderr)
+    return exit_code(result, fail_on)
+
+
+def cmd_rules(args) -> int:
+    import json
+
+    from .config import find_config, load_config
+    from .docs import rule_page, rules_table
+    from .registry import load_rules
+
+    config = load_config(args.config or find_config(".", os.getcwd()))
+    rules = load_rules(config.rule_paths) + _feature_rules(config)
+    if args.rule:
+        match = [r for r in rules if args.rule in (r.id, r.name) or args.rule.upper() == r.id]
+        if not match:
+            raise UsageError(f"no rule {args.rule!r} (see `prr-lint rules`)")
+        sys.stdout.write(rule_page(match[0]))
+        return 0
+    if args.format == "json":
+        out = [{"id": r.id, "name": r.name, "summary": r.summary, "targets": r.targets, "tags": r.tags,
+                "severity": {str(t): r.severity.get(t) or "off" for t in range(4)}, "since": r.since,
+                "origin": r.origin} for r in rules]
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+    else:
+        sys.stdout.write(rules_table(rules, markdown=args.format == "markdown"))
+    return 0
+
+
+def _feature_rules(config) -> list:
+    out = []
+    for feature in _features():
+        if hasattr(feature, "extra_rules"):
+            out.extend(feature.extra_rules(config))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        handler = {"check": cmd_check, "rules": cmd_rules}.get(args.command) or args.handler
+        return handler(args)
+    except UsageError as e:
+        print(f"prr-lint: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # last line of defence: one line, exit 2, never a traceback
+        if os.environ.get("PRR_LINT_DEBUG"):
+            raise
+        print(f"prr-lint: internal error: {type(e).__name__}: {e} (set PRR_LINT_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 2
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,143 @@
+"""Configuration: .prr-lint.yaml or [tool.prr-lint] in pyproject.toml, validated by schemas/config.schema.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .discover import UsageError
+from .resources import schema_path
+
+CONFIG_NAMES = (".prr-lint.yaml", ".prr-lint.yml")
+
+# The tier table of the design notes; every number can be overridden under `tiers:`.
+DEFAULT_TIERS = {
+    0: {"min_objective": 99.95, "min_replicas": 3, "runbook_max_age_days": 180, "rollback_tested_within_days": 90,
+        "dr_tested_within_days": 365, "multi_window_burn_rate": True, "rollback_automated": True},
+    1: {"min_objective": 99.9, "min_replicas": 2, "runbook_max_age_days": 365, "rollback_tested_within_days": 180,
+        "dr_tested_within_days": 365, "multi_window_burn_rate": True, "rollback_automated": False},
+    2: {"min_objective": 99.0, "min_replicas": 2, "runbook_max_age_days": None, "rollback_tested_within_days": None,
+        "dr_tested_within_days": None, "multi_window_burn_rate": False, "rollback_automated": False},
+    3: {"min_objective": None, "min_replicas": 1, "runbook_max_age_days": None, "rollback_tested_within_days": None,
+        "dr_tested_within_days": None, "multi_window_burn_rate": False, "rollback_automated": False},
+}
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    include: list = field(default_factory=list)
+    exclude: list = field(default_factory=list)
+    select: list = field(default_factory=list)
+    ignore: list = field(default_factory=list)
+    severity: dict = field(default_factory=dict)
+    default_tier: int = 2
+    tiers: dict = field(default_factory=lambda: {t: dict(v) for t, v in DEFAULT_TIERS.items()})
+    runbook_hosts: list = field(default_factory=list)
+    repo_url: str | None = None
+    alert_severities: list = field(default_factory=lambda: ["critical", "warning", "info"])
+    max_file_size: int = 5 * 1024 * 1024
+    fail_on: str = "error"
+    inline_waivers: bool = True
+    waivers: str = ".prr-waivers.yaml"
+    baseline: str | None = None
+    cache: bool = True
+    cache_dir: str = ".prr-lint-cache"
+    rule_paths: list = field(default_factory=list)
+    policy: dict = field(default_factory=dict)
+
+    def tier_policy(self, tier: int) -> dict:
+        return self.tiers.get(tier, self.tiers[self.default_tier])
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    with open(schema_path(name), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def schema_errors(instance, schema_name: str):
+    """jsonschema errors, most specific first, each with its absolute path."""
+    import jsonschema
+
+    schema = load_schema(schema_name)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    return sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+
+
+def schema_message(error) -> str:
+    where = ".".join(str(p) for p in error.absolute_path)
+    return f"{where}: {error.message}" if where else error.message
+
+
+def find_config(start: str, stop: str) -> str | None:
+    """The nearest config file from `start` up to `stop` (the repository root)."""
+    probe = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start))
+    stop = os.path.abspath(stop)
+    while True:
+        for name in CONFIG_NAMES:
+            if os.path.isfile(os.path.join(probe, name)):
+                return os.path.join(probe, name)
+        pyproject = os.path.join(probe, "pyproject.toml")
+        if os.path.isfile(pyproject) and _pyproject_section(pyproject) is not None:
+            return pyproject
+        parent = os.path.dirname(probe)
+        if probe == stop or parent == probe:
+            return None
+        probe = parent
+
+
+def _pyproject_section(path: str):
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh).get("tool", {}).get("prr-lint")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+
+
+def load_config(path: str | None) -> Config:
+    """Read and validate a config file; any problem is a UsageError `file:line: message`."""
+    if path is None:
+        return Config()
+    shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+    if path.endswith(".toml"):
+        import tomllib
+
+        try:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh).get("tool", {}).get("prr-lint", {})
+        except tomllib.TOMLDecodeError as e:
+            raise UsageError(f"{shown}: invalid TOML: {e}") from None
+        spans = {}
+    else:
+        from .loaders.errors import LoadError
+        from .loaders.yamlread import load_yaml
+
+        try:
+            with open(path, encoding="utf-8") as fh:
+                docs = load_yaml(fh.read())
+        except (OSError, UnicodeDecodeError) as e:
+            raise UsageError(f"{shown}: cannot read config: {e}") from None
+        except LoadError as e:
+            raise UsageError(f"{shown}:{e.line}: {e.message}") from None
+        raw, spans = (docs[0][0], docs[0][1]) if docs else ({}, {})
+        if raw is None:
+            raw = {}
+    errors = schema_errors(raw, "config.schema.json")
+    if errors:
+        err = errors[0]
+        path_t = tuple(err.absolute_path)
+        line = next((spans[path_t[:n]].line for n in range(len(path_t), -1, -1) if path_t[:n] in spans), 1)
+        raise UsageError(f"{shown}:{line}: {schema_message(err)}")
+    cfg = Config(path=path)
+    for key, value in raw.items():
+        if key == "tiers":
+            for tier, numbers in value.items():
+                cfg.tiers[int(tier)].update(numbers)
+        else:
+            setattr(cfg, key, value)
+    return cfg

@@ -1,0 +1,298 @@
+"""Run rules over a repository: load, join into services, check, resolve severity, suppress, sort, fingerprint."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .config import Config
+from .discover import UsageError, git_toplevel, inside
+from .model import Document, Finding, Hit, Span
+from .registry import load_rules
+from .repo import CONTEXT_KINDS, Repository
+from .rule import ENGINE, SERVICE, Rule
+from .service import Service, ServiceGraph
+
+SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
+PARSE_ERROR_RULE = "PRR000"
+
+
+@dataclass
+class Settings:
+    """What rules may know of the configuration: resolved numbers and lists, never the raw config."""
+
+    default_tier: int
+    tiers: dict
+    runbook_hosts: list
+    repo_url: str | None
+    alert_severities: list
+
+
+@dataclass
+class RuleContext:
+    tier: int
+    policy: dict                  # the tier's numbers (min_replicas, min_objective, ...)
+    service: Service | None
+    graph: ServiceGraph
+    repo: Repository
+    settings: Settings
+    today: datetime.date
+
+
+@dataclass
+class Options:
+    paths: list = field(default_factory=lambda: ["."])
+    config: Config = field(default_factory=Config)
+    root: str | None = None
+    select: list = field(default_factory=list)
+    ignore: list = field(default_factory=list)
+    today: datetime.date | None = None
+    use_cache: bool = True
+    extra_rules: list = field(default_factory=list)   # e.g. Rego policies as Rule objects
+    # post-processing steps (waivers, baseline, diff filter): each gets and returns the Result
+    steps: list = field(default_factory=list)
+
+
+@dataclass
+class ServiceSummary:
+    name: str
+    tier: int
+    file: str
+    owner: str | None
+
+
+@dataclass
+class Result:
+    root: str
+    findings: list
+    rules: list
+    notices: list                 # (file, message)
+    services: list                # ServiceSummary
+    files_read: int = 0
+    documents: int = 0
+    errors: list = field(default_factory=list)   # internal errors: exit 2
+    scope: list = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    @property
+    def active(self) -> list:
+        return [f for f in self.findings if not f.suppressed]
+
+
+def find_root(paths: list) -> str:
+    first = os.path.abspath(paths[0] if paths else ".")
+    top = git_toplevel(first)
+    if top:
+        return top
+    cwd = os.getcwd()
+    if inside(cwd, first):
+        return cwd
+    return first if os.path.isdir(first) else os.path.dirname(first)
+
+
+def _scope(root: str, paths: list) -> list:
+    out = []
+    for p in paths or ["."]:
+        full = os.path.abspath(p)
+        if not os.path.exists(full):
+            raise UsageError(f"{p}: no such file or directory")
+        if not inside(root, full):
+            raise UsageError(f"{p}: outside the repository root {root}")
+        rel = os.path.relpath(full, root).replace(os.sep, "/")
+        out.append("" if rel == "." else rel)
+    return out
+
+
+def _in_scope(rel: str, scope: list) -> bool:
+    return any(s == "" or rel == s or rel.startswith(s + "/") for s in scope)
+
+
+def selected_rules(rules: list, config: Config, select: list, ignore: list) -> list:
+    select = list(config.select) + list(select)
+    ignore = list(config.ignore) + list(ignore)
+    out = []
+    for r in rules:
+        if select and not any(r.matches(s) for s in select):
+            continue
+        if any(r.matches(s) for s in ignore):
+            continue
+        out.append(r)
+    return out
+
+
+def severity_for(rule: Rule, tier: int, config: Config) -> str | None:
+    override = config.severity.get(rule.id, config.severity.get(rule.name))
+    if isinstance(override, str):
+        return None if override == "off" else override
+    if isinstance(override, dict) and str(tier) in override:
+        level = override[str(tier)]
+        return None if level == "off" else level
+    return rule.level(tier)
+
+
+def fingerprint(rule_id: str, file: str, address: str, occurrence: int) -> str:
+    raw = f"{rule_id}\0{file}\0{address}\0{occurrence}"
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+
+
+class Engine:
+    def __init__(self, options: Options):
+        self.options = options
+        self.config = options.config
+        self.root = os.path.abspath(options.root or find_root(options.paths))
+        self.scope = _scope(self.root, options.paths)
+        cfg = self.config
+        self.settings = Settings(cfg.default_tier, cfg.tiers, list(cfg.runbook_hosts), cfg.repo_url,
+                                 list(cfg.alert_severities))
+        self.today = options.today or datetime.date.today()
+        all_rules = load_rules([self._rel_to_cwd(p) for p in cfg.rule_paths]) + list(options.extra_rules)
+        self.all_rules = all_rules
+        self.rules = selected_rules(all_rules, cfg, options.select, options.ignore)
+
+    def _rel_to_cwd(self, p: str) -> str:
+        base = os.path.dirname(self.config.path) if self.config.path else self.root
+        return p if os.path.isabs(p) else os.path.join(base, p)
+
+    # -- loading -----------------------------------------------------------------------------
+    def load(self) -> tuple[Repository, ServiceGraph, list, list]:
+        cfg = self.config
+        repo = Repository(self.root, cfg.include, cfg.exclude, cfg.max_file_size,
+                          cfg.cache_dir if (self.options.use_cache and cfg.cache) else None)
+        whole = "" in self.scope
+        # every manifest and SLO file, to know which service owns what; from the cache when unchanged
+        context_files = [rel for rel in repo.candidates
+                         if whole or _in_scope(rel, self.scope) or any(k in CONTEXT_KINDS for k in repo.kinds(rel))]
+        manifests, slo_docs = [], []
+        for rel in context_files:
+            for doc in repo.load(rel).docs:
+                if doc.kind in ("service", "backstage"):
+                    manifests.append(doc)
+                elif doc.kind in ("openslo", "sloth"):
+                    slo_docs.append(doc)
+        graph = ServiceGraph.build(manifests, slo_docs, cfg.default_tier)
+        if whole:
+            needed = list(repo.candidates)
+        else:
+            # the files in scope, plus every file of the services they belong to (cross-file rules)
+            touched = {s.name for rel in repo.candidates if _in_scope(rel, self.scope)
+                       for s in [graph.owner_of(rel) or graph.by_name.get(_manifest_owner(repo, rel))] if s}
+            needed = [rel for rel in repo.candidates if _in_scope(rel, self.scope)
+                      or rel in context_files
+                      or ((o := graph.owner_of(rel)) is not None and o.name in touched)]
+        loaded = [repo.load(rel) for rel in needed]
+        docs = [d for item in loaded for d in item.docs]
+        graph.attach(docs)
+        repo.save_cache()
+        return repo, graph, loaded, docs
+
+    # -- checking ----------------------------------------------------------------------------
+    def run(self) -> Result:
+        repo, graph, loaded, docs = self.load()
+        findings: list = []
+        notices: list = []
+        errors: list = []
+        rules_by_id = {r.id: r for r in self.rules}
+        parse_rule = rules_by_id.get(PARSE_ERROR_RULE)
+        for item in loaded:
+            if item.notice:
+                notices.append((item.file, item.notice))
+            if item.error is not None and parse_rule is not None:
+                owner = graph.owner_of(item.file)
+                tier = owner.tier if owner else graph.default_tier
+                doc = Document("file", item.file, None, {(): Span(item.error.line, item.error.col)},
+                               meta={"address": "file"})
+                hit = Hit(doc, (), item.error.message, Span(item.error.line, item.error.col))
+                self._emit(parse_rule, hit, tier, owner, findings)
+
+        by_kind: dict = {}
+        for r in self.rules:
+            for t in r.targets:
+                by_kind.setdefault(t, []).append(r)
+        for doc in docs:
+            doc_rules = by_kind.get(doc.kind)
+            if not doc_rules:
+                continue
+            owner = graph.by_name.get(doc.service or "")
+            tier = owner.tier if owner else graph.default_tier
+            ctx = RuleContext(tier, self.config.tier_policy(tier), owner, graph, repo, self.settings, self.today)
+            for r in doc_rules:
+                self._check(r, doc, ctx, findings, errors)
+        for svc in graph.services:
+            ctx = RuleContext(svc.tier, self.config.tier_policy(svc.tier), svc, graph, repo, self.settings, self.today)
+            for r in by_kind.get(SERVICE, []):
+                self._check(r, svc, ctx, findings, errors, service_level=True)
+
+        findings = [f for f in findings if _in_scope(f.file, self.scope)]
+        _fingerprint(findings)
+        findings.sort(key=Finding.sort_key)
+        summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in graph.services
+                     if _in_scope(s.manifest.file, self.scope) or any(_in_scope(d.file, self.scope) for d in s.docs)]
+        result = Result(self.root, findings, self.all_rules, sorted(notices), summaries,
+                        files_read=len(loaded), documents=len(docs), errors=errors, scope=self.scope)
+        result.extra.update(repo=repo, graph=graph, docs=docs, engine=self)
+        for step in self.options.steps:
+            result = step(result) or result
+        result.findings.sort(key=Finding.sort_key)
+        return result
+
+    def _check(self, r: Rule, target, ctx: RuleContext, findings: list, errors: list, service_level=False) -> None:
+        if r.check is None or ENGINE in r.targets:
+            return
+        try:
+            for hit in r.check(target, ctx) or ():
+                self._emit(r, hit, ctx.tier, ctx.service, findings, service_level)
+        except Exception as e:  # a rule bug must not hide other findings; it still fails the run (exit 2)
+            where = target.file if isinstance(target, Document) else f"service {target.name}"
+            errors.append(f"rule {r.id} failed on {where}: {type(e).__name__}: {e}")
+
+    def _emit(self, r: Rule, hit: Hit, tier: int, owner, findings: list, service_level=False) -> None:
+        level = severity_for(r, tier, self.config)
+        if level is None:
+            return
+        span = hit.span or hit.doc.locate(hit.path)
+        address = hit.doc.address
+        logical = hit.doc.logical_path(hit.path) if hit.doc.data is not None else ""
+        findings.append(Finding(
+            rule_id=r.id, rule_name=r.name, severity=level, message=hit.message, file=hit.doc.file, span=span,
+            service=owner.name if owner else None, tier=tier,
+            address=f"{address}:{logical}" if logical else address, service_level=service_level,
+        ))
+
+
+def _manifest_owner(repo: Repository, rel: str) -> str:
+    for doc in repo.load(rel).docs:
+        if doc.kind in ("service", "backstage") and isinstance(doc.get(("metadata", "name")), str):
+            return doc.get(("metadata", "name"))
+    return ""
+
+
+def _str(value):
+    return value if isinstance(value, str) else None
+
+
+def _fingerprint(findings: list) -> None:
+    seen: dict = {}
+    for f in sorted(findings, key=Finding.sort_key):
+        key = (f.rule_id, f.file, f.address)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        f.fingerprint = fingerprint(f.rule_id, f.file, f.address, n)
+
+
+def exit_code(result: Result, fail_on: str) -> int:
+    if result.errors:
+        return 2
+    if fail_on == "never":
+        return 0
+    threshold = SEVERITY_RANK[fail_on]
+    return 1 if any(SEVERITY_RANK[f.severity] >= threshold for f in result.active) else 0
+
+
+def run(options: Options) -> Result:
+    return Engine(options).run()

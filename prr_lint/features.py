@@ -1,0 +1,22 @@
+"""Optional capabilities plugged into the CLI and engine without the CLI knowing their details.
+
+A feature module has `add_arguments(parser)` (options of check/gate/baseline), `configure(args, options)`
+(turn its options into engine steps or extra rules), and optionally `add_commands(subparsers)` (its own
+sub-commands, each setting `handler`) and `extra_rules(config)` (rules it contributes to `prr-lint rules`).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# order matters: suppressions first, then the filters that decide what is reported
+FEATURE_MODULES: list[str] = []
+
+_loaded: list | None = None
+
+
+def load() -> list:
+    global _loaded
+    if _loaded is None:
+        _loaded = [importlib.import_module(name, __package__) for name in FEATURE_MODULES]
+    return _loaded

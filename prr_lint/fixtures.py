@@ -1,0 +1,80 @@
+"""The fixture harness: run one rule over its own bad/ and good/ examples through the real engine.
+
+Every file under bad/ marks each line that must get a finding with `# expect: ID` (several ids are
+comma-separated); files without comments (JSON, Markdown) list `path:line ID` lines in an EXPECT file.
+A fixture may be a single file or a directory holding a small repository.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import shutil
+import tempfile
+
+from .config import Config
+from .engine import Options, run
+
+EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9_, ]+?)\s*$")
+FIXTURE_TODAY = datetime.date(2026, 11, 1)
+
+
+def fixtures(rule_dir: str, sub: str) -> list[str]:
+    base = os.path.join(rule_dir, sub)
+    if not os.path.isdir(base):
+        return []
+    return sorted(os.path.join(base, n) for n in os.listdir(base) if n not in ("EXPECT",) and not n.startswith("."))
+
+
+def expected(fixture: str) -> set[tuple[str, str, int]]:
+    """(rule id, file relative to the fixture, line) pairs marked in a fixture."""
+    out = set()
+    root = fixture if os.path.isdir(fixture) else os.path.dirname(fixture)
+    files = [fixture] if os.path.isfile(fixture) else [
+        os.path.join(d, n) for d, _, names in os.walk(fixture) for n in names]
+    for path in files:
+        rel = os.path.relpath(path, root).replace(os.sep, "/")
+        if os.path.basename(path) == "EXPECT":
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip() and not line.startswith("#"):
+                        where, rule_id = line.split()
+                        file, lineno = where.rsplit(":", 1)
+                        out.add((rule_id, file, int(lineno)))
+            continue
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh, 1):
+                m = EXPECT.search(line)
+                if m:
+                    out.update((rid.strip(), rel, n) for rid in m.group(1).split(",") if rid.strip())
+    if os.path.isfile(fixture):
+        sidecar = os.path.join(os.path.dirname(fixture), "EXPECT")
+        if os.path.exists(sidecar):
+            name = os.path.basename(fixture)
+            out = {e for e in out if e[1] != "EXPECT"}
+            with open(sidecar, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip() and not line.startswith("#"):
+                        where, rule_id = line.split()
+                        file, lineno = where.rsplit(":", 1)
+                        if file == name:
+                            out.add((rule_id, file, int(lineno)))
+    return out
+
+
+def actual(fixture: str, rule_id: str, extra_rules=(), config: Config | None = None) -> set[tuple[str, str, int]]:
+    """(rule id, file, line) of the findings of one rule on a fixture, copied into a clean directory."""
+    with tempfile.TemporaryDirectory(prefix="prr-fixture-") as tmp:
+        repo = os.path.join(tmp, "repo")
+        if os.path.isdir(fixture):
+            shutil.copytree(fixture, repo)
+        else:
+            os.makedirs(repo)
+            shutil.copy(fixture, repo)
+        options = Options(paths=[repo], config=config or Config(), root=repo, select=[rule_id],
+                          today=FIXTURE_TODAY, use_cache=False, extra_rules=list(extra_rules))
+        result = run(options)
+        if result.errors:
+            raise AssertionError("; ".join(result.errors))
+        return {(f.rule_id, f.file, f.span.line) for f in result.findings if f.rule_id == rule_id}

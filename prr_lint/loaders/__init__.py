@@ -1,0 +1,189 @@
+"""Turn files into Documents. Classification is by content (and name where content is not enough)."""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from dataclasses import dataclass, field
+
+from ..model import Document, Span
+from .errors import LoadError
+
+YAML_EXT = (".yaml", ".yml")
+# cheap substrings that a YAML file of a kind we read must contain; others are skipped unparsed
+_YAML_MARKERS = ("apiVersion", "groups:", "version:", "kind:")
+VALUES_NAMES = ("values.yaml", "values.yml")
+OPENSLO = ("openslo/v1", "openslo/v1alpha")
+WAIVER_FILE = ".prr-waivers.yaml"
+CONFIG_FILES = (".prr-lint.yaml", ".prr-lint.yml")
+
+
+@dataclass
+class Loaded:
+    """What one file gave: documents, or an error, or a notice that it was skipped."""
+
+    file: str
+    docs: list = field(default_factory=list)
+    error: LoadError | None = None
+    notice: str | None = None
+
+
+def is_values_file(name: str) -> bool:
+    return name in VALUES_NAMES or (name.startswith("values-") or name.startswith("values.") or
+                                    name.endswith(".values.yaml") or name.endswith(".values.yml")) \
+        and name.endswith(YAML_EXT)
+
+
+def candidate_kind(rel: str, chart_dirs: set) -> str | None:
+    """Which loader a file goes to, from its name alone; None means not ours."""
+    directory, name = posixpath.split(rel)
+    if name.endswith(".tf"):
+        return "terraform"
+    if name.endswith(".json"):
+        return "json"
+    if not name.endswith(YAML_EXT) or name in CONFIG_FILES:
+        return None
+    if name == WAIVER_FILE:
+        return "waivers"
+    # chart templates are Go templates, not YAML: never parse them
+    parts = rel.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part == "templates" and "/".join(parts[:i]) in chart_dirs:
+            return None
+    if directory in chart_dirs:
+        if name in ("Chart.yaml", "Chart.yml"):
+            return "helm-chart"
+        if is_values_file(name):
+            return "helm-values"
+    return "yaml"
+
+
+def classify(data) -> tuple[str | None, dict]:
+    """Document kind of one parsed YAML object."""
+    if not isinstance(data, dict):
+        return None, {}
+    api = data.get("apiVersion")
+    kind = data.get("kind")
+    if isinstance(api, str):
+        if api == "prr-lint/v1" and kind == "Service":
+            return "service", {}
+        if api.startswith("backstage.io/"):
+            return "backstage", {}
+        if api in OPENSLO:
+            return "openslo", {}
+        if api.startswith("sloth.slok.dev/"):
+            return "sloth", {"slos_path": ("spec", "slos"), "service_path": ("spec", "service")}
+        if kind == "PrometheusRule":
+            return "prometheus-rules", {"groups_path": ("spec", "groups")}
+        if isinstance(kind, str) and kind:
+            return "k8s", {}
+    if data.get("version") == "prometheus/v1" and "slos" in data:
+        return "sloth", {"slos_path": ("slos",), "service_path": ("service",)}
+    groups = data.get("groups")
+    if isinstance(groups, list) and groups and all(isinstance(g, dict) and "rules" in g for g in groups):
+        return "prometheus-rules", {"groups_path": ("groups",)}
+    return None, {}
+
+
+def _shift(spans: dict, prefix: tuple) -> dict:
+    n = len(prefix)
+    return {p[n:]: s for p, s in spans.items() if p[:n] == prefix}
+
+
+def _yaml_documents(rel: str, text: str, forced: str | None, meta: dict) -> list[Document]:
+    from .yamlread import load_yaml
+
+    docs = []
+    for data, spans, _line in load_yaml(text):
+        if forced:
+            docs.append(Document(forced, rel, data if data is not None else {}, spans, len(docs), dict(meta)))
+            continue
+        if isinstance(data, dict) and data.get("kind") == "List" and isinstance(data.get("items"), list):
+            items = [(item, _shift(spans, ("items", i))) for i, item in enumerate(data["items"])]
+        else:
+            items = [(data, spans)]
+        for item, item_spans in items:
+            kind, extra = classify(item)
+            if kind:
+                docs.append(Document(kind, rel, item, item_spans, len(docs), {**meta, **extra}))
+    return docs
+
+
+def _plan_document(rel: str, text: str) -> list[Document]:
+    if '"format_version"' not in text or ('"resource_changes"' not in text and '"planned_values"' not in text):
+        return []
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise LoadError(f"invalid JSON: {e.msg}", e.lineno, e.colno) from None
+    if not isinstance(data, dict) or "format_version" not in data:
+        return []
+    spans = {(): Span(1, 1)}
+    try:  # positions: JSON is YAML, and libyaml gives every node a mark; minified plans are all line 1
+        from .yamlread import load_yaml
+
+        spans = load_yaml(text)[0][1]
+    except LoadError:
+        pass
+    return [Document("terraform-plan", rel, data, spans, 0, {})]
+
+
+def load_text(rel: str, text: str, how: str, chart_dirs: set) -> list[Document]:
+    """Parse one file's text. Raises LoadError."""
+    directory = posixpath.dirname(rel)
+    if how == "terraform":
+        from .hcl import load_hcl
+
+        data, spans = load_hcl(text)
+        return [Document("terraform", rel, data, spans, 0, {"module": directory})]
+    if how == "json":
+        return _plan_document(rel, text)
+    if how == "helm-chart":
+        return _yaml_documents(rel, text, "helm-chart", {"chart": directory})
+    if how == "helm-values":
+        name = posixpath.basename(rel)
+        return _yaml_documents(rel, text, "helm-values", {"chart": directory, "overlay": name not in VALUES_NAMES})
+    if how == "waivers":
+        return _yaml_documents(rel, text, "waivers", {})
+    if how == "yaml":
+        if not any(m in text for m in _YAML_MARKERS):
+            return []
+        return _yaml_documents(rel, text, None, {})
+    return []
+
+
+def read_text(path: str, max_size: int) -> str:
+    """The file as text, or LoadError for what we refuse to read."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(max_size + 1)
+    except OSError as e:
+        raise LoadError(f"cannot read file: {e.strerror}") from None
+    if len(raw) > max_size:
+        raise LoadError(f"file is larger than max_file_size ({max_size} bytes); not checked")
+    if b"\0" in raw[:8192]:
+        raise LoadError("binary file (NUL bytes); not checked")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        raise LoadError(f"not UTF-8 text (byte 0x{raw[e.start]:02x})", line, col) from None
+    return text.lstrip("\ufeff")
+
+
+def load_file(root: str, rel: str, how: str, chart_dirs: set, max_size: int) -> Loaded:
+    result = Loaded(rel)
+    try:
+        text = read_text(posixpath.join(root, rel), max_size)
+        if not text.strip():
+            if how in ("helm-chart", "terraform"):
+                return result
+            result.notice = "empty file"
+            return result
+        result.docs = load_text(rel, text, how, chart_dirs)
+    except LoadError as e:
+        result.error = e
+    except RecursionError:
+        result.error = LoadError("document is nested too deeply to read")
+    return result

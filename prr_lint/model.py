@@ -1,0 +1,164 @@
+"""The only types rules see: Span, Node, Document, Hit and Finding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+Path = tuple  # tuple of str keys and int indices
+
+KINDS = (
+    "service", "backstage", "openslo", "sloth", "k8s", "helm-chart", "helm-values",
+    "terraform", "terraform-plan", "prometheus-rules", "runbook", "waivers",
+)
+SEVERITIES = ("error", "warning", "info")
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A 1-based source range, inclusive start, as in SARIF regions."""
+
+    line: int
+    col: int = 1
+    end_line: int = 0
+    end_col: int = 0
+
+    def __post_init__(self):
+        if self.end_line < self.line:
+            object.__setattr__(self, "end_line", self.line)
+        if self.end_line == self.line and self.end_col < self.col:
+            object.__setattr__(self, "end_col", self.col)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    value: Any
+    span: Span
+    path: Path
+
+
+@dataclass(slots=True, eq=False)
+class Document:
+    """One object read from a file: plain data plus the span of every node, keyed by path.
+
+    Keeping values plain (dict/list/str/int/...) means rules, JSON Schema and Rego all see the same
+    data; positions live beside it in `spans` and are only looked at when a finding is made.
+    """
+
+    kind: str
+    file: str                     # repository-relative POSIX path
+    data: Any
+    spans: dict = field(default_factory=dict)
+    index: int = 0                # position of the object in a multi-document file
+    meta: dict = field(default_factory=dict)
+    service: str | None = None    # owning service, set by the service graph
+
+    def get(self, path: Path, default: Any = None) -> Any:
+        value = self.data
+        for key in path:
+            try:
+                value = value[key]
+            except (KeyError, IndexError, TypeError):
+                return default
+        return value
+
+    def has(self, path: Path) -> bool:
+        return self.get(path, _MISSING) is not _MISSING
+
+    def locate(self, path: Path) -> Span:
+        """Span of the deepest existing node on `path`: a missing key points at its parent mapping."""
+        path = tuple(path)
+        for n in range(len(path), -1, -1):
+            span = self.spans.get(path[:n])
+            if span is not None:
+                return span
+        return Span(1, 1)
+
+    def node(self, path: Path) -> Node:
+        return Node(self.get(path), self.locate(path), tuple(path))
+
+    @property
+    def span(self) -> Span:
+        return self.locate(())
+
+    @property
+    def address(self) -> str:
+        """A logical name that survives moving code around: used in fingerprints and baselines."""
+        if "address" in self.meta:
+            return self.meta["address"]
+        data = self.data if isinstance(self.data, dict) else {}
+        md = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        if self.kind in ("k8s", "service", "backstage", "openslo") and md.get("name"):
+            ns = md.get("namespace")
+            return "/".join(str(p) for p in (data.get("kind"), ns, md.get("name")) if p)
+        if self.kind == "sloth" and data.get("service"):
+            return f"sloth/{data['service']}"
+        return f"{self.kind}#{self.index}"
+
+    def logical_path(self, path: Path) -> str:
+        """`path` with list indices replaced by the item's name where it has one."""
+        parts, value = [], self.data
+        for key in path:
+            if isinstance(key, int):
+                item = value[key] if isinstance(value, list) and -len(value) <= key < len(value) else None
+                name = item.get("name") or item.get("alert") or item.get("record") if isinstance(item, dict) else None
+                parts.append(f"[{name}]" if isinstance(name, str) else f"[{key}]")
+                value = item
+            else:
+                parts.append(f".{key}")
+                value = value.get(key) if isinstance(value, dict) else None
+        return "".join(parts).lstrip(".")
+
+    def walk(self, path: Path = ()) -> Iterator[tuple[Path, Any]]:
+        """Every (path, value) under `path`, depth first."""
+        stack = [(tuple(path), self.get(path))]
+        while stack:
+            p, v = stack.pop()
+            yield p, v
+            if isinstance(v, dict):
+                stack.extend((p + (k,), c) for k, c in reversed(list(v.items())))
+            elif isinstance(v, list):
+                stack.extend((p + (i,), c) for i, c in reversed(list(enumerate(v))))
+
+
+@dataclass(slots=True)
+class Hit:
+    """What a rule yields: a place in a document and a message. The engine makes it a Finding."""
+
+    doc: Document
+    path: Path
+    message: str
+    span: Span | None = None      # only when the place is not a node (e.g. a parse error)
+
+
+@dataclass(slots=True)
+class Suppression:
+    kind: str                     # "inline", "waiver" or "baseline"
+    justification: str = ""
+    owner: str = ""
+    expires: str = ""
+    source: str = ""              # file:line of the waiver
+
+
+@dataclass(slots=True)
+class Finding:
+    rule_id: str
+    rule_name: str
+    severity: str
+    message: str
+    file: str
+    span: Span
+    service: str | None = None
+    tier: int | None = None
+    address: str = ""             # logical address: document address + logical path
+    fingerprint: str = ""
+    suppression: Suppression | None = None
+    service_level: bool = False
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
+
+    def sort_key(self):
+        return (self.file, self.span.line, self.span.col, self.rule_id, self.message)

@@ -1,0 +1,96 @@
+"""Find rules by walking rule pack directories: rules/<area>/<ID>-<name>/rule.py (or policy.rego)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+from .config import schema_errors, schema_message
+from .discover import UsageError
+from .resources import rules_dir
+from .rule import Rule
+
+
+class RuleError(UsageError):
+    """A rule pack that cannot be loaded: bad metadata, duplicate ids or names."""
+
+
+def rule_dirs(pack: str) -> list[str]:
+    """Every rule directory under a pack, sorted: any directory holding rule.py or policy.rego."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(pack):
+        dirnames[:] = sorted(d for d in dirnames if d not in ("bad", "good", "__pycache__"))
+        if "rule.py" in filenames or "policy.rego" in filenames:
+            out.append(dirpath)
+            dirnames[:] = []
+    return sorted(out)
+
+
+def _meta_for_schema(meta: dict) -> dict:
+    out = dict(meta)
+    if isinstance(out.get("severity"), dict):
+        out["severity"] = {str(k): v for k, v in out["severity"].items()}
+    return out
+
+
+def validate_meta(meta: dict, where: str) -> None:
+    errors = schema_errors(_meta_for_schema(meta), "rule.schema.json")
+    if errors:
+        raise RuleError(f"{where}: invalid rule metadata: {schema_message(errors[0])}")
+
+
+def _load_python_rule(directory: str, origin: str) -> Rule:
+    path = os.path.join(directory, "rule.py")
+    mod_name = "prr_lint_rule_" + os.path.basename(directory).replace("-", "_")
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:  # a broken user rule must not look like a prr-lint crash
+        raise RuleError(f"{path}: cannot load rule: {type(e).__name__}: {e}") from None
+    checks = [v for v in vars(module).values() if callable(v) and hasattr(v, "__prr_rule__")]
+    if len(checks) != 1:
+        raise RuleError(f"{path}: expected exactly one @rule function, found {len(checks)}")
+    meta = checks[0].__prr_rule__
+    validate_meta(meta, path)
+    rule = Rule.from_meta(meta, checks[0], directory, origin)
+    expected = f"{rule.id}-{rule.name}"
+    if os.path.basename(directory) != expected:
+        raise RuleError(f"{path}: rule directory must be named {expected}")
+    return rule
+
+
+def load_rules(extra_packs: list[str] | None = None, policy_loader=None) -> list[Rule]:
+    """All rules of the built-in pack and `extra_packs`; duplicate ids or names are an error."""
+    rules: list[Rule] = []
+    packs = [(rules_dir(), "builtin")] + [(p, "user") for p in (extra_packs or [])]
+    for pack, origin in packs:
+        if not os.path.isdir(pack):
+            raise RuleError(f"{pack}: rule directory not found")
+        for directory in rule_dirs(pack):
+            if os.path.exists(os.path.join(directory, "rule.py")):
+                rules.append(_load_python_rule(directory, origin))
+            elif policy_loader is not None:
+                rules.extend(policy_loader(directory))
+    check_unique(rules)
+    return sorted(rules, key=rule_order)
+
+
+AREA_ORDER = ("prr", "svc", "k8s", "helm", "tf", "prom")
+
+
+def rule_order(r: Rule) -> tuple:
+    return (AREA_ORDER.index(r.area) if r.area in AREA_ORDER else len(AREA_ORDER), r.area, r.id)
+
+
+def check_unique(rules: list[Rule]) -> None:
+    seen_ids: dict = {}
+    seen_names: dict = {}
+    for r in rules:
+        where = r.directory or r.id
+        if r.id in seen_ids:
+            raise RuleError(f"duplicate rule id {r.id}: {seen_ids[r.id]} and {where}")
+        if r.name in seen_names:
+            raise RuleError(f"duplicate rule name {r.name}: {seen_names[r.name]} and {where}")
+        seen_ids[r.id] = where
+        seen_names[r.name] = where

@@ -1,0 +1,28 @@
+"""Reporters are pure functions: render(result, **options) -> str."""
+
+from __future__ import annotations
+
+import importlib
+
+FORMATS = ("text", "json", "sarif", "github", "markdown", "junit", "gitlab")
+
+
+def render(fmt: str, result, **options) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    module = importlib.import_module(f".{fmt}", __name__)
+    return module.render(result, **options)
+
+
+def counts(findings) -> dict:
+    out = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
+    for f in findings:
+        if f.suppressed:
+            out["suppressed"] += 1
+        else:
+            out[f.severity] += 1
+    return out
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -1,0 +1,49 @@
+"""Machine output: a versioned structure (schemas/report.schema.json), stable ordering."""
+
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+from . import counts
+
+REPORT_VERSION = 1
+
+
+def finding_dict(f) -> dict:
+    out = {
+        "rule": f.rule_id, "name": f.rule_name, "severity": f.severity, "message": f.message,
+        "file": f.file, "line": f.span.line, "column": f.span.col,
+        "end_line": f.span.end_line, "end_column": f.span.end_col,
+        "service": f.service, "tier": f.tier, "address": f.address, "fingerprint": f.fingerprint,
+        "suppressed": None,
+    }
+    if f.suppression is not None:
+        s = f.suppression
+        out["suppressed"] = {"kind": s.kind, "justification": s.justification, "owner": s.owner,
+                             "expires": s.expires, "source": s.source}
+    return out
+
+
+def service_dicts(result) -> list:
+    out = []
+    for s in sorted(result.services, key=lambda s: s.name):
+        mine = counts(f for f in result.findings if f.service == s.name)
+        out.append({"name": s.name, "tier": s.tier, "file": s.file, "owner": s.owner,
+                    "errors": mine["error"], "warnings": mine["warning"], "info": mine["info"],
+                    "suppressed": mine["suppressed"]})
+    return out
+
+
+def render(result, **_) -> str:
+    c = counts(result.findings)
+    report = {
+        "version": REPORT_VERSION,
+        "tool": {"name": "prr-lint", "version": __version__},
+        "summary": {"errors": c["error"], "warnings": c["warning"], "info": c["info"],
+                    "suppressed": c["suppressed"], "files": result.files_read, "documents": result.documents},
+        "findings": [finding_dict(f) for f in result.findings],
+        "services": service_dicts(result),
+        "notices": [{"file": file, "message": message} for file, message in result.notices],
+    }
+    return json.dumps(report, indent=2, sort_keys=False) + "\n"

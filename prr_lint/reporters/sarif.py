@@ -1,0 +1,91 @@
+"""SARIF 2.1.0 for GitHub code scanning: one run, every rule described, our own stable fingerprints."""
+
+from __future__ import annotations
+
+import json
+
+from .. import __version__
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFO_URI = "https://github.com/prr-lint/prr-lint"
+FINGERPRINT_KEY = "prrLint/v1"
+_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+_RANK = {"error": 3, "warning": 2, "info": 1}
+
+
+def help_uri(rule) -> str:
+    return rule.help_uri or f"{INFO_URI}/blob/main/docs/rules/{rule.id}.md"
+
+
+def _rule_level(rule) -> str:
+    levels = [lvl for lvl in rule.severity.values() if lvl]
+    return _LEVEL[max(levels, key=_RANK.get)] if levels else "none"
+
+
+def rule_descriptor(rule) -> dict:
+    text = f"{rule.summary}\n\nWhy it matters: {rule.why}\n\nHow to fix: {rule.fix}"
+    markdown = f"**{rule.summary}**\n\n**Why it matters.** {rule.why}\n\n**How to fix.** {rule.fix}\n\n[Rule reference]({help_uri(rule)})"
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.why},
+        "help": {"text": text, "markdown": markdown},
+        "helpUri": help_uri(rule),
+        "defaultConfiguration": {"level": _rule_level(rule)},
+        "properties": {"tags": sorted(set(rule.tags) | {"production-readiness"}), "precision": "high"},
+    }
+
+
+def _result(f, rule_index: dict) -> dict:
+    region = {"startLine": f.span.line, "startColumn": f.span.col}
+    if f.span.end_line >= f.span.line:
+        region["endLine"] = f.span.end_line
+        if f.span.end_col > (f.span.col if f.span.end_line == f.span.line else 0):
+            region["endColumn"] = f.span.end_col
+    out = {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index[f.rule_id],
+        "level": _LEVEL[f.severity],
+        "message": {"text": f.message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": f.file, "uriBaseId": "%SRCROOT%"},
+            "region": region,
+        }}],
+        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+    }
+    props = {k: v for k, v in (("service", f.service), ("tier", f.tier), ("address", f.address)) if v is not None}
+    if props:
+        out["properties"] = props
+    if f.suppression is not None:
+        s = f.suppression
+        kind = "inSource" if s.kind == "inline" else "external"
+        sup = {"kind": kind, "status": "accepted"}
+        justification = s.justification or f"{s.kind}"
+        if s.owner:
+            justification += f" (owner: {s.owner})"
+        if s.expires:
+            justification += f" (expires {s.expires})"
+        sup["justification"] = justification
+        out["suppressions"] = [sup]
+    return out
+
+
+def render(result, category: str | None = None, **_) -> str:
+    rules = sorted(result.rules, key=lambda r: r.id)
+    rule_index = {r.id: i for i, r in enumerate(rules)}
+    run = {
+        "tool": {"driver": {
+            "name": "prr-lint",
+            "version": __version__,
+            "semanticVersion": __version__,
+            "informationUri": INFO_URI,
+            "rules": [rule_descriptor(r) for r in rules],
+        }},
+        "results": [_result(f, rule_index) for f in result.findings if f.rule_id in rule_index],
+        "columnKind": "unicodeCodePoints",
+    }
+    if category:
+        run["automationDetails"] = {"id": category.rstrip("/") + "/"}
+    log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2) + "\n"

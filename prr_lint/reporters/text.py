@@ -1,0 +1,44 @@
+"""Human output: one line per finding, grouped by file, colour only on a terminal."""
+
+from __future__ import annotations
+
+from . import counts, plural
+
+_COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m", "dim": "\033[2m", "bold": "\033[1m"}
+_RESET = "\033[0m"
+
+
+def render(result, color: bool = False, show_suppressed: bool = False, verbose: bool = False, **_) -> str:
+    def paint(text: str, what: str) -> str:
+        return f"{_COLOURS[what]}{text}{_RESET}" if color else text
+
+    lines: list[str] = []
+    current = None
+    for f in result.findings:
+        if f.suppressed and not show_suppressed:
+            continue
+        if current is not None and f.file != current:
+            lines.append("")
+        current = f.file
+        where = f"{f.file}:{f.span.line}:{f.span.col}"
+        severity = paint(f"{f.severity:<7}", f.severity)
+        service = f"  [{f.service}]" if f.service else ""
+        suppressed = paint(f"  (suppressed: {f.suppression.kind})", "dim") if f.suppressed else ""
+        lines.append(f"{paint(where, 'bold')}  {severity}  {f.rule_id}  {f.message}{paint(service, 'dim')}{suppressed}")
+    if verbose and result.notices:
+        if lines:
+            lines.append("")
+        lines.extend(f"{file}: note: {message}" for file, message in result.notices)
+    c = counts(result.findings)
+    files = len({f.file for f in result.findings if not f.suppressed})
+    if c["error"] + c["warning"] + c["info"] == 0:
+        summary = f"No findings in {plural(result.files_read, 'file')}."
+    else:
+        summary = (f"{plural(c['error'], 'error')}, {plural(c['warning'], 'warning')}, {c['info']} info "
+                   f"in {plural(files, 'file')} ({plural(result.files_read, 'file')} read).")
+    if c["suppressed"]:
+        summary += f" {c['suppressed']} suppressed."
+    if lines:
+        lines.append("")
+    lines.append(summary)
+    return "\n".join(lines) + "\n"

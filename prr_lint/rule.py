@@ -1,0 +1,65 @@
+"""The rule decorator and the Rule type. The decorator only attaches metadata; registry.py finds rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+# `targets` entries that are not document kinds
+SERVICE = "service-graph"     # check(service, ctx): one call per joined service
+ENGINE = "engine"             # findings made by the engine itself (parse errors); check is never called
+
+
+def rule(**meta) -> Callable:
+    """Attach rule metadata to a check function: @rule(id="K8S002", name="memory-limit", ...)."""
+
+    def attach(fn):
+        fn.__prr_rule__ = meta
+        return fn
+
+    return attach
+
+
+def _levels(severity) -> dict:
+    if isinstance(severity, str):
+        return {t: (None if severity == "off" else severity) for t in range(4)}
+    return {int(t): (None if v == "off" else v) for t, v in severity.items()}
+
+
+@dataclass
+class Rule:
+    id: str
+    name: str
+    summary: str
+    why: str
+    fix: str
+    targets: list
+    tags: list
+    severity: dict                # tier -> "error" | "warning" | "info" | None (rule does not apply)
+    since: str
+    check: Callable | None = None
+    directory: str | None = None
+    origin: str = "builtin"       # builtin, user or rego
+    help_uri: str | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_meta(cls, meta: dict, check=None, directory=None, origin="builtin") -> "Rule":
+        known = {"id", "name", "summary", "why", "fix", "targets", "tags", "severity", "since", "help_uri"}
+        return cls(
+            id=meta["id"], name=meta["name"], summary=meta["summary"], why=meta["why"], fix=meta["fix"],
+            targets=list(meta["targets"]), tags=list(meta.get("tags", [])), severity=_levels(meta["severity"]),
+            since=meta.get("since", "0.1.0"), check=check, directory=directory, origin=origin,
+            help_uri=meta.get("help_uri"), extra={k: v for k, v in meta.items() if k not in known},
+        )
+
+    @property
+    def area(self) -> str:
+        return "".join(ch for ch in self.id if ch.isalpha()).lower()
+
+    def level(self, tier: int) -> str | None:
+        return self.severity.get(tier)
+
+    def matches(self, selector: str) -> bool:
+        return selector in (self.id, self.name) or selector in self.tags or \
+            (selector.isalpha() and self.id.startswith(selector.upper()))

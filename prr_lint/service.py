@@ -1,0 +1,287 @@
+"""The service graph: join manifests, workloads, values, Terraform, alerts, SLOs and runbooks per service.
+
+A file belongs to a service when the manifest claims it (`spec.deploy`, `spec.alerts`; the longest claim
+wins), or else when it sits under the manifest's directory (the nearest manifest wins). Everything else
+is unowned and checked at `default_tier`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+from dataclasses import dataclass, field
+
+from .model import Document
+
+# Where each fact lives in a prr-lint Service manifest and in a Backstage Component.
+MANIFEST_PATHS = {
+    "service": {
+        "name": ("metadata", "name"), "owner": ("metadata", "owner"), "tier": ("metadata", "tier"),
+        "oncall": ("spec", "oncall"), "slos": ("spec", "slos"), "runbooks": ("spec", "runbooks"),
+        "alerts": ("spec", "alerts"), "dashboards": ("spec", "dashboards"), "deploy": ("spec", "deploy"),
+        "rollback": ("spec", "rollback"), "dr": ("spec", "dr"), "dependencies": ("spec", "dependencies"),
+    },
+    "backstage": {
+        "name": ("metadata", "name"), "owner": ("spec", "owner"),
+        "tier": ("metadata", "annotations", "prr-lint/tier"),
+        "oncall": ("metadata", "annotations", "pagerduty.com/service-id"),
+        "slos": ("spec", "slos"), "runbooks": ("metadata", "links"), "alerts": ("metadata", "annotations", "prr-lint/alerts"),
+        "dashboards": ("metadata", "links"), "deploy": ("metadata", "annotations", "prr-lint/deploy"),
+        "rollback": ("spec", "rollback"), "dr": ("spec", "dr"), "dependencies": ("spec", "dependsOn"),
+    },
+}
+DEPLOY_KINDS = ("helm", "kubernetes", "terraform")
+
+
+@dataclass
+class SLO:
+    """One SLO, wherever it was declared: the manifest, an OpenSLO document or a Sloth spec."""
+
+    name: str
+    objective: float | None       # percent
+    window: str | None
+    sli: dict | None              # {"good": promql, "total": promql} or {"error": ..., "total": ...}
+    doc: Document
+    path: tuple
+
+
+@dataclass
+class Claim:
+    kind: str                     # helm, kubernetes, terraform, alerts
+    target: str                   # repository-relative path (or glob)
+    path: tuple                   # where in the manifest
+
+
+@dataclass
+class Service:
+    name: str
+    manifest: Document
+    tier: int                     # effective tier (default_tier when missing or invalid)
+    tier_declared: bool
+    directory: str
+    claims: list = field(default_factory=list)
+    docs: list = field(default_factory=list)        # every document that belongs to the service
+    slo_docs: list = field(default_factory=list)    # OpenSLO / Sloth documents joined by name
+
+    @property
+    def paths(self) -> dict:
+        return MANIFEST_PATHS.get(self.manifest.kind, MANIFEST_PATHS["service"])
+
+    def path(self, fact: str) -> tuple:
+        return self.paths[fact]
+
+    def get(self, fact: str, default=None):
+        return self.manifest.get(self.paths[fact], default)
+
+    def docs_of(self, *kinds: str) -> list:
+        return [d for d in self.docs if d.kind in kinds]
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (tier {self.tier})"
+
+    def links(self, fact: str, *words: str) -> list:
+        """(reference, manifest path) for runbooks or dashboards, from a list or Backstage links."""
+        value = self.get(fact)
+        base = self.path(fact)
+        out = []
+        if isinstance(value, str):
+            return [(value, base)]
+        if not isinstance(value, list):
+            return out
+        for i, item in enumerate(value):
+            if isinstance(item, str) and self.manifest.kind != "backstage":
+                out.append((item, base + (i,)))
+            elif isinstance(item, dict) and isinstance(item.get("url"), str):
+                title = f"{item.get('title', '')} {item.get('type', '')}".lower()
+                if self.manifest.kind != "backstage" or any(w in title for w in words):
+                    out.append((item["url"], base + (i, "url")))
+        return out
+
+    def slos(self) -> list:
+        out = []
+        items = self.get("slos")
+        if isinstance(items, list):
+            for i, item in enumerate(items):
+                if isinstance(item, dict):
+                    out.append(SLO(str(item.get("name", f"slo-{i}")), _num(item.get("objective")), item.get("window"),
+                                   item.get("sli") if isinstance(item.get("sli"), dict) else None,
+                                   self.manifest, self.path("slos") + (i,)))
+        for doc in self.slo_docs:
+            out.extend(external_slos(doc))
+        return out
+
+
+def _num(value):
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def external_slos(doc: Document) -> list:
+    """SLOs of an OpenSLO `SLO` document or a Sloth spec, in the manifest's shape."""
+    out = []
+    if doc.kind == "openslo":
+        spec = doc.get(("spec",), {}) or {}
+        if doc.get(("kind",)) != "SLO" or not isinstance(spec, dict):
+            return out
+        objectives = spec.get("objectives") or [{}]
+        first = objectives[0] if isinstance(objectives, list) and objectives and isinstance(objectives[0], dict) else {}
+        target = _num(first.get("targetPercent"))
+        if target is None and _num(first.get("target")) is not None:
+            target = _num(first.get("target")) * 100
+        windows = spec.get("timeWindow") or []
+        window = windows[0].get("duration") if isinstance(windows, list) and windows and isinstance(windows[0], dict) else None
+        sli = None
+        ratio = (spec.get("indicator") or {}).get("spec", {}).get("ratioMetric") if isinstance(spec.get("indicator"), dict) else None
+        if isinstance(ratio, dict):
+            def query(part):
+                src = (ratio.get(part) or {}).get("metricSource", {}) if isinstance(ratio.get(part), dict) else {}
+                q = (src.get("spec") or {}).get("query") if isinstance(src, dict) else None
+                return q if isinstance(q, str) else None
+            sli = {k: v for k, v in (("good", query("good")), ("bad", query("bad")), ("total", query("total"))) if v}
+        elif isinstance(spec.get("indicatorRef"), str):
+            sli = {"ref": spec["indicatorRef"]}
+        out.append(SLO(str(doc.get(("metadata", "name"), "slo")), target, window, sli or None, doc, ("spec",)))
+    elif doc.kind == "sloth":
+        slos_path = doc.meta.get("slos_path", ("slos",))
+        for i, item in enumerate(doc.get(slos_path, []) or []):
+            if not isinstance(item, dict):
+                continue
+            events = ((item.get("sli") or {}).get("events") or {}) if isinstance(item.get("sli"), dict) else {}
+            sli = {"error": events.get("errorQuery") or events.get("error_query"),
+                   "total": events.get("totalQuery") or events.get("total_query")}
+            sli = {k: v for k, v in sli.items() if isinstance(v, str)} or (item.get("sli") if isinstance(item.get("sli"), dict) else None)
+            out.append(SLO(str(item.get("name", f"slo-{i}")), _num(item.get("objective")),
+                           item.get("window", "30d"), sli, doc, slos_path + (i,)))
+    return out
+
+
+def slo_service_name(doc: Document) -> str | None:
+    if doc.kind == "openslo":
+        value = doc.get(("spec", "service"))
+    else:
+        value = doc.get(doc.meta.get("service_path", ("service",)))
+    return value if isinstance(value, str) else None
+
+
+def resolve_path(base_dir: str, ref: str) -> str:
+    """A manifest path to a repository-relative one: relative to the manifest, or `/`-anchored at the root."""
+    ref = ref.split("#", 1)[0]
+    joined = ref.lstrip("/") if ref.startswith("/") else posixpath.join(base_dir, ref)
+    norm = posixpath.normpath(joined) if joined else "."
+    return "" if norm == "." else norm
+
+
+def _claims(manifest: Document, paths: dict, directory: str) -> list:
+    out = []
+    deploy = manifest.get(paths["deploy"])
+    if isinstance(deploy, dict):
+        for kind in DEPLOY_KINDS:
+            value = deploy.get(kind)
+            items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            for i, item in enumerate(items):
+                if isinstance(item, str):
+                    p = paths["deploy"] + (kind,) + ((i,) if isinstance(value, list) else ())
+                    out.append(Claim(kind, resolve_path(directory, item), p))
+    alerts = manifest.get(paths["alerts"])
+    items = [alerts] if isinstance(alerts, str) else alerts if isinstance(alerts, list) else []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            p = paths["alerts"] + ((i,) if isinstance(alerts, list) else ())
+            out.append(Claim("alerts", resolve_path(directory, item), p))
+    return out
+
+
+def _covers(target: str, rel: str) -> bool:
+    if any(ch in target for ch in "*?["):
+        return fnmatch.fnmatchcase(rel, target) or fnmatch.fnmatchcase(rel, target.rstrip("/") + "/*")
+    return target in ("", ".") or rel == target or rel.startswith(target.rstrip("/") + "/")
+
+
+def _tier(value, default_tier: int) -> tuple[int, bool]:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3:
+        return value, True
+    return default_tier, False
+
+
+class ServiceGraph:
+    def __init__(self, services: list, default_tier: int):
+        self.services = services
+        self.by_name: dict = {}
+        for svc in services:
+            self.by_name.setdefault(svc.name, svc)
+        self.default_tier = default_tier
+        # owner lookup walks a file's ancestors through these dicts: O(depth), not O(services)
+        self._claimed: dict = {}
+        self._globs: list = []
+        for svc in services:
+            for claim in svc.claims:
+                if any(ch in claim.target for ch in "*?["):
+                    self._globs.append((claim.target, svc))
+                else:
+                    self._claimed.setdefault(claim.target.rstrip("/"), svc)
+        self._dirs = {}
+        for svc in services:
+            self._dirs.setdefault(svc.directory, svc)
+
+    @classmethod
+    def build(cls, manifests: list, slo_docs: list, default_tier: int) -> "ServiceGraph":
+        services = []
+        seen: dict = {}
+        for doc in sorted(manifests, key=lambda d: (d.file, d.index)):
+            if doc.kind == "backstage" and doc.get(("kind",)) != "Component":
+                continue
+            paths = MANIFEST_PATHS[doc.kind]
+            name = doc.get(paths["name"])
+            if not isinstance(name, str) or not name:
+                continue
+            if name in seen:
+                doc.meta["duplicate_of"] = seen[name]  # a second manifest of the same name: its own service
+            seen.setdefault(name, doc.file)
+            tier, declared = _tier(doc.get(paths["tier"]), default_tier)
+            directory = posixpath.dirname(doc.file)
+            svc = Service(name, doc, tier, declared, directory, _claims(doc, paths, directory))
+            doc.service = name
+            services.append(svc)
+        graph = cls(services, default_tier)
+        for doc in slo_docs:
+            owner = graph.by_name.get(slo_service_name(doc) or "")
+            if owner is not None:
+                owner.slo_docs.append(doc)
+                doc.service = owner.name
+        return graph
+
+    def owner_of(self, rel: str) -> Service | None:
+        """The service a file belongs to: longest explicit claim, else nearest manifest directory."""
+        ancestors = [rel]
+        probe = rel
+        while probe:
+            probe = posixpath.dirname(probe)
+            ancestors.append(probe)
+        for candidate in ancestors:
+            if candidate in self._claimed:
+                return self._claimed[candidate]
+        for target, svc in self._globs:
+            if _covers(target, rel):
+                return svc
+        for candidate in ancestors[1:]:
+            if candidate in self._dirs:
+                return self._dirs[candidate]
+        return None
+
+    def attach(self, docs: list) -> None:
+        """Set `doc.service` for object documents and add them to their service."""
+        for doc in docs:
+            if doc.kind in ("service", "backstage"):
+                continue
+            if doc.kind in ("openslo", "sloth") and doc.service:
+                continue
+            svc = self.owner_of(doc.file)
+            if svc is not None:
+                doc.service = svc.name
+                svc.docs.append(doc)
+
+    def tier_of(self, doc: Document) -> int:
+        svc = self.by_name.get(doc.service or "")
+        return svc.tier if svc else self.default_tier

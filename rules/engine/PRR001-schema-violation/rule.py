@@ -1,0 +1,48 @@
+from jsonschema.exceptions import best_match
+
+from prr_lint.config import schema_errors
+from prr_lint.model import Hit
+from prr_lint.rule import rule
+
+SCHEMAS = {"service": "service.schema.json"}
+
+
+def _place(error) -> tuple:
+    """Point at the offending key: the unexpected property itself, not its parent mapping."""
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        if extra:
+            return path + (extra[0],)
+    return path
+
+
+@rule(
+    id="PRR001",
+    name="schema-violation",
+    summary="A prr-lint file (service manifest) does not match its published JSON Schema.",
+    why="A misspelled or mistyped key is silently ignored by every rule that looks for it: `runbook:` "
+        "instead of `runbooks:` reads as a service with no runbook, and a tier written as `high` means the "
+        "default tier is used.",
+    fix="Correct the key or value named in the message. Add `# yaml-language-server: $schema=...` pointing at "
+        "schemas/service.schema.json to get completion and checking in your editor.",
+    targets=["service"],
+    tags=["config"],
+    severity="error",
+    since="0.1.0",
+)
+def check(doc, _ctx):
+    schema = SCHEMAS.get(doc.kind)
+    if schema is None:
+        return
+    seen = set()
+    for error in schema_errors(doc.data, schema):
+        if error.context:
+            error = best_match(error.context)
+        path = _place(error)
+        if path in seen:
+            continue
+        seen.add(path)
+        where = ".".join(str(p) for p in path) or "(document)"
+        yield Hit(doc, path, f"{where}: {error.message}")

@@ -1,0 +1,34 @@
+"""Every rule over its own bad/ and good/ fixtures: the exact (rule, file, line) set must match."""
+
+import os
+
+import pytest
+
+from prr_lint.fixtures import actual, expected, fixtures
+from prr_lint.registry import load_rules
+
+RULES = [r for r in load_rules() if r.directory]
+CASES = [(r.id, sub, path) for r in RULES for sub in ("bad", "good") for path in fixtures(r.directory, sub)]
+
+
+@pytest.mark.parametrize("rule_id,sub,fixture", CASES,
+                         ids=[f"{c[0]}-{c[1]}-{os.path.basename(c[2])}" for c in CASES])
+def test_fixture(rule_id, sub, fixture):
+    want = {e for e in expected(fixture) if e[0] == rule_id} if sub == "bad" else set()
+    got = actual(fixture, rule_id)
+    assert got == want
+    if sub == "bad":
+        assert want, f"{fixture}: a bad fixture must mark at least one `# expect: {rule_id}` line"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_rule_has_good_and_bad_cases(rule):
+    assert fixtures(rule.directory, "bad"), f"{rule.id} has no bad/ fixture"
+    assert fixtures(rule.directory, "good"), f"{rule.id} has no good/ fixture"
+
+
+def test_bad_fixtures_only_expect_their_own_rule():
+    for rule in RULES:
+        for fixture in fixtures(rule.directory, "bad"):
+            others = {e[0] for e in expected(fixture)} - {rule.id}
+            assert not others, f"{fixture} expects other rules {others}"
