@@ -147,6 +147,10 @@ class Engine:
         self.config = options.config
         self.root = os.path.abspath(options.root or find_root(options.paths))
         self.scope = _scope(self.root, options.paths)
+        # `/`-anchored manifest paths start at the project root: where .prr-lint.yaml is, else the repository root
+        cfg_path = options.config.path
+        anchor = os.path.relpath(os.path.dirname(os.path.abspath(cfg_path)), self.root) if cfg_path else "."
+        self.anchor = "" if anchor == "." or anchor.startswith("..") else anchor.replace(os.sep, "/")
         cfg = self.config
         self.settings = Settings(cfg.default_tier, cfg.tiers, list(cfg.runbook_hosts), cfg.repo_url,
                                  list(cfg.alert_severities))
@@ -175,7 +179,7 @@ class Engine:
                     manifests.append(doc)
                 elif doc.kind in ("openslo", "sloth"):
                     slo_docs.append(doc)
-        graph = ServiceGraph.build(manifests, slo_docs, cfg.default_tier)
+        graph = ServiceGraph.build(manifests, slo_docs, cfg.default_tier, self.anchor)
         if whole:
             needed = list(repo.candidates)
         else:

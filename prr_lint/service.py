@@ -163,15 +163,16 @@ def slo_service_name(doc: Document) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def resolve_path(base_dir: str, ref: str) -> str:
-    """A manifest path to a repository-relative one: relative to the manifest, or `/`-anchored at the root."""
+def resolve_path(base_dir: str, ref: str, anchor: str = "") -> str:
+    """A manifest path to a repository-relative one: relative to the manifest, or `/`-anchored at the
+    project root (`anchor`: the directory of .prr-lint.yaml, else the repository root)."""
     ref = ref.split("#", 1)[0]
-    joined = ref.lstrip("/") if ref.startswith("/") else posixpath.join(base_dir, ref)
+    joined = posixpath.join(anchor, ref.lstrip("/")) if ref.startswith("/") else posixpath.join(base_dir, ref)
     norm = posixpath.normpath(joined) if joined else "."
     return "" if norm == "." else norm
 
 
-def _claims(manifest: Document, paths: dict, directory: str) -> list:
+def _claims(manifest: Document, paths: dict, directory: str, anchor: str) -> list:
     out = []
     deploy = manifest.get(paths["deploy"])
     if isinstance(deploy, dict):
@@ -181,13 +182,13 @@ def _claims(manifest: Document, paths: dict, directory: str) -> list:
             for i, item in enumerate(items):
                 if isinstance(item, str):
                     p = paths["deploy"] + (kind,) + ((i,) if isinstance(value, list) else ())
-                    out.append(Claim(kind, resolve_path(directory, item), p))
+                    out.append(Claim(kind, resolve_path(directory, item, anchor), p))
     alerts = manifest.get(paths["alerts"])
     items = [alerts] if isinstance(alerts, str) else alerts if isinstance(alerts, list) else []
     for i, item in enumerate(items):
         if isinstance(item, str):
             p = paths["alerts"] + ((i,) if isinstance(alerts, list) else ())
-            out.append(Claim("alerts", resolve_path(directory, item), p))
+            out.append(Claim("alerts", resolve_path(directory, item, anchor), p))
     return out
 
 
@@ -206,8 +207,9 @@ def _tier(value, default_tier: int) -> tuple[int, bool]:
 
 
 class ServiceGraph:
-    def __init__(self, services: list, default_tier: int):
+    def __init__(self, services: list, default_tier: int, anchor: str = ""):
         self.services = services
+        self.anchor = anchor
         self.by_name: dict = {}
         for svc in services:
             self.by_name.setdefault(svc.name, svc)
@@ -226,7 +228,7 @@ class ServiceGraph:
             self._dirs.setdefault(svc.directory, svc)
 
     @classmethod
-    def build(cls, manifests: list, slo_docs: list, default_tier: int) -> "ServiceGraph":
+    def build(cls, manifests: list, slo_docs: list, default_tier: int, anchor: str = "") -> "ServiceGraph":
         services = []
         seen: dict = {}
         for doc in sorted(manifests, key=lambda d: (d.file, d.index)):
@@ -241,10 +243,10 @@ class ServiceGraph:
             seen.setdefault(name, doc.file)
             tier, declared = _tier(doc.get(paths["tier"]), default_tier)
             directory = posixpath.dirname(doc.file)
-            svc = Service(name, doc, tier, declared, directory, _claims(doc, paths, directory))
+            svc = Service(name, doc, tier, declared, directory, _claims(doc, paths, directory, anchor))
             doc.service = name
             services.append(svc)
-        graph = cls(services, default_tier)
+        graph = cls(services, default_tier, anchor)
         for doc in slo_docs:
             owner = graph.by_name.get(slo_service_name(doc) or "")
             if owner is not None:
