@@ -232,7 +232,7 @@ class Engine:
             for r in by_kind.get(SERVICE, []):
                 self._check(r, svc, ctx, findings, errors, service_level=True)
 
-        findings = [f for f in findings if _in_scope(f.file, self.scope)]
+        findings = _dedupe(f for f in findings if _in_scope(f.file, self.scope))
         _fingerprint(findings)
         findings.sort(key=Finding.sort_key)
         summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in graph.services
@@ -278,6 +278,18 @@ def _manifest_owner(repo: Repository, rel: str) -> str:
 
 def _str(value):
     return value if isinstance(value, str) else None
+
+
+def _dedupe(findings) -> list:
+    """One finding per (rule, place, message): e.g. a Helm value checked under several overlays."""
+    seen = set()
+    out = []
+    for f in findings:
+        key = (f.rule_id, f.file, f.span.line, f.span.col, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
 
 
 def _fingerprint(findings: list) -> None:
