@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-EXPECT = re.compile(r"\s*#\s*expect:\s*[A-Z0-9_, ]+$")
+EXPECT = re.compile(r"\s*#\s*expect:\s*([A-Z0-9_, ]+?)\s*$")
 _LANG = {".yaml": "yaml", ".yml": "yaml", ".tf": "hcl", ".json": "json", ".md": "markdown", ".rego": "rego"}
 TIER_HEADER = "| tier 0 | tier 1 | tier 2 | tier 3 |"
 
@@ -33,7 +33,8 @@ def fixture_files(directory: str) -> list[tuple[str, str]]:
 
 def _example(rel: str, text: str) -> str:
     lang = _LANG.get(os.path.splitext(rel)[1], "")
-    body = "\n".join(EXPECT.sub("", line) for line in text.rstrip("\n").split("\n"))
+    # the harness's `# expect: ID` markers become a pointer at the reported line
+    body = "\n".join(EXPECT.sub(r"  # <-- \1", line) for line in text.rstrip("\n").split("\n"))
     return f"`{rel}`\n\n```{lang}\n{body}\n```\n"
 
 
