@@ -238,7 +238,7 @@ class Engine:
         summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in graph.services
                      if _in_scope(s.manifest.file, self.scope) or any(_in_scope(d.file, self.scope) for d in s.docs)]
         result = Result(self.root, findings, self.all_rules, sorted(notices), summaries,
-                        files_read=len(loaded), documents=len(docs), errors=errors, scope=self.scope)
+                        files_read=sum(1 for item in loaded if item.docs or item.error), documents=len(docs), errors=errors, scope=self.scope)
         result.extra.update(repo=repo, graph=graph, docs=docs, engine=self)
         for step in self.options.steps:
             result = step(result) or result

@@ -53,7 +53,8 @@ class _Converter:
         if col == 0 and line > start.line:
             line -= 1
             col = len(self.lines[line]) if line < len(self.lines) else 0
-        return Span(start.line + 1, start.column + 1, line + 1, max(col, 1))
+        # end column is exclusive and 1-based, like SARIF's endColumn
+        return Span(start.line + 1, start.column + 1, line + 1, col + 1)
 
     def convert(self, node, path: tuple, entry_span: Span | None = None):
         self.budget -= 1

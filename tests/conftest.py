@@ -1,0 +1,29 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PRR = os.path.join(os.path.dirname(sys.executable), "prr-lint")
+
+
+def run_cli(*args, cwd=None, env=None):
+    """The real installed console script, as a user runs it."""
+    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
+    return subprocess.run([PRR, *args], cwd=cwd, capture_output=True, text=True, env=full_env, timeout=300)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+def write(base, files: dict):
+    for rel, content in files.items():
+        path = os.path.join(base, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        mode = "wb" if isinstance(content, bytes) else "w"
+        with open(path, mode) as fh:
+            fh.write(content)
+    return base
