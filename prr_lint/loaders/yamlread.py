@@ -114,6 +114,8 @@ def load_yaml(text: str) -> list[tuple[object, dict, int]]:
             out.append((data, conv.spans, node.start_mark.line + 1))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        if mark is not None and mark.line >= len(lines) and e.context_mark is not None:
+            mark = e.context_mark  # "unexpected end of stream": point where the unclosed thing started
         msg = " ".join(p for p in (e.context, e.problem) if p) or str(e)
         raise LoadError(f"invalid YAML: {msg}", mark.line + 1 if mark else 1, mark.column + 1 if mark else 1) from None
     except yaml.YAMLError as e:
