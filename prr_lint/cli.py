@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("-o", "--output", help="write the report to this file instead of stdout")
     check.add_argument("--fail-on", choices=FAIL_ON, help="lowest severity that fails the run (default: error)")
     check.add_argument("--category", help="SARIF automationDetails category (one per analysis in code scanning)")
+    check.add_argument("--link-base", metavar="URL",
+                       help="markdown: link locations to URL/FILE#LLINE (e.g. https://github.com/OWNER/REPO/blob/SHA)")
     check.add_argument("--show-suppressed", action="store_true", help="list suppressed findings in text output")
     check.add_argument("-v", "--verbose", action="store_true", help="also print notices (skipped files)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
@@ -101,7 +103,7 @@ def cmd_check(args) -> int:
     fail_on = args.fail_on or options.config.fail_on
     color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty()
                                         and "NO_COLOR" not in os.environ)
-    text = render(args.format, result, color=color, category=args.category,
+    text = render(args.format, result, color=color, category=args.category, link_base=args.link_base,
                   show_suppressed=args.show_suppressed, verbose=args.verbose)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:

@@ -1,0 +1,173 @@
+"""A Markdown report for a CI job summary ($GITHUB_STEP_SUMMARY) or a pull-request comment.
+
+A per-service readiness table (service, tier, owner, errors, warnings, top findings), then the findings that no
+service owns, then every finding and every suppression in collapsed sections. GitHub accepts at most 1 MiB of
+summary per step: the report never exceeds `max_bytes`; rows that do not fit are left out, with a note that says
+how many and where to find them.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from . import counts, plural
+
+MAX_BYTES = 1024 * 1024          # GitHub's limit for one step's job summary
+RESERVE = 8 * 1024               # kept free for the closing lines and the truncation note
+TOP = 3                          # findings shown per service in the table
+_ORDER = {"error": 0, "warning": 1, "info": 2}
+_ICON = {"error": ":x:", "warning": ":warning:", "info": ":information_source:"}
+_MD_SPECIAL = "\\`*_[]|~"
+
+
+def cell(text) -> str:
+    """Text safe inside a Markdown table cell: no HTML, no emphasis, no pipe, one line."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+    return " ".join(text.split())
+
+
+def code(text) -> str:
+    """Inline code in a table cell (a pipe must still be escaped there)."""
+    text = " ".join(str(text).replace("`", "'").split()).replace("|", "\\|")
+    return f"`{text}`"
+
+
+class _Out:
+    def __init__(self, limit: int):
+        self.lines: list = []
+        self.size = 0
+        self.limit = limit
+        self.full = False
+        self.omitted = 0
+
+    def add(self, line: str, force: bool = False) -> bool:
+        n = len(line.encode("utf-8")) + 1
+        if force or (not self.full and self.size + n <= self.limit):
+            self.lines.append(line)
+            self.size += n
+            return True
+        self.full = True
+        return False
+
+    def table(self, head: list, rows: list, tail: list = ()) -> None:
+        """A section: its head only if at least one row fits; rows until the budget is spent; the tail always."""
+        if not rows:
+            return
+        needed = sum(len(x.encode("utf-8")) + 1 for x in head + rows[:1])
+        if self.full or self.size + needed > self.limit:
+            self.full = True
+            self.omitted += len(rows)
+            return
+        for line in head:
+            self.add(line)
+        for i, row in enumerate(rows):
+            if not self.add(row):
+                self.omitted += len(rows) - i
+                break
+        for line in tail:
+            self.add(line, force=True)
+
+
+def _location(f, link_base: str | None) -> str:
+    where = f"{f.file}:{f.span.line}"
+    if not link_base:
+        return code(where)
+    url = f"{link_base.rstrip('/')}/{urllib.parse.quote(f.file)}#L{f.span.line}"
+    if f.span.end_line > f.span.line:
+        url += f"-L{f.span.end_line}"
+    return f"[{code(where)}]({url})"
+
+
+def _severity(f) -> str:
+    return f"{_ICON[f.severity]} {f.severity}"
+
+
+def _status(c: dict) -> str:
+    if c["error"]:
+        return ":x:"
+    if c["warning"]:
+        return ":warning:"
+    return ":white_check_mark:"
+
+
+def _by_importance(findings) -> list:
+    return sorted(findings, key=lambda f: (_ORDER[f.severity], f.service_level is False) + f.sort_key())
+
+
+def _service_rows(result, active: list, link_base) -> list:
+    services = {s.name: s for s in result.services}
+    tiers = {}
+    for f in active:
+        if f.service and f.service not in services:
+            tiers.setdefault(f.service, f.tier)
+    rows = []
+    names = sorted(set(services) | set(tiers))
+    for name in names:
+        s = services.get(name)
+        mine = _by_importance(f for f in active if f.service == name)
+        c = counts(mine)
+        top = [f"{code(f.rule_id)} {cell(f.message)} ({_location(f, link_base)})" for f in mine[:TOP]]
+        if len(mine) > TOP:
+            top.append(f"and {len(mine) - TOP} more")
+        tier = s.tier if s else tiers[name]
+        owner = cell(s.owner) if s and s.owner else "—"
+        rows.append(f"| {_status(c)} | {code(name)} | {tier if tier is not None else '—'} | {owner} | "
+                    f"{c['error']} | {c['warning']} | {'<br>'.join(top) or 'ready'} |")
+    return rows
+
+
+def _finding_row(f, link_base, service: bool) -> str:
+    extra = f" {code(f.service) if f.service else '—'} |" if service else ""
+    return f"| {_severity(f)} | {code(f.rule_id)} {cell(f.rule_name)} | {_location(f, link_base)} | {cell(f.message)} |{extra}"
+
+
+def render(result, max_bytes: int = MAX_BYTES, link_base: str | None = None, title: str | None = None, **_) -> str:
+    out = _Out(max(max_bytes - RESERVE, 0))
+    active = result.active
+    c = counts(result.findings)
+    files = len({f.file for f in active})
+
+    out.add(f"## {cell(title) if title else 'prr-lint: production readiness'}", force=True)
+    out.add("", force=True)
+    if c["error"] + c["warning"] + c["info"] == 0:
+        line = f":white_check_mark: No findings in {plural(result.files_read, 'file')}."
+    else:
+        icon = _ICON["error"] if c["error"] else _ICON["warning"] if c["warning"] else _ICON["info"]
+        line = (f"{icon} **{plural(c['error'], 'error')}**, {plural(c['warning'], 'warning')}, {c['info']} info "
+                f"in {plural(files, 'file')} ({plural(result.files_read, 'file')} read).")
+    if c["suppressed"]:
+        line += f" {c['suppressed']} suppressed."
+    out.add(line, force=True)
+    for message in getattr(result, "errors", []):
+        out.add("", force=True)
+        out.add(f"> [!CAUTION]\n> prr-lint could not finish: {cell(message)}", force=True)
+
+    service_rows = _service_rows(result, active, link_base)
+    out.table(["", "### Services", "",
+               "| | Service | Tier | Owner | Errors | Warnings | Top findings |",
+               "| --- | --- | ---: | --- | ---: | ---: | --- |"], service_rows)
+
+    unowned = _by_importance(f for f in active if not f.service)
+    out.table(["", "### Not owned by a service", "",
+               "Files that no service manifest claims, checked at the default tier.", "",
+               "| Severity | Rule | Location | Message |", "| --- | --- | --- | --- |"],
+              [_finding_row(f, link_base, service=False) for f in unowned])
+
+    owned = [f for f in active if f.service]
+    out.table(["", f"<details><summary>All {plural(len(owned), 'finding')} of services</summary>", "",
+               "| Severity | Rule | Location | Message | Service |", "| --- | --- | --- | --- | --- |"],
+              [_finding_row(f, link_base, service=True) for f in owned], ["", "</details>"])
+
+    suppressed = [f for f in result.findings if f.suppressed]
+    out.table(["", f"<details><summary>{plural(len(suppressed), 'suppressed finding')}</summary>", "",
+               "| Rule | Location | Kind | Reason | Owner | Expires |", "| --- | --- | --- | --- | --- | --- |"],
+              [f"| {code(f.rule_id)} | {_location(f, link_base)} | {f.suppression.kind} | "
+               f"{cell(f.suppression.justification) or '—'} | {cell(f.suppression.owner) or '—'} | "
+               f"{cell(f.suppression.expires) or '—'} |" for f in suppressed], ["", "</details>"])
+
+    if out.omitted:
+        out.add("", force=True)
+        out.add(f"> [!NOTE]\n> {plural(out.omitted, 'more row')} not shown: GitHub limits a job summary to 1 MiB. "
+                "The SARIF report (code scanning) and `prr-lint check` list every finding.", force=True)
+    return "\n".join(out.lines) + "\n"
