@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from typing import Iterator
 
 from ..model import Document
@@ -59,3 +60,155 @@ def containers(doc: Document, init: bool = True) -> Iterator[tuple[tuple, dict]]
 def container_label(container: dict, path: tuple) -> str:
     what = "init container" if "initContainers" in path else "container"
     return f'{what} "{container.get("name", "?")}"'
+
+
+# -- workloads and their neighbours ------------------------------------------------------------
+
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Rollout")
+# tags that name a moving target: an image pulled by one of these is not the image that ran yesterday
+MUTABLE_TAGS = ("latest",)
+
+
+def is_workload(doc: Document, kinds=WORKLOADS) -> bool:
+    return doc.kind == "k8s" and kind(doc) in kinds and pod_spec_path(doc) is not None
+
+
+def namespace(doc: Document) -> str | None:
+    value = doc.get(("metadata", "namespace"))
+    return value if isinstance(value, str) and value else None
+
+
+def same_namespace(a: Document, b: Document) -> bool:
+    """Equal namespaces; a missing one is set when applied (kubectl -n, kustomize, Helm), so it matches any."""
+    na, nb = namespace(a), namespace(b)
+    return na is None or nb is None or na == nb
+
+
+def int_value(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def template_labels(doc: Document) -> dict:
+    spec_path = pod_spec_path(doc)
+    if spec_path is None:
+        return {}
+    labels = doc.get(spec_path[:-1] + ("metadata", "labels"))
+    return labels if isinstance(labels, dict) else {}
+
+
+def selector_matches(selector, labels: dict) -> bool:
+    """A label selector (matchLabels + matchExpressions) against a set of labels; an empty selector
+    matches nothing here (a PDB with an empty selector is not aimed at a workload)."""
+    if not isinstance(selector, dict):
+        return False
+    match = selector.get("matchLabels") or {}
+    exprs = selector.get("matchExpressions") or []
+    if not isinstance(match, dict) or not isinstance(exprs, list) or (not match and not exprs):
+        return False
+    if any(str(labels.get(k)) != str(v) or k not in labels for k, v in match.items()):
+        return False
+    for expr in exprs:
+        if not isinstance(expr, dict):
+            return False
+        key, op = expr.get("key"), expr.get("operator")
+        values = [str(v) for v in expr.get("values") or []] if isinstance(expr.get("values"), list) else []
+        present = key in labels
+        if op == "In" and not (present and str(labels[key]) in values):
+            return False
+        if op == "NotIn" and present and str(labels[key]) in values:
+            return False
+        if op == "Exists" and not present:
+            return False
+        if op == "DoesNotExist" and present:
+            return False
+        if op not in ("In", "NotIn", "Exists", "DoesNotExist"):
+            return False
+    return True
+
+
+def neighbours(doc: Document, ctx) -> list:
+    """The Kubernetes documents a workload is judged with (HPAs, PDBs): those of its service, or for an
+    unowned workload those of the same directory. Indexed once per run in ctx.repo.memo."""
+    if ctx.service is not None:
+        docs = [d for d in ctx.service.docs_of("k8s")]
+    else:
+        docs = _directory_docs(ctx.repo, posixpath.dirname(doc.file))
+    here = posixpath.dirname(doc.file)
+    # the same directory first: an overlay per environment may repeat the same names
+    return sorted(docs, key=lambda d: (posixpath.dirname(d.file) != here, d.file, d.index))
+
+
+def _directory_docs(repo, directory: str) -> list:
+    if repo is None:
+        return []
+    memo = repo.memo.setdefault("k8s-dir-docs", {})
+    if directory not in memo:
+        index = repo.memo.get("k8s-dir-files")
+        if index is None:
+            index = {}
+            for rel, how in repo.candidates.items():
+                if how == "yaml":
+                    index.setdefault(posixpath.dirname(rel), []).append(rel)
+            repo.memo["k8s-dir-files"] = index
+        memo[directory] = [d for rel in sorted(index.get(directory, ())) for d in repo.load(rel).docs
+                           if d.kind == "k8s" and d.service is None]
+    return memo[directory]
+
+
+def autoscaler(doc: Document, docs: list) -> tuple[Document, tuple, int] | None:
+    """(document, path, minimum) of an HPA (or KEDA ScaledObject) scaling this workload."""
+    wkind, wname = kind(doc), doc.get(("metadata", "name"))
+    for other in docs:
+        okind = kind(other)
+        if okind == "HorizontalPodAutoscaler":
+            ref = other.get(("spec", "scaleTargetRef"))
+            if isinstance(ref, dict) and ref.get("kind") == wkind and ref.get("name") == wname \
+                    and same_namespace(doc, other):
+                n = int_value(other.get(("spec", "minReplicas"))) if other.has(("spec", "minReplicas")) else 1
+                return other, ("spec", "minReplicas"), n
+        elif okind == "ScaledObject" and str(other.get(("apiVersion",), "")).startswith("keda.sh/"):
+            ref = other.get(("spec", "scaleTargetRef"))
+            if isinstance(ref, dict) and ref.get("kind", "Deployment") == wkind and ref.get("name") == wname \
+                    and same_namespace(doc, other):
+                n = int_value(other.get(("spec", "minReplicaCount"))) if other.has(("spec", "minReplicaCount")) else 0
+                return other, ("spec", "minReplicaCount"), n
+    return None
+
+
+def replicas(doc: Document, docs: list) -> tuple[Document, tuple, int | None]:
+    """Where the lower bound of a workload's replica count is set, and its value (None: not known).
+    An autoscaler targeting the workload wins; a missing `spec.replicas` means 1."""
+    scaler = autoscaler(doc, docs)
+    if scaler is not None:
+        return scaler
+    if not doc.has(("spec", "replicas")):
+        return doc, ("spec", "replicas"), 1
+    return doc, ("spec", "replicas"), int_value(doc.get(("spec", "replicas")))
+
+
+def disruption_budgets(doc: Document, docs: list) -> list:
+    labels = template_labels(doc)
+    return [d for d in docs if kind(d) == "PodDisruptionBudget" and same_namespace(doc, d)
+            and selector_matches(d.get(("spec", "selector")), labels)]
+
+
+def split_image(image: str) -> tuple[str, str | None, str | None]:
+    """(name, tag, digest) of an image reference; tag and digest are None when absent."""
+    digest = None
+    if "@" in image:
+        image, digest = image.split("@", 1)
+    tag = None
+    last = image.rsplit("/", 1)[-1]
+    if ":" in last:
+        image, tag = image.rsplit(":", 1)
+    return image, tag, digest
+
+
+def templated(value: str) -> bool:
+    return "{{" in value or "${" in value or "$(" in value
