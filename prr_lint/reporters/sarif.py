@@ -22,12 +22,17 @@ def _rule_level(rule) -> str:
     return _LEVEL[max(levels, key=_RANK.get)] if levels else "none"
 
 
+def pascal(name: str) -> str:
+    """SARIF's friendly rule name is a Pascal-case identifier: memory-limit -> MemoryLimit."""
+    return "".join(part[:1].upper() + part[1:] for part in name.replace("_", "-").split("-"))
+
+
 def rule_descriptor(rule) -> dict:
     text = f"{rule.summary}\n\nWhy it matters: {rule.why}\n\nHow to fix: {rule.fix}"
     markdown = f"**{rule.summary}**\n\n**Why it matters.** {rule.why}\n\n**How to fix.** {rule.fix}\n\n[Rule reference]({help_uri(rule)})"
     return {
         "id": rule.id,
-        "name": rule.name,
+        "name": pascal(rule.name),
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.why},
         "help": {"text": text, "markdown": markdown},
