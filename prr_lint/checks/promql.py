@@ -1,0 +1,94 @@
+"""PromQL through a real parser (PyPI `promql-parser`, the Rust parser of GreptimeDB): parse once, then
+ask the AST which metrics an expression reads and over which range windows.
+
+Never regular expressions: label matchers, strings and subqueries make those wrong in ways a parser is not.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from functools import lru_cache
+
+import promql_parser
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """The result of parsing one expression: an AST, or the parser's message."""
+
+    ast: object | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.ast is not None
+
+
+@lru_cache(maxsize=4096)
+def parse(expr: str) -> Parsed:
+    """Parse a PromQL expression; never raises. Results are cached by text (alerts repeat a lot)."""
+    if not isinstance(expr, str) or not expr.strip():
+        return Parsed(None, "empty expression")
+    try:
+        return Parsed(promql_parser.parse(expr), None)
+    except (ValueError, TypeError, RuntimeError, OverflowError) as e:
+        return Parsed(None, str(e) or type(e).__name__)
+    except BaseException as e:  # a panic in the Rust parser surfaces as pyo3's PanicException
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
+        return Parsed(None, f"parser failed: {e}")
+
+
+def _nodes(ast) -> list:
+    out: list = []
+    if ast is None:
+        return out
+
+    def visit(node):
+        out.append(node)
+
+    promql_parser.walk(ast, visit)
+    return out
+
+
+def _ast(expr_or_ast):
+    if isinstance(expr_or_ast, str):
+        return parse(expr_or_ast).ast
+    if isinstance(expr_or_ast, Parsed):
+        return expr_or_ast.ast
+    return expr_or_ast
+
+
+def selector_name(selector) -> str | None:
+    """The metric name of a vector selector: `foo{...}` or `{__name__="foo"}`."""
+    name = getattr(selector, "name", None)
+    if name:
+        return name
+    matchers = getattr(getattr(selector, "matchers", None), "matchers", None) or []
+    for m in matchers:
+        if m.name == "__name__" and m.op == promql_parser.MatchOp.Equal:
+            return m.value
+    return None
+
+
+def metric_names(expr_or_ast) -> set[str]:
+    """Every metric name an expression selects (empty when it does not parse)."""
+    out = set()
+    for node in _nodes(_ast(expr_or_ast)):
+        if isinstance(node, promql_parser.VectorSelector):
+            name = selector_name(node)
+            if name:
+                out.add(name)
+    return out
+
+
+def range_windows(expr_or_ast) -> set[datetime.timedelta]:
+    """The range windows of an expression: `[5m]` of range selectors and `[1h:1m]` of subqueries."""
+    out = set()
+    for node in _nodes(_ast(expr_or_ast)):
+        if isinstance(node, (promql_parser.MatrixSelector, promql_parser.SubqueryExpr)):
+            window = getattr(node, "range", None)
+            if isinstance(window, datetime.timedelta) and window > datetime.timedelta(0):
+                out.add(window)
+    return out
