@@ -1,0 +1,34 @@
+resource "aws_dynamodb_table" "carts" {
+  name         = "carts"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+}
+
+variable "pitr" {
+  type    = bool
+  default = null
+}
+
+resource "aws_dynamodb_table" "sessions" {
+  name         = "sessions"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "id"
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.pitr # default null: left to the module's caller
+  }
+}
