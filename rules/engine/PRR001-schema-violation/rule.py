@@ -4,7 +4,7 @@ from prr_lint.config import schema_errors
 from prr_lint.model import Hit
 from prr_lint.rule import rule
 
-SCHEMAS = {"service": "service.schema.json"}
+SCHEMAS = {"service": "service.schema.json", "waivers": "waivers.schema.json"}
 
 
 def _place(error) -> tuple:
@@ -21,13 +21,13 @@ def _place(error) -> tuple:
 @rule(
     id="PRR001",
     name="schema-violation",
-    summary="A prr-lint file (service manifest) does not match its published JSON Schema.",
+    summary="A prr-lint file (service manifest, waiver file) does not match its published JSON Schema.",
     why="A misspelled or mistyped key is silently ignored by every rule that looks for it: `runbook:` "
         "instead of `runbooks:` reads as a service with no runbook, and a tier written as `high` means the "
-        "default tier is used.",
+        "default tier is used. A waiver with a mistyped key or date waives nothing.",
     fix="Correct the key or value named in the message. Add `# yaml-language-server: $schema=...` pointing at "
-        "schemas/service.schema.json to get completion and checking in your editor.",
-    targets=["service"],
+        "schemas/service.schema.json (or schemas/waivers.schema.json) to get completion and checking in your editor.",
+    targets=["service", "waivers"],
     tags=["config"],
     severity="error",
     since="0.1.0",
