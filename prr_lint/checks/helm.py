@@ -1,0 +1,292 @@
+"""Helm values: a chart's values.yaml merged with each environment overlay, remembering who set what.
+
+A rule on `helm-values` calls `check_values(doc, ctx, fn)`. For the chart's base values file the base is
+checked alone; for an overlay (values-prod.yaml, prod.values.yaml, ...) the base merged with that overlay
+is checked, the way `helm install -f values-prod.yaml` sees it. `fn(view, component, ctx)` yields
+(path, message) pairs with paths into the merged values; each becomes a Hit on the document that set the
+value (the deepest existing part of the path), so a finding points at the line to change.
+Overlays named for a non-production environment (dev, test, ci, staging, ...) are not checked.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from ..model import Document, Hit
+from .k8s import MUTABLE_TAGS, int_value, split_image, templated
+
+VALUES_NAMES = ("values.yaml", "values.yml")
+NON_PRODUCTION = ("dev", "develop", "development", "test", "testing", "tests", "ci", "e2e", "local", "kind",
+                  "minikube", "k3d", "sandbox", "preview", "review", "qa", "staging", "stage", "stg", "demo",
+                  "example", "examples", "lint", "minimal", "debug")
+# keys whose values are not component blocks (do not look for `image` under them)
+NOT_COMPONENTS = ("image", "global", "resources", "autoscaling", "livenessProbe", "readinessProbe",
+                  "startupProbe", "podDisruptionBudget", "pdb", "affinity", "nodeSelector", "tolerations",
+                  "podAnnotations", "podLabels", "annotations", "labels", "securityContext", "podSecurityContext",
+                  "containerSecurityContext", "service", "ingress", "env", "extraEnv", "serviceAccount", "rbac",
+                  "networkPolicy", "persistence", "volumes", "extraVolumes", "extraVolumeMounts")
+MAX_DEPTH = 4
+_MISSING = object()
+
+
+# -- merging ------------------------------------------------------------------------------------
+
+@dataclass
+class View:
+    """A chart's values as one environment sees them, and which document set each path."""
+
+    chart: str                    # chart directory
+    data: dict
+    origin: dict                  # path -> Document that last set it
+    overlay: Document | None = None
+    docs: list = field(default_factory=list)
+    name: str = ""                # the chart's name (Chart.yaml), else its directory's
+
+    def get(self, path, default=None):
+        value = self.data
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                return default
+            value = value[key]
+        return value
+
+    def has(self, path) -> bool:
+        return self.get(path, _MISSING) is not _MISSING
+
+    def source(self, path) -> Document | None:
+        """The document that set the deepest existing part of `path`."""
+        path = tuple(path)
+        for n in range(len(path), -1, -1):
+            if self.has(path[:n]) and path[:n] in self.origin:
+                return self.origin[path[:n]]
+        return self.docs[-1] if self.docs else None
+
+
+def merge(docs: list, chart: str = "") -> View:
+    """Helm's coalescing: later mappings merge key by key into earlier ones, anything else replaces,
+    and `null` deletes the key."""
+    data: dict = {}
+    origin: dict = {}
+    for doc in docs:
+        if isinstance(doc.data, dict):
+            _merge_into(data, doc.data, (), doc, origin)
+    return View(chart, data, origin, docs=list(docs), name=posixpath.basename(chart) or "chart")
+
+
+def _merge_into(dst: dict, src: dict, path: tuple, doc: Document, origin: dict) -> None:
+    for key, value in src.items():
+        p = path + (key,)
+        if value is None:
+            dst.pop(key, None)
+            _forget(origin, p)
+            continue
+        if isinstance(value, dict) and isinstance(dst.get(key), dict):
+            origin[p] = doc
+            _merge_into(dst[key], value, p, doc, origin)
+            continue
+        _forget(origin, p)
+        dst[key] = _copy(value, p, doc, origin)
+
+
+def _copy(value, path: tuple, doc: Document, origin: dict):
+    origin[path] = doc
+    if isinstance(value, dict):
+        return {k: _copy(v, path + (k,), doc, origin) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v, path + (i,), doc, origin) for i, v in enumerate(value)]
+    return value
+
+
+def _forget(origin: dict, path: tuple) -> None:
+    n = len(path)
+    for p in [p for p in origin if p[:n] == path]:
+        del origin[p]
+
+
+# -- the chart's files ---------------------------------------------------------------------------
+
+def base_documents(repo, chart: str) -> list:
+    """Documents of the chart's values.yaml (memoised per run)."""
+    if repo is None:
+        return []
+    memo = repo.memo.setdefault("helm-base-values", {})
+    if chart not in memo:
+        docs = []
+        for name in VALUES_NAMES:
+            rel = posixpath.join(chart, name) if chart else name
+            if repo.candidates.get(rel) == "helm-values":
+                docs.extend(d for d in repo.load(rel).docs if d.kind == "helm-values")
+        memo[chart] = docs
+    return memo[chart]
+
+
+def chart_name(repo, chart: str) -> str:
+    memo = repo.memo.setdefault("helm-chart-names", {}) if repo is not None else {}
+    if chart not in memo:
+        name = None
+        for file in ("Chart.yaml", "Chart.yml"):
+            rel = posixpath.join(chart, file) if chart else file
+            if repo is not None and repo.candidates.get(rel) == "helm-chart":
+                for doc in repo.load(rel).docs:
+                    value = doc.get(("name",))
+                    if isinstance(value, str) and value.strip():
+                        name = value.strip()
+        memo[chart] = name or posixpath.basename(chart) or "chart"
+    return memo[chart]
+
+
+def non_production(file: str) -> bool:
+    """An overlay named for an environment that is not production: values-dev.yaml, ci/test-values.yaml."""
+    stem = posixpath.basename(file).rsplit(".", 1)[0]
+    tokens = {t for t in re.split(r"[-._]+", stem.lower()) if t and t != "values"}
+    return bool(tokens & set(NON_PRODUCTION))
+
+
+# -- components ------------------------------------------------------------------------------
+
+@dataclass
+class Component:
+    path: tuple                   # where the block is in the values ((), ("worker",), ...)
+    values: dict
+    label: str
+
+    def at(self, *keys) -> tuple:
+        return self.path + keys
+
+    def get(self, *keys, default=None):
+        value = self.values
+        for key in keys:
+            if not isinstance(value, dict) or key not in value:
+                return default
+            value = value[key]
+        return value
+
+
+def is_image(value) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    return isinstance(value, dict) and any(isinstance(value.get(k), str) for k in ("repository", "name", "registry"))
+
+
+def disabled(block: dict) -> bool:
+    value = block.get("enabled")
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def components(view: View) -> list:
+    """Every values block with an `image` key that is not switched off (`enabled: false`)."""
+    out: list = []
+
+    def walk(node, path):
+        if not isinstance(node, dict) or len(path) > MAX_DEPTH or disabled(node):
+            return
+        if is_image(node.get("image")):
+            where = ".".join(str(p) for p in path)
+            out.append(Component(path, node, f"chart {view.name}" + (f', component "{where}"' if where else "")))
+        for key, value in node.items():
+            if isinstance(key, str) and key not in NOT_COMPONENTS and isinstance(value, dict):
+                walk(value, path + (key,))
+
+    walk(view.data, ())
+    return out
+
+
+def truthy(value) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def is_daemonset(comp: Component) -> bool:
+    kind = comp.get("kind")
+    if isinstance(kind, str) and kind.lower() == "daemonset":
+        return True
+    for key in ("daemonset", "daemonSet", "useDaemonSet"):
+        value = comp.get(key)
+        if truthy(value) or (isinstance(value, dict) and truthy(value.get("enabled"))):
+            return True
+    return False
+
+
+def autoscaling(comp: Component) -> tuple | None:
+    """(enabled, path of minReplicas) of a component's autoscaling block, or None when there is none."""
+    for block in (("autoscaling",), ("autoscaling", "hpa"), ("hpa",)):
+        value = comp.get(*block)
+        if isinstance(value, dict) and "enabled" in value:
+            return bool(truthy(value.get("enabled"))), comp.at(*block, "minReplicas")
+    return None
+
+
+def replica_count(view: View, comp: Component) -> tuple | None:
+    """(path, count) of the lower bound of a component's replicas; None when the values do not say."""
+    if is_daemonset(comp):
+        return None
+    scaling = autoscaling(comp)
+    if scaling is not None and scaling[0]:
+        count = int_value(view.get(scaling[1]))
+        return (scaling[1], count) if count is not None else None
+    for key in ("replicaCount", "replicas"):
+        if key in comp.values:
+            count = int_value(comp.values[key])
+            return (comp.at(key), count) if count is not None else None
+    return None
+
+
+def image_tag(comp: Component) -> tuple | None:
+    """(path, tag) of a component's image when it names a mutable tag and no digest."""
+    image = comp.get("image")
+    if isinstance(image, dict):
+        digest = image.get("digest") or image.get("sha")
+        tag = image.get("tag")
+        if digest or not isinstance(tag, str) or templated(tag):
+            return None
+        return (comp.at("image", "tag"), tag) if tag.strip().lower() in MUTABLE_TAGS else None
+    if isinstance(image, str) and not templated(image):
+        _, tag, digest = split_image(image.strip())
+        if not digest and tag is not None and tag.lower() in MUTABLE_TAGS:
+            return comp.at("image"), tag
+    return None
+
+
+# -- running a rule ------------------------------------------------------------------------------
+
+def views(doc: Document, repo) -> list:
+    """The merged views a values document is checked in: the base alone, or the base + this overlay."""
+    chart = doc.meta.get("chart", posixpath.dirname(doc.file))
+    base = base_documents(repo, chart) or ([] if doc.meta.get("overlay") else [doc])
+    if doc.meta.get("overlay") and non_production(doc.file):
+        return []
+    view = merge(base if not doc.meta.get("overlay") else [d for d in base if d is not doc] + [doc], chart)
+    view.overlay = doc if doc.meta.get("overlay") else None
+    view.name = chart_name(repo, chart)
+    return [view]
+
+
+Check = Callable[[View, Component, object], Iterator[tuple]]
+
+
+def check_values(doc: Document, ctx, fn: Check) -> Iterator[Hit]:
+    """Run `fn` over every component of every view of `doc`; hits land on the document that set the value."""
+    if doc.kind != "helm-values" or not isinstance(doc.data, dict):
+        return
+    repo = getattr(ctx, "repo", None)
+    for view in views(doc, repo):
+        alone = set()
+        if view.overlay is not None:  # what the base alone already shows is reported once, without a note
+            base = merge([d for d in view.docs if d is not view.overlay], view.chart)
+            base.name = view.name
+            alone = {(id(base.source(p)), tuple(p), m) for c in components(base) for p, m in fn(base, c, ctx)}
+        for comp in components(view):
+            for path, message in fn(view, comp, ctx):
+                where = view.source(path)
+                if where is None:
+                    continue
+                if view.overlay is not None and where is not view.overlay \
+                        and (id(where), tuple(path), message) not in alone:
+                    message = f"{message} (with {posixpath.basename(view.overlay.file)})"
+                yield Hit(where, tuple(path), message)
