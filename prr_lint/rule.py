@@ -55,11 +55,12 @@ class Rule:
 
     @property
     def area(self) -> str:
-        return "".join(ch for ch in self.id if ch.isalpha()).lower()
+        # the id without its three-digit number: "K8S003" -> "k8s", "HELM001" -> "helm"
+        return self.id[:-3].lower() if self.id[-3:].isdigit() else self.id.lower()
 
     def level(self, tier: int) -> str | None:
         return self.severity.get(tier)
 
     def matches(self, selector: str) -> bool:
         return selector in (self.id, self.name) or selector in self.tags or \
-            (selector.isalpha() and self.id.startswith(selector.upper()))
+            selector.lower() == self.area
