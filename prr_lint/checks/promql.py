@@ -13,6 +13,20 @@ from functools import lru_cache
 import promql_parser
 
 
+def _register_prometheus2_functions() -> None:
+    """Functions of Prometheus 2.x that the parser no longer knows (renamed in Prometheus 3)."""
+    V = promql_parser.ValueType
+    try:
+        promql_parser.register_extra_functions([
+            promql_parser.Function("holt_winters", [V.Matrix, V.Scalar, V.Scalar], V.Vector),
+        ])
+    except (AttributeError, TypeError, ValueError):  # pragma: no cover - another parser version
+        pass
+
+
+_register_prometheus2_functions()
+
+
 @dataclass(frozen=True)
 class Parsed:
     """The result of parsing one expression: an AST, or the parser's message."""

@@ -21,3 +21,42 @@ resource "google_monitoring_alert_policy" "export_failed" {
     }
   }
 }
+
+resource "kubernetes_deployment_v1" "report_exporter" {
+  metadata {
+    name      = "report-exporter"
+    namespace = "batch"
+  }
+
+  spec {
+    replicas = 1
+
+    selector {
+      match_labels = {
+        app = "report-exporter"
+      }
+    }
+
+    template {
+      metadata {
+        labels = {
+          app = "report-exporter"
+        }
+      }
+
+      spec {
+        container {
+          name  = "exporter"
+          image = "registry.example.com/report-exporter:2.3.1"
+
+          resources {
+            requests = {
+              cpu    = "100m"
+              memory = "128Mi"
+            }
+          }
+        }
+      }
+    }
+  }
+}

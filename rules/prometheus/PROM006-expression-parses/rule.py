@@ -1,0 +1,33 @@
+from prr_lint.checks.prometheus import name, rules
+from prr_lint.checks.promql import parse
+from prr_lint.model import Hit
+from prr_lint.rule import rule
+
+
+@rule(
+    id="PROM006",
+    name="expression-parses",
+    summary="An alerting or recording rule's `expr` is not valid PromQL.",
+    why="Prometheus refuses to load a rule file with one bad expression: every alert in the file stops "
+        "being evaluated, not only the broken one, and nothing says so until someone looks at the "
+        "Prometheus logs or the config reload metric.",
+    fix="Correct the expression (the message gives the parser's error); check it with `promtool check "
+        "rules` before merging.",
+    targets=["prometheus-rules"],
+    tags=["alerting"],
+    severity={0: "error", 1: "error", 2: "error", 3: "error"},
+    since="0.1.0",
+)
+def check(doc, _ctx):
+    for path, item in rules(doc):
+        kind = "alert" if isinstance(item.get("alert"), str) else "recording rule"
+        expr = item.get("expr")
+        if isinstance(expr, (int, float)) and not isinstance(expr, bool):
+            expr = str(expr)  # `expr: 1` is a valid (constant) expression
+        if not isinstance(expr, str) or not expr.strip():
+            yield Hit(doc, path + ("expr",), f'{kind} "{name(item)}" has no expr; every rule needs a PromQL '
+                                             f'expression')
+            continue
+        parsed = parse(expr)
+        if not parsed.ok:
+            yield Hit(doc, path + ("expr",), f'{kind} "{name(item)}": expr is not valid PromQL: {parsed.error}')
