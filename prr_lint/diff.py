@@ -1,0 +1,62 @@
+"""Diff-aware runs: `--diff-base REF` loads the whole repository but reports only what the change touched.
+
+Kept: findings whose line the change added or modified (base...HEAD, plus staged and working-tree changes;
+untracked files count as wholly added), parse errors of changed files, and service-level findings
+(`Finding.service_level`) of services one of whose files (manifest, deploy files, alerts, runbooks) changed.
+"""
+
+from __future__ import annotations
+
+from .engine import PARSE_ERROR_RULE
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--diff-base", metavar="REF",
+                        help="report only findings on lines changed since the merge base with REF (e.g. origin/main)")
+
+
+def configure(args, options) -> None:
+    ref = getattr(args, "diff_base", None)
+    if not ref or getattr(args, "writing_baseline", False):
+        return
+    from .engine import find_root
+    from .git import changed_lines
+
+    root = options.root or find_root(options.paths)
+    options.steps.append(DiffStep(changed_lines(root, ref), ref))
+
+
+class DiffStep:
+    def __init__(self, changes, ref: str):
+        self.changes = changes
+        self.ref = ref
+
+    def changed_services(self, result) -> set:
+        graph = result.extra.get("graph")
+        if graph is None:
+            return set()
+        names = set()
+        for svc in graph.services:
+            files = {svc.manifest.file} | {d.file for d in svc.docs}
+            if files & self.changes.files:
+                names.add(svc.name)
+        for path in self.changes.files:  # deleted or not-yet-read files the service claims
+            owner = graph.owner_of(path)
+            if owner is not None:
+                names.add(owner.name)
+        return names
+
+    def __call__(self, result):
+        services = self.changed_services(result)
+        kept = []
+        plans = set(result.extra.get("plans", ()))   # a --plan file is an input of this change as a whole
+        for f in result.findings:
+            if f.file in plans or self.changes.touches(f.file, f.span.line) \
+                    or (f.service_level and f.service in services) \
+                    or (f.rule_id == PARSE_ERROR_RULE and f.file in self.changes.lines):
+                kept.append(f)
+        result.extra["diff"] = {"base": self.ref, "merge_base": self.changes.base,
+                                "files": sorted(self.changes.files), "services": sorted(services),
+                                "dropped": len(result.findings) - len(kept)}
+        result.findings = kept
+        return result

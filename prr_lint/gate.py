@@ -1,0 +1,287 @@
+"""Release gate: `prr-lint gate` decides pass / blocked / could-not-decide for a release, fail-closed.
+
+Also home of `--plan FILE`: a Terraform plan JSON (`terraform show -json tfplan`) checked as a first-class
+input by every rule that reads `terraform-plan` documents, wherever the file lives (it need not be inside
+the repository).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import sys
+
+from . import __version__
+from .discover import UsageError, inside
+
+EXPIRING_DAYS = 14
+RANK = {"error": 3, "warning": 2, "info": 1}
+MAX_LISTED = 15
+
+
+# -- --plan: a Terraform plan as input ---------------------------------------------------------------
+def add_arguments(parser) -> None:
+    parser.add_argument("--plan", action="append", default=[], metavar="PLAN_JSON",
+                        help="also check this Terraform plan JSON (terraform show -json tfplan > plan.json); repeatable")
+
+
+def configure(args, options) -> None:
+    plans = getattr(args, "plan", None) or []
+    if not plans:
+        return
+    services = getattr(args, "service", None) or []
+    # first step: plan findings are then waived, baselined and gated like any other
+    options.steps.insert(0, PlanStep(plans, services[0] if len(services) == 1 else None))
+
+
+def load_plan(path: str, shown: str):
+    from .loaders import load_text
+    from .loaders.errors import LoadError
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as e:
+        raise UsageError(f"{shown}: cannot read plan: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{shown}: cannot read plan: not UTF-8 text") from None
+    try:
+        docs = load_text(shown, text, "json", set())
+    except LoadError as e:
+        raise UsageError(f"{shown}:{e.line}: not a Terraform plan: {e.message}") from None
+    if not docs:
+        raise UsageError(f"{shown}: not a Terraform plan JSON (expected the output of `terraform show -json tfplan`)")
+    return docs[0]
+
+
+class PlanStep:
+    def __init__(self, plans: list, service: str | None):
+        self.plans = plans
+        self.service = service
+
+    def __call__(self, result):
+        from .engine import RuleContext, _fingerprint
+
+        engine = result.extra["engine"]
+        graph = result.extra.get("graph")
+        loaded = {d.file for d in result.extra.get("docs", []) if d.kind == "terraform-plan"}
+        files = []
+        for given in self.plans:
+            full = os.path.abspath(given)
+            if not os.path.isfile(full):
+                raise UsageError(f"{given}: plan file not found")
+            shown = os.path.relpath(full, result.root).replace(os.sep, "/") if inside(result.root, full) else given
+            files.append(shown)
+            doc = load_plan(full, shown)
+            result.documents += 1
+            if shown in loaded:
+                continue  # already checked with the repository
+            owner = graph.by_name.get(self.service) if (graph is not None and self.service) else None
+            if owner is None and graph is not None and inside(result.root, full):
+                owner = graph.owner_of(shown)
+            doc.service = owner.name if owner else None
+            tier = owner.tier if owner else engine.settings.default_tier
+            ctx = RuleContext(tier, engine.config.tier_policy(tier), owner, graph, result.extra.get("repo"),
+                              engine.settings, engine.today)
+            for r in engine.rules:
+                if "terraform-plan" in r.targets:
+                    engine._check(r, doc, ctx, result.findings, result.errors)
+        _fingerprint(result.findings)
+        result.extra["plans"] = files
+        return result
+
+
+# -- the gate command --------------------------------------------------------------------------------
+def add_commands(subparsers) -> None:
+    from .cli import FAIL_ON, add_run_arguments
+
+    p = subparsers.add_parser("gate", help="release gate: pass (0), blocked (1) or could not decide (2), fail-closed")
+    add_run_arguments(p)
+    p.add_argument("--service", action="append", default=[], metavar="NAME",
+                   help="decide for these services only (repeatable, comma-separated)")
+    p.add_argument("--report", metavar="FILE", help="write the machine-readable decision (JSON) here")
+    p.add_argument("--fail-on", choices=FAIL_ON[:-1], help="lowest severity that blocks (default: config fail_on, else error)")
+    p.set_defaults(handler=cmd_gate)
+
+
+def _services(args) -> list:
+    return [s.strip() for item in args.service for s in item.split(",") if s.strip()]
+
+
+def cmd_gate(args) -> int:
+    from .cli import make_options
+    from .engine import run
+
+    args.service = _services(args)
+    base = {"version": 1, "tool": {"name": "prr-lint", "version": __version__}, "paths": args.paths,
+            "requested_services": args.service}
+    try:
+        options = make_options(args)
+        # parse errors are never filtered out of a gate: an unreadable file is a reason not to decide
+        if options.select or options.config.select:
+            options.select = list(options.select) + ["PRR000"]
+        options.ignore = [i for i in options.ignore if i not in ("PRR000", "parse-error")]
+        options.config.ignore = [i for i in options.config.ignore if i not in ("PRR000", "parse-error")]
+        result = run(options)
+    except UsageError as e:
+        return _undecided(args, base, [str(e)], None)
+    except Exception as e:  # a failing step (a policy engine that cannot be reached, ...) never passes
+        return _undecided(args, base, [f"{type(e).__name__}: {e}"], None)
+    return _decide(args, base, options, result)
+
+
+def _undecided(args, base: dict, reasons: list, result) -> int:
+    from .git import head_commit
+
+    report = dict(base, decision="error", reasons=reasons,
+                  commit=head_commit(result.root if result is not None else (args.paths or ["."])[0]))
+    _write_report(args, report)
+    return _print_undecided(reasons)
+
+
+def _write_report(args, report: dict) -> None:
+    if not args.report:
+        return
+    try:
+        with open(args.report, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=2)
+            fh.write("\n")
+    except OSError as e:
+        print(f"prr-lint gate: error: {args.report}: cannot write report: {e.strerror}", file=sys.stderr)
+
+
+def _decide(args, base: dict, options, result) -> int:
+    from .git import head_commit
+    from .reporters.json import finding_dict
+
+    graph = result.extra.get("graph")
+    engine = result.extra.get("engine")
+    today = engine.today if engine is not None else datetime.date.today()
+    fail_on = args.fail_on or (options.config.fail_on if options.config.fail_on != "never" else "error")
+    reasons = list(result.errors)
+    wanted = set(args.service)
+    known = {s.name for s in graph.services} if graph is not None else set()
+    for name in sorted(wanted - known):
+        reasons.append(f"no service named {name!r} (known: {', '.join(sorted(known)) or 'none'})")
+    if result.documents == 0:
+        reasons.append(f"no documents found in {' '.join(args.paths)}: nothing to decide on")
+    plans = set(result.extra.get("plans", []))
+
+    def relevant(f) -> bool:
+        return not wanted or f.service in wanted or f.file in plans or (f.service is None and f.rule_id == "PRR000")
+
+    findings = [f for f in result.findings if relevant(f)]
+    for f in findings:
+        if f.rule_id == "PRR000" and not f.suppressed:
+            reasons.append(f"{f.file}:{f.span.line}: cannot read or parse: {f.message}")
+    blocking = [f for f in findings if not f.suppressed and RANK[f.severity] >= RANK[fail_on]]
+    if reasons:
+        decision = "error"
+    else:
+        decision = "blocked" if blocking else "pass"
+
+    summaries = [s for s in result.services if not wanted or s.name in wanted]
+    if wanted and graph is not None:  # a named service is decided even when the paths do not reach it
+        have = {s.name for s in summaries}
+        from .engine import ServiceSummary
+
+        for svc in graph.services:
+            if svc.name in wanted and svc.name not in have:
+                summaries.append(ServiceSummary(svc.name, svc.tier, svc.manifest.file, None))
+    services = []
+    for s in sorted(summaries, key=lambda s: s.name):
+        mine = [f for f in findings if f.service == s.name]
+        blocked = [f for f in blocking if f.service == s.name]
+        services.append({
+            "name": s.name, "tier": s.tier, "owner": s.owner, "manifest": s.file,
+            "decision": "blocked" if blocked else "pass",
+            "errors": sum(1 for f in mine if not f.suppressed and f.severity == "error"),
+            "warnings": sum(1 for f in mine if not f.suppressed and f.severity == "warning"),
+            "info": sum(1 for f in mine if not f.suppressed and f.severity == "info"),
+            "suppressed": sum(1 for f in mine if f.suppressed),
+            "blocking": len(blocked),
+        })
+    unowned = [f for f in findings if f.service is None]
+
+    waivers = result.extra.get("waivers", [])
+    soon = today + datetime.timedelta(days=EXPIRING_DAYS)
+    relevant_fps = {f.fingerprint for f in findings}
+    applied = [w.as_dict() for w in waivers if any(fp in relevant_fps for fp in w.matched)]
+    expiring = [w.as_dict() for w in waivers if not w.expired and w.expires is not None and w.expires <= soon]
+    expired = [w.as_dict() for w in waivers if w.expired]
+    baselined = [f for f in findings if f.suppression is not None and f.suppression.kind == "baseline"]
+
+    report = dict(
+        base, decision=decision, reasons=reasons, fail_on=fail_on, date=today.isoformat(),
+        commit=head_commit(result.root), root=result.root,
+        summary={"services": len(services), "blocking": len(blocking),
+                 "errors": sum(1 for f in findings if not f.suppressed and f.severity == "error"),
+                 "warnings": sum(1 for f in findings if not f.suppressed and f.severity == "warning"),
+                 "info": sum(1 for f in findings if not f.suppressed and f.severity == "info"),
+                 "suppressed": sum(1 for f in findings if f.suppressed),
+                 "files": result.files_read, "documents": result.documents},
+        services=services,
+        unowned={"findings": sum(1 for f in unowned if not f.suppressed),
+                 "blocking": sum(1 for f in blocking if f.service is None)},
+        blocking=[finding_dict(f) for f in blocking],
+        waivers={"applied": applied, "expiring_within_14_days": expiring, "expired": expired,
+                 "baselined_findings": len(baselined)},
+        plans=sorted(plans),
+    )
+    if "diff" in result.extra:
+        report["diff"] = {k: v for k, v in result.extra["diff"].items() if k != "files"}
+    _write_report(args, report)
+    if decision == "error":
+        return _print_undecided(reasons)
+    _print_verdict(report, blocking, args.report)
+    return 1 if decision == "blocked" else 0
+
+
+def _print_undecided(reasons: list) -> int:
+    print("prr-lint gate: COULD NOT DECIDE (fail-closed, exit 2)")
+    for reason in reasons:
+        print(f"  - {reason}")
+    for reason in reasons:
+        print(f"prr-lint gate: error: {reason}", file=sys.stderr)
+    return 2
+
+
+def _print_verdict(report: dict, blocking: list, report_path: str | None) -> None:
+    out = []
+    s = report["summary"]
+    if report["decision"] == "pass":
+        out.append(f"prr-lint gate: PASS (nothing at or above {report['fail_on']}; "
+                   f"{s['warnings']} warnings, {s['info']} info, {s['suppressed']} suppressed)")
+    else:
+        n = s["blocking"]
+        out.append(f"prr-lint gate: BLOCKED ({n} blocking finding{'s' if n != 1 else ''} at or above {report['fail_on']})")
+    if report["services"]:
+        width = max(7, *(len(x["name"]) for x in report["services"]))
+        out.append("")
+        out.append(f"  {'service':<{width}}  tier  result   errors  warnings  suppressed")
+        for x in report["services"]:
+            out.append(f"  {x['name']:<{width}}  {x['tier']:<4}  {x['decision'].upper() if x['decision'] != 'pass' else 'pass':<7}  "
+                       f"{x['errors']:<6}  {x['warnings']:<8}  {x['suppressed']}")
+        if report["unowned"]["findings"]:
+            out.append(f"  {'(no service)':<{width}}  -     {'BLOCKED' if report['unowned']['blocking'] else 'pass':<7}  "
+                       f"{report['unowned']['findings']} finding(s)")
+    if blocking:
+        out.append("")
+        out.append("Blocking findings:")
+        for f in blocking[:MAX_LISTED]:
+            who = f"  [{f.service}]" if f.service else ""
+            out.append(f"  {f.file}:{f.span.line}:{f.span.col}  {f.rule_id}  {f.message}{who}")
+        if len(blocking) > MAX_LISTED:
+            out.append(f"  ... and {len(blocking) - MAX_LISTED} more (see the report)")
+    w = report["waivers"]
+    if w["applied"] or w["expiring_within_14_days"] or w["expired"]:
+        out.append("")
+        out.append(f"Waivers: {len(w['applied'])} applied, {len(w['expiring_within_14_days'])} expiring within "
+                   f"{EXPIRING_DAYS} days, {len(w['expired'])} expired")
+        for x in w["expiring_within_14_days"][:MAX_LISTED]:
+            out.append(f"  {x['source']}  {x['rule']}  expires {x['expires']}" + (f" (owner: {x['owner']})" if x["owner"] else ""))
+    if report_path:
+        out.append("")
+        out.append(f"Report: {report_path}")
+    print("\n".join(out))

@@ -1,0 +1,39 @@
+"""GitLab Code Quality report (artifacts:reports:codequality): a JSON array of issues.
+
+Suppressed findings are left out (GitLab has no notion of a suppressed issue). Severity: an error on a
+tier-0 service is `blocker`, other errors `critical`, warnings `major` (`minor` on tier 3), info `info`.
+"""
+
+from __future__ import annotations
+
+import json
+
+
+def severity(f) -> str:
+    if f.severity == "error":
+        return "blocker" if f.tier == 0 else "critical"
+    if f.severity == "warning":
+        return "minor" if f.tier == 3 else "major"
+    return "info"
+
+
+def render(result, **_) -> str:
+    rules = {r.id: r for r in result.rules}
+    issues = []
+    for f in result.findings:
+        if f.suppressed:
+            continue
+        rule = rules.get(f.rule_id)
+        issue = {
+            "type": "issue",
+            "description": f"{f.rule_id} {f.message}" + (f" [{f.service}]" if f.service else ""),
+            "check_name": f"{f.rule_id} {f.rule_name}",
+            "fingerprint": f.fingerprint,
+            "severity": severity(f),
+            "location": {"path": f.file, "lines": {"begin": f.span.line, "end": max(f.span.end_line, f.span.line)}},
+        }
+        if rule is not None:
+            issue["categories"] = ["Bug Risk"]
+            issue["content"] = {"body": f"{rule.summary}\n\nWhy it matters: {rule.why}\n\nHow to fix: {rule.fix}"}
+        issues.append(issue)
+    return json.dumps(issues, indent=2) + "\n"
