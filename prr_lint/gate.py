@@ -257,7 +257,7 @@ def _print_verdict(report: dict, blocking: list, report_path: str | None) -> Non
         n = s["blocking"]
         out.append(f"prr-lint gate: BLOCKED ({n} blocking finding{'s' if n != 1 else ''} at or above {report['fail_on']})")
     if report["services"]:
-        width = max(7, *(len(x["name"]) for x in report["services"]))
+        width = max(7, *(len(x["name"]) for x in report["services"]), 12 if report["unowned"]["findings"] else 0)
         out.append("")
         out.append(f"  {'service':<{width}}  tier  result   errors  warnings  suppressed")
         for x in report["services"]:
@@ -265,7 +265,7 @@ def _print_verdict(report: dict, blocking: list, report_path: str | None) -> Non
                        f"{x['errors']:<6}  {x['warnings']:<8}  {x['suppressed']}")
         if report["unowned"]["findings"]:
             out.append(f"  {'(no service)':<{width}}  -     {'BLOCKED' if report['unowned']['blocking'] else 'pass':<7}  "
-                       f"{report['unowned']['findings']} finding(s)")
+                       f"{report['unowned']['findings']} finding(s) in files no service claims")
     if blocking:
         out.append("")
         out.append("Blocking findings:")
