@@ -40,6 +40,12 @@ class RuleContext:
     repo: Repository
     settings: Settings
     today: datetime.date
+    # run-level notes a rule may add (file, message), e.g. "git history unavailable": never findings
+    notices: list = field(default_factory=list)
+
+    def note(self, file: str, message: str) -> None:
+        if (file, message) not in self.notices:
+            self.notices.append((file, message))
 
 
 @dataclass
@@ -224,11 +230,13 @@ class Engine:
                 continue
             owner = graph.by_name.get(doc.service or "")
             tier = owner.tier if owner else graph.default_tier
-            ctx = RuleContext(tier, self.config.tier_policy(tier), owner, graph, repo, self.settings, self.today)
+            ctx = RuleContext(tier, self.config.tier_policy(tier), owner, graph, repo, self.settings, self.today,
+                              notices)
             for r in doc_rules:
                 self._check(r, doc, ctx, findings, errors)
         for svc in graph.services:
-            ctx = RuleContext(svc.tier, self.config.tier_policy(svc.tier), svc, graph, repo, self.settings, self.today)
+            ctx = RuleContext(svc.tier, self.config.tier_policy(svc.tier), svc, graph, repo, self.settings, self.today,
+                              notices)
             for r in by_kind.get(SERVICE, []):
                 self._check(r, svc, ctx, findings, errors, service_level=True)
 
@@ -237,7 +245,7 @@ class Engine:
         findings.sort(key=Finding.sort_key)
         summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in graph.services
                      if _in_scope(s.manifest.file, self.scope) or any(_in_scope(d.file, self.scope) for d in s.docs)]
-        result = Result(self.root, findings, self.all_rules, sorted(notices), summaries,
+        result = Result(self.root, findings, self.all_rules, sorted(set(notices)), summaries,
                         files_read=sum(1 for item in loaded if item.docs or item.error), documents=len(docs), errors=errors, scope=self.scope)
         result.extra.update(repo=repo, graph=graph, docs=docs, engine=self)
         for step in self.options.steps:

@@ -123,3 +123,107 @@ def changed_lines(root: str, base_ref: str) -> ChangeSet:
         changes.files.add(rel)
         changes.lines[rel] = None
     return changes
+
+
+# -- file history (runbook freshness) ---------------------------------------------------------------
+# Self-contained: one History per run, kept in the run's memo, with one `git log` per file asked about.
+
+@dataclass
+class LastChange:
+    """When a file last changed, as far as the history at hand can tell."""
+
+    date: object | None           # datetime.date of the last commit touching it (committer date, UTC)
+    exact: bool = True            # False: that commit is a shallow-clone boundary, the true change may be older
+    pending: bool = False         # uncommitted (new, staged or modified): it is being changed right now
+
+
+class History:
+    """Last-commit dates of files, read through gitpython and cached for the run.
+
+    `available` is False outside a git work tree or before the first commit; `shallow` is True in a
+    shallow clone, where a file whose last commit is the clone's boundary may really be older.
+    """
+
+    def __init__(self, root: str):
+        self.root = os.path.abspath(root)
+        self.repo = open_repo(self.root)
+        self.top = self.repo.working_tree_dir if self.repo is not None and not self.repo.bare else None
+        self.reason = None
+        self._dates: dict = {}
+        self._pending: set | None = None
+        self.boundary: set = set()
+        if self.top is None:
+            self.reason = f"{self.root} is not inside a git work tree"
+            return
+        try:
+            self.repo.head.commit  # noqa: B018 - unborn HEAD raises
+        except Exception:
+            self.reason = "the git repository has no commits yet"
+            self.top = None
+            return
+        try:
+            with open(os.path.join(self.repo.git_dir, "shallow"), encoding="ascii") as fh:
+                self.boundary = {line.strip() for line in fh if line.strip()}
+        except OSError:
+            self.boundary = set()
+
+    @property
+    def available(self) -> bool:
+        return self.top is not None
+
+    @property
+    def shallow(self) -> bool:
+        return bool(self.boundary)
+
+    def _git_path(self, rel: str) -> str:
+        return os.path.relpath(os.path.join(self.root, rel), self.top).replace(os.sep, "/")
+
+    def _pending_paths(self) -> set:
+        if self._pending is None:
+            self._pending = set()
+            try:
+                out = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+            except Exception:
+                out = ""
+            for entry in out.split("\0"):
+                if len(entry) > 3:
+                    self._pending.add(entry[3:])
+        return self._pending
+
+    def last_change(self, rel: str) -> LastChange | None:
+        """The last change of a repository-relative path; None when git history is not available."""
+        if not self.available:
+            return None
+        if rel in self._dates:
+            return self._dates[rel]
+        import datetime
+
+        path = self._git_path(rel)
+        if path in self._pending_paths():
+            result = LastChange(None, pending=True)
+        else:
+            try:
+                out = self.repo.git.log("-1", "--format=%H %ct", "--", path).strip()
+            except Exception:
+                out = ""
+            if not out:
+                result = LastChange(None, pending=True)   # never committed: a new file
+            else:
+                sha, _, stamp = out.partition(" ")
+                try:
+                    day = datetime.datetime.fromtimestamp(int(stamp), datetime.timezone.utc).date()
+                except (ValueError, OverflowError, OSError):
+                    day = None
+                result = LastChange(day, exact=sha not in self.boundary)
+        self._dates[rel] = result
+        return result
+
+
+def history(root: str, memo: dict | None = None) -> History:
+    """The run's History for `root`, created once and kept in `memo` (e.g. Repository.memo)."""
+    if memo is None:
+        return History(root)
+    key = ("git-history", os.path.abspath(root))
+    if key not in memo:
+        memo[key] = History(root)
+    return memo[key]

@@ -31,6 +31,10 @@ MANIFEST_PATHS = {
     },
 }
 DEPLOY_KINDS = ("helm", "kubernetes", "terraform")
+SLI_QUERY_KEYS = ("good", "bad", "error", "total", "error_ratio")
+# Backstage annotations of an incident-management service: each carries a rotation and its escalation policy
+ONCALL_ANNOTATIONS = ("pagerduty.com/service-id", "pagerduty.com/integration-key", "opsgenie.com/team",
+                      "opsgenie.com/component-selector", "prr-lint/oncall")
 
 
 @dataclass
@@ -43,6 +47,20 @@ class SLO:
     sli: dict | None              # {"good": promql, "total": promql} or {"error": ..., "total": ...}
     doc: Document
     path: tuple
+    paths: dict = field(default_factory=dict)   # fact (objective, window, sli) -> path in doc, where declared
+    window_default: bool = False  # the window is the format's default (Sloth), not declared
+
+    def at(self, fact: str) -> tuple:
+        """Where a fact of the SLO is (or belongs): a finding about it points there."""
+        return self.paths.get(fact, self.path)
+
+    @property
+    def queries(self) -> dict:
+        """The SLI's PromQL queries by role (good, bad, error, total, error_ratio)."""
+        if not isinstance(self.sli, dict):
+            return {}
+        return {k: v for k, v in self.sli.items()
+                if k in SLI_QUERY_KEYS and isinstance(v, str) and v.strip()}
 
 
 @dataclass
@@ -99,59 +117,138 @@ class Service:
         return out
 
     def slos(self) -> list:
+        """Every SLO of the service: the manifest's, then those of OpenSLO/Sloth documents joined by name."""
         out = []
         items = self.get("slos")
         if isinstance(items, list):
             for i, item in enumerate(items):
                 if isinstance(item, dict):
+                    base = self.path("slos") + (i,)
                     out.append(SLO(str(item.get("name", f"slo-{i}")), _num(item.get("objective")), item.get("window"),
                                    item.get("sli") if isinstance(item.get("sli"), dict) else None,
-                                   self.manifest, self.path("slos") + (i,)))
+                                   self.manifest, base,
+                                   {f: base + (f,) for f in ("objective", "window", "sli")}))
         for doc in self.slo_docs:
             out.extend(external_slos(doc))
         return out
 
+    def oncall(self) -> dict:
+        """{"rotation": (value, path) | None, "escalation": (value, path) | None}.
+
+        A prr-lint manifest names both under `spec.oncall`; in a Backstage Component a PagerDuty or
+        Opsgenie annotation names a service whose escalation policy comes with it, so it counts for both.
+        """
+        if self.manifest.kind == "backstage":
+            base = ("metadata", "annotations")
+            annotations = self.manifest.get(base)
+            for key in ONCALL_ANNOTATIONS:
+                value = annotations.get(key) if isinstance(annotations, dict) else None
+                if isinstance(value, str) and value.strip():
+                    return {"rotation": (value, base + (key,)), "escalation": (value, base + (key,))}
+            return {"rotation": None, "escalation": None}
+        base = self.path("oncall")
+        value = self.get("oncall")
+        out = {"rotation": None, "escalation": None}
+        if isinstance(value, dict):
+            for key in out:
+                item = value.get(key)
+                if isinstance(item, list):
+                    item = [x for x in item if isinstance(x, str) and x.strip()] or None
+                if item if not isinstance(item, str) else item.strip():
+                    out[key] = (item, base + (key,))
+        elif isinstance(value, str) and value.strip():
+            out["rotation"] = (value, base)
+        return out
+
 
 def _num(value):
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().rstrip("%"))
+        except ValueError:
+            return None
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def external_slos(doc: Document) -> list:
     """SLOs of an OpenSLO `SLO` document or a Sloth spec, in the manifest's shape."""
     out = []
     if doc.kind == "openslo":
-        spec = doc.get(("spec",), {}) or {}
+        spec = doc.get(("spec",))
         if doc.get(("kind",)) != "SLO" or not isinstance(spec, dict):
             return out
-        objectives = spec.get("objectives") or [{}]
+        paths = {}
+        objectives = spec.get("objectives")
         first = objectives[0] if isinstance(objectives, list) and objectives and isinstance(objectives[0], dict) else {}
         target = _num(first.get("targetPercent"))
-        if target is None and _num(first.get("target")) is not None:
-            target = _num(first.get("target")) * 100
-        windows = spec.get("timeWindow") or []
-        window = windows[0].get("duration") if isinstance(windows, list) and windows and isinstance(windows[0], dict) else None
+        if target is not None:
+            paths["objective"] = ("spec", "objectives", 0, "targetPercent")
+        elif _num(first.get("target")) is not None:
+            target = round(_num(first["target"]) * 100, 9)
+            paths["objective"] = ("spec", "objectives", 0, "target")
+        else:
+            paths["objective"] = ("spec", "objectives", 0) if first else ("spec", "objectives")
+        windows = spec.get("timeWindow")
+        window = None
+        if isinstance(windows, list) and windows and isinstance(windows[0], dict):
+            window = windows[0].get("duration")
+            paths["window"] = ("spec", "timeWindow", 0, "duration")
+        else:
+            paths["window"] = ("spec", "timeWindow") if "timeWindow" in spec else ("spec",)
         sli = None
-        ratio = (spec.get("indicator") or {}).get("spec", {}).get("ratioMetric") if isinstance(spec.get("indicator"), dict) else None
-        if isinstance(ratio, dict):
-            def query(part):
-                src = (ratio.get(part) or {}).get("metricSource", {}) if isinstance(ratio.get(part), dict) else {}
-                q = (src.get("spec") or {}).get("query") if isinstance(src, dict) else None
-                return q if isinstance(q, str) else None
-            sli = {k: v for k, v in (("good", query("good")), ("bad", query("bad")), ("total", query("total"))) if v}
+        indicator = _dict(spec.get("indicator"))
+        ispec = _dict(indicator.get("spec"))
+        if indicator:
+            paths["sli"] = ("spec", "indicator")
+
+        def query(source) -> str | None:
+            src = _dict(_dict(source).get("metricSource"))
+            q = _dict(src.get("spec")).get("query")
+            return q if isinstance(q, str) else None
+
+        ratio = _dict(ispec.get("ratioMetric"))
+        threshold = _dict(ispec.get("thresholdMetric"))
+        if ratio:
+            raw = _dict(ratio.get("raw"))
+            sli = {k: v for k, v in (("good", query(ratio.get("good"))), ("bad", query(ratio.get("bad"))),
+                                     ("total", query(ratio.get("total"))),
+                                     ("error_ratio", query(raw) if raw else None)) if v}
+        elif threshold:
+            q = query(threshold)
+            sli = {"good": q} if q else None
         elif isinstance(spec.get("indicatorRef"), str):
             sli = {"ref": spec["indicatorRef"]}
-        out.append(SLO(str(doc.get(("metadata", "name"), "slo")), target, window, sli or None, doc, ("spec",)))
+            paths["sli"] = ("spec", "indicatorRef")
+        else:
+            paths.setdefault("sli", ("spec",))
+        out.append(SLO(str(doc.get(("metadata", "name"), "slo")), target, window, sli or None, doc, ("spec",), paths))
     elif doc.kind == "sloth":
         slos_path = doc.meta.get("slos_path", ("slos",))
-        for i, item in enumerate(doc.get(slos_path, []) or []):
+        items = doc.get(slos_path)
+        for i, item in enumerate(items if isinstance(items, list) else []):
             if not isinstance(item, dict):
                 continue
-            events = ((item.get("sli") or {}).get("events") or {}) if isinstance(item.get("sli"), dict) else {}
+            base = slos_path + (i,)
+            sli_block = _dict(item.get("sli"))
+            events = _dict(sli_block.get("events"))
+            raw = _dict(sli_block.get("raw"))
+            plugin = _dict(sli_block.get("plugin"))
             sli = {"error": events.get("errorQuery") or events.get("error_query"),
-                   "total": events.get("totalQuery") or events.get("total_query")}
-            sli = {k: v for k, v in sli.items() if isinstance(v, str)} or (item.get("sli") if isinstance(item.get("sli"), dict) else None)
-            out.append(SLO(str(item.get("name", f"slo-{i}")), _num(item.get("objective")),
-                           item.get("window", "30d"), sli, doc, slos_path + (i,)))
+                   "total": events.get("totalQuery") or events.get("total_query"),
+                   "error_ratio": raw.get("errorRatioQuery") or raw.get("error_ratio_query")}
+            sli = {k: v for k, v in sli.items() if isinstance(v, str)}
+            if not sli and plugin.get("id"):
+                sli = {"plugin": plugin.get("id")}
+            # Sloth's window defaults to 30d (spec-level `window` in newer versions)
+            window = item.get("window") or doc.get(slos_path[:-1] + ("window",))
+            out.append(SLO(str(item.get("name", f"slo-{i}")), _num(item.get("objective")), window or "30d",
+                           sli or None, doc, base,
+                           {"objective": base + ("objective",), "window": base, "sli": base + ("sli",)},
+                           window_default=not window))
     return out
 
 
