@@ -111,3 +111,12 @@ def test_fingerprints_do_not_depend_on_line_numbers(tmp_path):
                                                   use_cache=False)).findings if f.rule_id == "TF001"}
     assert moved["TF001"].span.line == original["TF001"].span.line + 2
     assert moved["TF001"].fingerprint == original["TF001"].fingerprint
+
+
+def test_json_report_validates_against_its_published_schema(result):
+    from prr_lint.config import load_schema
+
+    report = json.loads(render("json", result))
+    validator = jsonschema.Draft202012Validator(load_schema("report.schema.json"))
+    assert list(validator.iter_errors(report)) == []
+    assert report["findings"] == sorted(report["findings"], key=lambda f: (f["file"], f["line"], f["column"], f["rule"]))
