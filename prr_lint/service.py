@@ -31,7 +31,7 @@ MANIFEST_PATHS = {
     },
 }
 DEPLOY_KINDS = ("helm", "kubernetes", "terraform")
-SLI_QUERY_KEYS = ("good", "bad", "error", "total", "error_ratio")
+SLI_QUERY_KEYS = ("good", "bad", "error", "total", "error_ratio", "metric")
 # Backstage annotations of an incident-management service: each carries a rotation and its escalation policy
 ONCALL_ANNOTATIONS = ("pagerduty.com/service-id", "pagerduty.com/integration-key", "opsgenie.com/team",
                       "opsgenie.com/component-selector", "prr-lint/oncall")
@@ -219,7 +219,7 @@ def external_slos(doc: Document) -> list:
                                      ("error_ratio", query(raw) if raw else None)) if v}
         elif threshold:
             q = query(threshold)
-            sli = {"good": q} if q else None
+            sli = {"metric": q} if q else None
         elif isinstance(spec.get("indicatorRef"), str):
             sli = {"ref": spec["indicatorRef"]}
             paths["sli"] = ("spec", "indicatorRef")

@@ -106,3 +106,17 @@ def range_windows(expr_or_ast) -> set[datetime.timedelta]:
             if isinstance(window, datetime.timedelta) and window > datetime.timedelta(0):
                 out.add(window)
     return out
+
+
+SLOTH_WINDOW = "{{.window}}"
+
+
+def expand_sloth_window(expr: str, window: str = "5m") -> str:
+    """Sloth SLI queries use the Go template `{{.window}}` for the range; put a real range in its place
+    so the query can be parsed (`{{ .window }}` with spaces too)."""
+    if not isinstance(expr, str) or "{{" not in expr:
+        return expr
+    out = expr
+    for form in ("{{.window}}", "{{ .window }}", "{{ .window}}", "{{.window }}"):
+        out = out.replace(form, window)
+    return out
