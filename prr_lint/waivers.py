@@ -69,8 +69,11 @@ class Waiver:
             rel = f.file[len(self.base) + 1:] if self.base else f.file
             if not pathspec.GitIgnoreSpec.from_lines([self.path]).match_file(rel):
                 return False
-        if self.address is not None and not (f.address == self.address or fnmatch.fnmatchcase(f.address, self.address)):
-            return False
+        if self.address is not None:
+            # the whole address (`Deployment/checkout:spec...`) or its part inside the document (`resource.x.y...`)
+            inner = f.address.split(":", 1)[1] if ":" in f.address else f.address
+            if not any(a == self.address or fnmatch.fnmatchcase(a, self.address) for a in (f.address, inner)):
+                return False
         return True
 
     def suppression(self) -> Suppression:
@@ -164,6 +167,7 @@ class WaiverStep:
         if not docs:
             return None
         doc = docs[0]
+        doc.meta["governs"] = ""
         if engine is not None:
             # the engine did not read this file as a waiver file: run the waiver-file rules on it here
             from .engine import RuleContext, _fingerprint
@@ -257,7 +261,8 @@ def file_waivers(doc: Document, today: datetime.date) -> list:
            if len(e.absolute_path) >= 2 and e.absolute_path[0] == "waivers"}
     if any(len(e.absolute_path) < 2 for e in schema_errors(doc.data, "waivers.schema.json")):
         return []
-    base = posixpath.dirname(doc.file) if not os.path.isabs(doc.file) else ""
+    # a .prr-waivers.yaml governs its own directory; the configured waiver file the whole repository
+    base = doc.meta.get("governs", posixpath.dirname(doc.file))
     out = []
     for i, item in enumerate(items):
         if i in bad or not isinstance(item, dict):
