@@ -128,6 +128,18 @@ def test_unowned_workload_is_judged_with_the_hpa_and_pdb_of_its_own_directory(cl
     assert found == {("K8S005", "apps/other/deployment.yaml", 6)}
 
 
+def test_unowned_workload_sees_an_hpa_in_a_direct_subdirectory(cli, tmp_path):
+    write(tmp_path, {
+        "apps/web/deployment.yaml": DEPLOY, "apps/web/pdb.yaml": PDB,
+        "apps/web/hpa/hpa.yaml": HPA.replace("minReplicas: 3", "minReplicas: 1"),
+        # two levels down is another application's business
+        "apps/api/deployment.yaml": DEPLOY.replace("replicas: 1", "replicas: 2"),
+        "apps/api/x/y/hpa.yaml": HPA.replace("minReplicas: 3", "minReplicas: 1"),
+    })
+    found = pairs(run_json(cli, tmp_path, "K8S005", "K8S006"))
+    assert found == {("K8S005", "apps/web/hpa/hpa.yaml", 7), ("K8S006", "apps/api/deployment.yaml", 4)}
+
+
 def test_service_workload_sees_the_hpa_anywhere_in_its_service(cli, tmp_path):
     write(tmp_path, {
         "svc/service.yaml": "apiVersion: prr-lint/v1\nkind: Service\nmetadata: {name: web, owner: t, tier: 0}\n"

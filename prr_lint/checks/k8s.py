@@ -134,7 +134,8 @@ def selector_matches(selector, labels: dict) -> bool:
 
 def neighbours(doc: Document, ctx) -> list:
     """The Kubernetes documents a workload is judged with (HPAs, PDBs): those of its service, or for an
-    unowned workload those of the same directory. Indexed once per run in ctx.repo.memo."""
+    unowned workload those of the same directory and its direct subdirectories (e.g. `hpa/`).
+    Indexed once per run in ctx.repo.memo."""
     if ctx.service is not None:
         docs = [d for d in ctx.service.docs_of("k8s")]
     else:
@@ -154,10 +155,14 @@ def _directory_docs(repo, directory: str) -> list:
             index = {}
             for rel, how in repo.candidates.items():
                 if how == "yaml":
-                    index.setdefault(posixpath.dirname(rel), []).append(rel)
+                    parent = posixpath.dirname(rel)
+                    index.setdefault(parent, []).append(rel)
+                    if parent:
+                        index.setdefault(("children", posixpath.dirname(parent)), set()).add(parent)
             repo.memo["k8s-dir-files"] = index
-        memo[directory] = [d for rel in sorted(index.get(directory, ())) for d in repo.load(rel).docs
-                           if d.kind == "k8s" and d.service is None]
+        files = [rel for d in [directory] + sorted(index.get(("children", directory), ())) for rel in
+                 sorted(index.get(d, ()))]
+        memo[directory] = [d for rel in files for d in repo.load(rel).docs if d.kind == "k8s" and d.service is None]
     return memo[directory]
 
 

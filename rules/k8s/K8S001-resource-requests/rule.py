@@ -24,7 +24,7 @@ def check(doc, ctx):
         requests = requests if isinstance(requests, dict) else {}
         missing = [r for r in ("cpu", "memory") if requests.get(r) in (None, "")]
         if missing:
-            what = " and ".join(missing)
+            what = " or ".join("CPU" if m == "cpu" else m for m in missing)
             yield Hit(doc, path + ("resources", "requests", missing[0]),
-                      f"{label(doc)}: {container_label(container, path)} has no {what} request; "
-                      f"set resources.requests.{missing[0]}" + (" and .memory" if len(missing) == 2 else ""))
+                      f"{label(doc)}: {container_label(container, path)} has no {what} request; set "
+                      + " and ".join(f"resources.requests.{m}" for m in missing))

@@ -22,7 +22,9 @@ from prr_lint.rule import rule
     since="0.1.0",
 )
 def check(doc, ctx):
-    if is_workload(doc, WORKLOADS) and int_value(doc.get(("spec", "revisionHistoryLimit"))) == 0:
+    if not is_workload(doc, WORKLOADS):
+        return  # bare Pods and Jobs are not rolled back
+    if int_value(doc.get(("spec", "revisionHistoryLimit"))) == 0:
         yield Hit(doc, ("spec", "revisionHistoryLimit"),
                   f"{label(doc)}: revisionHistoryLimit 0 keeps no previous revision to roll back to; "
                   "remove it or set it to 2 or more")
