@@ -52,7 +52,7 @@ def test_every_kind_of_bad_file_is_reported_and_the_rest_still_checked(cli, tmp_
     got = pairs(report)
     assert ("K8S002", "ok/deploy.yaml", 9) in got
     errors = {f["file"]: f for f in report["findings"] if f["rule"] == "PRR000"}
-    assert errors["bad/malformed.yaml"]["line"] == 4
+    assert errors["bad/malformed.yaml"]["line"] == 3  # where the unclosed mapping starts
     assert "invalid YAML" in errors["bad/malformed.yaml"]["message"]
     assert errors["bad/latin1.yaml"]["line"] == 3 and "not UTF-8" in errors["bad/latin1.yaml"]["message"]
     assert "binary" in errors["bad/binary.yaml"]["message"]
