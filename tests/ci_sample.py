@@ -120,3 +120,21 @@ def sarif_errors(log):
 
 
 __all__ = ["git", "make_repo", "commit", "report", "found", "sarif_errors", "write", "sys"]
+
+
+FAILING_RULE = '''\
+from prr_lint.rule import rule
+
+
+@rule(id="ACME900", name="remote-policy", summary="Asks a policy server about every Deployment.",
+      why="A stand-in for a policy engine the run depends on.", fix="Nothing to fix.",
+      targets=["k8s"], tags=["availability"], severity="error", since="0.1.0")
+def check(doc, ctx):
+    raise ConnectionError("policy server http://127.0.0.1:9/v1/data refused the connection")
+'''
+
+
+def failing_rule_config(tmp_path) -> str:
+    """A .prr-lint.yaml whose user rule pack cannot reach its policy server: the run must not pass."""
+    write(str(tmp_path / "pack" / "ACME900-remote-policy"), {"rule.py": FAILING_RULE})
+    return f"rule_paths: ['{tmp_path / 'pack'}']\n"
