@@ -27,7 +27,9 @@ NOT_COMPONENTS = ("image", "global", "resources", "autoscaling", "livenessProbe"
                   "startupProbe", "podDisruptionBudget", "pdb", "affinity", "nodeSelector", "tolerations",
                   "podAnnotations", "podLabels", "annotations", "labels", "securityContext", "podSecurityContext",
                   "containerSecurityContext", "service", "ingress", "env", "extraEnv", "serviceAccount", "rbac",
-                  "networkPolicy", "persistence", "volumes", "extraVolumes", "extraVolumeMounts")
+                  "networkPolicy", "persistence", "volumes", "extraVolumes", "extraVolumeMounts",
+                  # `helm test` hook pods: not part of what runs in production
+                  "test", "tests", "testFramework", "helmTest")
 MAX_DEPTH = 4
 _MISSING = object()
 
