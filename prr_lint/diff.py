@@ -23,7 +23,12 @@ def configure(args, options) -> None:
     from .git import changed_lines
 
     root = options.root or find_root(options.paths)
-    options.steps.append(DiffStep(changed_lines(root, ref), ref))
+    changes = changed_lines(root, ref)
+    if changes.warning:
+        import sys
+
+        print(f"prr-lint: warning: {changes.warning}", file=sys.stderr)
+    options.steps.append(DiffStep(changes, ref))
 
 
 class DiffStep:

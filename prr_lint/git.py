@@ -22,6 +22,7 @@ class ChangeSet:
     base: str                                   # the commit the change is measured from
     lines: dict = field(default_factory=dict)   # rel path -> set of 1-based line numbers, or None
     files: set = field(default_factory=set)     # every path touched, deleted and renamed-from ones too
+    warning: str | None = None                  # e.g. a shallow clone without the merge base
 
     def touches(self, rel: str, line: int) -> bool:
         if rel not in self.lines:
@@ -94,6 +95,9 @@ def changed_lines(root: str, base_ref: str) -> ChangeSet:
     start = merge_bases[0] if merge_bases else base
     top = repo.working_tree_dir
     changes = ChangeSet(start.hexsha)
+    if not merge_bases and os.path.exists(os.path.join(repo.git_dir, "shallow")):
+        changes.warning = (f"--diff-base {base_ref}: the merge base with HEAD is not in this shallow clone; "
+                           f"comparing with {base_ref} itself (fetch more history for an exact diff)")
     try:
         out = repo.git(c="core.quotepath=off").diff(start.hexsha, "--no-color", "--no-ext-diff", "--unified=0",
                                                      "-M", "--src-prefix=a/", "--dst-prefix=b/")
