@@ -2,7 +2,11 @@
 
 Every file under bad/ marks each line that must get a finding with `# expect: ID` (several ids are
 comma-separated); files without comments (JSON, Markdown) list `path:line ID` lines in an EXPECT file.
-A fixture may be a single file or a directory holding a small repository.
+A fixture may be a single file or a directory holding a small repository. A directory fixture may hold
+- `.prr-lint.yaml`: the configuration the fixture runs with (else the defaults);
+- `.git-history`: commits to replay into a real git repository before the run, one per line,
+  `YYYY-MM-DD path [path ...]` (those files, as they are, committed at that date); every other file is
+  committed last, at the fixture's today. A line `shallow N` makes the run use a `--depth N` clone.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ import datetime
 import os
 import re
 import shutil
+import subprocess
 import tempfile
 
-from .config import Config
+from .config import Config, load_config
 from .engine import Options, run
 
 EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9_, ]+?)\s*$")
+HISTORY_FILE = ".git-history"
 FIXTURE_TODAY = datetime.date(2026, 11, 1)
 
 
@@ -72,9 +78,50 @@ def actual(fixture: str, rule_id: str, extra_rules=(), config: Config | None = N
         else:
             os.makedirs(repo)
             shutil.copy(fixture, repo)
+        if config is None and os.path.isfile(os.path.join(repo, ".prr-lint.yaml")):
+            config = load_config(os.path.join(repo, ".prr-lint.yaml"))
+        history = os.path.join(repo, HISTORY_FILE)
+        if os.path.isfile(history):
+            repo = replay_history(repo, history, FIXTURE_TODAY)
         options = Options(paths=[repo], config=config or Config(), root=repo, select=[rule_id],
                           today=FIXTURE_TODAY, use_cache=False, extra_rules=list(extra_rules))
         result = run(options)
         if result.errors:
             raise AssertionError("; ".join(result.errors))
         return {(f.rule_id, f.file, f.span.line) for f in result.findings if f.rule_id == rule_id}
+
+
+def _git(cwd: str, *args: str, date: str | None = None) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1",
+               GIT_AUTHOR_NAME="prr-lint fixture", GIT_AUTHOR_EMAIL="fixture@prr-lint.invalid",
+               GIT_COMMITTER_NAME="prr-lint fixture", GIT_COMMITTER_EMAIL="fixture@prr-lint.invalid")
+    if date:
+        env.update(GIT_AUTHOR_DATE=f"{date}T12:00:00+00:00", GIT_COMMITTER_DATE=f"{date}T12:00:00+00:00")
+    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, timeout=60)
+
+
+def replay_history(repo: str, history: str, today: datetime.date) -> str:
+    """Turn a fixture copy into a git repository with the commits `.git-history` lists; returns the
+    directory to run in (a shallow clone of it when asked for)."""
+    with open(history, encoding="utf-8") as fh:
+        lines = [line.split() for line in fh if line.strip() and not line.lstrip().startswith("#")]
+    os.remove(history)
+    _git(repo, "init", "-q", "-b", "main")
+    depth = None
+    for n, parts in enumerate(lines, 1):
+        if parts[0] == "shallow" and len(parts) == 2 and parts[1].isdigit():
+            depth = int(parts[1])
+            continue
+        day = datetime.date.fromisoformat(parts[0])
+        if len(parts) < 2:
+            raise ValueError(f"{history}:{n}: expected `YYYY-MM-DD path [path ...]`")
+        _git(repo, "add", "--", *parts[1:])
+        _git(repo, "commit", "-q", "--allow-empty", "-m", f"fixture commit {n}", date=day.isoformat())
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "--allow-empty", "-m", "fixture: remaining files", date=today.isoformat())
+    if depth is None:
+        return repo
+    clone = repo + "-shallow"
+    _git(os.path.dirname(repo), "clone", "-q", "--depth", str(depth), "file://" + repo, clone)
+    return clone

@@ -208,8 +208,8 @@ def _into_repo(url_norm: str, bases: list, repo) -> tuple[str, str] | None:
                 continue
             tail = rest[len(form):]
             # a ref may contain slashes (release/1.2): take the first split whose path exists
-            candidates = [posixpath.normpath(posixpath.join(local_dir, *tail[k:])) if tail[k:] else (local_dir or ".")
-                          for k in range(1, len(tail) + 1)]
+            candidates = [posixpath.normpath(posixpath.join(local_dir or ".", *tail[k:])) for k in range(1, len(tail))] \
+                or [local_dir or "."]
             chosen = next((c for c in candidates if repo.exists(c)), candidates[0])
             return ("" if chosen == "." else chosen), tail[0]
     return None

@@ -1,0 +1,71 @@
+import fnmatch
+
+from prr_lint.checks.links import MARKDOWN_EXT, resolve_for
+from prr_lint.model import Hit
+from prr_lint.rule import SERVICE, rule
+
+WHAT = {"helm": "Helm chart", "kubernetes": "Kubernetes manifests", "terraform": "Terraform",
+        "alerts": "alert rules"}
+
+
+def _exists(repo, target: str) -> bool:
+    if any(ch in target for ch in "*?["):
+        pattern = target.rstrip("/")
+        return any(fnmatch.fnmatchcase(f, pattern) or fnmatch.fnmatchcase(f, pattern + "/*") for f in repo.files)
+    return repo.exists(target)
+
+
+def _resolved(ref: str, local: str) -> str:
+    ref = ref.split("#", 1)[0]
+    return "" if local.rstrip("/") == ref.strip("/") else f" (resolved to {local or '.'})"
+
+
+def _references(service):
+    """(label, reference, manifest path) of the documents a manifest points at besides deploy/alerts."""
+    for ref, path in service.links("runbooks", "runbook"):
+        yield "runbook", ref, path
+    for fact in ("rollback", "dr"):
+        value = service.get(fact)
+        if isinstance(value, dict) and isinstance(value.get("procedure"), str):
+            yield f"{fact} procedure", value["procedure"], service.path(fact) + ("procedure",)
+    oncall = service.get("oncall")
+    escalation = oncall.get("escalation") if isinstance(oncall, dict) else None
+    items = [escalation] if isinstance(escalation, str) else escalation if isinstance(escalation, list) else []
+    for i, item in enumerate(items):
+        if isinstance(item, str) and item.split("#", 1)[0].lower().endswith(MARKDOWN_EXT):
+            tail = ("escalation",) + ((i,) if isinstance(escalation, list) else ())
+            yield "escalation document", item, service.path("oncall") + tail
+
+
+@rule(
+    id="PRR003",
+    name="manifest-path",
+    summary="A path named in a service manifest (deploy, alerts, runbooks, procedures) does not exist.",
+    why="The manifest is how prr-lint, and the people reading it, find the service's workloads, alerts and "
+        "runbooks. A path that leads nowhere silently drops those files from the review (their gaps are "
+        "checked at the default tier, or not joined at all) and sends the on-call engineer to a dead link.",
+    fix="Correct the path: it is relative to the manifest's directory, or `/`-anchored at the project root "
+        "(the directory of .prr-lint.yaml, else the repository root). For a procedure, the `#section` must "
+        "match a heading of the Markdown file.",
+    targets=[SERVICE],
+    tags=["ownership"],
+    severity="error",
+    since="0.1.0",
+)
+def check(service, ctx):
+    for claim in service.claims:
+        if not _exists(ctx.repo, claim.target):
+            ref = service.manifest.get(claim.path)
+            yield Hit(service.manifest, claim.path,
+                      f"{service.label}: {WHAT.get(claim.kind, claim.kind)} path {ref!r} does not exist"
+                      f"{_resolved(str(ref), claim.target)}; correct the path or remove it")
+    for label, ref, path in _references(service):
+        link = resolve_for(ref, ctx, service.directory)
+        if link.kind != "path" or link.ok:
+            continue  # URLs (and runbook anchors) are SVC021's
+        if link.missing:
+            yield Hit(service.manifest, path,
+                      f"{service.label}: {label} {ref!r} does not exist{_resolved(ref, link.local)}; correct the path")
+        elif label != "runbook":
+            yield Hit(service.manifest, path,
+                      f"{service.label}: {label} {ref!r} does not resolve: {link.problem}; correct the reference")
