@@ -123,7 +123,9 @@ def cmd_rules(args) -> int:
     from .registry import load_rules
 
     config = load_config(args.config or find_config(".", os.getcwd()))
-    rules = load_rules(config.rule_paths) + _feature_rules(config)
+    from .policy import policy_loader
+
+    rules = load_rules(config.rule_paths, policy_loader=policy_loader(config)) + _feature_rules(config)
     if args.rule:
         match = [r for r in rules if args.rule in (r.id, r.name) or args.rule.upper() == r.id]
         if not match:

@@ -161,7 +161,10 @@ class Engine:
         self.settings = Settings(cfg.default_tier, cfg.tiers, list(cfg.runbook_hosts), cfg.repo_url,
                                  list(cfg.alert_severities))
         self.today = options.today or datetime.date.today()
-        all_rules = load_rules([self._rel_to_cwd(p) for p in cfg.rule_paths]) + list(options.extra_rules)
+        from .policy import policy_loader
+
+        all_rules = load_rules([self._rel_to_cwd(p) for p in cfg.rule_paths],
+                               policy_loader=policy_loader(options)) + list(options.extra_rules)
         self.all_rules = all_rules
         self.rules = selected_rules(all_rules, cfg, options.select, options.ignore)
 
@@ -267,12 +270,14 @@ class Engine:
         level = severity_for(r, tier, self.config)
         if level is None:
             return
+        if hit.severity and r.id not in self.config.severity and r.name not in self.config.severity:
+            level = hit.severity
         span = hit.span or hit.doc.locate(hit.path)
         address = hit.doc.address
         logical = hit.doc.logical_path(hit.path) if hit.doc.data is not None else ""
         findings.append(Finding(
             rule_id=r.id, rule_name=r.name, severity=level, message=hit.message, file=hit.doc.file, span=span,
-            service=owner.name if owner else None, tier=tier,
+            service=hit.service or (owner.name if owner else None), tier=tier,
             address=f"{address}:{logical}" if logical else address, service_level=service_level,
         ))
 

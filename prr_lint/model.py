@@ -130,6 +130,8 @@ class Hit:
     path: Path
     message: str
     span: Span | None = None      # only when the place is not a node (e.g. a parse error)
+    severity: str | None = None   # a result's own severity (Rego results may carry one); config still wins
+    service: str | None = None    # a result's own service name (Rego results may carry one)
 
 
 @dataclass(slots=True)

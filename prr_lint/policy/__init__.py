@@ -1,0 +1,32 @@
+"""Rego policies: an embedded evaluator (regopy) and an OPA server client (opa-python-client), one interface.
+
+Importing this package is cheap: the evaluators and regopy are imported when a policy is first loaded.
+"""
+
+from __future__ import annotations
+
+from .errors import PolicyError, PolicyTimeout
+
+__all__ = ["PolicyError", "PolicyTimeout", "runtime_for", "policy_loader"]
+
+
+def runtime_for(owner):
+    """The run's PolicyRuntime, kept on `owner` (engine Options, or a Config for `prr-lint rules`), created
+    from the config's `policy:` settings."""
+    runtime = getattr(owner, "policy_runtime", None)
+    if runtime is None:
+        from .runtime import PolicyRuntime, PolicySettings
+
+        config = getattr(owner, "config", owner)
+        runtime = PolicyRuntime(PolicySettings.from_config(getattr(config, "policy", None) or {}))
+        owner.policy_runtime = runtime
+    return runtime
+
+
+def policy_loader(owner):
+    """registry.load_rules' `policy_loader`: a rule directory holding policy.rego -> [Rule]."""
+
+    def load(directory: str) -> list:
+        return runtime_for(owner).load_pack_dir(directory)
+
+    return load

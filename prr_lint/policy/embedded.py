@@ -1,0 +1,133 @@
+"""Embedded evaluation with regopy (rego-cpp) in a worker process, stopped at a per-document deadline."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+
+from .errors import PolicyError, PolicyTimeout
+
+WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
+
+
+class _Worker:
+    def __init__(self):
+        parent_read, child_write = os.pipe()
+        child_read, parent_write = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, WORKER, str(child_read), str(child_write)],
+            pass_fds=(child_read, child_write), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, close_fds=True,
+        )
+        os.close(child_read)
+        os.close(child_write)
+        self.read_fd = parent_read
+        self.out = os.fdopen(parent_write, "wb", buffering=0)
+        self.buffer = bytearray()
+
+    def send(self, *lines: bytes) -> None:
+        try:
+            self.out.write(b"".join(line + b"\n" for line in lines))
+        except (BrokenPipeError, OSError) as e:
+            raise PolicyError(f"embedded policy evaluator stopped unexpectedly: {e}") from None
+
+    def receive(self, deadline: float | None) -> dict | None:
+        """The next reply, or None when the deadline passes first."""
+        while b"\n" not in self.buffer:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return None
+            ready, _, _ = select.select([self.read_fd], [], [], remaining)
+            if not ready:
+                return None
+            chunk = os.read(self.read_fd, 1 << 16)
+            if not chunk:
+                code = self.proc.poll()
+                raise PolicyError(f"embedded policy evaluator stopped unexpectedly (exit status {code})")
+            self.buffer += chunk
+        line, _, rest = self.buffer.partition(b"\n")
+        self.buffer = bytearray(rest)
+        return json.loads(line)
+
+    def close(self) -> None:
+        try:
+            self.out.close()
+        except OSError:
+            pass
+        try:
+            os.close(self.read_fd)
+        except OSError:
+            pass
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+class EmbeddedEvaluator:
+    """Evaluates queries over compiled modules; the worker is started lazily and restarted after a timeout."""
+
+    name = "embedded"
+
+    def __init__(self, timeout: float = 10.0, strict: bool = False):
+        self.timeout = timeout
+        self.strict = strict
+        self.modules: list = []        # (name, source)
+        self._worker: _Worker | None = None
+        self._loaded = 0               # how many modules the current worker has
+
+    def set_modules(self, modules: list) -> None:
+        if [m[0] for m in modules[:self._loaded]] != [m[0] for m in self.modules[:self._loaded]]:
+            self.close()
+        self.modules = list(modules)
+
+    def _ensure(self) -> _Worker:
+        if self._worker is None or self._worker.proc.poll() is not None:
+            if self._worker is not None:
+                self._worker.close()
+            self._worker = _Worker()
+            self._loaded = 0
+        if self._loaded < len(self.modules):
+            todo = self.modules[self._loaded:]
+            self._worker.send(json.dumps({"op": "load", "modules": todo, "strict": self.strict}).encode())
+            reply = self._worker.receive(time.monotonic() + max(self.timeout, 30.0))
+            if reply is None:
+                self.close()
+                raise PolicyError("embedded policy evaluator did not load the policies in time")
+            if "error" in reply:
+                self.close()
+                err = reply["error"]
+                raise PolicyError(err["message"], file=err.get("file"), offset=err.get("offset"))
+            self._loaded = len(self.modules)
+        return self._worker
+
+    def prepare(self) -> None:
+        self._ensure()
+
+    def evaluate(self, queries: list[str], input_json: str) -> list:
+        """One value per query (None when undefined); raises PolicyTimeout or PolicyError."""
+        worker = self._ensure()
+        worker.send(json.dumps({"op": "eval", "queries": queries}).encode(), input_json.encode())
+        reply = worker.receive(time.monotonic() + self.timeout)
+        if reply is None:
+            self.close()  # the only way to stop a running evaluation: the next one starts a fresh worker
+            raise PolicyTimeout(f"policy evaluation did not finish within {self.timeout:g}s and was stopped "
+                                "(raise --policy-timeout, or fix the policy)")
+        if "error" in reply:
+            raise PolicyError(reply["error"])
+        return reply["results"]
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+            self._loaded = 0
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -1,0 +1,114 @@
+"""The policy feature: `--policy DIR` and friends on check/gate/baseline, `policy:` in config, `prr-lint policy
+test`, and the policies' rules in `prr-lint rules`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from ..discover import UsageError
+from . import runtime_for
+from .errors import PolicyError
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
+    return value
+
+
+def add_arguments(parser) -> None:
+    g = parser.add_argument_group("policies (Rego)")
+    g.add_argument("--policy", action="append", default=[], metavar="DIR",
+                   help="Rego policy file or directory (repeatable); rule directories with policy.rego or "
+                        "conftest-style .rego files")
+    g.add_argument("--namespace", action="append", default=[], metavar="PACKAGE",
+                   help="evaluate deny/violation/warn of this package (repeatable; default: main)")
+    g.add_argument("--all-namespaces", action="store_true", help="evaluate every package of the policies")
+    g.add_argument("--opa-url", metavar="URL", help="evaluate on this OPA server instead of embedded")
+    g.add_argument("--opa-no-push", action="store_true",
+                   help="do not push the policies: use the ones the OPA server already has (its bundle)")
+    g.add_argument("--allow-net", action="store_true", help="allow network built-ins (http.send, net.lookup_ip_addr)")
+    g.add_argument("--policy-timeout", type=_seconds, metavar="SECONDS",
+                   help="stop a policy evaluation that takes longer than this per document (default: 10)")
+
+
+def _config_paths(config) -> list[str]:
+    paths = (config.policy or {}).get("paths") or []
+    base = os.path.dirname(os.path.abspath(config.path)) if config.path else os.getcwd()
+    out = []
+    for p in paths:
+        full = p if os.path.isabs(p) else os.path.join(base, p)
+        out.append(os.path.relpath(full) if not os.path.relpath(full).startswith("..") else full)
+    return out
+
+
+def configure(args, options) -> None:
+    runtime = runtime_for(options)
+    s = runtime.settings
+    if getattr(args, "namespace", None):
+        s.namespaces = [n.strip() for item in args.namespace for n in item.split(",") if n.strip()]
+    if getattr(args, "all_namespaces", False):
+        s.all_namespaces = True
+    if getattr(args, "opa_url", None):
+        s.opa_url = args.opa_url
+    if getattr(args, "opa_no_push", False):
+        s.opa_push = False
+    if getattr(args, "allow_net", False):
+        s.allow_net = True
+    if getattr(args, "policy_timeout", None):
+        s.timeout = args.policy_timeout
+    paths = _config_paths(options.config) + list(getattr(args, "policy", None) or [])
+    if not paths:
+        return
+    try:
+        for p in paths:
+            options.extra_rules.extend(runtime.load_tree(p))
+        runtime.prepare()
+    except PolicyError as e:
+        raise UsageError(str(e)) from None
+
+
+def extra_rules(config) -> list:
+    paths = _config_paths(config)
+    if not paths:
+        return []
+    runtime = runtime_for(config)
+    out = []
+    for p in paths:
+        out.extend(runtime.load_tree(p))
+    return out
+
+
+def add_commands(sub) -> None:
+    policy = sub.add_parser("policy", help="work with Rego policies")
+    psub = policy.add_subparsers(dest="policy_command", parser_class=type(policy))
+    test = psub.add_parser("test", help="run the policies' own unit tests (test_* rules in *_test.rego)")
+    test.add_argument("paths", nargs="+", metavar="DIR", help="policy files or directories")
+    test.add_argument("--run", metavar="REGEX", help="only tests whose data.<package>.<name> matches")
+    test.add_argument("--policy-timeout", type=_seconds, default=10.0, metavar="SECONDS",
+                      help="stop a test that takes longer than this (default: 10)")
+    test.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
+    test.set_defaults(handler=cmd_policy_test)
+    policy.set_defaults(handler=lambda args: _missing(policy))
+
+
+def _missing(parser) -> int:
+    raise UsageError("policy: choose a sub-command: test")
+
+
+def cmd_policy_test(args) -> int:
+    import re
+
+    from .testing import run_tests
+
+    if args.run:
+        try:
+            re.compile(args.run)
+        except re.error as e:
+            raise UsageError(f"--run {args.run}: invalid regular expression: {e}") from None
+    return run_tests(args.paths, timeout=args.policy_timeout, pattern=args.run, verbose=args.verbose)
