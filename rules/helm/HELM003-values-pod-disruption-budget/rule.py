@@ -38,25 +38,31 @@ def _component(view, comp, ctx):
     if found is None or found[1] < 2:
         return
     count = found[1]
+    # charts may carry several spellings (e.g. Bitnami's deprecated `podDisruptionBudget` beside `pdb`):
+    # a budget is off only when every one of them is off
+    off, enabled = [], []
     for key in KEYS:
         block = comp.get(key)
         if not isinstance(block, dict):
             continue
         switch = next((s for s in ("enabled", "create") if s in block), None)
         on = truthy(block.get(switch)) if switch else bool(block)
-        if not on:
+        (enabled if on else off).append((key, switch, block))
+    if not enabled:
+        if off:
+            key, switch, _ = sorted(off, key=lambda o: o[1] is None)[0]
             where = comp.at(key, switch) if switch else comp.at(key)
             yield where, (f"{comp.label}: {count} replicas and no PodDisruptionBudget ({key}"
                           f"{'.' + switch if switch else ''} is off); enable it with maxUnavailable: 1")
-            return
-        unavailable, available = block.get("maxUnavailable"), block.get("minAvailable")
-        if unavailable not in (None, "") and (int_value(unavailable) == 0 or _percent(unavailable) == 0):
-            yield comp.at(key, "maxUnavailable"), (
-                f"{comp.label}: {key}.maxUnavailable {unavailable} allows no pod to be evicted, so every "
-                "node drain blocks; use maxUnavailable: 1")
-        elif unavailable in (None, "") and available not in (None, "") and \
-                ((int_value(available) or 0) >= count or (_percent(available) or 0) >= 100):
-            yield comp.at(key, "minAvailable"), (
-                f"{comp.label}: {key}.minAvailable {available} with {count} replicas allows no pod to be "
-                "evicted, so every node drain blocks; lower it or use maxUnavailable: 1")
         return
+    key, _, block = enabled[0]
+    unavailable, available = block.get("maxUnavailable"), block.get("minAvailable")
+    if unavailable not in (None, "") and (int_value(unavailable) == 0 or _percent(unavailable) == 0):
+        yield comp.at(key, "maxUnavailable"), (
+            f"{comp.label}: {key}.maxUnavailable {unavailable} allows no pod to be evicted, so every "
+            "node drain blocks; use maxUnavailable: 1")
+    elif unavailable in (None, "") and available not in (None, "") and \
+            ((int_value(available) or 0) >= count or (_percent(available) or 0) >= 100):
+        yield comp.at(key, "minAvailable"), (
+            f"{comp.label}: {key}.minAvailable {available} with {count} replicas allows no pod to be "
+            "evicted, so every node drain blocks; lower it or use maxUnavailable: 1")
