@@ -39,7 +39,10 @@ def _unescape(text: str) -> str:
     def repl(m):
         s = m.group(1)
         if s[0] in "uU":
-            return chr(int(s[1:], 16))
+            try:
+                return chr(int(s[1:], 16))
+            except (ValueError, OverflowError):
+                return m.group(0)
         return {"n": "\n", "r": "\r", "t": "\t"}.get(s, s)
 
     return _ESCAPES.sub(repl, text) if "\\" in text else text
@@ -55,8 +58,37 @@ class _Converter:
 
     def label(self, node) -> str:
         if node.type == "string_lit":
-            return "".join(self.text(c) for c in node.named_children if c.type == "template_literal")
+            return _unescape(self.inner(node))
         return self.text(node)
+
+    def inner(self, node) -> str:
+        """The source text between the quotes of a string (edge spaces are not in template_literal)."""
+        kids = node.children
+        start = kids[0].end_byte if kids and kids[0].type == "quoted_template_start" else node.start_byte + 1
+        end = kids[-1].start_byte if kids and kids[-1].type == "quoted_template_end" else node.end_byte - 1
+        return self.src[start:end].decode("utf-8", "replace")
+
+    def source(self, node) -> str:
+        """An expression's source text without its comments, as python-hcl2 writes it."""
+        raw = self.src[node.start_byte:node.end_byte]
+        if b"#" not in raw and b"//" not in raw and b"/*" not in raw:
+            return raw.decode("utf-8", "replace")
+        comments = []
+        stack = [node]
+        while stack:
+            n = stack.pop()
+            if n.type == "comment":
+                comments.append((n.start_byte, n.end_byte))
+            elif n.type not in ("string_lit", "quoted_template", "heredoc_template"):
+                stack.extend(n.children)
+        if not comments:
+            return self.text(node)
+        out, pos = [], node.start_byte
+        for a, b in sorted(comments):
+            out.append(self.src[pos:a])
+            pos = b
+        out.append(self.src[pos:node.end_byte])
+        return b"".join(out).decode("utf-8", "replace")
 
     def body(self, node, path: tuple, out: dict) -> dict:
         for child in node.named_children:
@@ -83,16 +115,29 @@ class _Converter:
         if top:
             # top-level blocks are keyed by their labels: resource.TYPE.NAME
             container, cpath = out, path
-            for key in [btype] + labels[:-1]:
-                container = container.setdefault(key, {})
-                cpath = cpath + (key,)
-                self.spans.setdefault(cpath, _span(node))
-            key = labels[-1] if labels else btype
-            if not labels:
-                container, cpath, key = out, path, btype
+            if labels:
+                for key in [btype] + labels[:-1]:
+                    nxt = container.get(key)
+                    if not isinstance(nxt, dict):
+                        nxt = container[key] = {}
+                    container = nxt
+                    cpath = cpath + (key,)
+                    self.spans.setdefault(cpath, _span(node))
+                key = labels[-1]
+            else:
+                key = btype
             bpath = cpath + (key,)
             target = {}
-            container[key] = target
+            if isinstance(container.get(key), dict):
+                # a repeated top-level block (`moved`, `import`, `provider "aws"` with an alias): a list
+                self._rekey(bpath, bpath + (0,))
+                container[key] = [container[key], target]
+                bpath = bpath + (1,)
+            elif isinstance(container.get(key), list):
+                bpath = bpath + (len(container[key]),)
+                container[key].append(target)
+            else:
+                container[key] = target
         else:
             # nested blocks repeat: a list of bodies, labelled ones as {label: body}
             lst = out.setdefault(btype, [])
@@ -109,10 +154,16 @@ class _Converter:
         if body_node is not None:
             self.body(body_node, bpath, target)
 
+    def _rekey(self, old: tuple, new: tuple) -> None:
+        n = len(old)
+        for p in [p for p in self.spans if p[:n] == old]:
+            self.spans[new + p[n:]] = self.spans.pop(p)
+        self.spans[old] = self.spans[new]
+
     def expression(self, node, path: tuple):
         self.spans[path] = _span(node)
         kind = node.type
-        if kind == "expression" and node.named_child_count == 1:
+        if kind == "expression" and node.child_count == 1:
             return self.expression(node.named_children[0], path)
         if kind == "literal_value":
             return self.expression(node.named_children[0], path)
@@ -128,12 +179,9 @@ class _Converter:
             return self.text(node) == "true"
         if kind == "null_lit":
             return None
-        if kind == "string_lit":
-            parts = node.named_children
-            if all(p.type in ("quoted_template_start", "quoted_template_end", "template_literal") for p in parts):
-                return _unescape("".join(self.text(p) for p in parts if p.type == "template_literal"))
-            # a string with ${...} inside keeps its source text, as python-hcl2 does
-            return self.text(node)[1:-1]
+        if kind in ("string_lit", "quoted_template"):
+            # `${...}` and `%{...}` inside stay as written (python-hcl2's convention); escapes are decoded
+            return _unescape(self.inner(node))
         if kind == "tuple":
             items = [c for c in node.named_children if c.type == "expression"]
             return [self.expression(c, path + (i,)) for i, c in enumerate(items)]
@@ -150,9 +198,22 @@ class _Converter:
         if kind == "template_expr":
             inner = node.named_children[0] if node.named_child_count else node
             if inner.type == "quoted_template":
-                return _unescape(self.text(inner)[1:-1])
+                return self.expression(inner, path)
             return self.heredoc(node)
-        return "${" + self.text(node) + "}"
+        if kind == "operation" and node.named_child_count == 1:
+            return self.expression(node.named_children[0], path)
+        if kind == "unary_operation" and node.child_count == 2 and node.children[0].type == "-":
+            operand = node.children[1]
+            while operand.type in ("expression", "literal_value") and operand.named_child_count == 1:
+                operand = operand.named_children[0]
+            if operand.type == "numeric_lit":  # a negative number is a literal, not an expression
+                value = self.expression(operand, path)
+                self.spans[path] = _span(node)
+                return -value
+        if kind == "variable_expr":
+            # a bare name (`string`, an iterator): python-hcl2 writes it without ${}
+            return self.text(node)
+        return "${" + self.source(node) + "}"
 
     def object_key(self, node) -> str:
         inner = node
@@ -160,8 +221,12 @@ class _Converter:
             inner = inner.named_children[0]
         if inner.type == "string_lit":
             return self.label(inner)
-        text = self.text(node)
-        return text[1:-1] if text.startswith("(") and text.endswith(")") else text
+        if inner.type == "template_expr" and inner.named_child_count == 1 and \
+                inner.named_children[0].type == "quoted_template":
+            return _unescape(self.inner(inner.named_children[0]))   # "prefix/${var.x}" = ...
+        text = self.source(node)
+        # `(expr) = value`: the key is an expression, written "${(expr)}" as python-hcl2 does
+        return "${" + text + "}" if text.startswith("(") else text
 
     def heredoc(self, node) -> str:
         text = self.text(node)
@@ -184,10 +249,20 @@ def _first_error(node):
     return node
 
 
+# tree-sitter-hcl does not read an exponent without a fraction (`1e3`); HCL does. Such a file is parsed
+# again with `1.0e3` written instead (same value; columns after it on that line move by two).
+_BARE_EXPONENT = re.compile(rb"(?<![\w.$])(\d+)([eE][+-]?\d+)(?![\w.])")
+
+
 def load_hcl(text: str) -> tuple[dict, dict]:
     src = text.encode("utf-8")
     tree = _get_parser().parse(src)
     root = tree.root_node
+    if root.has_error and _BARE_EXPONENT.search(src):
+        fixed = _BARE_EXPONENT.sub(rb"\1.0\2", src)
+        retry = _get_parser().parse(fixed)
+        if not retry.root_node.has_error:
+            src, tree, root = fixed, retry, retry.root_node
     if root.has_error:
         bad = _first_error(root)
         near = src[bad.start_byte:bad.end_byte].decode("utf-8", "replace").split("\n")[0][:40]
