@@ -227,9 +227,11 @@ class Engine:
         for r in self.rules:
             for t in r.targets:
                 by_kind.setdefault(t, []).append(r)
+        whole = "" in self.scope
         for doc in docs:
             doc_rules = by_kind.get(doc.kind)
-            if not doc_rules:
+            # context documents (other services' manifests) are read for the graph, not checked
+            if not doc_rules or not (whole or _in_scope(doc.file, self.scope)):
                 continue
             owner = graph.by_name.get(doc.service or "")
             tier = owner.tier if owner else graph.default_tier
@@ -238,6 +240,9 @@ class Engine:
             for r in doc_rules:
                 self._check(r, doc, ctx, findings, errors)
         for svc in graph.services:
+            if not (whole or _in_scope(svc.manifest.file, self.scope)
+                    or any(_in_scope(d.file, self.scope) for d in svc.docs)):
+                continue
             ctx = RuleContext(svc.tier, self.config.tier_policy(svc.tier), svc, graph, repo, self.settings, self.today,
                               notices)
             for r in by_kind.get(SERVICE, []):

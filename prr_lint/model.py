@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 Path = tuple  # tuple of str keys and int indices
 
@@ -15,20 +15,28 @@ SEVERITIES = ("error", "warning", "info")
 _MISSING = object()
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A 1-based source range, inclusive start, as in SARIF regions."""
-
+class _SpanFields(NamedTuple):
     line: int
-    col: int = 1
-    end_line: int = 0
-    end_col: int = 0
+    col: int
+    end_line: int
+    end_col: int
 
-    def __post_init__(self):
-        if self.end_line < self.line:
-            object.__setattr__(self, "end_line", self.line)
-        if self.end_line == self.line and self.end_col < self.col:
-            object.__setattr__(self, "end_col", self.col)
+
+class Span(_SpanFields):
+    """A 1-based source range, as in SARIF regions (end column exclusive).
+
+    A tuple rather than a dataclass: documents hold one per node, and the parse cache unpickles
+    tens of thousands of them on every run.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, line: int, col: int = 1, end_line: int = 0, end_col: int = 0):
+        if end_line < line:
+            end_line = line
+        if end_line == line and end_col < col:
+            end_col = col
+        return super().__new__(cls, line, col, end_line, end_col)
 
 
 @dataclass(frozen=True, slots=True)

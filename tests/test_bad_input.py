@@ -127,7 +127,7 @@ def test_usage_and_config_errors_exit_2_with_one_line(cli, tmp_path):
 
     write(tmp_path, {".prr-lint.yaml": "exclude: [unclosed\n"})
     proc = cli("check", str(tmp_path))
-    assert proc.returncode == 2 and proc.stderr.startswith("prr-lint: error: ") and ":2:" in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.startswith("prr-lint: error: ") and ".prr-lint.yaml:1: invalid YAML" in proc.stderr
 
     proc = cli("check", "--format", "xml", str(tmp_path))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
