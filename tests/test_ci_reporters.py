@@ -185,3 +185,12 @@ def test_cli_formats_on_the_sample_monorepo(fmt, tmp_path):
     else:
         assert "| :white_check_mark: | `checkout` | 1 | team-payments | 0 | 0 | ready |" in proc.stdout
         assert "| :x: | `inventory` | 0 | — |" in proc.stdout
+
+
+def test_markdown_says_what_a_diff_or_baseline_run_left_out():
+    result = sample_result()
+    result.extra = {"diff": {"base": "origin/main", "merge_base": "0123456789abcdef0123", "dropped": 3},
+                    "baseline": {"file": ".prr-baseline.json", "entries": 4, "matched": 2}}
+    out = render("markdown", result)
+    assert ("Scope: only findings on lines changed since `origin/main` (merge base `0123456789ab`); "
+            "findings recorded in the baseline `.prr-baseline.json` left out.") in out

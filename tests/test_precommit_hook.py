@@ -225,3 +225,15 @@ def test_hook_skips_files_prr_lint_does_not_read(project, hook_repo, pre_commit_
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "(no files to check)Skipped" in out.replace(".", "")
+
+
+def test_readme_snippet_is_a_valid_pre_commit_config(tmp_path):
+    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    snippets = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "id: prr-lint" in b]
+    assert len(snippets) == 1
+    config = tmp_path / ".pre-commit-config.yaml"
+    config.write_text(snippets[0])
+    proc = subprocess.run([PRE_COMMIT, "validate-config", str(config)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    hook, = yaml.safe_load(snippets[0])["repos"][0]["hooks"]
+    assert hook["id"] == "prr-lint"

@@ -139,6 +139,19 @@ def render(result, max_bytes: int = MAX_BYTES, link_base: str | None = None, tit
     if c["suppressed"]:
         line += f" {c['suppressed']} suppressed."
     out.add(line, force=True)
+    extra = getattr(result, "extra", None) or {}
+    diff, baseline = extra.get("diff"), extra.get("baseline")
+    if diff or baseline:
+        notes = []
+        if diff:
+            since = code(diff.get("base"))
+            if diff.get("merge_base"):
+                since += f" (merge base {code(str(diff['merge_base'])[:12])})"
+            notes.append(f"only findings on lines changed since {since}")
+        if baseline:
+            notes.append(f"findings recorded in the baseline {code(baseline.get('file'))} left out")
+        out.add("", force=True)
+        out.add(f"Scope: {'; '.join(notes)}.", force=True)
     for message in getattr(result, "errors", []):
         out.add("", force=True)
         out.add(f"> [!CAUTION]\n> prr-lint could not finish: {cell(message)}", force=True)
