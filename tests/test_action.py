@@ -121,6 +121,7 @@ _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 class Runner:
     def __init__(self, tmp, workspace, inputs, event=None, action_path=ROOT, installed=None):
         self.tmp = tmp
+        os.makedirs(tmp, exist_ok=True)
         self.workspace = str(workspace)
         self.inputs = {k: str(v.get("default", "")) for k, v in ACTION["inputs"].items()}
         self.inputs.update(inputs)
@@ -348,3 +349,21 @@ def test_input_values_are_never_evaluated_by_the_shell(tmp_path, workspace, inst
     assert not marker.exists()
     sarif = json.load(open(out["sarif-file"]))
     assert sarif["runs"][0]["automationDetails"]["id"] == f"$(touch {marker})/"
+
+
+def test_baseline_absorbs_recorded_findings_but_not_new_ones(tmp_path, workspace, installed):
+    subprocess.run([installed, "baseline", "-o", ".prr-baseline.json"], cwd=workspace, check=True,
+                   capture_output=True)
+    runner = Runner(str(tmp_path), workspace, {"baseline": ".prr-baseline.json"}, installed=installed)
+    out = runner.run()
+    assert (out["errors"], out["warnings"], out["exit-code"]) == ("0", "0", "0"), runner.logs
+    assert runner.failed_step is None
+    assert not [x for x in runner.logs["run"].splitlines() if x.startswith("::")]
+    assert "findings recorded in the baseline `.prr-baseline.json` left out" in runner.summary_text
+
+    rollout = workspace / "services/checkout/k8s/rollout.yaml"
+    rollout.write_text(rollout.read_text().replace("limits: {memory: 512Mi}", "limits: {}"))
+    runner = Runner(str(tmp_path / "again"), workspace, {"baseline": ".prr-baseline.json"}, installed=installed)
+    out = runner.run()
+    assert (out["errors"], out["exit-code"]) == ("1", "1")
+    assert "::error file=services/checkout/k8s/rollout.yaml," in runner.logs["run"]
