@@ -86,26 +86,38 @@ def selector_name(selector) -> str | None:
     return None
 
 
-def metric_names(expr_or_ast) -> set[str]:
-    """Every metric name an expression selects (empty when it does not parse)."""
-    out = set()
-    for node in _nodes(_ast(expr_or_ast)):
+@lru_cache(maxsize=4096)
+def _analysis(parsed: Parsed) -> tuple[frozenset, frozenset]:
+    """(metric names, range windows) of a parsed expression; parse() is cached, so this is too."""
+    names, windows = set(), set()
+    for node in _nodes(parsed.ast):
         if isinstance(node, promql_parser.VectorSelector):
             name = selector_name(node)
             if name:
-                out.add(name)
-    return out
-
-
-def range_windows(expr_or_ast) -> set[datetime.timedelta]:
-    """The range windows of an expression: `[5m]` of range selectors and `[1h:1m]` of subqueries."""
-    out = set()
-    for node in _nodes(_ast(expr_or_ast)):
-        if isinstance(node, (promql_parser.MatrixSelector, promql_parser.SubqueryExpr)):
+                names.add(name)
+        elif isinstance(node, (promql_parser.MatrixSelector, promql_parser.SubqueryExpr)):
             window = getattr(node, "range", None)
             if isinstance(window, datetime.timedelta) and window > datetime.timedelta(0):
-                out.add(window)
-    return out
+                windows.add(window)
+    return frozenset(names), frozenset(windows)
+
+
+def _parsed(expr_or_ast) -> Parsed:
+    if isinstance(expr_or_ast, Parsed):
+        return expr_or_ast
+    if isinstance(expr_or_ast, str):
+        return parse(expr_or_ast)
+    return Parsed(expr_or_ast, None)
+
+
+def metric_names(expr_or_ast) -> frozenset[str]:
+    """Every metric name an expression selects (empty when it does not parse)."""
+    return _analysis(_parsed(expr_or_ast))[0]
+
+
+def range_windows(expr_or_ast) -> frozenset[datetime.timedelta]:
+    """The range windows of an expression: `[5m]` of range selectors and `[1h:1m]` of subqueries."""
+    return _analysis(_parsed(expr_or_ast))[1]
 
 
 SLOTH_WINDOW = "{{.window}}"

@@ -29,6 +29,8 @@ _SEQ = "tag:yaml.org,2002:seq"
 
 def _flow_depth(text: str) -> int:
     """Bracket depth, quote-naive: libyaml overflows its C stack on very deep flow nesting."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0  # cannot be deeper than the number of openers
     depth = best = 0
     for ch in text:
         if ch in "[{":
