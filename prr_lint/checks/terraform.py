@@ -71,6 +71,14 @@ class Resource:
                 return None
         return value
 
+    def shown(self, *keys) -> str:
+        """`name = value` for a message, naming the variable or local the value came from."""
+        value = self.get(*keys)
+        text = str(value).lower() if isinstance(value, bool) else f'"{value}"' if isinstance(value, str) else str(value)
+        raw = self.raw(*keys)
+        source = f" (from {raw[2:-1]})" if isinstance(raw, str) and raw.startswith("${") else ""
+        return f"{'.'.join(k for k in keys if isinstance(k, str))} = {text}{source}"
+
     def blocks(self, *keys) -> list:
         """(index, body) of every block at keys (the last key names a repeated nested block)."""
         value = self.get(*keys)
@@ -132,22 +140,33 @@ def module_variables(repo, module_dir: str) -> dict:
         return cache[key]
     out: dict = {}
     if repo is not None:
-        for rel, how in repo.candidates.items():
-            if how == "terraform" and posixpath.dirname(rel) == module_dir:
-                for doc in repo.load(rel).docs:
-                    for name, var in (doc.get(("variable",)) or {}).items():
-                        # `default = null` leaves the value to the caller of the module: unknown here
-                        if isinstance(var, dict) and var.get("default") is not None and not _is_expr(var["default"]):
-                            out[f"var.{name}"] = var["default"]
-                    for name, value in (doc.get(("locals",)) or {}).items():
-                        if not _is_expr(value):
-                            out[f"local.{name}"] = value
+        for rel in _tf_files_by_dir(repo).get(module_dir, ()):
+            for doc in repo.load(rel).docs:
+                for name, var in (doc.get(("variable",)) or {}).items():
+                    # `default = null` leaves the value to the caller of the module: unknown here
+                    if isinstance(var, dict) and var.get("default") is not None and not _is_expr(var["default"]):
+                        out[f"var.{name}"] = var["default"]
+                for name, value in (doc.get(("locals",)) or {}).items():
+                    if not _is_expr(value):
+                        out[f"local.{name}"] = value
         # values set in terraform.tfvars / *.auto.tfvars override the defaults; what they set is not
         # guessed at (other -var-file files may apply), so those variables become unknown
         for name in _tfvars_names(repo, module_dir):
             out.pop(f"var.{name}", None)
     cache[key] = out
     return out
+
+
+def _tf_files_by_dir(repo) -> dict:
+    """Terraform files grouped by module directory, once per run."""
+    by_dir = repo.memo.get("tf-files-by-dir")
+    if by_dir is None:
+        by_dir = {}
+        for rel, how in repo.candidates.items():
+            if how == "terraform":
+                by_dir.setdefault(posixpath.dirname(rel), []).append(rel)
+        repo.memo["tf-files-by-dir"] = by_dir
+    return by_dir
 
 
 def _tfvars_names(repo, module_dir: str) -> set:
@@ -207,6 +226,19 @@ def as_number(value):
 def is_empty(value) -> bool:
     """Absent, null or an empty list/map literal (UNKNOWN is not empty)."""
     return value is None or (isinstance(value, (list, dict, str)) and len(value) == 0)
+
+
+def module_resources(doc: Document, types, repo=None) -> list:
+    """Resources of the given types in every .tf file of the document's module (directory)."""
+    if doc.kind != "terraform" or repo is None:
+        return list(resources(doc, types, repo))
+    module_dir = doc.meta.get("module", posixpath.dirname(doc.file))
+    out = []
+    for rel, how in repo.candidates.items():
+        if how == "terraform" and posixpath.dirname(rel) == module_dir:
+            for other in repo.load(rel).docs:
+                out.extend(resources(other, types, repo))
+    return out
 
 
 def resources(doc: Document, types, repo=None) -> Iterator[Resource]:

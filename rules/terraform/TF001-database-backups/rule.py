@@ -49,7 +49,7 @@ def _aws_rds(doc, res):
         what = "disables automated backups" if n == 0 else \
             f"keeps backups for only {days} day{'' if n == 1 else 's'}"
         yield Hit(doc, res.at("backup_retention_period"),
-                  f"{res.label}: backup_retention_period = {days} {what}; set it to {MIN_DAYS} or more")
+                  f"{res.label}: {res.shown('backup_retention_period')} {what}; set it to {MIN_DAYS} or more")
 
 
 def _google_sql(doc, res):
@@ -64,8 +64,8 @@ def _google_sql(doc, res):
                   f"{res.label}: automated backups are not enabled; {fix}")
     else:
         yield Hit(doc, res.at("settings", "backup_configuration", "enabled"),
-                  f"{res.label}: backup_configuration.enabled = {str(enabled).lower()} disables automated "
-                  f"backups; set it to true")
+                  f"{res.label}: {res.shown('settings', 'backup_configuration', 'enabled')} disables "
+                  f"automated backups; set it to true")
 
 
 def _azure_flexible(doc, res):
@@ -74,7 +74,7 @@ def _azure_flexible(doc, res):
     days = as_number(res.get("backup_retention_days"))  # absent: the provider default, 7 days
     if days is not None and days < MIN_DAYS:
         yield Hit(doc, res.at("backup_retention_days"),
-                  f"{res.label}: backup_retention_days = {days} keeps backups for less than {MIN_DAYS} days; "
+                  f"{res.label}: {res.shown('backup_retention_days')} keeps backups for less than {MIN_DAYS} days; "
                   f"set it to {MIN_DAYS} or more")
 
 
@@ -88,5 +88,5 @@ def _dynamodb(doc, res):
                   f"{{ enabled = true }}")
     else:
         yield Hit(doc, res.at("point_in_time_recovery", "enabled"),
-                  f"{res.label}: point_in_time_recovery.enabled = {str(enabled).lower()}; set it to true so "
+                  f"{res.label}: {res.shown('point_in_time_recovery', 'enabled')}; set it to true so "
                   f"the table can be restored to any second of the last 35 days")

@@ -43,7 +43,7 @@ def check(doc, ctx):
             if api is UNKNOWN or is_true(api):
                 continue
         if is_false(value):
-            yield Hit(doc, res.at(attr), f"{res.label}: {attr} = false lets Terraform destroy it; set it to true "
+            yield Hit(doc, res.at(attr), f"{res.label}: {res.shown(attr)} lets Terraform destroy it; set it to true "
                                          f"or add lifecycle {{ prevent_destroy = true }}")
         elif value is None and not default_protects:
             yield Hit(doc, res.path, f"{res.label}: no {attr}; set {attr} = true or add "

@@ -53,6 +53,5 @@ def _flag(doc, res, who, keys, wanted, fix):
         yield Hit(doc, res.at(*keys), f"{res.label}: single-zone database (no {attr}) but {who}, which needs "
                                       f"a standby in another zone; {fix}")
     else:
-        shown = str(value).lower() if isinstance(value, bool) else f'"{value}"'
-        yield Hit(doc, res.at(*keys), f"{res.label}: {attr} = {shown} keeps the database in one zone but {who}, "
+        yield Hit(doc, res.at(*keys), f"{res.label}: {res.shown(*keys)} keeps the database in one zone but {who}, "
                                       f"which needs a standby in another zone; {fix}")

@@ -1,4 +1,4 @@
-from prr_lint.checks.terraform import UNKNOWN, is_empty, is_false, resources
+from prr_lint.checks.terraform import UNKNOWN, is_empty, is_false, module_resources, resources
 from prr_lint.model import Hit
 from prr_lint.rule import rule
 
@@ -22,15 +22,25 @@ NOTIFY = {
     fix="Give aws_cloudwatch_metric_alarm and aws_cloudwatch_composite_alarm `alarm_actions`, "
         "google_monitoring_alert_policy `notification_channels`, and azurerm_monitor_metric_alert, "
         "azurerm_monitor_activity_log_alert and azurerm_monitor_scheduled_query_rules_alert_v2 an `action` "
-        "block, pointing at the on-call rotation.",
+        "block, pointing at the on-call rotation. A metric alarm used in the `alarm_rule` of a composite "
+        "alarm of the same module needs no action of its own.",
     targets=["terraform", "terraform-plan"],
     tags=["alerting"],
     severity={0: "error", 1: "error", 2: "warning", 3: "info"},
     since="0.1.0",
 )
 def check(doc, ctx):
+    composite_rules = None
     for res in resources(doc, NOTIFY, ctx.repo):
         attr, fix = NOTIFY[res.type]
+        if res.type == "aws_cloudwatch_metric_alarm":
+            # a metric alarm that only feeds a composite alarm (which notifies) needs no action of its own
+            if composite_rules is None:
+                composite_rules = [str(c.raw("alarm_rule")) for c in
+                                   module_resources(doc, ("aws_cloudwatch_composite_alarm",), ctx.repo)
+                                   if not is_empty(c.get("alarm_actions"))]
+            if _feeds_composite(res, composite_rules):
+                continue
         if res.type.startswith("aws_") and is_false(res.get("actions_enabled")):
             yield Hit(doc, res.at("actions_enabled"),
                       f"{res.label}: actions_enabled = false; the alarm notifies no one when it fires; remove it "
@@ -44,6 +54,14 @@ def check(doc, ctx):
             why = f"no {attr}" if value is None else f"{attr} is empty" if attr != "action" else \
                 "its action block names no action group"
             yield Hit(doc, where, f"{res.label}: notifies no one when it fires ({why}); {fix}")
+
+
+def _feeds_composite(res, composite_rules) -> bool:
+    name = res.get("alarm_name")
+    refs = [f"aws_cloudwatch_metric_alarm.{res.name}."]
+    if isinstance(name, str) and name and "${" not in name:
+        refs += [f"ALARM({name})", f'ALARM("{name}")', f"ALARM('{name}')"]
+    return any(ref in rule_text for rule_text in composite_rules for ref in refs)
 
 
 def _has_target(res) -> bool:

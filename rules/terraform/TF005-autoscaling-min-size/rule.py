@@ -37,9 +37,6 @@ def check(doc, ctx):
             n = as_number(value)
             if value is UNKNOWN or n is None or n >= minimum:
                 continue
-            attr = ".".join(str(k) for k in keys if not isinstance(k, int))
-            raw = res.raw(*keys)
-            source = f" (from {raw[2:-1]})" if isinstance(raw, str) and raw.startswith("${") else ""
             yield Hit(doc, res.at(*keys),
-                      f"{res.label}: {attr} = {value}{source} is below the minimum of {minimum} instances for "
+                      f"{res.label}: {res.shown(*keys)} is below the minimum of {minimum} instances for "
                       f"{who}; raise it to {minimum} or more")

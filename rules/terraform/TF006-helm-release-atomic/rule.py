@@ -26,5 +26,5 @@ def check(doc, ctx):
             yield Hit(doc, res.path, f"{res.label}: not atomic, so a failed upgrade is not rolled back; "
                                      f"set atomic = true")
         else:
-            yield Hit(doc, res.at("atomic"), f"{res.label}: atomic = {str(value).lower()} leaves a failed upgrade "
+            yield Hit(doc, res.at("atomic"), f"{res.label}: {res.shown('atomic')} leaves a failed upgrade "
                                              f"in place; set atomic = true")

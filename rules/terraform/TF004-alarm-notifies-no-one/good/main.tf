@@ -71,3 +71,32 @@ resource "azurerm_monitor_metric_alert" "memory" {
     }
   }
 }
+
+# child alarms of a composite alarm notify through the composite one
+resource "aws_cloudwatch_metric_alarm" "p99_latency" {
+  alarm_name          = "orders-p99-latency"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 3
+  metric_name         = "TargetResponseTime"
+  namespace           = "AWS/ApplicationELB"
+  period              = 60
+  extended_statistic  = "p99"
+  threshold           = 1
+}
+
+resource "aws_cloudwatch_metric_alarm" "error_rate" {
+  alarm_name          = "orders-error-rate"
+  comparison_operator = "GreaterThanThreshold"
+  evaluation_periods  = 3
+  metric_name         = "HTTPCode_Target_5XX_Count"
+  namespace           = "AWS/ApplicationELB"
+  period              = 60
+  statistic           = "Sum"
+  threshold           = 10
+}
+
+resource "aws_cloudwatch_composite_alarm" "orders_degraded" {
+  alarm_name    = "orders-degraded"
+  alarm_rule    = "ALARM(${aws_cloudwatch_metric_alarm.error_rate.alarm_name}) OR ALARM(orders-p99-latency)"
+  alarm_actions = ["arn:aws:sns:eu-west-1:123456789012:orders-pager"]
+}
