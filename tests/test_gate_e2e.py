@@ -194,3 +194,17 @@ def test_gate_on_a_change_only(cli, tmp_path):
     proc, rep = gate(cli, repo, "--diff-base", "main", report=tmp_path / "gate.json")
     assert proc.returncode == 0, proc.stdout
     assert rep["diff"]["base"] == "main" and rep["diff"]["dropped"] == 2
+
+
+def test_fail_closed_opa_server_unreachable(cli, tmp_path):
+    import os
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    policies = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "policy")
+    repo = make_repo(tmp_path / "repo", {**FILES, TF_FILE: CLEAN_TF, DEPLOY_FILE: CLEAN_DEPLOY})
+    proc, rep = gate(cli, repo, "--policy", policies, "--opa-url", f"http://127.0.0.1:{port}",
+                     report=tmp_path / "gate.json")
+    _undecided(proc, rep, f"OPA server http://127.0.0.1:{port}")
