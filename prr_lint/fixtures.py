@@ -5,7 +5,7 @@ comma-separated); files without comments (JSON, Markdown) list `path:line ID` li
 A fixture may be a single file or a directory holding a small repository. A directory fixture may hold
 - `.prr-lint.yaml`: the configuration the fixture runs with (else the defaults);
 - `.git-history`: commits to replay into a real git repository before the run, one per line,
-  `YYYY-MM-DD path [path ...]` (those files, as they are, committed at that date); every other file is
+  `YYYY-MM-DD path [path ...]` (those files, as they are, committed at that date); any other file is
   committed last, at the fixture's today. A line `shallow N` makes the run use a `--depth N` clone.
 """
 
@@ -91,14 +91,15 @@ def actual(fixture: str, rule_id: str, extra_rules=(), config: Config | None = N
         return {(f.rule_id, f.file, f.span.line) for f in result.findings if f.rule_id == rule_id}
 
 
-def _git(cwd: str, *args: str, date: str | None = None) -> None:
+def _git(cwd: str, *args: str, date: str | None = None) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1",
                GIT_AUTHOR_NAME="prr-lint fixture", GIT_AUTHOR_EMAIL="fixture@prr-lint.invalid",
                GIT_COMMITTER_NAME="prr-lint fixture", GIT_COMMITTER_EMAIL="fixture@prr-lint.invalid")
     if date:
         env.update(GIT_AUTHOR_DATE=f"{date}T12:00:00+00:00", GIT_COMMITTER_DATE=f"{date}T12:00:00+00:00")
-    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, timeout=60)
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True,
+                          timeout=60).stdout
 
 
 def replay_history(repo: str, history: str, today: datetime.date) -> str:
@@ -119,7 +120,8 @@ def replay_history(repo: str, history: str, today: datetime.date) -> str:
         _git(repo, "add", "--", *parts[1:])
         _git(repo, "commit", "-q", "--allow-empty", "-m", f"fixture commit {n}", date=day.isoformat())
     _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "--allow-empty", "-m", "fixture: remaining files", date=today.isoformat())
+    if lines == [] or _git(repo, "status", "--porcelain"):
+        _git(repo, "commit", "-q", "--allow-empty", "-m", "fixture: remaining files", date=today.isoformat())
     if depth is None:
         return repo
     clone = repo + "-shallow"
