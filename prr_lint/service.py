@@ -345,11 +345,26 @@ class ServiceGraph:
             services.append(svc)
         graph = cls(services, default_tier, anchor)
         for doc in slo_docs:
-            owner = graph.by_name.get(slo_service_name(doc) or "")
+            owner = graph.slo_owner(doc)
             if owner is not None:
                 owner.slo_docs.append(doc)
                 doc.service = owner.name
         return graph
+
+    def slo_owner(self, doc: Document) -> Service | None:
+        """The service an OpenSLO/Sloth document names. Only services of the same project (under the
+        project root, when .prr-lint.yaml is not at the repository root) are candidates, and of several
+        manifests with that name the one nearest the SLO file wins."""
+        name = slo_service_name(doc)
+        if not name or (self.anchor and not _covers(self.anchor, doc.file)):
+            return None
+        candidates = [s for s in self.services if s.name == name
+                      and (not self.anchor or _covers(self.anchor, s.manifest.file))]
+
+        def shared(svc: Service) -> int:
+            return len(posixpath.commonpath([svc.directory or ".", posixpath.dirname(doc.file) or "."]).split("/"))
+
+        return max(candidates, key=lambda svc: (shared(svc), -self.services.index(svc)), default=None)
 
     def owner_of(self, rel: str) -> Service | None:
         """The service a file belongs to: longest explicit claim, else nearest manifest directory."""
