@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 
 import pathspec
@@ -56,7 +57,8 @@ def inside(root: str, path: str) -> bool:
 
 
 def list_files(root: str, scope: list[str], include: list[str], exclude: list[str], use_git: bool = True) -> list[str]:
-    """Repository-relative POSIX paths of regular files under `scope` (relative dirs/files), sorted."""
+    """Repository-relative POSIX paths of files under `scope` (relative dirs/files), sorted; not yet
+    checked to exist (see stat_file: only the files prr-lint reads are looked at)."""
     files = _git_files(root) if use_git and os.path.isdir(os.path.join(root, ".git")) else None
     if files is None:
         files = _walk(root, root) if any(s in ("", ".") for s in scope) else \
@@ -74,9 +76,20 @@ def list_files(root: str, scope: list[str], include: list[str], exclude: list[st
             continue
         if include_spec and not include_spec.match_file(rel):
             continue
-        full = os.path.join(root, rel)
-        if os.path.islink(full) and not inside(root, full):
-            continue  # never follow a symlink out of the repository
-        if os.path.isfile(full):
-            out.append(rel)
+        out.append(rel)
     return sorted(set(out))
+
+
+def stat_file(root: str, rel: str):
+    """(mtime_ns, size) of a regular file inside the root, else None: a tracked file may be deleted in the
+    work tree, and a symlink must never lead out of the repository. One lstat for ordinary files."""
+    full = os.path.join(root, rel)
+    try:
+        st = os.lstat(full)
+        if stat.S_ISLNK(st.st_mode):
+            if not inside(root, full):
+                return None
+            st = os.stat(full)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size) if stat.S_ISREG(st.st_mode) else None

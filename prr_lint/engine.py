@@ -192,17 +192,31 @@ class Engine:
         if whole:
             needed = list(repo.candidates)
         else:
-            # the files in scope, plus every file of the services they belong to (cross-file rules)
-            touched = {s.name for rel in repo.candidates if _in_scope(rel, self.scope)
-                       for s in [graph.owner_of(rel) or graph.by_name.get(_manifest_owner(repo, rel))] if s}
-            needed = [rel for rel in repo.candidates if _in_scope(rel, self.scope)
-                      or rel in context_files
-                      or ((o := graph.owner_of(rel)) is not None and o.name in touched)]
+            needed = self._needed(repo, graph, set(context_files))
         loaded = [repo.load(rel) for rel in needed]
         docs = [d for item in loaded for d in item.docs]
         graph.attach(docs)
         repo.save_cache()
         return repo, graph, loaded, docs
+
+    def _needed(self, repo: Repository, graph: ServiceGraph, context: set) -> list:
+        """Files a scoped run reads: those in scope, the context, and every file of the services the
+        scope touches (so cross-file rules see the HPA, the PDB, the alerts of a changed workload)."""
+        in_scope = [rel for rel in repo.candidates if _in_scope(rel, self.scope)]
+        touched = set()
+        for rel in in_scope:
+            svc = graph.owner_of(rel) or graph.by_name.get(_manifest_owner(repo, rel))
+            if svc is not None:
+                touched.add(id(svc))
+        services = [s for s in graph.services if id(s) in touched]
+        prefixes = list({p for s in services for p in [s.directory] + [_glob_free(c.target) for c in s.claims]})
+        needed = set(in_scope) | context
+        for rel in repo.candidates:
+            if rel not in needed and _in_scope(rel, prefixes):
+                owner = graph.owner_of(rel)
+                if owner is not None and id(owner) in touched:
+                    needed.add(rel)
+        return [rel for rel in repo.candidates if rel in needed]
 
     # -- checking ----------------------------------------------------------------------------
     def run(self) -> Result:
@@ -292,6 +306,14 @@ def _manifest_owner(repo: Repository, rel: str) -> str:
         if doc.kind in ("service", "backstage") and isinstance(doc.get(("metadata", "name")), str):
             return doc.get(("metadata", "name"))
     return ""
+
+
+def _glob_free(target: str) -> str:
+    """The directory part of a claim before any glob character."""
+    for i, ch in enumerate(target):
+        if ch in "*?[":
+            return target[:i].rsplit("/", 1)[0] if "/" in target[:i] else ""
+    return target
 
 
 def _str(value):

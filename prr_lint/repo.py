@@ -13,11 +13,11 @@ import pickle
 import posixpath
 
 from . import __version__
-from .discover import list_files
+from .discover import list_files, stat_file
 from .loaders import Loaded, candidate_kind, load_file
 from .loaders.errors import LoadError
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CONTEXT_KINDS = ("service", "backstage", "openslo", "sloth", "waivers")
 
 
@@ -29,10 +29,19 @@ class Repository:
         self.file_set = set(self.files)
         self.dirs = {posixpath.dirname(f) for f in self.files}
         self.chart_dirs = {posixpath.dirname(f) for f in self.files if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
-        self.candidates = {rel: how for rel in self.files if (how := candidate_kind(rel, self.chart_dirs))}
+        # the files prr-lint reads: by name first, then one lstat each (existence, symlinks, cache key)
+        self.stats: dict = {}
+        self.candidates = {}
+        for rel in self.files:
+            how = candidate_kind(rel, self.chart_dirs)
+            if how is not None:
+                st = stat_file(root, rel)
+                if st is not None:
+                    self.candidates[rel] = how
+                    self.stats[rel] = st
         self._loaded: dict = {}
         self.memo: dict = {}      # per-run memo for rule helpers (module variables, markdown headings)
-        self._cache = _Cache(os.path.join(root, cache_dir)) if cache_dir else None
+        self._cache = _Cache(os.path.join(root, cache_dir), self.stats) if cache_dir else None
 
     # -- files -------------------------------------------------------------------------------
     def abspath(self, rel: str) -> str:
@@ -78,12 +87,12 @@ class Repository:
 
 
 class _Cache:
-    def __init__(self, directory: str):
+    def __init__(self, directory: str, stats: dict):
         self.directory = directory
         self.index_path = os.path.join(directory, "index.pickle")
         self.index: dict = {}
         self.dirty = False
-        self._stats: dict = {}
+        self._stats: dict = dict(stats)
         try:
             with open(self.index_path, "rb") as fh:
                 stored = pickle.load(fh)
@@ -111,7 +120,8 @@ class _Cache:
     def load(self, repo: Repository, rel: str, how: str) -> Loaded:
         entry = self.entry(repo.root, rel)
         if entry is not None:
-            cached = self._read(entry[0])
+            inline = self.index[rel][3] if len(self.index[rel]) > 3 else None
+            cached = inline if inline is not None else self._read(entry[0])
             if cached is not None:
                 return cached
         try:
@@ -124,7 +134,10 @@ class _Cache:
         if result is None:
             result = load_file(repo.root, rel, how, repo.chart_dirs, repo.max_file_size)
             self._write(key, result)
-        self.index[rel] = (self._stat(repo.root, rel), key, tuple(sorted({d.kind for d in result.docs})))
+        kinds = tuple(sorted({d.kind for d in result.docs}))
+        # manifests are read on every run (they say who owns what): keep them in the index itself
+        inline = result if any(k in CONTEXT_KINDS for k in kinds) else None
+        self.index[rel] = (self._stat(repo.root, rel), key, kinds, inline)
         self.dirty = True
         return result
 
