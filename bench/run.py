@@ -22,12 +22,14 @@ sys.path.insert(0, HERE)
 from generate import generate  # noqa: E402
 
 PRR = os.path.join(os.path.dirname(sys.executable), "prr-lint")
+# measure what users get: Python caches bytecode unless told not to (some CI images set this)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def timed(args: list, cwd: str) -> tuple[float, int, int]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run([PRR, *args], cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run([PRR, *args], cwd=cwd, capture_output=True, text=True, env=ENV)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"prr-lint failed ({proc.returncode}): {proc.stderr}")
