@@ -2,9 +2,10 @@
 
     input.__prr__ = {
       "file", "kind", "index", "address", "service", "tier", "owner",
-      "workloads": [...]   k8s documents: the document's own workload; service documents: every workload of the service
-      service documents also: "values", "terraform", "alerts", "slos" (the joined service graph)
-      terraform documents also: "terraform" (every resource of the same module)
+      "workloads": [...]   the document's own workload (k8s documents), else []
+      "graph": {...}       service documents: the joined service graph, {"workloads", "values", "terraform",
+                           "alerts", "slos"}, each item with the `file` it comes from
+      "terraform": [...]   terraform documents: every resource of the same module (any file of it)
     }
 
 A workload is normalized so a policy about containers need not know controller kinds:
@@ -135,16 +136,15 @@ class InputBuilder:
         out = {"file": doc.file, "kind": doc.kind, "index": doc.index, "address": doc.address,
                "service": svc.name if svc else None, "tier": getattr(ctx, "tier", None),
                "owner": svc.get("owner") if svc else None}
-        if doc.kind == "k8s":
-            w = workload(doc)
-            out["workloads"] = [w] if w else []
-        elif doc.kind in ("service", "backstage") and svc is not None and svc.manifest is doc:
+        w = workload(doc)
+        out["workloads"] = [w] if w else []
+        if doc.kind in ("service", "backstage") and svc is not None and svc.manifest is doc:
             key = id(svc)
             view = self._views.get(key)
             if view is None or view[0] is not svc:
                 view = (svc, service_view(svc))
                 self._views[key] = view
-            out.update(view[1])
+            out["graph"] = view[1]
         elif doc.kind == "terraform":
             module = doc.meta.get("module")
             siblings = [d for d in (svc.docs if svc else [doc]) if d.kind == "terraform" and d.meta.get("module") == module]

@@ -1,0 +1,54 @@
+"""The fixture harness over the example Rego policies (examples/policy/): each policy over its own bad/ and good/,
+through the real engine, with the exact set of (rule id, file, line) pairs; and the same over an OPA server."""
+
+import os
+
+import pytest
+
+from prr_lint.fixtures import actual, expected, fixtures
+from prr_lint.policy.runtime import PolicyRuntime, PolicySettings
+
+from opa_standin import OpaStandin
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples", "policy")
+
+RUNTIME = PolicyRuntime(PolicySettings())
+RULES = RUNTIME.load_tree(EXAMPLES)
+CASES = [(r, sub, path) for r in RULES for sub in ("bad", "good") for path in fixtures(r.directory, sub)]
+
+
+def test_examples_hold_at_least_three_policy_rules():
+    assert len(RULES) >= 3
+    assert all(r.origin == "rego" and r.directory for r in RULES)
+
+
+@pytest.mark.parametrize("rule,sub,fixture", CASES,
+                         ids=[f"{c[0].id}-{c[1]}-{os.path.basename(c[2])}" for c in CASES])
+def test_policy_fixture(rule, sub, fixture):
+    want = {e for e in expected(fixture) if e[0] == rule.id} if sub == "bad" else set()
+    got = actual(fixture, rule.id, extra_rules=RULES)
+    assert got == want
+    if sub == "bad":
+        assert want, f"{fixture}: a bad fixture must mark at least one `# expect: {rule.id}` line"
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_policy_rule_has_good_and_bad_cases(rule):
+    assert fixtures(rule.directory, "bad") and fixtures(rule.directory, "good")
+
+
+def test_fixtures_give_the_same_findings_on_an_opa_server():
+    with OpaStandin() as opa:
+        remote = PolicyRuntime(PolicySettings(opa_url=opa.url, timeout=20))
+        rules = remote.load_tree(EXAMPLES)
+        remote.prepare()
+        try:
+            for rule, sub, fixture in CASES:
+                twin = next(r for r in rules if r.id == rule.id)
+                assert actual(fixture, rule.id, extra_rules=rules) == \
+                    actual(fixture, rule.id, extra_rules=RULES), fixture
+                assert twin.origin == "rego"
+        finally:
+            remote.close()
+        assert any(m == "POST" and p.startswith("/v1/data/prr/") for m, p in opa.state.requests)
