@@ -104,7 +104,7 @@ class Service:
         base = self.path(fact)
         out = []
         if isinstance(value, str):
-            return [(value, base)]
+            return [(value, base)] if self.manifest.kind != "backstage" else []
         if not isinstance(value, list):
             return out
         for i, item in enumerate(value):
