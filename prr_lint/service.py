@@ -174,6 +174,22 @@ def _dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
+_ALPHA_UNITS = {"second": "s", "minute": "m", "hour": "h", "day": "d", "week": "w", "month": "30d",
+                "quarter": "90d", "year": "y"}
+
+
+def _alpha_window(item: dict) -> str | None:
+    count, unit = item.get("count"), item.get("unit")
+    if not isinstance(count, int) or isinstance(count, bool) or not isinstance(unit, str):
+        return None
+    suffix = _ALPHA_UNITS.get(unit.lower())
+    if suffix is None:
+        return None
+    if suffix[:-1].isdigit():                      # month, quarter: in days
+        return f"{count * int(suffix[:-1])}d"
+    return f"{count}{suffix}"
+
+
 def external_slos(doc: Document) -> list:
     """SLOs of an OpenSLO `SLO` document or a Sloth spec, in the manifest's shape."""
     out = []
@@ -210,9 +226,20 @@ def external_slos(doc: Document) -> list:
             q = _dict(src.get("spec")).get("query")
             return q if isinstance(q, str) else None
 
+        if not window and isinstance(spec.get("timeWindows"), list) and spec["timeWindows"] \
+                and isinstance(spec["timeWindows"][0], dict):   # openslo/v1alpha: {count: 30, unit: Day}
+            window = _alpha_window(spec["timeWindows"][0])
+            paths["window"] = ("spec", "timeWindows", 0)
         ratio = _dict(ispec.get("ratioMetric"))
+        alpha = _dict(first.get("ratioMetrics"))        # openslo/v1alpha: ratio queries on the objective
+        if not ratio and alpha:
+            sli = {k: alpha[k]["query"] for k in ("good", "bad", "total")
+                   if isinstance(alpha.get(k), dict) and isinstance(alpha[k].get("query"), str)}
+            paths["sli"] = ("spec", "objectives", 0, "ratioMetrics")
         threshold = _dict(ispec.get("thresholdMetric"))
-        if ratio:
+        if sli:
+            pass
+        elif ratio:
             raw = _dict(ratio.get("raw"))
             sli = {k: v for k, v in (("good", query(ratio.get("good"))), ("bad", query(ratio.get("bad"))),
                                      ("total", query(ratio.get("total"))),

@@ -34,3 +34,10 @@ def test_sloth_window_template_is_expanded_before_parsing():
     assert not parse(q).ok
     assert range_windows(expand_sloth_window(q, "1h")) == {60 * M}
     assert expand_sloth_window("rate(x[{{ .window }}])") == "rate(x[5m])"
+
+
+def test_selectors_keep_only_equality_matchers():
+    from prr_lint.checks.promql import selectors
+
+    got = selectors('max(slo:sli_error:ratio_rate5m{sloth_slo="api",code=~"5..",job!="x"}) and up')
+    assert got == [("slo:sli_error:ratio_rate5m", {"sloth_slo": "api"}), ("up", {})]

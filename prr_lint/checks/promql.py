@@ -132,3 +132,16 @@ def expand_sloth_window(expr: str, window: str = "5m") -> str:
     for form in ("{{.window}}", "{{ .window }}", "{{ .window}}", "{{.window }}"):
         out = out.replace(form, window)
     return out
+
+
+def selectors(expr_or_ast) -> list[tuple[str | None, dict]]:
+    """(metric name, equality label matchers) of every vector selector: `foo{job="x",code=~"5.."}` gives
+    ("foo", {"job": "x"}). Regex and negative matchers are left out."""
+    out = []
+    for node in _nodes(_ast(expr_or_ast)):
+        if isinstance(node, promql_parser.VectorSelector):
+            matchers = getattr(getattr(node, "matchers", None), "matchers", None) or []
+            equal = {m.name: m.value for m in matchers
+                     if m.op == promql_parser.MatchOp.Equal and m.name != "__name__"}
+            out.append((selector_name(node), equal))
+    return out

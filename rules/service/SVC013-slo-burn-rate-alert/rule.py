@@ -1,5 +1,5 @@
 from prr_lint.checks.prometheus import rules
-from prr_lint.checks.promql import expand_sloth_window, metric_names, parse, range_windows
+from prr_lint.checks.promql import expand_sloth_window, metric_names, parse, range_windows, selectors
 from prr_lint.checks.time import format_duration
 from prr_lint.model import Hit
 from prr_lint.rule import SERVICE, rule
@@ -9,36 +9,43 @@ MAX_DEPTH = 5
 
 
 def _alert_rules(service):
-    """(alert rule, recording rules by name) over the service's alert files."""
+    """(alert rules, recording rules by name as (expr, labels)) over the service's alert files."""
     alerts, recorded = [], {}
     for doc in service.docs_of("prometheus-rules"):
         for _path, item in rules(doc):
             expr = item.get("expr")
             if isinstance(item.get("record"), str) and isinstance(expr, str):
-                recorded.setdefault(item["record"], []).append(expr)
+                labels = item.get("labels") if isinstance(item.get("labels"), dict) else {}
+                recorded.setdefault(item["record"], []).append((expr, {str(k): str(v) for k, v in labels.items()}))
             elif isinstance(item.get("alert"), str) and isinstance(expr, str):
                 alerts.append(item)
     return alerts, recorded
 
 
 def _expand(expr: str, recorded: dict, depth: int = 0, seen=None):
-    """(metric names, range windows) of an expression, following recording rules of the same files
-    (Sloth and most SLO generators alert on recorded ratios such as slo:sli_error:ratio_rate5m)."""
+    """(metric names, range windows, SLO names selected) of an expression, following the recording rules
+    of the same files that its selectors can match (Sloth and most SLO generators alert on recorded ratios
+    such as slo:sli_error:ratio_rate5m{sloth_slo="..."}, one recording per SLO and window)."""
     parsed = parse(expr)
     if not parsed.ok:
         return None
     metrics, windows = set(metric_names(parsed)), set(range_windows(parsed))
+    slos = set()
     seen = set() if seen is None else seen
-    if depth < MAX_DEPTH:
-        for name in sorted(metrics):
-            if name in recorded and name not in seen:
-                seen.add(name)
-                for sub in recorded[name]:
-                    got = _expand(sub, recorded, depth + 1, seen)
-                    if got:
-                        metrics |= got[0]
-                        windows |= got[1]
-    return metrics, windows
+    for name, matchers in selectors(parsed):
+        slos |= {matchers[k] for k in SLO_LABELS if k in matchers}
+        if depth >= MAX_DEPTH or name not in recorded:
+            continue
+        for sub, labels in recorded[name]:
+            key = (name, sub, tuple(sorted(labels.items())))
+            if key in seen or any(k in labels and labels[k] != v for k, v in matchers.items()):
+                continue
+            seen.add(key)
+            got = _expand(sub, recorded, depth + 1, seen)
+            if got:
+                metrics |= got[0]
+                windows |= got[1]
+    return metrics, windows, slos
 
 
 def _sloth_generates_alerts(slo) -> bool:
@@ -80,8 +87,8 @@ def check(service, ctx):
         got = _expand(alert["expr"], recorded)
         if got is not None:
             labels = alert.get("labels") if isinstance(alert.get("labels"), dict) else {}
-            expanded.append((alert["alert"], {str(labels.get(k)) for k in SLO_LABELS if labels.get(k) is not None},
-                             got[0], got[1]))
+            names = {str(labels.get(k)) for k in SLO_LABELS if labels.get(k) is not None} | got[2]
+            expanded.append((alert["alert"], names, got[0], got[1]))
     example = "a multi-window alert (e.g. 14.4x over 1h and 5m)" if multi else "a burn-rate alert (e.g. 6x over 6h)"
     for slo in slos:
         name = f'{service.label}: SLO "{slo.name}"'
@@ -90,8 +97,9 @@ def check(service, ctx):
         sli_metrics = set()
         for query in slo.queries.values():
             sli_metrics |= metric_names(expand_sloth_window(query))
+        # an alert labelled for an SLO covers that SLO only; an unlabelled one covers by the SLI's metrics
         covering = [(a, w) for a, labels, metrics, w in expanded
-                    if slo.name in labels or (sli_metrics and sli_metrics <= metrics)]
+                    if slo.name in labels or (not labels and sli_metrics and sli_metrics <= metrics)]
         if not covering:
             where = "" if alerts else " (the service has no alert rules: list them in spec.alerts)"
             yield Hit(slo.doc, slo.path,
