@@ -89,6 +89,7 @@ class StandinState:
 def _handler(state: StandinState):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16  # headers and body in one write (no small-packet delays on keep-alive connections)
 
         def log_message(self, *args):  # quiet
             pass

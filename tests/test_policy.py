@@ -459,3 +459,19 @@ def test_policy_test_syntax_error(tmp_path):
     pdir = policy_dir(tmp_path, {"p_test.rego": "package p_test\nimport rego.v1\ntest_x if {\n"})
     r = run_cli("policy", "test", pdir, cwd=tmp_path)
     assert r.returncode == 2 and "policy/p_test.rego:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_evaluator_crash_is_reported_not_fatal(tmp_path):
+    # rego-cpp crashes on `with input as ...` over a rule that calls a built-in; the worker process contains it
+    pdir = policy_dir(tmp_path, {
+        "p.rego": "package p\nimport rego.v1\nallow if startswith(input.e, \"a\")\n",
+        "p_test.rego": "package p_test\nimport rego.v1\n"
+                       "test_whole_input if { data.p.allow with input as {\"e\": \"ab\"} }\n"
+                       "test_by_key if { data.p.allow with input.e as \"ab\" }\n",
+    })
+    r = run_cli("policy", "test", pdir, cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "data.p_test.test_whole_input: ERROR" in r.stdout and "crashed (SIGSEGV)" in r.stdout
+    # the whole module set is compiled for any query, so the other test of the run meets the same crash;
+    # each gets a fresh worker and its own ERROR line, and the run ends normally
+    assert "data.p_test.test_by_key: ERROR" in r.stdout and "ERROR: 2/2" in r.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -46,8 +47,15 @@ class _Worker:
                 return None
             chunk = os.read(self.read_fd, 1 << 16)
             if not chunk:
-                code = self.proc.poll()
-                raise PolicyError(f"embedded policy evaluator stopped unexpectedly (exit status {code})")
+                try:
+                    code = self.proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    code = None
+                how = f"crashed ({signal.Signals(-code).name})" if isinstance(code, int) and code < 0 else \
+                    f"stopped unexpectedly (exit status {code})"
+                raise PolicyError(f"embedded policy evaluator (rego-cpp) {how}; a known cause is `with input as` "
+                                  "in a test over a rule that calls a built-in: replace input key by key "
+                                  "(`with input.spec as ...`), or evaluate on an OPA server (--opa-url)")
             self.buffer += chunk
         line, _, rest = self.buffer.partition(b"\n")
         self.buffer = bytearray(rest)
@@ -107,10 +115,12 @@ class EmbeddedEvaluator:
     def prepare(self) -> None:
         self._ensure()
 
-    def evaluate(self, queries: list[str], input_json: str) -> list:
-        """One value per query (None when undefined); raises PolicyTimeout or PolicyError."""
+    def evaluate(self, queries: list[str], input_json: str, compiled: bool = True) -> list:
+        """One value per query (None when undefined); raises PolicyTimeout or PolicyError. `compiled`: the
+        queries are package paths (`data.a.b`) evaluated on a bundle compiled once; else ad-hoc queries."""
         worker = self._ensure()
-        worker.send(json.dumps({"op": "eval", "queries": queries}).encode(), input_json.encode())
+        worker.send(json.dumps({"op": "eval", "queries": queries, "entrypoints": compiled}).encode(),
+                    input_json.encode())
         reply = worker.receive(time.monotonic() + self.timeout)
         if reply is None:
             self.close()  # the only way to stop a running evaluation: the next one starts a fresh worker

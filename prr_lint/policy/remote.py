@@ -122,7 +122,7 @@ class OpaServerEvaluator:
                 raise self._fail(f"push {name}", e) from None
             self._pushed.add(name)
 
-    def evaluate(self, queries: list[str], input_json: str) -> list:
+    def evaluate(self, queries: list[str], input_json: str, compiled: bool = True) -> list:
         import requests
 
         if self.broken:

@@ -49,7 +49,7 @@ def run_tests(paths: list[str], timeout: float = 10.0, pattern: str | None = Non
             query = f"data.{f.package}.{name}"
             started = time.perf_counter()
             try:
-                value = evaluator.evaluate([query], "{}")[0]
+                value = evaluator.evaluate([query], "{}", compiled=False)[0]
                 status = "PASS" if value is True else "FAIL"
                 detail = ""
             except PolicyTimeout as e:

@@ -4,8 +4,9 @@ It runs in its own process so that a policy that runs too long can be stopped (k
 deadline. Protocol on the pipes given as argv (read fd, write fd), one JSON object per line:
 
   {"op": "load", "modules": [[name, source], ...], "strict": false}   -> {"ok": true} | {"error": ...}
-  {"op": "eval", "queries": ["data.main", ...]} + one line of input JSON -> {"results": [<value>|null, ...]}
-                                                                          | {"error": ...}
+  {"op": "eval", "queries": ["data.main", ...], "entrypoints": true} + one line of input JSON
+      -> {"results": [<value>|null, ...]} | {"error": ...}
+      with "entrypoints", the packages are compiled once into a bundle and each query runs on it
 
 A null result means "undefined". The library writes diagnostics to stdout; stdout is /dev/null here.
 """
@@ -66,6 +67,7 @@ class Session:
 
         self.rego = Interpreter()
         self.rego.log_level = LogLevel.NONE
+        self._bundle = None
 
     def load(self, modules: list, strict: bool) -> dict:
         from regopy import RegoError
@@ -74,18 +76,37 @@ class Session:
         for name, source in modules:
             try:
                 self.rego.add_module(name, source)
+                self._bundle = None
             except RegoError as e:
                 file, offset, message = parse_error_text(str(e))
                 return {"error": {"file": file or name, "offset": offset, "message": message}}
         return {"ok": True}
 
-    def query(self, query: str):
-        """("ok", JSON text) | ("undefined", None) | ("error", message)."""
-        from regopy.rego_shared import (RegoError, rego_free_output, rego_output_node, rego_output_ok,
-                                        rego_output_string, rego_query)
+    def bundle(self, entrypoints: tuple):
+        """A compiled bundle with these entrypoints (`pkg/path`), built once: a query on a bundle skips the
+        compilation that an ad-hoc query repeats (about 20x faster per document)."""
+        from regopy import RegoError
+
+        if self._bundle is None or self._bundle[0] != entrypoints:
+            try:
+                bundle = self.rego.build(None, list(entrypoints))
+            except RegoError as e:
+                raise RuntimeError(parse_error_text(str(e))[2]) from None
+            if not bundle.ok():
+                raise RuntimeError("; ".join(_node_errors(bundle.node()._impl)))
+            self._bundle = (entrypoints, bundle)
+        return self._bundle[1]
+
+    def query(self, query: str, bundle=None):
+        """("ok", value) | ("undefined", None) | ("error", message)."""
+        from regopy.rego_shared import (RegoError, rego_bundle_query_entrypoint, rego_free_output,
+                                        rego_output_node, rego_output_ok, rego_output_string, rego_query)
 
         try:
-            impl = rego_query(self.rego._impl, query)
+            if bundle is not None:
+                impl = rego_bundle_query_entrypoint(self.rego._impl, bundle._impl, query)
+            else:
+                impl = rego_query(self.rego._impl, query)
         except RegoError as e:
             return "error", parse_error_text(str(e))[2]
         try:
@@ -105,16 +126,24 @@ class Session:
         finally:
             rego_free_output(impl)
 
-    def evaluate(self, queries: list, input_text: str) -> dict:
+    def evaluate(self, queries: list, input_text: str, entrypoints: bool = False) -> dict:
         from regopy import RegoError
 
         try:
             self.rego.set_input_term(input_text)
         except RegoError as e:
             return {"error": f"invalid input: {parse_error_text(str(e))[2]}"}
+        bundle = None
+        if entrypoints:
+            names = tuple(q[len("data."):].replace(".", "/") for q in queries)
+            try:
+                bundle = self.bundle(names)
+            except RuntimeError as e:
+                return {"error": f"cannot compile the policies: {e}"}
+            queries = names
         results = []
         for q in queries:
-            status, value = self.query(q)
+            status, value = self.query(q, bundle)
             if status == "error":
                 return {"error": f"{q}: {value}"}
             results.append(value)
@@ -137,7 +166,7 @@ def main(argv: list[str]) -> int:
             reply = session.load(request["modules"], request.get("strict", False))
         elif op == "eval":
             input_text = inp.readline()
-            reply = session.evaluate(request["queries"], input_text.strip() or "{}")
+            reply = session.evaluate(request["queries"], input_text.strip() or "{}", request.get("entrypoints", False))
         else:
             reply = {"error": f"unknown request {op!r}"}
         out.write(json.dumps(reply) + "\n")
