@@ -66,15 +66,18 @@ def list_files(root: str, scope: list[str], include: list[str], exclude: list[st
     exclude_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     include_spec = pathspec.GitIgnoreSpec.from_lines(include) if include else None
     prefixes = [s.rstrip("/") for s in scope if s not in ("", ".")]
+    # globs are written relative to the project (the directory of .prr-lint.yaml)
+    cut = len(prefixes[0]) + 1 if len(prefixes) == 1 else 0
     out = []
     for rel in files:
         if prefixes and not any(rel == p or rel.startswith(p + "/") for p in prefixes):
             continue
         if any(part in SKIP_DIRS for part in rel.split("/")[:-1]):
             continue
-        if exclude_spec and exclude_spec.match_file(rel):
+        local = rel[cut:]
+        if exclude_spec and exclude_spec.match_file(local):
             continue
-        if include_spec and not include_spec.match_file(rel):
+        if include_spec and not include_spec.match_file(local):
             continue
         out.append(rel)
     return sorted(set(out))

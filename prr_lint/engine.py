@@ -81,6 +81,7 @@ class Result:
     documents: int = 0
     errors: list = field(default_factory=list)   # internal errors: exit 2
     scope: list = field(default_factory=list)
+    whole: bool = True            # the run covered the whole project, not a narrower path
     extra: dict = field(default_factory=dict)
 
     def rule(self, rule_id: str) -> Rule | None:
@@ -157,10 +158,12 @@ class Engine:
         cfg_path = options.config.path
         anchor = os.path.relpath(os.path.dirname(os.path.abspath(cfg_path)), self.root) if cfg_path else "."
         self.anchor = "" if anchor == "." or anchor.startswith("..") else anchor.replace(os.sep, "/")
+        # a run over the whole project (the repository, or the directory of .prr-lint.yaml)
+        self.whole = any(_in_scope(self.anchor, [s]) for s in self.scope)
         cfg = self.config
         self.settings = Settings(cfg.default_tier, cfg.tiers, list(cfg.runbook_hosts), cfg.repo_url,
                                  list(cfg.alert_severities))
-        self.today = options.today or datetime.date.today()
+        self.today = options.today or _today_from_env() or datetime.date.today()
         from .policy import policy_loader
 
         all_rules = load_rules([self._rel_to_cwd(p) for p in cfg.rule_paths],
@@ -176,8 +179,8 @@ class Engine:
     def load(self) -> tuple[Repository, ServiceGraph, list, list]:
         cfg = self.config
         repo = Repository(self.root, cfg.include, cfg.exclude, cfg.max_file_size,
-                          cfg.cache_dir if (self.options.use_cache and cfg.cache) else None)
-        whole = "" in self.scope
+                          cfg.cache_dir if (self.options.use_cache and cfg.cache) else None, project=self.anchor)
+        whole = self.whole
         # every manifest and SLO file, to know which service owns what; from the cache when unchanged
         context_files = [rel for rel in repo.candidates
                          if whole or _in_scope(rel, self.scope) or any(k in CONTEXT_KINDS for k in repo.kinds(rel))]
@@ -241,7 +244,7 @@ class Engine:
         for r in self.rules:
             for t in r.targets:
                 by_kind.setdefault(t, []).append(r)
-        whole = "" in self.scope
+        whole = self.whole
         for doc in docs:
             doc_rules = by_kind.get(doc.kind)
             # context documents (other services' manifests) are read for the graph, not checked
@@ -268,7 +271,8 @@ class Engine:
         summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in graph.services
                      if _in_scope(s.manifest.file, self.scope) or any(_in_scope(d.file, self.scope) for d in s.docs)]
         result = Result(self.root, findings, self.all_rules, sorted(set(notices)), summaries,
-                        files_read=sum(1 for item in loaded if item.docs or item.error), documents=len(docs), errors=errors, scope=self.scope)
+                        files_read=sum(1 for item in loaded if item.docs or item.error), documents=len(docs), errors=errors, scope=self.scope,
+                        whole=self.whole)
         result.extra.update(repo=repo, graph=graph, docs=docs, engine=self)
         for step in self.options.steps:
             result = step(result) or result
@@ -306,6 +310,17 @@ def _manifest_owner(repo: Repository, rel: str) -> str:
         if doc.kind in ("service", "backstage") and isinstance(doc.get(("metadata", "name")), str):
             return doc.get(("metadata", "name"))
     return ""
+
+
+def _today_from_env() -> datetime.date | None:
+    """PRR_LINT_TODAY=YYYY-MM-DD pins "today" (staleness, expiry) for reproducible runs, like --today."""
+    value = os.environ.get("PRR_LINT_TODAY")
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"PRR_LINT_TODAY: not a date (YYYY-MM-DD): {value}") from None
 
 
 def _glob_free(target: str) -> str:

@@ -22,10 +22,12 @@ CONTEXT_KINDS = ("service", "backstage", "openslo", "sloth", "waivers")
 
 
 class Repository:
-    def __init__(self, root: str, include=(), exclude=(), max_file_size=5 << 20, cache_dir: str | None = None):
+    def __init__(self, root: str, include=(), exclude=(), max_file_size=5 << 20, cache_dir: str | None = None,
+                 project: str = ""):
         self.root = root
+        self.project = project    # the directory of .prr-lint.yaml: only files under it belong to the run
         self.max_file_size = max_file_size
-        self.files = list_files(root, [""], list(include), list(exclude))
+        self.files = list_files(root, [project], list(include), list(exclude))
         self.file_set = set(self.files)
         self.dirs = {posixpath.dirname(f) for f in self.files}
         self.chart_dirs = {posixpath.dirname(f) for f in self.files if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
@@ -41,7 +43,7 @@ class Repository:
                     self.stats[rel] = st
         self._loaded: dict = {}
         self.memo: dict = {}      # per-run memo for rule helpers (module variables, markdown headings)
-        self._cache = _Cache(os.path.join(root, cache_dir), self.stats) if cache_dir else None
+        self._cache = _Cache(os.path.join(root, project, cache_dir), self.stats) if cache_dir else None
 
     # -- files -------------------------------------------------------------------------------
     def abspath(self, rel: str) -> str:

@@ -230,7 +230,7 @@ class WaiverStep:
             _fingerprint(result.findings)
 
     def _report_unused(self, result, engine, waivers: list) -> None:
-        if result.scope != [""]:
+        if not result.whole:
             return  # a narrowed run cannot tell an unused waiver from one for files it did not check
         selected = engine.rules if engine is not None else result.rules
         for w in waivers:

@@ -7,6 +7,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRR = os.path.join(os.path.dirname(sys.executable), "prr-lint")
 
+# The sample's dates (rollback and DR tests, waiver expiry) are judged as of this day, so the suite gives
+# the same answer next year. Tests that are about dates pass their own --today.
+os.environ.setdefault("PRR_LINT_TODAY", "2026-11-23")
+
 
 def run_cli(*args, cwd=None, env=None):
     """The real installed console script, as a user runs it."""
