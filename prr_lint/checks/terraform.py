@@ -234,10 +234,9 @@ def module_resources(doc: Document, types, repo=None) -> list:
         return list(resources(doc, types, repo))
     module_dir = doc.meta.get("module", posixpath.dirname(doc.file))
     out = []
-    for rel, how in repo.candidates.items():
-        if how == "terraform" and posixpath.dirname(rel) == module_dir:
-            for other in repo.load(rel).docs:
-                out.extend(resources(other, types, repo))
+    for rel in _tf_files_by_dir(repo).get(module_dir, ()):
+        for other in repo.load(rel).docs:
+            out.extend(resources(other, types, repo))
     return out
 
 
