@@ -217,3 +217,14 @@ def split_image(image: str) -> tuple[str, str | None, str | None]:
 
 def templated(value: str) -> bool:
     return "{{" in value or "${" in value or "$(" in value
+
+
+def missing_probe(doc: Document, probe: str, what: str, advice: str):
+    """Hits for every container of a long-running workload without `probe` (init containers need none)."""
+    from ..model import Hit
+
+    if not is_workload(doc, LONG_RUNNING):
+        return
+    for path, container in containers(doc, init=False):
+        if not isinstance(container.get(probe), dict):
+            yield Hit(doc, path + (probe,), f"{label(doc)}: {container_label(container, path)} has no {what}; {advice}")

@@ -64,3 +64,34 @@ def age_days(when, today: datetime.date) -> int | None:
     if when is None:
         return None
     return (today - when).days
+
+
+def last_tested(service, ctx, fact: str, within_key: str, what: str, redo: str):
+    """Hits for a `<fact>.lastTested` date that is missing, not a date, in the future or older than the
+    tier allows (`ctx.policy[within_key]` days). Silent when the tier has no window or `<fact>` is absent
+    (the rule that asks for the block itself reports that)."""
+    from ..model import Hit
+
+    within = ctx.policy.get(within_key)
+    block = service.get(fact)
+    if not within or not isinstance(block, dict):
+        return
+    where = service.path(fact) + ("lastTested",)
+    field = ".".join(where)
+    value = block.get("lastTested")
+    tested = parse_date(value)
+    if value is None:
+        message = (f"{what} has no record of being tested; {redo} and set {field} "
+                   f"(tier {ctx.tier}: at least every {within} days)")
+    elif tested is None:
+        message = f"{what} lastTested {value!r} is not a date; write it as YYYY-MM-DD"
+    else:
+        age = age_days(tested, ctx.today)
+        if age < 0:
+            message = f"{what} lastTested {tested.isoformat()} is in the future; record the date it was last tested"
+        elif age > within:
+            message = (f"{what} last tested {tested.isoformat()} ({age} days ago), more than the {within} days "
+                       f"allowed for tier {ctx.tier}; {redo} and update {field}")
+        else:
+            return
+    yield Hit(service.manifest, where, f"{service.label}: {message}")

@@ -1,5 +1,4 @@
-from prr_lint.checks.k8s import LONG_RUNNING, container_label, containers, is_workload, label
-from prr_lint.model import Hit
+from prr_lint.checks.k8s import missing_probe
 from prr_lint.rule import rule
 
 
@@ -18,10 +17,5 @@ from prr_lint.rule import rule
     since="0.1.0",
 )
 def check(doc, ctx):
-    if not is_workload(doc, LONG_RUNNING):
-        return
-    for path, container in containers(doc, init=False):
-        if not isinstance(container.get("readinessProbe"), dict):
-            yield Hit(doc, path + ("readinessProbe",),
-                      f"{label(doc)}: {container_label(container, path)} has no readiness probe; add "
-                      "readinessProbe so the pod gets traffic only when it can serve")
+    yield from missing_probe(doc, "readinessProbe", "readiness probe",
+                             "add readinessProbe so the pod gets traffic only when it can serve")

@@ -1,5 +1,4 @@
-from prr_lint.checks.time import age_days, parse_date
-from prr_lint.model import Hit
+from prr_lint.checks.time import last_tested
 from prr_lint.rule import SERVICE, rule
 
 
@@ -19,27 +18,4 @@ from prr_lint.rule import SERVICE, rule
     since="0.1.0",
 )
 def check(service, ctx):
-    within = ctx.policy.get("rollback_tested_within_days")
-    rollback = service.get("rollback")
-    if not within or not isinstance(rollback, dict):
-        return  # no window for this tier, or no plan at all (SVC030)
-    where = service.path("rollback") + ("lastTested",)
-    value = rollback.get("lastTested")
-    tested = parse_date(value)
-    if value is None:
-        yield Hit(service.manifest, where,
-                  f"{service.label}: rollback has no record of being tested; test it and set "
-                  f"{'.'.join(where)} (tier {ctx.tier}: at least every {within} days)")
-    elif tested is None:
-        yield Hit(service.manifest, where,
-                  f"{service.label}: rollback lastTested {value!r} is not a date; write it as YYYY-MM-DD")
-    else:
-        age = age_days(tested, ctx.today)
-        if age < 0:
-            yield Hit(service.manifest, where,
-                      f"{service.label}: rollback lastTested {tested.isoformat()} is in the future; record the "
-                      f"date the rollback was last tested")
-        elif age > within:
-            yield Hit(service.manifest, where,
-                      f"{service.label}: rollback last tested {tested.isoformat()} ({age} days ago), more than the "
-                      f"{within} days allowed for tier {ctx.tier}; test it again and update {'.'.join(where)}")
+    yield from last_tested(service, ctx, "rollback", "rollback_tested_within_days", "rollback", "test it")

@@ -1,5 +1,4 @@
-from prr_lint.checks.time import age_days, parse_date
-from prr_lint.model import Hit
+from prr_lint.checks.time import last_tested
 from prr_lint.rule import SERVICE, rule
 
 
@@ -17,28 +16,4 @@ from prr_lint.rule import SERVICE, rule
     since="0.1.0",
 )
 def check(service, ctx):
-    within = ctx.policy.get("dr_tested_within_days")
-    dr = service.get("dr")
-    if not within or not isinstance(dr, dict):
-        return  # no window for this tier, or no DR declared at all (SVC040)
-    where = service.path("dr") + ("lastTested",)
-    value = dr.get("lastTested")
-    tested = parse_date(value)
-    if value is None:
-        yield Hit(service.manifest, where,
-                  f"{service.label}: disaster recovery has no record of a test; run a restore drill and set "
-                  f"{'.'.join(where)} (tier {ctx.tier}: at least every {within} days)")
-    elif tested is None:
-        yield Hit(service.manifest, where,
-                  f"{service.label}: DR lastTested {value!r} is not a date; write it as YYYY-MM-DD")
-    else:
-        age = age_days(tested, ctx.today)
-        if age < 0:
-            yield Hit(service.manifest, where,
-                      f"{service.label}: DR lastTested {tested.isoformat()} is in the future; record the date of "
-                      f"the last drill")
-        elif age > within:
-            yield Hit(service.manifest, where,
-                      f"{service.label}: disaster recovery last tested {tested.isoformat()} ({age} days ago), more "
-                      f"than the {within} days allowed for tier {ctx.tier}; run a restore drill and update "
-                      f"{'.'.join(where)}")
+    yield from last_tested(service, ctx, "dr", "dr_tested_within_days", "disaster recovery", "run a restore drill")
