@@ -94,6 +94,16 @@ def int_value(value) -> int | None:
     return None
 
 
+def percent(value) -> float | None:
+    """50 for "50%"; None for anything that is not a percentage."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1])
+        except ValueError:
+            return None
+    return None
+
+
 def template_labels(doc: Document) -> dict:
     spec_path = pod_spec_path(doc)
     if spec_path is None:

@@ -1,17 +1,8 @@
 from prr_lint.checks.helm import check_values, replica_count, truthy
-from prr_lint.checks.k8s import int_value
+from prr_lint.checks.k8s import int_value, percent
 from prr_lint.rule import rule
 
 KEYS = ("podDisruptionBudget", "pdb")
-
-
-def _percent(value):
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            return float(value.strip()[:-1])
-        except ValueError:
-            return None
-    return None
 
 
 @rule(
@@ -57,12 +48,12 @@ def _component(view, comp, ctx):
         return
     key, _, block = enabled[0]
     unavailable, available = block.get("maxUnavailable"), block.get("minAvailable")
-    if unavailable not in (None, "") and (int_value(unavailable) == 0 or _percent(unavailable) == 0):
+    if unavailable not in (None, "") and (int_value(unavailable) == 0 or percent(unavailable) == 0):
         yield comp.at(key, "maxUnavailable"), (
             f"{comp.label}: {key}.maxUnavailable {unavailable} allows no pod to be evicted, so every "
             "node drain blocks; use maxUnavailable: 1")
     elif unavailable in (None, "") and available not in (None, "") and \
-            ((int_value(available) or 0) >= count or (_percent(available) or 0) >= 100):
+            ((int_value(available) or 0) >= count or (percent(available) or 0) >= 100):
         yield comp.at(key, "minAvailable"), (
             f"{comp.label}: {key}.minAvailable {available} with {count} replicas allows no pod to be "
             "evicted, so every node drain blocks; lower it or use maxUnavailable: 1")

@@ -1,20 +1,11 @@
 from prr_lint.checks.k8s import (
-    disruption_budgets, int_value, is_workload, kind, label, name, neighbours, replicas,
+    disruption_budgets, int_value, percent, is_workload, kind, label, name, neighbours, replicas,
 )
 from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 # DaemonSet pods are not evicted by a drain (kubectl drain --ignore-daemonsets): no budget needed
 REPLICATED = ("Deployment", "StatefulSet", "Rollout")
-
-
-def _percent(value) -> float | None:
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            return float(value.strip()[:-1])
-        except ValueError:
-            return None
-    return None
 
 
 @rule(
@@ -61,11 +52,11 @@ def _blocking(pdb):
     if not isinstance(spec, dict):
         return
     unavailable = spec.get("maxUnavailable")
-    if "maxUnavailable" in spec and (int_value(unavailable) == 0 or _percent(unavailable) == 0):
+    if "maxUnavailable" in spec and (int_value(unavailable) == 0 or percent(unavailable) == 0):
         yield Hit(pdb, ("spec", "maxUnavailable"),
                   f"PodDisruptionBudget {name(pdb)}: maxUnavailable {unavailable} allows no pod to be evicted, so "
                   "every node drain blocks; use maxUnavailable: 1")
-    elif "minAvailable" in spec and (_percent(spec.get("minAvailable")) or 0) >= 100:
+    elif "minAvailable" in spec and (percent(spec.get("minAvailable")) or 0) >= 100:
         yield Hit(pdb, ("spec", "minAvailable"),
                   f"PodDisruptionBudget {name(pdb)}: minAvailable {spec['minAvailable']} allows no pod to be "
                   "evicted, so every node drain blocks; use maxUnavailable: 1")
