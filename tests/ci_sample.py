@@ -45,6 +45,21 @@ spec:
           resources:
             requests: {cpu: 50m, memory: 64Mi}
 """
+# a second, clean workload: a file the change or the baseline has not seen
+WORKER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: worker
+spec:
+  replicas: 2
+  template:
+    spec:
+      containers:
+        - name: worker
+          image: registry.example.com/worker:2.0.0
+"""
+
 SIDECAR_LINE = 17   # K8S002: the sidecar has no memory limit
 
 TERRAFORM = """\

@@ -2,25 +2,11 @@
 
 import json
 
-from ci_sample import (DEPLOY, RULES, failing_rule_config, SCRATCH_LINE, SERVICE, SIDECAR_LINE, TERRAFORM, commit, found, make_repo,
+from ci_sample import (DEPLOY, WORKER, RULES, failing_rule_config, SCRATCH_LINE, SERVICE, SIDECAR_LINE, TERRAFORM, commit, found, make_repo,
                        report, sarif_errors, write)
 
 DEPLOY_FILE = "services/checkout/k8s/deploy.yaml"
 TF_FILE = "services/checkout/infra/main.tf"
-
-OTHER = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: worker
-spec:
-  replicas: 2
-  template:
-    spec:
-      containers:
-        - name: worker
-          image: registry.example.com/worker:2.0.0
-"""
 
 
 def _baseline(cli, repo, *args):
@@ -53,7 +39,7 @@ def test_only_new_findings_are_reported(cli, tmp_path):
     assert {f["suppressed"]["kind"] for f in rep["findings"]} == {"baseline"}
 
     # moving code around: documents reordered, lines inserted above, resources reordered
-    moved_deploy = OTHER.replace("worker", "batch") + "---\n# the main deployment\n\n" + DEPLOY.replace(
+    moved_deploy = WORKER.replace("worker", "batch") + "---\n# the main deployment\n\n" + DEPLOY.replace(
         "        - name: app", "        # app container first\n        - name: app")
     blocks = TERRAFORM.split("\n\n")
     write(str(repo), {DEPLOY_FILE: moved_deploy, TF_FILE: "# databases\n\n" + blocks[1] + "\n" + blocks[0] + "\n"})
@@ -65,7 +51,7 @@ def test_only_new_findings_are_reported(cli, tmp_path):
     assert all(line != SIDECAR_LINE for _, _, line in found(rep, suppressed=True)), "lines moved"
 
     # the same rule violated in another file is never absorbed
-    write(str(repo), {"services/checkout/k8s/worker.yaml": OTHER})
+    write(str(repo), {"services/checkout/k8s/worker.yaml": WORKER})
     code, rep, _ = report(cli, repo, "--baseline", str(out))
     assert code == 1
     assert found(rep) == [batch, ("K8S002", "services/checkout/k8s/worker.yaml", 10)]

@@ -1,6 +1,6 @@
 """--diff-base end to end: only what the change touched is reported, in full and shallow clones."""
 
-from ci_sample import DEPLOY, FILES, SIDECAR_LINE, TERRAFORM, commit, found, git, make_repo, report, write
+from ci_sample import DEPLOY, FILES, SIDECAR_LINE, TERRAFORM, WORKER, commit, found, git, make_repo, report, write
 
 DEPLOY_FILE = "services/checkout/k8s/deploy.yaml"
 TF_FILE = "services/checkout/infra/main.tf"
@@ -27,20 +27,6 @@ resource "aws_db_instance" "reports" {
   deletion_protection     = false
 }
 """
-WORKER = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: worker
-spec:
-  replicas: 2
-  template:
-    spec:
-      containers:
-        - name: worker
-          image: registry.example.com/worker:2.0.0
-"""
-
 
 def _repo(tmp_path):
     """main: two services with old findings; a feature branch forks; main then moves on."""
