@@ -6,7 +6,6 @@ import datetime
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .config import Config
 from .discover import UsageError, git_toplevel, inside

@@ -5,10 +5,8 @@ import os
 import subprocess
 import sys
 
-from conftest import write
+from conftest import sarif_errors, write
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SARIF_SCHEMA = os.path.join(os.path.dirname(HERE), "..", "shared", "schemas", "sarif-schema-2.1.0.json")
 # the rules these tests are about: new rules elsewhere in the pack must not change their outcome
 RULES = "PRR000,PRR001,PRR002,SVC001,K8S002,TF002"
 
@@ -123,15 +121,6 @@ def report(cli, repo, *args, cwd=None):
 def found(rep, suppressed=False):
     """(rule, file, line) of the active (or suppressed) findings of a JSON report."""
     return sorted((f["rule"], f["file"], f["line"]) for f in rep["findings"] if bool(f["suppressed"]) == suppressed)
-
-
-def sarif_errors(log):
-    import jsonschema
-
-    with open(SARIF_SCHEMA, encoding="utf-8") as fh:
-        schema = json.load(fh)
-    cls = jsonschema.validators.validator_for(schema)
-    return [e.message for e in cls(schema, format_checker=cls.FORMAT_CHECKER).iter_errors(log)]
 
 
 __all__ = ["git", "make_repo", "commit", "report", "found", "sarif_errors", "write", "sys"]

@@ -19,8 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(ROOT), "shared", "schemas")
+from conftest import ROOT, shared_schema
 MONOREPO = os.path.join(ROOT, "examples", "monorepo")
 
 
@@ -30,7 +29,7 @@ def _load(path):
 
 
 def _schema(name):
-    with open(os.path.join(SHARED, name), encoding="utf-8") as fh:
+    with open(shared_schema(name), encoding="utf-8") as fh:
         return json.load(fh)
 
 
@@ -344,7 +343,7 @@ def test_a_run_that_cannot_complete_fails_and_uploads_nothing(tmp_path, workspac
 
 def test_input_values_are_never_evaluated_by_the_shell(tmp_path, workspace, installed):
     marker = tmp_path / "pwned"
-    runner = Runner(str(tmp_path), workspace, {"paths": f"services/checkout", "category": f"$(touch {marker})",
+    runner = Runner(str(tmp_path), workspace, {"paths": "services/checkout", "category": f"$(touch {marker})",
                                                 "fail-on": "never"}, installed=installed)
     out = runner.run()
     assert not marker.exists()

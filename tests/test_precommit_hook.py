@@ -19,8 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(ROOT), "shared")
+from conftest import ROOT, shared_schema
 BIN = os.path.dirname(sys.executable)
 PRE_COMMIT = os.path.join(BIN, "pre-commit")
 MANIFEST = os.path.join(ROOT, ".pre-commit-hooks.yaml")
@@ -45,7 +44,7 @@ def test_manifest_validates_with_pre_commit():
 
 
 def test_manifest_validates_against_the_schema():
-    with open(os.path.join(SHARED, "schemas", "pre-commit-hooks.schema.json")) as fh:
+    with open(shared_schema("pre-commit-hooks.schema.json")) as fh:
         schema = json.load(fh)
     with open(MANIFEST) as fh:
         manifest = yaml.safe_load(fh)

@@ -10,6 +10,8 @@ import os
 import jsonschema
 import pytest
 
+from conftest import sarif_errors
+
 from prr_lint.config import Config
 from prr_lint.engine import Options, run
 from prr_lint.model import Suppression
@@ -18,7 +20,6 @@ from prr_lint.reporters import render
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.join(HERE, "data", "golden-repo")
 GOLDEN = os.path.join(HERE, "golden")
-SHARED = os.path.join(os.path.dirname(HERE), "..", "shared", "schemas")
 FOUNDATION_RULES = ["PRR000", "PRR001", "SVC001", "K8S002", "TF001", "PROM001"]
 
 
@@ -66,13 +67,6 @@ def test_sarif_category_sets_automation_details(result):
     log = json.loads(render("sarif", result, category="prr/prod"))
     assert log["runs"][0]["automationDetails"] == {"id": "prr/prod/"}
     assert "automationDetails" not in json.loads(render("sarif", result))["runs"][0]
-
-
-def sarif_errors(log):
-    with open(os.path.join(SHARED, "sarif-schema-2.1.0.json"), encoding="utf-8") as fh:
-        schema = json.load(fh)
-    cls = jsonschema.validators.validator_for(schema)
-    return list(cls(schema, format_checker=cls.FORMAT_CHECKER).iter_errors(log))
 
 
 def test_sarif_validates_against_the_schema(result):

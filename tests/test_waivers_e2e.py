@@ -2,7 +2,7 @@
 
 import json
 
-from ci_sample import RULES, SCRATCH_LINE, SIDECAR_LINE, git, make_repo, report, found, sarif_errors, write
+from ci_sample import RULES, SCRATCH_LINE, SIDECAR_LINE, make_repo, report, found, sarif_errors, write
 
 DEPLOY_FILE = "services/checkout/k8s/deploy.yaml"
 TF_FILE = "services/checkout/infra/main.tf"

@@ -1,4 +1,4 @@
-from prr_lint.checks.prometheus import alerts, labels, name, severity, templated
+from prr_lint.checks.prometheus import alerts, name, severity, templated
 from prr_lint.model import Hit
 from prr_lint.rule import rule
 
