@@ -169,6 +169,10 @@ class Engine:
                                policy_loader=policy_loader(options)) + list(options.extra_rules)
         self.all_rules = all_rules
         self.rules = selected_rules(all_rules, cfg, options.select, options.ignore)
+        self.by_target: dict = {}
+        for r in self.rules:
+            for t in r.targets:
+                self.by_target.setdefault(t, []).append(r)
 
     def _rel_to_cwd(self, p: str) -> str:
         base = os.path.dirname(self.config.path) if self.config.path else self.root
@@ -205,11 +209,8 @@ class Engine:
         """Files a scoped run reads: those in scope, the context, and every file of the services the
         scope touches (so cross-file rules see the HPA, the PDB, the alerts of a changed workload)."""
         in_scope = [rel for rel in repo.candidates if _in_scope(rel, self.scope)]
-        touched = set()
-        for rel in in_scope:
-            svc = graph.owner_of(rel) or graph.by_name.get(_manifest_owner(repo, rel))
-            if svc is not None:
-                touched.add(id(svc))
+        # a manifest's own directory makes its service the owner of the manifest file too
+        touched = {id(svc) for rel in in_scope if (svc := graph.owner_of(rel)) is not None}
         services = [s for s in graph.services if id(s) in touched]
         prefixes = list({p for s in services for p in [s.directory] + [_glob_free(c.target) for c in s.claims]})
         needed = set(in_scope) | context
@@ -221,57 +222,66 @@ class Engine:
         return [rel for rel in repo.candidates if rel in needed]
 
     # -- checking ----------------------------------------------------------------------------
+    def context(self, owner: Service | None, graph: ServiceGraph, repo: Repository, notices: list) -> RuleContext:
+        tier = owner.tier if owner else self.settings.default_tier
+        return RuleContext(tier, self.config.tier_policy(tier), owner, graph, repo, self.settings, self.today, notices)
+
+    def touches(self, svc: Service) -> bool:
+        """Whether a service has its manifest or any of its files in the run's scope."""
+        return self.whole or _in_scope(svc.manifest.file, self.scope) or any(_in_scope(d.file, self.scope)
+                                                                             for d in svc.docs)
+
+    def check_added(self, result: Result, doc: Document, owner: Service | None = None) -> None:
+        """Run the rules on a document a post-processing step brings (a waiver file, a --plan file)."""
+        ctx = self.context(owner, result.extra.get("graph"), result.extra.get("repo"), result.notices)
+        before = len(result.findings)
+        for r in self.by_target.get(doc.kind, ()):
+            self._check(r, doc, ctx, result.findings, result.errors)
+        if len(result.findings) != before:
+            _fingerprint(result.findings)
+
+    def emit_at(self, rule: Rule, file: str, line: int, col: int, message: str, address: str,
+                graph: ServiceGraph | None, findings: list) -> None:
+        """A finding the engine makes itself at a place in a file (a parse error, an expired inline waiver)."""
+        owner = graph.owner_of(file) if graph is not None else None
+        tier = owner.tier if owner else self.settings.default_tier
+        doc = Document("file", file, None, {(): Span(line, col)}, meta={"address": address})
+        self._emit(rule, Hit(doc, (), message, Span(line, col)), tier, owner, findings)
+
     def run(self) -> Result:
         repo, graph, loaded, docs = self.load()
         findings: list = []
         notices: list = []
         errors: list = []
-        rules_by_id = {r.id: r for r in self.rules}
-        parse_rule = rules_by_id.get(PARSE_ERROR_RULE)
+        parse_rule = next((r for r in self.rules if r.id == PARSE_ERROR_RULE), None)
         for item in loaded:
             if item.notice:
                 notices.append((item.file, item.notice))
             if item.error is not None and parse_rule is not None:
-                owner = graph.owner_of(item.file)
-                tier = owner.tier if owner else graph.default_tier
-                doc = Document("file", item.file, None, {(): Span(item.error.line, item.error.col)},
-                               meta={"address": "file"})
-                hit = Hit(doc, (), item.error.message, Span(item.error.line, item.error.col))
-                self._emit(parse_rule, hit, tier, owner, findings)
+                self.emit_at(parse_rule, item.file, item.error.line, item.error.col, item.error.message, "file",
+                             graph, findings)
 
-        by_kind: dict = {}
-        for r in self.rules:
-            for t in r.targets:
-                by_kind.setdefault(t, []).append(r)
-        whole = self.whole
         for doc in docs:
-            doc_rules = by_kind.get(doc.kind)
+            doc_rules = self.by_target.get(doc.kind)
             # context documents (other services' manifests) are read for the graph, not checked
-            if not doc_rules or not (whole or _in_scope(doc.file, self.scope)):
+            if not doc_rules or not (self.whole or _in_scope(doc.file, self.scope)):
                 continue
-            owner = graph.by_name.get(doc.service or "")
-            tier = owner.tier if owner else graph.default_tier
-            ctx = RuleContext(tier, self.config.tier_policy(tier), owner, graph, repo, self.settings, self.today,
-                              notices)
+            ctx = self.context(graph.by_name.get(doc.service or ""), graph, repo, notices)
             for r in doc_rules:
                 self._check(r, doc, ctx, findings, errors)
-        for svc in graph.services:
-            if not (whole or _in_scope(svc.manifest.file, self.scope)
-                    or any(_in_scope(d.file, self.scope) for d in svc.docs)):
-                continue
-            ctx = RuleContext(svc.tier, self.config.tier_policy(svc.tier), svc, graph, repo, self.settings, self.today,
-                              notices)
-            for r in by_kind.get(SERVICE, []):
+        touched = [svc for svc in graph.services if self.touches(svc)]
+        for svc in touched:
+            ctx = self.context(svc, graph, repo, notices)
+            for r in self.by_target.get(SERVICE, []):
                 self._check(r, svc, ctx, findings, errors, service_level=True)
 
         findings = _dedupe(f for f in findings if _in_scope(f.file, self.scope))
         _fingerprint(findings)
         findings.sort(key=Finding.sort_key)
-        summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in graph.services
-                     if _in_scope(s.manifest.file, self.scope) or any(_in_scope(d.file, self.scope) for d in s.docs)]
+        summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in touched]
         result = Result(self.root, findings, self.all_rules, sorted(set(notices)), summaries,
-                        files_read=sum(1 for item in loaded if item.docs or item.error), documents=len(docs), errors=errors, scope=self.scope,
-                        whole=self.whole)
+                        files_read=sum(1 for item in loaded if item.docs or item.error), documents=len(docs),
+                        errors=errors, scope=self.scope, whole=self.whole)
         result.extra.update(repo=repo, graph=graph, docs=docs, engine=self)
         for step in self.options.steps:
             result = step(result) or result
@@ -302,13 +312,6 @@ class Engine:
             service=hit.service or (owner.name if owner else None), tier=tier,
             address=f"{address}:{logical}" if logical else address, service_level=service_level,
         ))
-
-
-def _manifest_owner(repo: Repository, rel: str) -> str:
-    for doc in repo.load(rel).docs:
-        if doc.kind in ("service", "backstage") and isinstance(doc.get(("metadata", "name")), str):
-            return doc.get(("metadata", "name"))
-    return ""
 
 
 def _today_from_env() -> datetime.date | None:

@@ -61,8 +61,6 @@ class PlanStep:
         self.service = service
 
     def __call__(self, result):
-        from .engine import RuleContext, _fingerprint
-
         engine = result.extra["engine"]
         graph = result.extra.get("graph")
         loaded = {d.file for d in result.extra.get("docs", []) if d.kind == "terraform-plan"}
@@ -81,13 +79,7 @@ class PlanStep:
             if owner is None and graph is not None and inside(result.root, full):
                 owner = graph.owner_of(shown)
             doc.service = owner.name if owner else None
-            tier = owner.tier if owner else engine.settings.default_tier
-            ctx = RuleContext(tier, engine.config.tier_policy(tier), owner, graph, result.extra.get("repo"),
-                              engine.settings, engine.today)
-            for r in engine.rules:
-                if "terraform-plan" in r.targets:
-                    engine._check(r, doc, ctx, result.findings, result.errors)
-        _fingerprint(result.findings)
+            engine.check_added(result, doc, owner)
         result.extra["plans"] = files
         return result
 

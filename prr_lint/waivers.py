@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from .discover import UsageError, inside
-from .model import Document, Hit, Span, Suppression
+from .model import Document, Suppression
 
 EXPIRED_RULE = "PRR002"
 DEFAULT_FILE = ".prr-waivers.yaml"
@@ -170,18 +170,7 @@ class WaiverStep:
         doc.meta["governs"] = ""
         if engine is not None:
             # the engine did not read this file as a waiver file: run the waiver-file rules on it here
-            from .engine import RuleContext, _fingerprint
-
-            graph = result.extra.get("graph")
-            tier = engine.settings.default_tier
-            ctx = RuleContext(tier, engine.config.tier_policy(tier), None, graph, result.extra.get("repo"),
-                              engine.settings, engine.today)
-            before = len(result.findings)
-            for r in engine.rules:
-                if "waivers" in r.targets:
-                    engine._check(r, doc, ctx, result.findings, result.errors)
-            if len(result.findings) != before:
-                _fingerprint(result.findings)
+            engine.check_added(result, doc)
         return doc
 
     # -- inline comments -------------------------------------------------------------------------
@@ -214,17 +203,14 @@ class WaiverStep:
             return
         from .engine import _fingerprint
 
-        graph = result.extra.get("graph")
         added = False
         for w in inline:
             if not w.expired or not any(w.covers(f) for f in result.findings):
                 continue
-            doc = Document("file", w.file, None, {(): Span(w.line, 1)}, meta={"address": f"inline:{','.join(w.rules)}"})
-            owner = graph.owner_of(w.file) if graph is not None else None
-            tier = owner.tier if owner else engine.settings.default_tier
             message = (f"inline waiver for {','.join(w.rules)} expired on {w.expires.isoformat()}; "
                        "the finding it covered is reported again")
-            engine._emit(rule, Hit(doc, (), message, Span(w.line, 1)), tier, owner, result.findings)
+            engine.emit_at(rule, w.file, w.line, 1, message, f"inline:{','.join(w.rules)}",
+                           result.extra.get("graph"), result.findings)
             added = True
         if added:
             _fingerprint(result.findings)
