@@ -422,7 +422,3 @@ class ServiceGraph:
             if svc is not None:
                 doc.service = svc.name
                 svc.docs.append(doc)
-
-    def tier_of(self, doc: Document) -> int:
-        svc = self.by_name.get(doc.service or "")
-        return svc.tier if svc else self.default_tier

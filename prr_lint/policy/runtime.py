@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import time
 from dataclasses import dataclass, field
 
 from ..model import Hit, KINDS
@@ -119,7 +118,6 @@ class PolicyRuntime:
         self._inputs = InputBuilder()
         self._last = None                  # (doc, results, error) of the last evaluated document
         self._reported_broken = False
-        self.stats = {"documents": 0, "seconds": 0.0}
 
     # -- loading ---------------------------------------------------------------------------------
     def _read(self, path: str) -> RegoFile:
@@ -384,7 +382,6 @@ class PolicyRuntime:
         out: dict = {}
         error = None
         if input_json is not None and packages:
-            started = time.perf_counter()
             try:
                 values = self.evaluator().evaluate([f"data.{p}" for p in packages], input_json)
                 for package, value in zip(packages, values):
@@ -399,9 +396,6 @@ class PolicyRuntime:
                 error = PolicyTimeout(f"{doc.file}: {e}")
             except PolicyError as e:
                 error = e
-            finally:
-                self.stats["documents"] += 1
-                self.stats["seconds"] += time.perf_counter() - started
         self._last = (doc, out, error)
         if error is not None:
             raise error
@@ -464,10 +458,6 @@ class PolicyRuntime:
         if service is not None and hasattr(hit, "service"):
             hit.service = service
         return hit, target
-
-    def throughput(self) -> float | None:
-        s = self.stats
-        return s["documents"] / s["seconds"] if s["seconds"] > 0 else None
 
     def close(self) -> None:
         if self._evaluator is not None:
