@@ -21,17 +21,18 @@ NAMES = {"rto": "RTO (how long until it is back)", "rpo": "RPO (how much data ma
 )
 def check(service, _ctx):
     where = service.path("dr")
+    field = ".".join(where)
     dr = service.get("dr")
     if not isinstance(dr, dict):
         yield Hit(service.manifest, where,
-                  f"{service.label}: no disaster-recovery objectives; add {'.'.join(where)}.rto and "
-                  f"{'.'.join(where)}.rpo (e.g. 1h and 5m)")
+                  f"{service.label}: no disaster-recovery objectives; add {field}.rto and {field}.rpo "
+                  "(e.g. 1h and 5m)")
         return
     missing = [key for key in ("rto", "rpo") if dr.get(key) in (None, "")]
     if missing:
         yield Hit(service.manifest, where,
                   f"{service.label}: disaster recovery declares no " + " and no ".join(NAMES[k] for k in missing)
-                  + f"; set {' and '.join(f'{chr(46).join(where)}.{k}' for k in missing)}")
+                  + "; set " + " and ".join(f"{field}.{k}" for k in missing))
     for key in ("rto", "rpo"):
         value = dr.get(key)
         if value not in (None, "") and parse_duration(value if isinstance(value, str) else None) is None:
