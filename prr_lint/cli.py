@@ -106,8 +106,11 @@ def cmd_check(args) -> int:
     text = render(args.format, result, color=color, category=args.category, link_base=args.link_base,
                   show_suppressed=args.show_suppressed, verbose=args.verbose)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        try:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as e:
+            raise UsageError(f"{args.output}: cannot write report: {e.strerror}") from None
     else:
         sys.stdout.write(text)
     for message in result.errors:

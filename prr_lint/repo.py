@@ -14,7 +14,7 @@ import posixpath
 
 from . import __version__
 from .discover import list_files, stat_file
-from .loaders import Loaded, candidate_kind, load_file
+from .loaders import Loaded, candidate_kind, load_file, read_bytes
 from .loaders.errors import LoadError
 
 CACHE_FORMAT = 2
@@ -127,14 +127,13 @@ class _Cache:
             if cached is not None:
                 return cached
         try:
-            with open(repo.abspath(rel), "rb") as fh:
-                raw = fh.read(repo.max_file_size + 1)
-        except OSError:
-            raw = b""
+            raw = read_bytes(repo.abspath(rel), repo.max_file_size)
+        except LoadError:
+            return load_file(repo.root, rel, how, repo.chart_dirs, repo.max_file_size)  # the error, uncached
         key = hashlib.blake2b(rel.encode() + b"\0" + raw, digest_size=16).hexdigest()
         result = self._read(key)
         if result is None:
-            result = load_file(repo.root, rel, how, repo.chart_dirs, repo.max_file_size)
+            result = load_file(repo.root, rel, how, repo.chart_dirs, repo.max_file_size, raw)
             self._write(key, result)
         kinds = tuple(sorted({d.kind for d in result.docs}))
         # manifests are read on every run (they say who owns what): keep them in the index itself

@@ -139,3 +139,10 @@ def test_usage_and_config_errors_exit_2_with_one_line(cli, tmp_path):
 
     proc = cli("rules", "NOPE999")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_unwritable_output_is_a_one_line_error(cli, tmp_path):
+    write(tmp_path, {"k8s/deploy.yaml": GOOD_WITH_FINDING})
+    proc = cli("check", "--no-cache", "-o", str(tmp_path / "missing" / "out.json"), str(tmp_path))
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "cannot write report" in proc.stderr

@@ -152,13 +152,17 @@ def load_text(rel: str, text: str, how: str, chart_dirs: set) -> list[Document]:
     return []
 
 
-def read_text(path: str, max_size: int) -> str:
-    """The file as text, or LoadError for what we refuse to read."""
+def read_bytes(path: str, max_size: int) -> bytes:
+    """At most max_size + 1 bytes of a file (one more than allowed, to tell that it is too large)."""
     try:
         with open(path, "rb") as fh:
-            raw = fh.read(max_size + 1)
+            return fh.read(max_size + 1)
     except OSError as e:
         raise LoadError(f"cannot read file: {e.strerror}") from None
+
+
+def decode(raw: bytes, max_size: int) -> str:
+    """A file's bytes as text, or LoadError for what we refuse to read."""
     if len(raw) > max_size:
         raise LoadError(f"file is larger than max_file_size ({max_size} bytes); not checked")
     if b"\0" in raw[:8192]:
@@ -172,10 +176,13 @@ def read_text(path: str, max_size: int) -> str:
     return text.lstrip("\ufeff")
 
 
-def load_file(root: str, rel: str, how: str, chart_dirs: set, max_size: int) -> Loaded:
+def load_file(root: str, rel: str, how: str, chart_dirs: set, max_size: int, raw: bytes | None = None) -> Loaded:
+    """Documents of one file; `raw` when the caller has read the bytes already (the cache hashes them)."""
     result = Loaded(rel)
     try:
-        text = read_text(posixpath.join(root, rel), max_size)
+        if raw is None:
+            raw = read_bytes(posixpath.join(root, rel), max_size)
+        text = decode(raw, max_size)
         if not text.strip():
             if how in ("helm-chart", "terraform"):
                 return result
