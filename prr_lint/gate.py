@@ -16,7 +16,6 @@ from . import __version__
 from .discover import UsageError, inside
 
 EXPIRING_DAYS = 14
-RANK = {"error": 3, "warning": 2, "info": 1}
 MAX_LISTED = 15
 
 
@@ -84,6 +83,13 @@ class PlanStep:
         return result
 
 
+def _counts(findings) -> dict:
+    from .reporters import counts
+
+    c = counts(findings)
+    return {"errors": c["error"], "warnings": c["warning"], "info": c["info"], "suppressed": c["suppressed"]}
+
+
 # -- the gate command --------------------------------------------------------------------------------
 def add_commands(subparsers) -> None:
     from .cli import FAIL_ON, add_run_arguments
@@ -144,6 +150,7 @@ def _write_report(args, report: dict) -> None:
 
 
 def _decide(args, base: dict, options, result) -> int:
+    from .engine import SEVERITY_RANK
     from .git import head_commit
     from .reporters.json import finding_dict
 
@@ -167,7 +174,7 @@ def _decide(args, base: dict, options, result) -> int:
     for f in findings:
         if f.rule_id == "PRR000" and not f.suppressed:
             reasons.append(f"{f.file}:{f.span.line}: cannot read or parse: {f.message}")
-    blocking = [f for f in findings if not f.suppressed and RANK[f.severity] >= RANK[fail_on]]
+    blocking = [f for f in findings if not f.suppressed and SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on]]
     if reasons:
         decision = "error"
     else:
@@ -183,15 +190,11 @@ def _decide(args, base: dict, options, result) -> int:
                 summaries.append(ServiceSummary(svc.name, svc.tier, svc.manifest.file, None))
     services = []
     for s in sorted(summaries, key=lambda s: s.name):
-        mine = [f for f in findings if f.service == s.name]
         blocked = [f for f in blocking if f.service == s.name]
         services.append({
             "name": s.name, "tier": s.tier, "owner": s.owner, "manifest": s.file,
             "decision": "blocked" if blocked else "pass",
-            "errors": sum(1 for f in mine if not f.suppressed and f.severity == "error"),
-            "warnings": sum(1 for f in mine if not f.suppressed and f.severity == "warning"),
-            "info": sum(1 for f in mine if not f.suppressed and f.severity == "info"),
-            "suppressed": sum(1 for f in mine if f.suppressed),
+            **_counts(f for f in findings if f.service == s.name),
             "blocking": len(blocked),
         })
     unowned = [f for f in findings if f.service is None]
@@ -207,11 +210,7 @@ def _decide(args, base: dict, options, result) -> int:
     report = dict(
         base, decision=decision, reasons=reasons, fail_on=fail_on, date=today.isoformat(),
         commit=head_commit(result.root), root=result.root,
-        summary={"services": len(services), "blocking": len(blocking),
-                 "errors": sum(1 for f in findings if not f.suppressed and f.severity == "error"),
-                 "warnings": sum(1 for f in findings if not f.suppressed and f.severity == "warning"),
-                 "info": sum(1 for f in findings if not f.suppressed and f.severity == "info"),
-                 "suppressed": sum(1 for f in findings if f.suppressed),
+        summary={"services": len(services), "blocking": len(blocking), **_counts(findings),
                  "files": result.files_read, "documents": result.documents},
         services=services,
         unowned={"findings": sum(1 for f in unowned if not f.suppressed),
