@@ -1,4 +1,8 @@
-"""Embedded evaluation with regopy (rego-cpp) in a worker process, stopped at a per-document deadline."""
+"""Embedded evaluation with regopy (rego-cpp) in a worker process, stopped at a per-document deadline and at the
+run's budget.
+
+The worker gets an empty environment and `/` as its working directory: `opa.runtime().env` would otherwise hand
+every environment variable of the CI job (its secrets) to the policies, and so to the findings."""
 
 from __future__ import annotations
 
@@ -19,10 +23,11 @@ class _Worker:
     def __init__(self):
         parent_read, child_write = os.pipe()
         child_read, parent_write = os.pipe()
+        # -I: ignore PYTHON* variables and the user's site; the import path comes from this process instead
         self.proc = subprocess.Popen(
-            [sys.executable, WORKER, str(child_read), str(child_write)],
+            [sys.executable, "-I", WORKER, str(child_read), str(child_write), json.dumps(sys.path)],
             pass_fds=(child_read, child_write), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, close_fds=True,
+            stderr=subprocess.DEVNULL, close_fds=True, env={}, cwd="/",
         )
         os.close(child_read)
         os.close(child_write)
