@@ -12,6 +12,15 @@ from .resources import schema_path
 
 CONFIG_NAMES = (".prr-lint.yaml", ".prr-lint.yml")
 
+# Where a policy's documents and bearer token go, and whether policies may reach the network, is never read from
+# a config file: the config may be the checked repository's own (a pull request could send both elsewhere).
+REMOTE_POLICY_KEYS = {
+    "opa_url": "use --opa-url or the PRR_LINT_OPA_URL environment variable",
+    "allow_net": "use --allow-net or PRR_LINT_ALLOW_NET=1",
+    "token": "use the PRR_LINT_OPA_TOKEN environment variable",
+    "opa_token": "use the PRR_LINT_OPA_TOKEN environment variable",
+}
+
 # The tier table of the design notes; every number can be overridden under `tiers:`.
 DEFAULT_TIERS = {
     0: {"min_objective": 99.95, "min_replicas": 3, "runbook_max_age_days": 180, "rollback_tested_within_days": 90,
@@ -146,6 +155,13 @@ def load_config(path: str | None) -> Config:
         raw, spans = (docs[0][0], docs[0][1]) if docs else ({}, {})
         if raw is None:
             raw = {}
+    policy = raw.get("policy") if isinstance(raw, dict) else None
+    for key, instead in REMOTE_POLICY_KEYS.items():
+        if isinstance(policy, dict) and key in policy:
+            span = spans.get(("policy", key)) or spans.get(("policy",))
+            line = span.line if span is not None else 1
+            raise UsageError(f"{shown}:{line}: policy.{key} is not allowed in a config file (it may be the checked "
+                             f"repository's): {instead}")
     errors = schema_errors(raw, "config.schema.json")
     if errors:
         err = errors[0]

@@ -29,6 +29,7 @@ class StandinState:
         self.fail_status: int | None = None
         self.delay: float = 0.0
         self.requests: list = []          # (method, path)
+        self.authorization: list = []     # the Authorization header of each request (None when absent)
         self.version = 0
         self._compiled = None             # (version, interpreter): modules compiled once per policy set
 
@@ -113,6 +114,7 @@ def _handler(state: StandinState):
         def do_GET(self):
             path = urlsplit(self.path).path
             state.requests.append(("GET", path))
+            state.authorization.append(self.headers.get("Authorization"))
             if path == "/health":
                 return self._send(200, {})
             if path.rstrip("/") == "/v1/policies":
@@ -125,6 +127,7 @@ def _handler(state: StandinState):
             path = urlsplit(self.path).path
             body = self._body()
             state.requests.append(("PUT", path))
+            state.authorization.append(self.headers.get("Authorization"))
             if not path.startswith("/v1/policies/"):
                 return self._send(404, {"code": "resource_not_found", "message": f"{path} not found"})
             pid = unquote(path[len("/v1/policies/"):])
@@ -141,6 +144,7 @@ def _handler(state: StandinState):
         def do_DELETE(self):
             path = urlsplit(self.path).path
             state.requests.append(("DELETE", path))
+            state.authorization.append(self.headers.get("Authorization"))
             pid = unquote(path[len("/v1/policies/"):])
             with state.lock:
                 state.policies.pop(pid, None)
@@ -151,6 +155,7 @@ def _handler(state: StandinState):
             path = urlsplit(self.path).path
             body = self._body()
             state.requests.append(("POST", path))
+            state.authorization.append(self.headers.get("Authorization"))
             self._pause()
             if not path.startswith("/v1/data"):
                 return self._send(404, {"code": "resource_not_found", "message": f"{path} not found"})

@@ -1,4 +1,8 @@
-"""Embedded evaluation with regopy (rego-cpp) in a worker process, stopped at a per-document deadline."""
+"""Embedded evaluation with regopy (rego-cpp) in a worker process, stopped at a per-document deadline and at the
+run's budget.
+
+The worker gets an empty environment and `/` as its working directory: `opa.runtime().env` would otherwise hand
+every environment variable of the CI job (its secrets) to the policies, and so to the findings."""
 
 from __future__ import annotations
 
@@ -19,10 +23,11 @@ class _Worker:
     def __init__(self):
         parent_read, child_write = os.pipe()
         child_read, parent_write = os.pipe()
+        # -I: ignore PYTHON* variables and the user's site; the import path comes from this process instead
         self.proc = subprocess.Popen(
-            [sys.executable, WORKER, str(child_read), str(child_write)],
+            [sys.executable, "-I", WORKER, str(child_read), str(child_write), json.dumps(sys.path)],
             pass_fds=(child_read, child_write), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, close_fds=True,
+            stderr=subprocess.DEVNULL, close_fds=True, env={}, cwd="/",
         )
         os.close(child_read)
         os.close(child_write)
@@ -80,9 +85,12 @@ class EmbeddedEvaluator:
 
     name = "embedded"
 
-    def __init__(self, timeout: float = 10.0, strict: bool = False):
+    def __init__(self, timeout: float = 10.0, strict: bool = False, budget: float | None = None):
         self.timeout = timeout
         self.strict = strict
+        self.budget = budget           # seconds for the whole run (None: no limit), from the first use
+        self._ends: float | None = None
+        self.broken: PolicyError | None = None  # the budget is spent: nothing more is evaluated
         self.modules: list = []        # (name, source)
         self._worker: _Worker | None = None
         self._loaded = 0               # how many modules the current worker has
@@ -92,7 +100,25 @@ class EmbeddedEvaluator:
             self.close()
         self.modules = list(modules)
 
+    def _deadline(self, seconds: float) -> tuple[float, bool]:
+        """(monotonic deadline, whether it is the run's budget): `seconds` from now, within the budget."""
+        now = time.monotonic()
+        if self.budget is not None and self._ends is None:
+            self._ends = now + self.budget
+        if self._ends is not None and self._ends < now + seconds:
+            return self._ends, True
+        return now + seconds, False
+
+    def _spent(self) -> PolicyError:
+        """Stop the worker and every later evaluation: one slow policy must not cost a timeout per document."""
+        self.close()
+        self.broken = PolicyTimeout(f"policy evaluation stopped: the run's budget of {self.budget:g}s "
+                                    "(--policy-budget) is spent; this document and the later ones were not evaluated")
+        return self.broken
+
     def _ensure(self) -> _Worker:
+        if self.broken is not None:
+            raise self.broken
         if self._worker is None or self._worker.proc.poll() is not None:
             if self._worker is not None:
                 self._worker.close()
@@ -101,8 +127,11 @@ class EmbeddedEvaluator:
         if self._loaded < len(self.modules):
             todo = self.modules[self._loaded:]
             self._worker.send(json.dumps({"op": "load", "modules": todo, "strict": self.strict}).encode())
-            reply = self._worker.receive(time.monotonic() + max(self.timeout, 30.0))
+            deadline, by_budget = self._deadline(max(self.timeout, 30.0))
+            reply = self._worker.receive(deadline)
             if reply is None:
+                if by_budget:
+                    raise self._spent()
                 self.close()
                 raise PolicyError("embedded policy evaluator did not load the policies in time")
             if "error" in reply:
@@ -121,8 +150,11 @@ class EmbeddedEvaluator:
         worker = self._ensure()
         worker.send(json.dumps({"op": "eval", "queries": queries, "entrypoints": compiled}).encode(),
                     input_json.encode())
-        reply = worker.receive(time.monotonic() + self.timeout)
+        deadline, by_budget = self._deadline(self.timeout)
+        reply = worker.receive(deadline)
         if reply is None:
+            if by_budget:
+                raise self._spent()
             self.close()  # the only way to stop a running evaluation: the next one starts a fresh worker
             raise PolicyTimeout(f"policy evaluation did not finish within {self.timeout:g}s and was stopped "
                                 "(raise --policy-timeout, or fix the policy)")

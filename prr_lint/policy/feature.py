@@ -7,6 +7,7 @@ import argparse
 import os
 
 from ..discover import UsageError
+from ..escape import one_line
 from . import runtime_for
 from .errors import PolicyError
 
@@ -29,12 +30,21 @@ def add_arguments(parser) -> None:
     g.add_argument("--namespace", action="append", default=[], metavar="PACKAGE",
                    help="evaluate deny/violation/warn of this package (repeatable; default: main)")
     g.add_argument("--all-namespaces", action="store_true", help="evaluate every package of the policies")
-    g.add_argument("--opa-url", metavar="URL", help="evaluate on this OPA server instead of embedded")
+    g.add_argument("--opa-url", metavar="URL",
+                   help="evaluate on this OPA server instead of embedded (or PRR_LINT_OPA_URL; never from a config "
+                        "file); PRR_LINT_OPA_TOKEN is sent as its bearer token")
     g.add_argument("--opa-no-push", action="store_true",
                    help="do not push the policies: use the ones the OPA server already has (its bundle)")
-    g.add_argument("--allow-net", action="store_true", help="allow network built-ins (http.send, net.lookup_ip_addr)")
+    g.add_argument("--allow-net", action="store_true",
+                   help="allow network built-ins (http.send, net.lookup_ip_addr) on an OPA server (or PRR_LINT_ALLOW_NET=1)")
     g.add_argument("--policy-timeout", type=_seconds, metavar="SECONDS",
-                   help="stop a policy evaluation that takes longer than this per document (default: 10)")
+                   help="stop a policy evaluation that takes longer than this per document, or an OPA server request "
+                        "(default: 10)")
+    g.add_argument("--policy-budget", type=_seconds, metavar="SECONDS",
+                   help="total time for embedded policy evaluation in a run; documents left when it is spent are not "
+                        "evaluated, exit 2 (default: 60)")
+    g.add_argument("--opa-timeout", type=_seconds, metavar="SECONDS",
+                   help="deadline for all the requests of a run to the OPA server together (default: 30)")
 
 
 def _config_paths(config) -> list[str]:
@@ -47,6 +57,15 @@ def _config_paths(config) -> list[str]:
     return out
 
 
+def _env_flag(name: str) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise UsageError(f"{name}: expected 1/true/yes or 0/false/no, not {one_line(value)}")
+
+
 def configure(args, options) -> None:
     runtime = runtime_for(options)
     s = runtime.settings
@@ -54,14 +73,19 @@ def configure(args, options) -> None:
         s.namespaces = [n.strip() for item in args.namespace for n in item.split(",") if n.strip()]
     if getattr(args, "all_namespaces", False):
         s.all_namespaces = True
-    if getattr(args, "opa_url", None):
-        s.opa_url = args.opa_url
+    # the server, its token and network access: from the command line or the environment (the CI job), which a
+    # pull request does not control; the config file may be the repository's own
+    s.opa_url = getattr(args, "opa_url", None) or os.environ.get("PRR_LINT_OPA_URL") or None
+    s.token = os.environ.get("PRR_LINT_OPA_TOKEN") or None
+    s.allow_net = bool(getattr(args, "allow_net", False)) or _env_flag("PRR_LINT_ALLOW_NET")
     if getattr(args, "opa_no_push", False):
         s.opa_push = False
-    if getattr(args, "allow_net", False):
-        s.allow_net = True
     if getattr(args, "policy_timeout", None):
         s.timeout = args.policy_timeout
+    if getattr(args, "policy_budget", None):
+        s.budget = args.policy_budget
+    if getattr(args, "opa_timeout", None):
+        s.opa_deadline = args.opa_timeout
     paths = _config_paths(options.config) + list(getattr(args, "policy", None) or [])
     if not paths:
         return

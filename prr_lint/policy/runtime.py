@@ -18,6 +18,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from ..escape import one_line
 from ..model import Hit, KINDS
 from ..rule import Rule
 from .errors import PolicyError, PolicyTimeout
@@ -32,12 +33,18 @@ DEFAULT_NAMESPACES = ("main",)
 
 @dataclass
 class PolicySettings:
+    """What the run's policies are evaluated with. `opa_url`, `token` and `allow_net` are set by the CLI from its
+    options and the environment only (feature.configure), never from a config file."""
+
     namespaces: list = field(default_factory=lambda: list(DEFAULT_NAMESPACES))
     all_namespaces: bool = False
     opa_url: str | None = None
     opa_push: bool = True
-    timeout: float = 10.0
+    timeout: float = 10.0              # per document (embedded) or per request (server)
     allow_net: bool = False
+    token: str | None = None
+    opa_deadline: float = 30.0         # every request to the server of a run, together
+    budget: float | None = 60.0        # every embedded evaluation of a run, together (None: no limit)
 
     @classmethod
     def from_config(cls, policy: dict) -> "PolicySettings":
@@ -45,10 +52,8 @@ class PolicySettings:
         if policy.get("namespaces"):
             s.namespaces = list(policy["namespaces"])
         s.all_namespaces = bool(policy.get("all_namespaces", False))
-        s.opa_url = policy.get("opa_url") or None
         s.opa_push = bool(policy.get("opa_push", True))
         s.timeout = float(policy.get("timeout", 10.0))
-        s.allow_net = bool(policy.get("allow_net", False))
         return s
 
 
@@ -328,12 +333,11 @@ class PolicyRuntime:
             if s.opa_url:
                 from .remote import OpaServerEvaluator
 
-                token = os.environ.get("PRR_LINT_OPA_TOKEN") or None
-                self._evaluator = OpaServerEvaluator(s.opa_url, s.timeout, s.opa_push, token)
+                self._evaluator = OpaServerEvaluator(s.opa_url, s.timeout, s.opa_push, s.token, s.opa_deadline)
             else:
                 from .embedded import EmbeddedEvaluator
 
-                self._evaluator = EmbeddedEvaluator(s.timeout)
+                self._evaluator = EmbeddedEvaluator(s.timeout, budget=s.budget)
             self._modules_changed()
         return self._evaluator
 
@@ -393,7 +397,7 @@ class PolicyRuntime:
                         if (package, key) in self._routes:
                             out[(package, key)] = _as_list(items)
             except PolicyTimeout as e:
-                error = PolicyTimeout(f"{doc.file}: {e}")
+                error = PolicyTimeout(f"{one_line(doc.file)}: {e}")
             except PolicyError as e:
                 error = e
         self._last = (doc, out, error)

@@ -14,6 +14,9 @@ import yaml
 # conftest's rule names: deny, violation, warn, or one of them with a `_suffix`
 RESULT_RULE = re.compile(r"^(deny|violation|warn)(_[A-Za-z0-9_]+)?$")
 NETWORK_BUILTINS = ("http.send", "net.lookup_ip_addr")
+# a network built-in named anywhere in code (not only where `calls` sees a call): at the start of a line, as a
+# `with ... as` target, with blanks around the dot; never inside a string or a comment (those are blanked first)
+_NETWORK = re.compile(r"(?<![\w.])(http\s*\.\s*send|net\s*\.\s*lookup_\w+)\b")
 KEYWORDS = {"if", "not", "some", "every", "in", "contains", "else", "with", "as", "default", "package", "import",
             "true", "false", "null"}
 
@@ -179,9 +182,24 @@ def calls(f: RegoFile) -> list[tuple[str, int, int]]:
     return out
 
 
+def network_uses(f: RegoFile) -> list[tuple[str, int, int]]:
+    """(built-in, line, col) of every network built-in the code of a file names."""
+    blank = blank_strings_and_comments(f.text)
+    return [(re.sub(r"\s+", "", m.group(1)), *line_col(f.text, m.start())) for m in _NETWORK.finditer(blank)]
+
+
 def check_calls(files: list[RegoFile], is_builtin, allow_net: bool, embedded: bool) -> None:
-    """Raise PolicySourceError for a call to a function that is neither a built-in nor defined by the policies
-    (the embedded evaluator would silently make it undefined), and for network built-ins in embedded mode."""
+    """Raise PolicySourceError for a network built-in without allow_net (before any policy is pushed to a
+    server), for one in embedded mode (rego-cpp has none), and for a call to a function that is neither a
+    built-in nor defined by the policies (the embedded evaluator would silently make it undefined)."""
+    for f in files:
+        for name, line, col in network_uses(f):
+            if not allow_net:
+                raise PolicySourceError(f.path, line, col, f"rego_type_error: {name}: network built-in refused "
+                                                           "(pass --allow-net to allow it on an OPA server)")
+            if embedded:
+                raise PolicySourceError(f.path, line, col, f"rego_type_error: {name}: not available in the embedded "
+                                                           "evaluator; evaluate on an OPA server with --opa-url")
     defined = {name for f in files for name in f.heads}
     imports = {m.group(2) or m.group(1).rsplit(".", 1)[-1]
                for f in files for m in re.finditer(r"^import\s+([\w.]+)(?:\s+as\s+(\w+))?", f.text, re.M)}
@@ -189,13 +207,7 @@ def check_calls(files: list[RegoFile], is_builtin, allow_net: bool, embedded: bo
         for name, line, col in calls(f):
             last = name.rsplit(".", 1)[-1]
             if name in NETWORK_BUILTINS or name.startswith("net.lookup"):
-                if not embedded:
-                    continue
-                if not allow_net:
-                    raise PolicySourceError(f.path, line, col, f"rego_type_error: {name}: network built-in refused "
-                                                               "in embedded evaluation (pass --allow-net)")
-                raise PolicySourceError(f.path, line, col, f"rego_type_error: {name}: not available in the embedded "
-                                                           "evaluator; evaluate on an OPA server with --opa-url")
+                continue  # checked above
             if not embedded:
                 continue
             if is_builtin(name) or last in defined:

@@ -31,7 +31,8 @@ def rego_files(paths: list[str]) -> list[str]:
 
 def run_tests(paths: list[str], timeout: float = 10.0, pattern: str | None = None, verbose: bool = False,
               out=sys.stdout) -> int:
-    runtime = PolicyRuntime(PolicySettings(timeout=timeout, all_namespaces=True))
+    # each test has its own timeout; the suite is the user's own, so no budget for the whole run
+    runtime = PolicyRuntime(PolicySettings(timeout=timeout, all_namespaces=True, budget=None))
     files = [runtime._read(p) for p in rego_files(paths)]
     if not files:
         raise PolicyError(f"{' '.join(paths)}: no .rego files")

@@ -1,7 +1,7 @@
 """The embedded evaluator's worker process: one regopy interpreter, modules compiled once, one query per request.
 
 It runs in its own process so that a policy that runs too long can be stopped (killed) by the parent at a
-deadline. Protocol on the pipes given as argv (read fd, write fd), one JSON object per line:
+deadline, and with an empty environment so that `opa.runtime().env` reveals nothing of the host. Protocol on the pipes given as argv (read fd, write fd), one JSON object per line:
 
   {"op": "load", "modules": [[name, source], ...], "strict": false}   -> {"ok": true} | {"error": ...}
   {"op": "eval", "queries": ["data.main", ...], "entrypoints": true} + one line of input JSON
@@ -152,6 +152,11 @@ class Session:
 
 def main(argv: list[str]) -> int:
     read_fd, write_fd = int(argv[0]), int(argv[1])
+    if len(argv) > 2:  # where the parent found regopy (e.g. PYTHONPATH, which -I ignores); never a relative entry
+        sys.path.extend(p for p in json.loads(argv[2]) if isinstance(p, str) and os.path.isabs(p) and p not in sys.path)
+    # rego-cpp's opa.runtime() reads the process environment: policies see none of it (the interpreter
+    # itself may have added a variable such as LC_CTYPE at start-up)
+    os.environ.clear()
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # the library prints diagnostics to stdout
     inp = os.fdopen(read_fd, "r", encoding="utf-8")
