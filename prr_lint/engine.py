@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import os
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from .config import Config
 from .discover import UsageError, git_toplevel, inside
@@ -221,6 +222,10 @@ class Engine:
                 elif doc.kind in ("openslo", "sloth"):
                     slo_docs.append(doc)
         graph = ServiceGraph.build(manifests, slo_docs, cfg.default_tier, self.anchor)
+        if not whole:
+            # a Markdown file in scope (a runbook whose heading was renamed) answers for the links to it:
+            # the files that link to it join the scope, so what its change breaks there is reported
+            self.scope = self.scope + sorted(_linking_files(repo, graph, self.settings, self.scope) - set(self.scope))
         if whole:
             needed = list(repo.candidates)
         else:
@@ -349,6 +354,32 @@ def _today_from_env() -> datetime.date | None:
         return datetime.date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"PRR_LINT_TODAY: not a date (YYYY-MM-DD): {value}") from None
+
+
+def _linking_files(repo: Repository, graph: ServiceGraph, settings: Settings, scope: list) -> set:
+    """Files holding a link (runbook, runbook_url, rollback procedure, ...) that resolves to a Markdown file
+    in `scope`. Only files that name such a file's base name are parsed to check."""
+    from .checks.links import MARKDOWN_EXT, resolve
+
+    markdown = {rel for rel in repo.files if rel.lower().endswith(MARKDOWN_EXT) and _in_scope(rel, scope)}
+    if not markdown:
+        return set()
+    names = {os.path.basename(m) for m in markdown}
+    out = set()
+    for rel in repo.candidates:
+        text = repo.read(rel)
+        if not text or not any(n in text or quote(n) in text for n in names):
+            continue
+        for doc in repo.load(rel).docs:
+            base = os.path.dirname(doc.file)
+            for _, value in doc.walk():
+                if isinstance(value, str) and any(n in value or quote(n) in value for n in names) and \
+                        resolve(value, repo, settings, base, graph.anchor).local in markdown:
+                    out.add(rel)
+                    break
+            if rel in out:
+                break
+    return out
 
 
 def _glob_free(target: str) -> str:
