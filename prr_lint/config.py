@@ -127,6 +127,34 @@ def _pyproject_section(path: str):
         return None
 
 
+SEVERITY_LEVELS = ("error", "warning", "info", "off")
+
+
+def _severity_levels(severity: dict, spans: dict, shown: str) -> dict:
+    """`severity:` with YAML 1.1's `off` (read as false) taken as "off", and a clear message for a level that
+    is not one: the schema's oneOf would only say "not valid under any of the given schemas"."""
+    from .escape import one_line
+
+    def level(value, where: tuple):
+        if value is False:
+            return "off"
+        if isinstance(value, str) and value in SEVERITY_LEVELS:
+            return value
+        line = next((spans[where[:n]].line for n in range(len(where), 0, -1) if where[:n] in spans), 1)
+        raise UsageError(f"{shown}:{line}: {'.'.join(map(str, where))}: unknown level '{one_line(value)}' "
+                         f"(expected one of: {', '.join(SEVERITY_LEVELS)})")
+
+    out = {}
+    for key, value in severity.items():
+        where = ("severity", key)
+        if isinstance(value, dict):
+            # tier keys as strings: YAML reads `{2: off}` with an int key the engine would never look up
+            out[key] = {str(t): (level(v, where + (t,)) if not isinstance(v, dict) else v) for t, v in value.items()}
+        else:
+            out[key] = level(value, where)
+    return out
+
+
 def load_config(path: str | None) -> Config:
     """Read and validate a config file; any problem is a UsageError `file:line: message`."""
     if path is None:
@@ -162,6 +190,8 @@ def load_config(path: str | None) -> Config:
             line = span.line if span is not None else 1
             raise UsageError(f"{shown}:{line}: policy.{key} is not allowed in a config file (it may be the checked "
                              f"repository's): {instead}")
+    if isinstance(raw, dict) and isinstance(raw.get("severity"), dict):
+        raw["severity"] = _severity_levels(raw["severity"], spans, shown)
     errors = schema_errors(raw, "config.schema.json")
     if errors:
         err = errors[0]

@@ -6,11 +6,12 @@ import datetime
 import hashlib
 import os
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from .config import Config
 from .discover import UsageError, git_toplevel, inside
 from .model import Document, Finding, Hit, Span
-from .registry import load_rules
+from .registry import check_selectors, load_rules, severity_key
 from .repo import CONTEXT_KINDS, Repository
 from .rule import ENGINE, SERVICE, Rule
 from .service import Service, ServiceGraph
@@ -57,6 +58,7 @@ class Options:
     today: datetime.date | None = None
     use_cache: bool = True
     extra_rules: list = field(default_factory=list)   # e.g. Rego policies as Rule objects
+    required: list = field(default_factory=list)      # rule ids run whatever select/ignore say (gate: PRR000)
     # post-processing steps (waivers, baseline, diff filter): each gets and returns the Result
     steps: list = field(default_factory=list)
 
@@ -119,7 +121,15 @@ def _in_scope(rel: str, scope: list) -> bool:
     return any(s == "" or rel == s or rel.startswith(s + "/") for s in scope)
 
 
-def selected_rules(rules: list, config: Config, select: list, ignore: list) -> list:
+def selected_rules(rules: list, config: Config, select: list, ignore: list, required: list = ()) -> list:
+    """The rules a run checks. A selector that names no rule, or a selection that leaves no rule to run, is a
+    UsageError: a typo in --select must never check nothing and pass. `required` rules (the gate's PRR000)
+    run whatever the selection says."""
+    where = _config_shown(config)
+    check_selectors(rules, config.select, f"{where}: select")
+    check_selectors(rules, config.ignore, f"{where}: ignore")
+    check_selectors(rules, select, "--select")
+    check_selectors(rules, ignore, "--ignore")
     select = list(config.select) + list(select)
     ignore = list(config.ignore) + list(ignore)
     out = []
@@ -129,7 +139,23 @@ def selected_rules(rules: list, config: Config, select: list, ignore: list) -> l
         if any(r.matches(s) for s in ignore):
             continue
         out.append(r)
-    return out
+    if not out:
+        raise UsageError("no rule selected: --select/--ignore and the config's select/ignore leave no rule "
+                         "to run (see `prr-lint rules`)")
+    return out + [r for r in rules if r.id in required and r not in out]
+
+
+def resolve_severity_keys(rules: list, config: Config) -> None:
+    """`severity:` keys name a rule by id (any case, stored as the id) or name; any other key is an error."""
+    where = f"{_config_shown(config)}: severity"
+    config.severity = {severity_key(rules, k, where): v for k, v in config.severity.items()}
+
+
+def _config_shown(config: Config) -> str:
+    if not config.path:
+        return "config"
+    rel = os.path.relpath(config.path)
+    return config.path if rel.startswith("..") else rel
 
 
 def severity_for(rule: Rule, tier: int, config: Config) -> str | None:
@@ -168,7 +194,8 @@ class Engine:
         all_rules = load_rules([self._rel_to_cwd(p) for p in cfg.rule_paths],
                                policy_loader=policy_loader(options)) + list(options.extra_rules)
         self.all_rules = all_rules
-        self.rules = selected_rules(all_rules, cfg, options.select, options.ignore)
+        resolve_severity_keys(all_rules, cfg)
+        self.rules = selected_rules(all_rules, cfg, options.select, options.ignore, options.required)
         self.by_target: dict = {}
         for r in self.rules:
             for t in r.targets:
@@ -195,6 +222,10 @@ class Engine:
                 elif doc.kind in ("openslo", "sloth"):
                     slo_docs.append(doc)
         graph = ServiceGraph.build(manifests, slo_docs, cfg.default_tier, self.anchor)
+        if not whole:
+            # a Markdown file in scope (a runbook whose heading was renamed) answers for the links to it:
+            # the files that link to it join the scope, so what its change breaks there is reported
+            self.scope = self.scope + sorted(_linking_files(repo, graph, self.settings, self.scope) - set(self.scope))
         if whole:
             needed = list(repo.candidates)
         else:
@@ -323,6 +354,32 @@ def _today_from_env() -> datetime.date | None:
         return datetime.date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"PRR_LINT_TODAY: not a date (YYYY-MM-DD): {value}") from None
+
+
+def _linking_files(repo: Repository, graph: ServiceGraph, settings: Settings, scope: list) -> set:
+    """Files holding a link (runbook, runbook_url, rollback procedure, ...) that resolves to a Markdown file
+    in `scope`. Only files that name such a file's base name are parsed to check."""
+    from .checks.links import MARKDOWN_EXT, resolve
+
+    markdown = {rel for rel in repo.files if rel.lower().endswith(MARKDOWN_EXT) and _in_scope(rel, scope)}
+    if not markdown:
+        return set()
+    names = {os.path.basename(m) for m in markdown}
+    out = set()
+    for rel in repo.candidates:
+        text = repo.read(rel)
+        if not text or not any(n in text or quote(n) in text for n in names):
+            continue
+        for doc in repo.load(rel).docs:
+            base = os.path.dirname(doc.file)
+            for _, value in doc.walk():
+                if isinstance(value, str) and any(n in value or quote(n) in value for n in names) and \
+                        resolve(value, repo, settings, base, graph.anchor).local in markdown:
+                    out.add(rel)
+                    break
+            if rel in out:
+                break
+    return out
 
 
 def _glob_free(target: str) -> str:

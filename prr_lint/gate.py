@@ -117,10 +117,7 @@ def cmd_gate(args) -> int:
     try:
         options = make_options(args)
         # parse errors are never filtered out of a gate: an unreadable file is a reason not to decide
-        if options.select or options.config.select:
-            options.select = list(options.select) + ["PRR000"]
-        options.ignore = [i for i in options.ignore if i not in ("PRR000", "parse-error")]
-        options.config.ignore = [i for i in options.config.ignore if i not in ("PRR000", "parse-error")]
+        options.required = ["PRR000"]
         result = run(options)
     except UsageError as e:
         return _undecided(args, base, [str(e)], None)

@@ -11,8 +11,12 @@ import re
 from dataclasses import dataclass, field
 
 from .discover import UsageError
+from .escape import one_line
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+# a hunk header of `git diff --unified=0`: old start,count and new start,count
+_HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+# what starts one file's section of the patch: every pair of the raw listing has exactly one
+_SECTION = (b"diff --git ", b"* Unmerged path ")
 
 
 @dataclass
@@ -59,11 +63,59 @@ def _rel(root: str, top: str, path: str) -> str:
     return rel.replace(os.sep, "/")
 
 
-def _unquote(path: str) -> str:
-    path = path.rstrip("\t")
-    if len(path) >= 2 and path[0] == '"' and path[-1] == '"':
-        path = path[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode("utf-8", "replace")
-    return path
+def _decode(path: bytes) -> str:
+    # the same str os.walk gives for the file (undecodable bytes kept as surrogates)
+    return os.fsdecode(path)
+
+
+def _raw_entries(data: bytes) -> tuple[list, int]:
+    """The `--raw -z` listing at the start of `git diff --raw -p -z`: [(status, old, new)] and where the
+    patch starts. Paths are NUL-terminated bytes, never quoted: any name survives as it is."""
+    entries = []
+    pos = 0
+    while data.startswith(b":", pos):
+        meta_end = data.index(b"\0", pos)
+        status = data[pos:meta_end].split(b" ")[-1][:1].decode("ascii")
+        first_end = data.index(b"\0", meta_end + 1)
+        first = data[meta_end + 1:first_end]
+        pos = first_end + 1
+        if status in ("R", "C"):    # a rename or copy names its source, then its destination
+            second_end = data.index(b"\0", pos)
+            entries.append((status, first, data[pos:second_end]))
+            pos = second_end + 1
+        else:
+            entries.append((status, first, first))
+    if data.startswith(b"\0", pos):  # the separator between the listing and the patch
+        pos += 1
+    return entries, pos
+
+
+def _hunk_lines(patch: bytes) -> list | None:
+    """Per file section of a `--unified=0` patch, in the order of the raw listing: the set of new-side line
+    numbers its hunks add or modify. The patch's own path headers are never read: a hunk's counts say how
+    many lines it holds, so no content line (`--- x`, `diff --git ...`) can pass for a header."""
+    sections: list = []
+    lines = patch.split(b"\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if line.startswith(_SECTION):
+            sections.append(set())
+            continue
+        m = _HUNK.match(line)
+        if m is None or not sections:
+            continue              # index, mode, rename, ---/+++ and "\ No newline" lines
+        old = int(m.group(1)) if m.group(1) is not None else 1
+        first = int(m.group(2))
+        new = int(m.group(3)) if m.group(3) is not None else 1
+        sections[-1].update(range(first, first + new))
+        remaining = old + new
+        while remaining > 0 and i < len(lines):
+            if not lines[i].startswith(b"\\"):
+                remaining -= 1
+            i += 1
+    return sections
 
 
 def changed_lines(root: str, base_ref: str) -> ChangeSet:
@@ -98,35 +150,42 @@ def changed_lines(root: str, base_ref: str) -> ChangeSet:
     if not merge_bases and os.path.exists(os.path.join(repo.git_dir, "shallow")):
         changes.warning = (f"--diff-base {base_ref}: the merge base with HEAD is not in this shallow clone; "
                            f"comparing with {base_ref} itself (fetch more history for an exact diff)")
+    # the commit against the working tree: committed, staged and unstaged changes at once. Paths come from
+    # the NUL-separated raw listing; the patch gives only line numbers. The user's diff settings (external
+    # or relative diffs, submodule logs, prefixes) are overridden so the output has the shape parsed here.
     try:
-        out = repo.git(c="core.quotepath=off").diff(start.hexsha, "--no-color", "--no-ext-diff", "--unified=0",
-                                                     "-M", "--src-prefix=a/", "--dst-prefix=b/")
+        out = repo.git(c="diff.relative=false").diff(
+            start.hexsha, "--raw", "-p", "-z", "--unified=0", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
+            "--submodule=short", stdout_as_string=False, strip_newline_in_stdout=False)
+        others = repo.git.ls_files("-z", "--others", "--exclude-standard", "--full-name",
+                                   stdout_as_string=False, strip_newline_in_stdout=False)
     except git.exc.GitCommandError as e:
-        raise UsageError(f"--diff-base {base_ref}: git diff failed: {e.stderr.strip() or e}") from None
-    current = None
-    for line in out.splitlines():
-        if line.startswith("--- "):
-            old = _unquote(line[4:])
-            if old != "/dev/null":
-                changes.files.add(_rel(root, top, old[2:] if old.startswith("a/") else old))
-            current = None
-        elif line.startswith("+++ "):
-            new = _unquote(line[4:])
-            if new == "/dev/null":
-                current = None
-            else:
-                current = _rel(root, top, new[2:] if new.startswith("b/") else new)
-                changes.files.add(current)
-                changes.lines.setdefault(current, set())
-        elif current is not None and (m := _HUNK.match(line)):
-            first, count = int(m.group(1)), int(m.group(2) if m.group(2) is not None else 1)
-            if changes.lines[current] is not None:
-                changes.lines[current].update(range(first, first + count))
-    for path in repo.untracked_files:
-        rel = _rel(root, top, path)
+        raise UsageError(f"--diff-base {base_ref}: git diff failed: {one_line(_stderr(e))}") from None
+    entries, at = _raw_entries(out)
+    sections = _hunk_lines(out[at:])
+    # one section per listed pair; were it otherwise, count every line of every changed file as changed:
+    # reporting too much is safe, dropping a changed file's findings is not
+    exact = len(sections) == len(entries)
+    for n, (status, old, new) in enumerate(entries):
+        changes.files.add(_rel(root, top, _decode(old)))
+        if status == "D":
+            continue
+        rel = _rel(root, top, _decode(new))
         changes.files.add(rel)
-        changes.lines[rel] = None
+        changes.lines[rel] = sections[n] if exact and status != "U" else None
+    for path in others.split(b"\0"):
+        if path:
+            rel = _rel(root, top, _decode(path))
+            changes.files.add(rel)
+            changes.lines[rel] = None
     return changes
+
+
+def _stderr(e) -> str:
+    err = e.stderr
+    if isinstance(err, bytes):
+        err = err.decode("utf-8", "replace")
+    return (err or "").strip() or str(e)
 
 
 # -- file history (runbook freshness) ---------------------------------------------------------------

@@ -94,3 +94,53 @@ def check_unique(rules: list[Rule]) -> None:
             raise RuleError(f"duplicate rule name {r.name}: {seen_names[r.name]} and {where}")
         seen_ids[r.id] = where
         seen_names[r.name] = where
+
+
+# -- selectors: --select/--ignore values and config keys must name something -----------------------
+def selector_words(rules: list[Rule], severity_keys: bool = False) -> list[str]:
+    """What a selector may be: ids and names, and (unless for `severity:` keys) tags and areas."""
+    from .rule import AREA_FOLDERS
+
+    words = [r.id for r in rules] + [r.name for r in rules]
+    if not severity_keys:
+        areas = {r.area for r in rules}
+        words += sorted({t for r in rules for t in r.tags} | areas
+                        | {folder for folder, area in AREA_FOLDERS.items() if area in areas})
+    return list(dict.fromkeys(words))
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """` (did you mean X?)`, or `` when nothing is close; compared case-insensitively."""
+    import difflib
+
+    lowered = {c.lower(): c for c in reversed(choices)}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return f" (did you mean {' or '.join(lowered[c] for c in close)}?)"
+
+
+def check_selectors(rules: list[Rule], selectors: list, where: str) -> None:
+    """A selector that matches no rule is an error: a typo must never select nothing and pass."""
+    from .escape import one_line
+
+    words = None
+    for s in selectors:
+        if not any(r.matches(s) for r in rules):
+            words = words or selector_words(rules)
+            raise RuleError(f"{where}: no rule id, name, tag or area '{one_line(s)}'{did_you_mean(s, words)} "
+                            f"(see `prr-lint rules`)")
+
+
+def severity_key(rules: list[Rule], key: str, where: str) -> str:
+    """The rule a `severity:` key names: an id in any case (returned as the id) or a name."""
+    from .escape import one_line
+
+    low = key.lower()
+    for r in rules:
+        if low == r.id.lower():
+            return r.id
+        if key == r.name:
+            return key
+    raise RuleError(f"{where}: no rule id or name '{one_line(key)}'"
+                    f"{did_you_mean(key, selector_words(rules, severity_keys=True))} (see `prr-lint rules`)")

@@ -10,6 +10,11 @@ SERVICE = "service-graph"     # check(service, ctx): one call per joined service
 ENGINE = "engine"             # findings made by the engine itself (parse errors); check is never called
 
 
+# the rule pack's folder names (rules/<folder>/) as selectors of the area they hold
+AREA_FOLDERS = {"engine": "prr", "service": "svc", "k8s": "k8s", "helm": "helm", "terraform": "tf",
+                "prometheus": "prom"}
+
+
 def rule(**meta) -> Callable:
     """Attach rule metadata to a check function: @rule(id="K8S002", name="memory-limit", ...)."""
 
@@ -62,5 +67,8 @@ class Rule:
         return self.severity.get(tier)
 
     def matches(self, selector: str) -> bool:
-        return selector in (self.id, self.name) or selector in self.tags or \
-            selector.lower() == self.area
+        """Whether a --select/--ignore value names this rule: its id (any case), name, a tag or its area
+        (`k8s`, `tf`, or the pack folder `terraform`)."""
+        low = selector.lower()
+        return low in (self.id.lower(), self.name.lower()) or low in (t.lower() for t in self.tags) \
+            or low == self.area or AREA_FOLDERS.get(low) == self.area

@@ -1,5 +1,7 @@
 """--diff-base end to end: only what the change touched is reported, in full and shallow clones."""
 
+import os
+
 from ci_sample import DEPLOY, FILES, SIDECAR_LINE, TERRAFORM, WORKER, commit, found, git, make_repo, report, write
 
 DEPLOY_FILE = "services/checkout/k8s/deploy.yaml"
@@ -134,3 +136,71 @@ def test_shallow_clone_with_and_without_the_base(cli, tmp_path):
     git(shallow, "fetch", "-q", "--deepen", "5", "origin")
     code, rep, err = report(cli, shallow, "--diff-base", "origin/main")
     assert (found(rep), err) == ([CACHE], "")
+
+
+# names git quotes in its patch headers (`"a/my dir/d\303\251\"p.yaml"`): spaces, quotes, backslashes, tabs,
+# non-ASCII, newlines, and a name that looks like a hunk of another file
+ODD_NAMES = ['my dir/dé"p.yaml', 'back\\slash.yaml', 'tab\there.yaml', 'new\nline.yaml', 'ünï cødé.yaml',
+             ' lead.yaml', '"quoted".yaml', 'x".yaml', '@@ -1 +1,9 @@.yaml']
+
+
+def _odd_repo(tmp_path):
+    repo = make_repo(tmp_path / "repo", {**FILES, **{f"services/checkout/k8s/{n}": WORKER.replace("worker", "w")
+                                                      for n in ODD_NAMES}})
+    git(repo, "checkout", "-q", "-b", "feature")
+    return repo
+
+
+def _odd(name, line):
+    return ("K8S002", f"services/checkout/k8s/{name}", line)
+
+
+def test_odd_file_names_keep_their_findings(cli, tmp_path):
+    repo = _odd_repo(tmp_path)
+    assert found(report(cli, repo, "--diff-base", "main")[1]) == []
+    extra = "        - name: extra\n          image: registry.example.com/extra:1.0\n"
+    # committed, staged, unstaged and untracked changes, one kind per name
+    for i, name in enumerate(ODD_NAMES):
+        write(str(repo), {f"services/checkout/k8s/{name}": WORKER.replace("worker", "w") + extra})
+        if i % 3 == 0:
+            commit(repo, f"change {i}")
+        elif i % 3 == 1:
+            git(repo, "add", "-A")
+    write(str(repo), {"services/checkout/k8s/untracked \"dir\"/ñ\n.yaml": WORKER})
+    _, rep, _ = report(cli, repo, "--diff-base", "main")
+    # the new container (line 12) is changed; the old one (line 10) is not
+    assert found(rep) == sorted([_odd(n, 12) for n in ODD_NAMES]
+                                + [_odd("untracked \"dir\"/ñ\n.yaml", 10)]), [n for n in ODD_NAMES]
+
+
+def test_odd_names_renamed_and_deleted(cli, tmp_path):
+    repo = _odd_repo(tmp_path)
+    old, new = ODD_NAMES[0], 'moved "here"/dé\tp\n2.yaml'
+    os.makedirs(repo / "services/checkout/k8s/moved \"here\"")
+    git(repo, "mv", f"services/checkout/k8s/{old}", f"services/checkout/k8s/{new}")
+    text = (repo / "services/checkout/k8s" / new).read_text()
+    write(str(repo), {f"services/checkout/k8s/{new}": text.replace("replicas: 2", "replicas: 2\n  paused: false")})
+    git(repo, "rm", "-q", f"services/checkout/k8s/{ODD_NAMES[1]}")
+    commit(repo, "rename and delete")
+    _, rep, _ = report(cli, repo, "--diff-base", "main")
+    # a rename with an edit: only the edited line is changed, the old finding (now line 11) is not reported
+    assert found(rep) == []
+    from prr_lint.git import changed_lines
+
+    changes = changed_lines(str(repo), "main")
+    assert changes.lines == {f"services/checkout/k8s/{new}": {7}}
+    assert changes.files == {f"services/checkout/k8s/{n}" for n in (old, new, ODD_NAMES[1])}
+
+
+def test_content_that_looks_like_diff_headers(cli, tmp_path):
+    repo = _odd_repo(tmp_path)
+    # removed and added lines that read as `--- a/x`, `+++ b/y`, `diff --git` and `@@` headers of another file
+    write(str(repo), {"services/checkout/k8s/notes.yaml": "-- a/services/checkout/k8s/new\n++ b/other.yaml\n"})
+    commit(repo, "notes")
+    base = git(repo, "rev-parse", "HEAD")
+    write(str(repo), {"services/checkout/k8s/notes.yaml": "++ b/q\n-- a/q\n@@ -1 +1,99 @@\ndiff --git a/q b/q\n",
+                      DEPLOY_FILE: DEPLOY + NEW_CONTAINER})
+    from prr_lint.git import changed_lines
+
+    changes = changed_lines(str(repo), base)
+    assert changes.lines == {"services/checkout/k8s/notes.yaml": {1, 2, 3, 4}, DEPLOY_FILE: {19, 20, 21, 22}}

@@ -109,3 +109,28 @@ def test_normalize_remote():
     assert normalize_remote("ssh://git@github.com:22/acme/shop.git") == "github.com/acme/shop"
     assert normalize_remote("https://GitHub.com/acme/shop/") == "github.com/acme/shop"
     assert normalize_remote("") is None
+
+
+def test_scoped_run_on_a_runbook_reports_the_links_it_breaks(tmp_path):
+    """`check RUNBOOK.md` (the pre-commit hook on a staged runbook): findings sit in the files linking to it."""
+    import shutil
+    import subprocess
+
+    from conftest import ROOT, run_cli
+
+    repo = tmp_path / "mono"
+    shutil.copytree(os.path.join(ROOT, "examples", "monorepo"), repo,
+                    ignore=shutil.ignore_patterns(".prr-lint-cache"))
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)   # the origin remote is not needed: repo_url
+    runbook = repo / "services/checkout/docs/runbook.md"
+    args = ("check", "--no-cache", "services/checkout/docs/runbook.md")
+    assert run_cli(*args, cwd=repo).returncode == 0
+    runbook.write_text(runbook.read_text().replace("## Rollback", "## Roll back")
+                       .replace("## High error rate", "## Errors"))
+    proc = run_cli(*args, cwd=repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # a repository URL in an alert, and a rollback procedure path in the manifest
+    assert "services/checkout/monitoring/checkout-rules.yaml:22:" in proc.stdout and "#high-error-rate" in proc.stdout
+    assert "services/checkout/service.yaml:30:" in proc.stdout and "#rollback" in proc.stdout
+    # a Markdown file nothing links to reports nothing
+    assert run_cli("check", "--no-cache", "README.md", cwd=repo).returncode == 0

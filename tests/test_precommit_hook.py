@@ -52,7 +52,7 @@ def test_manifest_validates_against_the_schema():
     hook, = manifest
     assert hook["id"] == "prr-lint" and hook["language"] == "python" and hook["entry"] == "prr-lint check"
     assert hook["pass_filenames"] is True and hook["require_serial"] is True
-    assert set(hook["types_or"]) == {"yaml", "json", "terraform"}
+    assert set(hook["types_or"]) == {"yaml", "json", "terraform", "markdown"}
 
 
 def test_manifest_selects_the_files_prr_lint_reads():
@@ -61,7 +61,7 @@ def test_manifest_selects_the_files_prr_lint_reads():
     with open(MANIFEST) as fh:
         hook, = yaml.safe_load(fh)
     for name, wanted in [("service.yaml", True), ("values.yml", True), ("main.tf", True), ("plan.json", True),
-                         ("README.md", False), ("app.py", False)]:
+                         ("README.md", True), ("runbook.markdown", True), ("app.py", False)]:
         assert bool(identify.tags_from_filename(name) & set(hook["types_or"])) is wanted, name
 
 
@@ -220,10 +220,65 @@ def test_installed_hook_one_file_run_is_fast(project, hook_repo, pre_commit_home
 
 
 def test_hook_skips_files_prr_lint_does_not_read(project, hook_repo, pre_commit_home):
-    proc, _ = try_repo(project, hook_repo, pre_commit_home, "README.md")
+    (project / "app.py").write_text("print(1)\n")
+    _git(project, "add", "app.py")
+    proc, _ = try_repo(project, hook_repo, pre_commit_home, "app.py")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "(no files to check)Skipped" in out.replace(".", "")
+
+
+RUNBOOK = "# API runbook\n\n## Rollback\n\nRun `deploy rollback api`.\n"
+ALERTS = """\
+groups:
+  - name: api
+    rules:
+      - alert: ApiDown
+        expr: up{job="api"} == 0
+        for: 5m
+        labels: {severity: critical}
+        annotations:
+          summary: The API is down
+          runbook_url: ../docs/runbook.md#rollback
+"""
+
+
+def test_commit_renaming_a_linked_heading_fails(project, hook_repo, pre_commit_home):
+    """A Markdown change is checked for what it breaks: the alert and the manifest that link to its heading."""
+    (project / ".prr-lint.yaml").write_text("select: [K8S002, K8S005, PROM002, SVC021]\n")
+    (project / "services/api/service.yaml").write_text(SERVICE + "  runbooks: [docs/runbook.md#rollback]\n")
+    (project / "services/api/docs").mkdir()
+    (project / "services/api/docs/runbook.md").write_text(RUNBOOK)
+    (project / "services/api/monitoring").mkdir()
+    (project / "services/api/monitoring/alerts.yaml").write_text(ALERTS)
+    rev = _git(hook_repo, "rev-parse", "HEAD").strip()
+    (project / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks: [{{id: prr-lint}}]\n")
+    _commit_all(project, "runbook and alerts")
+    env = dict(os.environ, PRE_COMMIT_HOME=pre_commit_home, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    env.pop("PRE_COMMIT", None)
+    subprocess.run([PRE_COMMIT, "install"], cwd=project, env=env, check=True, capture_output=True, timeout=120)
+
+    def commit(message):
+        return subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "user.name=ci", "-c", "user.email=ci@example.com",
+                               "commit", "-q", "-m", message], cwd=project, env=env, capture_output=True, text=True,
+                              timeout=1800)
+
+    # an unrelated Markdown file: nothing links to it, the commit goes through
+    (project / "README.md").write_text("# project\n\n## Contributing\n")
+    _git(project, "add", "README.md")
+    proc = commit("readme")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # rename the heading the alert and the manifest link to: the commit is refused, naming both links
+    (project / "services/api/docs/runbook.md").write_text(RUNBOOK.replace("## Rollback", "## Roll back"))
+    _git(project, "add", "services/api/docs/runbook.md")
+    proc = commit("rename a heading")
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "prr-lint (production readiness)" in out and "Failed" in out
+    assert "services/api/monitoring/alerts.yaml:10:" in out and "PROM002" in out and "#rollback" in out, out
+    assert "services/api/service.yaml:" in out and "SVC021" in out, out
+    assert "legacy/cronjob.yaml" not in out
 
 
 def test_readme_snippet_is_a_valid_pre_commit_config(tmp_path):

@@ -11,6 +11,7 @@ import re
 import sys
 import time
 
+from ..escape import one_line
 from .errors import PolicyError, PolicyTimeout
 from .runtime import PolicyRuntime, PolicySettings, shown
 
@@ -38,11 +39,15 @@ def run_tests(paths: list[str], timeout: float = 10.0, pattern: str | None = Non
         raise PolicyError(f"{' '.join(paths)}: no .rego files")
     runtime._add_files(files)
     runtime.static_check()
-    evaluator = runtime.evaluator()
-    evaluator.prepare()
     selector = re.compile(pattern) if pattern else None
     tests = [(f, name) for f in files if f.is_test for name in f.test_rules
              if selector is None or selector.search(f"data.{f.package}.{name}")]
+    if selector is not None and not tests:
+        # a --run that matches nothing ran nothing: never report that as a pass
+        raise PolicyError(f"--run {one_line(pattern)}: matches no test_ rule in "
+                          f"{', '.join(one_line(shown(p)) for p in paths)}")
+    evaluator = runtime.evaluator()
+    evaluator.prepare()
     passed = failed = errors = 0
     current = None
     try:
