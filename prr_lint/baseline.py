@@ -76,17 +76,23 @@ def configure(args, options) -> None:
         return
     if not os.path.isfile(path):
         raise UsageError(f"{shown}: baseline file not found (create it with `prr-lint baseline -o {shown}`)")
-    options.steps.append(BaselineStep(load(path, shown), shown))
+    from .waivers import NEVER_WAIVED_IN_GATE
+
+    protected = NEVER_WAIVED_IN_GATE if getattr(args, "command", None) == "gate" else frozenset()
+    options.steps.append(BaselineStep(load(path, shown), shown, protected))
 
 
 class BaselineStep:
-    def __init__(self, keys: set, source: str):
+    def __init__(self, keys: set, source: str, protected: frozenset = frozenset()):
         self.keys = keys
         self.source = source
+        self.protected = protected    # rule ids and names a baseline never absorbs (a gate's parse errors)
 
     def __call__(self, result):
         matched = 0
         for f in result.findings:
+            if f.rule_id in self.protected or f.rule_name in self.protected:
+                continue
             if not f.suppressed and key(f) in self.keys:
                 f.suppression = Suppression("baseline", f"recorded in baseline {self.source}", source=self.source)
                 matched += 1

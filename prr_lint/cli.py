@@ -161,14 +161,22 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return 2
         handler = {"check": cmd_check, "rules": cmd_rules}.get(args.command) or args.handler
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a reader that went away must show up here, not at interpreter exit
+        return code
     except UsageError as e:
         print(f"prr-lint: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 0
+        # the report never reached its reader (`prr-lint gate . | head` under pipefail): never a pass.
+        # Point stdout at /dev/null so the unflushed rest does not fail again at exit.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 2
     except Exception as e:  # last line of defence: one line, exit 2, never a traceback
         if os.environ.get("PRR_LINT_DEBUG"):
             raise

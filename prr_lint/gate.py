@@ -14,9 +14,14 @@ import sys
 
 from . import __version__
 from .discover import UsageError, inside
+from .escape import one_line
 
 EXPIRING_DAYS = 14
 MAX_LISTED = 15
+# Findings that mean the gate did not see everything: a file it could not read or parse, a rule that
+# crashed on a document. Never selected away, turned off, waived or baselined in a gate (see waivers.py).
+UNDECIDABLE = {"PRR000": ("parse-error", "cannot read or parse"), "PRR007": ("rule-error", "a rule failed")}
+PROTECTED = frozenset(UNDECIDABLE) | frozenset(name for name, _ in UNDECIDABLE.values())
 
 
 # -- --plan: a Terraform plan as input ---------------------------------------------------------------
@@ -103,6 +108,23 @@ def add_commands(subparsers) -> None:
     p.set_defaults(handler=cmd_gate)
 
 
+def _builtin_ids() -> set:
+    """Ids of the built-in rule pack, from its directory names (`PRR000-parse-error`)."""
+    from .registry import rule_dirs
+    from .resources import rules_dir
+
+    return {os.path.basename(d).split("-", 1)[0] for d in rule_dirs(rules_dir())}
+
+
+def _protect(options) -> None:
+    """The repository's config and the command line cannot select away or turn off UNDECIDABLE rules."""
+    # run whatever select/ignore say (an unreadable file is a reason not to decide)
+    options.required = [i for i in UNDECIDABLE if i in _builtin_ids()]
+    options.ignore = [i for i in options.ignore if i not in PROTECTED]
+    options.config.ignore = [i for i in options.config.ignore if i not in PROTECTED]
+    options.config.severity = {k: v for k, v in options.config.severity.items() if k not in PROTECTED}
+
+
 def _services(args) -> list:
     return [s.strip() for item in args.service for s in item.split(",") if s.strip()]
 
@@ -116,8 +138,7 @@ def cmd_gate(args) -> int:
             "requested_services": args.service}
     try:
         options = make_options(args)
-        # parse errors are never filtered out of a gate: an unreadable file is a reason not to decide
-        options.required = ["PRR000"]
+        _protect(options)
         result = run(options)
     except UsageError as e:
         return _undecided(args, base, [str(e)], None)
@@ -131,19 +152,22 @@ def _undecided(args, base: dict, reasons: list, result) -> int:
 
     report = dict(base, decision="error", reasons=reasons,
                   commit=head_commit(result.root if result is not None else (args.paths or ["."])[0]))
-    _write_report(args, report)
-    return _print_undecided(reasons)
+    failed = _write_report(args, report)
+    return _print_undecided(reasons + ([failed] if failed else []))
 
 
-def _write_report(args, report: dict) -> None:
+def _write_report(args, report: dict) -> str | None:
+    """Write the JSON decision; the reason it could not be written, if so (then the gate cannot decide:
+    a pipeline that reads the report must never find a stale one, or none, after a pass)."""
     if not args.report:
-        return
+        return None
     try:
         with open(args.report, "w", encoding="utf-8") as fh:
             json.dump(report, fh, indent=2)
             fh.write("\n")
     except OSError as e:
-        print(f"prr-lint gate: error: {args.report}: cannot write report: {e.strerror}", file=sys.stderr)
+        return f"{args.report}: cannot write report: {e.strerror}"
+    return None
 
 
 def _decide(args, base: dict, options, result) -> int:
@@ -160,17 +184,17 @@ def _decide(args, base: dict, options, result) -> int:
     known = {s.name for s in graph.services} if graph is not None else set()
     for name in sorted(wanted - known):
         reasons.append(f"no service named {name!r} (known: {', '.join(sorted(known)) or 'none'})")
-    if result.documents == 0:
-        reasons.append(f"no documents found in {' '.join(args.paths)}: nothing to decide on")
     plans = set(result.extra.get("plans", []))
+    reasons.extend(_unchecked(result, plans, args.paths))
 
     def relevant(f) -> bool:
-        return not wanted or f.service in wanted or f.file in plans or (f.service is None and f.rule_id == "PRR000")
+        return not wanted or f.service in wanted or f.file in plans or (f.service is None and f.rule_id in UNDECIDABLE)
 
     findings = [f for f in result.findings if relevant(f)]
     for f in findings:
-        if f.rule_id == "PRR000" and not f.suppressed:
-            reasons.append(f"{f.file}:{f.span.line}: cannot read or parse: {f.message}")
+        if f.rule_id in UNDECIDABLE:
+            f.suppression = None  # whatever step suppressed it: never waived, baselined or hidden in a gate
+            reasons.append(f"{f.file}:{f.span.line}: {UNDECIDABLE[f.rule_id][1]}: {f.message}")
     blocking = [f for f in findings if not f.suppressed and SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on]]
     if reasons:
         decision = "error"
@@ -219,19 +243,42 @@ def _decide(args, base: dict, options, result) -> int:
     )
     if "diff" in result.extra:
         report["diff"] = {k: v for k, v in result.extra["diff"].items() if k != "files"}
-    _write_report(args, report)
+    failed = _write_report(args, report)
+    if failed:
+        return _print_undecided(reasons + [failed])
     if decision == "error":
         return _print_undecided(reasons)
     _print_verdict(report, blocking, args.report)
     return 1 if decision == "blocked" else 0
 
 
+def _unchecked(result, plans: set, paths: list) -> list:
+    """Reasons the run checked nothing: no document in the given paths, no rule selected but the
+    UNDECIDABLE ones, or an UNDECIDABLE rule not selected (an `--ignore` by tag or area)."""
+    from .engine import _in_scope
+
+    out = []
+    engine = result.extra.get("engine")
+    if engine is not None:
+        selected = {r.id for r in engine.rules}
+        for rule_id, (name, _) in UNDECIDABLE.items():
+            if rule_id not in selected and any(r.id == rule_id for r in engine.all_rules):
+                out.append(f"rule {rule_id} ({name}) is not selected: a gate always checks it")
+        if not selected - set(UNDECIDABLE):
+            out.append("no rule selected (see --select, --ignore and the config): nothing to decide on")
+    docs = [d for d in result.extra.get("docs", []) if _in_scope(d.file, result.scope)]
+    if result.documents == 0 or not (docs or plans):
+        out.append(f"no documents found in {' '.join(paths)}: nothing to decide on")
+    return out
+
+
 def _print_undecided(reasons: list) -> int:
+    # reasons hold file names and messages from the repository: one line each on every channel
     print("prr-lint gate: COULD NOT DECIDE (fail-closed, exit 2)")
     for reason in reasons:
-        print(f"  - {reason}")
+        print(f"  - {one_line(reason)}")
     for reason in reasons:
-        print(f"prr-lint gate: error: {reason}", file=sys.stderr)
+        print(f"prr-lint gate: error: {one_line(reason)}", file=sys.stderr)
     return 2
 
 
@@ -245,11 +292,13 @@ def _print_verdict(report: dict, blocking: list, report_path: str | None) -> Non
         n = s["blocking"]
         out.append(f"prr-lint gate: BLOCKED ({n} blocking finding{'s' if n != 1 else ''} at or above {report['fail_on']})")
     if report["services"]:
-        width = max(7, *(len(x["name"]) for x in report["services"]), 12 if report["unowned"]["findings"] else 0)
+        names = {x["name"]: one_line(x["name"]) for x in report["services"]}
+        width = max(7, *(len(n) for n in names.values()), 12 if report["unowned"]["findings"] else 0)
         out.append("")
         out.append(f"  {'service':<{width}}  tier  result   errors  warnings  suppressed")
         for x in report["services"]:
-            out.append(f"  {x['name']:<{width}}  {x['tier']:<4}  {x['decision'].upper() if x['decision'] != 'pass' else 'pass':<7}  "
+            out.append(f"  {names[x['name']]:<{width}}  {x['tier']:<4}  "
+                       f"{x['decision'].upper() if x['decision'] != 'pass' else 'pass':<7}  "
                        f"{x['errors']:<6}  {x['warnings']:<8}  {x['suppressed']}")
         if report["unowned"]["findings"]:
             out.append(f"  {'(no service)':<{width}}  -     {'BLOCKED' if report['unowned']['blocking'] else 'pass':<7}  "
@@ -258,8 +307,8 @@ def _print_verdict(report: dict, blocking: list, report_path: str | None) -> Non
         out.append("")
         out.append("Blocking findings:")
         for f in blocking[:MAX_LISTED]:
-            who = f"  [{f.service}]" if f.service else ""
-            out.append(f"  {f.file}:{f.span.line}:{f.span.col}  {f.rule_id}  {f.message}{who}")
+            who = f"  [{one_line(f.service)}]" if f.service else ""
+            out.append(f"  {one_line(f.file)}:{f.span.line}:{f.span.col}  {f.rule_id}  {one_line(f.message)}{who}")
         if len(blocking) > MAX_LISTED:
             out.append(f"  ... and {len(blocking) - MAX_LISTED} more (see the report)")
     w = report["waivers"]
@@ -268,8 +317,9 @@ def _print_verdict(report: dict, blocking: list, report_path: str | None) -> Non
         out.append(f"Waivers: {len(w['applied'])} applied, {len(w['expiring_within_14_days'])} expiring within "
                    f"{EXPIRING_DAYS} days, {len(w['expired'])} expired")
         for x in w["expiring_within_14_days"][:MAX_LISTED]:
-            out.append(f"  {x['source']}  {x['rule']}  expires {x['expires']}" + (f" (owner: {x['owner']})" if x["owner"] else ""))
+            owner = f" (owner: {one_line(x['owner'])})" if x["owner"] else ""
+            out.append(f"  {one_line(x['source'])}  {one_line(x['rule'])}  expires {x['expires']}{owner}")
     if report_path:
         out.append("")
-        out.append(f"Report: {report_path}")
+        out.append(f"Report: {one_line(report_path)}")
     print("\n".join(out))

@@ -21,6 +21,8 @@ from .model import Document, Suppression
 
 EXPIRED_RULE = "PRR002"
 DEFAULT_FILE = ".prr-waivers.yaml"
+# a gate decides nothing about a file it could not read or a rule that crashed: no waiver covers those
+NEVER_WAIVED_IN_GATE = frozenset({"PRR000", "parse-error", "PRR007", "rule-error"})
 # `# prr-lint: disable=K8S002,K8S005 reason="set by LimitRange" expires=2027-01-31` (also `//` in HCL)
 INLINE = re.compile(r"(?:#|//)\s*prr-lint:\s*disable=([A-Za-z0-9_,\-]+)(.*)$")
 _REASON = re.compile(r"""\breason=(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))""")
@@ -101,12 +103,23 @@ def add_arguments(parser) -> None:
 def configure(args, options) -> None:
     root = os.path.abspath(options.root or ".")
     inline = options.config.inline_waivers and not getattr(args, "no_inline_waivers", False)
+    gating = getattr(args, "command", None) == "gate"
+    # `gate --config TRUSTED`: the repository's own waiver files are pull-request input, not policy
+    trusted = gating and bool(getattr(args, "config", None))
     extra = None
     given = getattr(args, "waivers", None)
     if given:
         if not os.path.isfile(given):
             raise UsageError(f"{given}: waiver file not found")
         extra = os.path.abspath(given)
+    elif trusted:
+        # only beside the trusted config: a path relative to the repository would let the PR write it
+        candidate = os.path.join(os.path.dirname(os.path.abspath(options.config.path)), options.config.waivers)
+        if os.path.isfile(candidate):
+            extra = candidate
+        elif options.config.waivers != DEFAULT_FILE:
+            raise UsageError(f"{options.config.waivers}: waiver file (config `waivers`) not found beside "
+                             f"{options.config.path}")
     elif options.config.waivers and options.config.waivers != DEFAULT_FILE:
         base = os.path.dirname(os.path.abspath(options.config.path)) if options.config.path else root
         candidate = os.path.join(root, options.config.waivers)
@@ -115,18 +128,22 @@ def configure(args, options) -> None:
         if not os.path.isfile(candidate):
             raise UsageError(f"{options.config.waivers}: waiver file (config `waivers`) not found")
         extra = candidate
-    options.steps.append(WaiverStep(inline, extra))
+    options.steps.append(WaiverStep(inline, extra, repository_files=not trusted,
+                                    protected=NEVER_WAIVED_IN_GATE if gating else frozenset()))
 
 
 class WaiverStep:
-    def __init__(self, inline: bool, extra_file: str | None):
+    def __init__(self, inline: bool, extra_file: str | None, repository_files: bool = True,
+                 protected: frozenset = frozenset()):
         self.inline = inline
         self.extra_file = extra_file
+        self.repository_files = repository_files   # the .prr-waivers.yaml files found in the repository
+        self.protected = protected                 # rule ids and names no waiver may cover
 
     def __call__(self, result):
         engine = result.extra.get("engine")
         today = engine.today if engine is not None else datetime.date.today()
-        docs = [d for d in result.extra.get("docs", []) if d.kind == "waivers"]
+        docs = [d for d in result.extra.get("docs", []) if d.kind == "waivers"] if self.repository_files else []
         if self.extra_file:
             doc = self._load_extra(result, engine)
             if doc is not None and not any(d.file == doc.file for d in docs):
@@ -134,7 +151,7 @@ class WaiverStep:
         waivers = [w for doc in docs for w in file_waivers(doc, today)]
         inline = self._inline_waivers(result, today) if self.inline else []
         for f in result.findings:
-            if f.suppressed:
+            if f.suppressed or f.rule_id in self.protected or f.rule_name in self.protected:
                 continue
             for w in inline + waivers:
                 if w.covers(f):
@@ -184,11 +201,12 @@ class WaiverStep:
             text = repo.read(file)
             if not text or "prr-lint:" not in text:
                 continue
-            for n, line in enumerate(text.splitlines(), 1):
-                m = INLINE.search(line)
+            found = hcl_comments(text) if how == "terraform" else yaml_comments(text)
+            for n, comment, alone in found:
+                m = INLINE.search(comment)
                 if not m:
                     continue
-                w = inline_waiver(file, n, line, m, today)
+                w = inline_waiver(file, n, m, alone and comment[:m.start()].strip() == "", today)
                 if w is None:
                     result.notices.append((file, f"line {n}: inline waiver ignored: `expires` is not a date (YYYY-MM-DD)"))
                 else:
@@ -264,7 +282,7 @@ def file_waivers(doc: Document, today: datetime.date) -> list:
     return out
 
 
-def inline_waiver(file: str, n: int, line: str, m, today: datetime.date) -> Waiver | None:
+def inline_waiver(file: str, n: int, m, comment_only: bool, today: datetime.date) -> Waiver | None:
     rules = [r for r in m.group(1).split(",") if r]
     rest = m.group(2)
     reason = ""
@@ -277,6 +295,72 @@ def inline_waiver(file: str, n: int, line: str, m, today: datetime.date) -> Waiv
         expires = _date(em.group(1))
         if expires is None:
             return None
-    comment_only = line[:m.start()].strip() == ""
     return Waiver(kind="inline", rules=rules, reason=reason, owner="", expires=expires, file=file, line=n,
                   comment_only=comment_only, expired=expires is not None and expires < today)
+
+
+# -- comments, as the parsers see them ------------------------------------------------------------
+# Waiver syntax inside a string value (`description: "# prr-lint: disable=..."`, a block scalar, an HCL
+# heredoc or label) is data a pull request controls, not a comment: only real comments waive.
+_YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")   # the line breaks libyaml counts
+
+
+def yaml_comments(text: str) -> list:
+    """(line, comment text, alone on its line) of each YAML comment: a `#` outside every token libyaml
+    scans. Past a scanning error nothing is known, so nothing there counts as a comment."""
+    import bisect
+
+    import yaml
+
+    from .loaders.yamlread import _Loader
+
+    tokens = []
+    limit = len(text)
+    loader = _Loader(text)
+    try:
+        while loader.check_token():
+            tok = loader.get_token()
+            if tok.end_mark.index > tok.start_mark.index:
+                tokens.append((tok.start_mark.index, tok.end_mark.index))
+    except yaml.YAMLError as e:
+        marks = [m.index for m in (getattr(e, "context_mark", None), getattr(e, "problem_mark", None)) if m]
+        limit = min(marks, default=0)
+    finally:
+        loader.dispose()
+    breaks = [m.end() for m in _YAML_BREAK.finditer(text)]   # offsets where lines 2, 3, ... start
+    out = []
+    t = 0
+    pos = text.find("#")
+    while 0 <= pos < limit:
+        while t < len(tokens) and tokens[t][1] <= pos:
+            t += 1
+        if t < len(tokens) and tokens[t][0] <= pos:   # inside a scalar, a tag, ...: data
+            pos = text.find("#", tokens[t][1])
+            continue
+        line = bisect.bisect_right(breaks, pos)
+        start = breaks[line - 1] if line else 0
+        m = _YAML_BREAK.search(text, pos)
+        end = m.start() if m else len(text)
+        out.append((line + 1, text[pos:end], text[start:pos].strip() == ""))
+        pos = text.find("#", end)
+    return out
+
+
+def hcl_comments(text: str) -> list:
+    """(line, comment text, alone on its line) of each HCL comment (`#`, `//`, `/* */`), from tree-sitter."""
+    from .loaders.hcl import _get_parser
+
+    src = text.encode("utf-8", "replace")
+    out = []
+    stack = [_get_parser().parse(src).root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "comment":
+            start = src.rfind(b"\n", 0, node.start_byte) + 1
+            alone = src[start:node.start_byte].strip() == b""
+            raw = src[node.start_byte:node.end_byte].decode("utf-8", "replace")
+            for k, part in enumerate(raw.split("\n")):
+                out.append((node.start_point[0] + 1 + k, part, alone or k > 0))
+            continue
+        stack.extend(node.children)
+    return sorted(out)
