@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Iterator
 
 from ..model import Document
@@ -84,24 +85,26 @@ def same_namespace(a: Document, b: Document) -> bool:
     return na is None or nb is None or na == nb
 
 
+# ASCII digits only, and few of them: str.isdigit() accepts "²" and "٣", and int() refuses strings of
+# more than 4300 digits; Kubernetes reads neither as a count
+_COUNT = re.compile(r"[0-9]{1,18}")
+_PERCENT = re.compile(r"([0-9]{1,18}(?:\.[0-9]{1,18})?)%")
+
+
 def int_value(value) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _COUNT.fullmatch(value.strip()):
         return int(value.strip())
     return None
 
 
 def percent(value) -> float | None:
     """50 for "50%"; None for anything that is not a percentage."""
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            return float(value.strip()[:-1])
-        except ValueError:
-            return None
-    return None
+    m = _PERCENT.fullmatch(value.strip()) if isinstance(value, str) else None
+    return float(m.group(1)) if m else None
 
 
 def template_labels(doc: Document) -> dict:

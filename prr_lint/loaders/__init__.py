@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 from ..model import Document, Span
@@ -109,13 +110,44 @@ def _yaml_documents(rel: str, text: str, forced: str | None, meta: dict) -> list
     return docs
 
 
+MAX_JSON_DEPTH = 200   # as for YAML: deeper data would overflow the recursion of json, the cache and the rules
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_MAX_DIGITS = 4000     # int() refuses more than 4300 digits (sys.get_int_max_str_digits)
+
+
+def _json_int(text: str):
+    """An integer of plan JSON; one too long for int() becomes a float (inf), a value no rule trusts."""
+    return int(text) if len(text) <= _MAX_DIGITS else float(text)
+
+
+def _check_json_depth(text: str) -> None:
+    """LoadError at the first bracket nested deeper than MAX_JSON_DEPTH (strings skipped: in JSON a
+    quote always starts a string, so this count is exact)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group(0)
+        if tok in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                line = text.count("\n", 0, m.start()) + 1
+                col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+                raise LoadError(f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels", line, col)
+        elif tok in "]}":
+            depth -= 1
+
+
 def _plan_document(rel: str, text: str) -> list[Document]:
     if '"format_version"' not in text or ('"resource_changes"' not in text and '"planned_values"' not in text):
         return []
+    _check_json_depth(text)
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as e:
         raise LoadError(f"invalid JSON: {e.msg}", e.lineno, e.colno) from None
+    except RecursionError:  # pragma: no cover - _check_json_depth stops this first
+        raise LoadError(f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels") from None
     if not isinstance(data, dict) or "format_version" not in data:
         return []
     spans = {(): Span(1, 1)}

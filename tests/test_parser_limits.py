@@ -1,0 +1,127 @@
+"""Hostile inputs a parser or a rule cannot take: one finding at their place (or none), never the end of the run."""
+
+import json
+
+import pytest
+
+from conftest import write
+from prr_lint.checks.k8s import int_value, percent
+from prr_lint.loaders import load_file, load_text
+from prr_lint.loaders.errors import LoadError
+from prr_lint.loaders.hcl import load_hcl
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: web:1.0
+"""
+
+PDB_SQUARED = """\
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web}
+spec:
+  maxUnavailable: "\u00b2"
+  selector: {matchLabels: {app: web}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: "web:1", resources: {limits: {memory: 1Gi}}}]
+"""
+
+
+def plan(extra: str) -> str:
+    return '{"format_version": "1.2", "resource_changes": [], "x": ' + extra + '}\n'
+
+
+def findings(cli, repo):
+    proc = cli("check", "--format", "json", "--no-cache", str(repo))
+    assert "Traceback" not in proc.stderr
+    assert proc.returncode in (0, 1), proc.stderr
+    report = json.loads(proc.stdout)
+    return proc, report["findings"]
+
+
+def test_inputs_that_stopped_the_run_are_one_finding_each(cli, tmp_path):
+    write(tmp_path, {
+        "ok/deploy.yaml": DEPLOYMENT,
+        "hex/main.tf": 'resource "aws_instance" "a" {\n  x = 0x10\n}\n',
+        "clash/main.tf": 'resource "aws_instance" "a" {\n  foo = 1\n  foo {\n  }\n}\n',
+        "locals/main.tf": 'variable "a" {}\nlocals = 5\n',
+        "resource/main.tf": 'resource = 5\n',
+        "digits/plan.json": plan("1" * 5000),
+        "deep/plan.json": plan("[" * 600 + "]" * 600),
+        "pdb/pdb.yaml": PDB_SQUARED,
+    })
+    proc, got = findings(cli, tmp_path)
+    where = {(f["rule"], f["file"], f["line"]) for f in got}
+    # the rest of the run goes on
+    assert ("K8S002", "ok/deploy.yaml", 9) in where
+    assert ("K8S002", "pdb/pdb.yaml", 16) not in where  # it has a memory limit
+    parse = {f["file"]: (f["line"], f["message"]) for f in got if f["rule"] == "PRR000"}
+    assert parse["hex/main.tf"] == (2, 'invalid HCL: "0x10" is not a number')
+    assert parse["clash/main.tf"] == (3, 'invalid HCL: "foo" is an argument at line 2 and a block here')
+    assert parse["locals/main.tf"] == (2, 'invalid HCL: "locals" is a block type, not an argument')
+    assert parse["resource/main.tf"] == (1, 'invalid HCL: "resource" is a block type, not an argument')
+    assert parse["deep/plan.json"][1] == "invalid JSON: nested deeper than 200 levels"
+    # a number too long for int() and a count Kubernetes cannot read are values no rule judges
+    assert "digits/plan.json" not in parse and "pdb/pdb.yaml" not in parse
+    assert not [f for f in got if f["rule"] == "PRR007"]
+
+
+@pytest.mark.parametrize("text,line,message", [
+    ('x = 0x10\n', 1, '"0x10" is not a number'),
+    ('a {\n}\na = 1\n', 3, '"a" is a block at line 1 and an argument here'),
+    ('resource "t" "n" {\n  b {}\n  b = 2\n}\n', 3, '"b" is a block at line 2 and an argument here'),
+    ('locals {\n  a = 1\n}\nlocals = 5\n', 4, '"locals" is a block type'),
+    ('data = 1\n', 1, '"data" is a block type'),
+])
+def test_hcl_that_terraform_rejects_is_a_load_error_at_its_line(text, line, message):
+    with pytest.raises(LoadError) as err:
+        load_hcl(text)
+    assert err.value.line == line and message in err.value.message
+
+
+def test_hcl_numbers_too_long_for_int_are_unknown_not_a_crash():
+    data, _ = load_hcl("x = " + "9" * 5000 + "\ny = 1.5e3\nz = 12\n")
+    assert data == {"x": "${" + "9" * 5000 + "}", "y": 1500.0, "z": 12}
+
+
+def test_plan_json_nesting_is_reported_at_the_bracket_and_strings_do_not_count():
+    text = '{"format_version": "1.2",\n "resource_changes": [],\n "s": "' + "[" * 300 + '",\n "x": ' \
+           + "[" * 250 + "]" * 250 + "}"
+    with pytest.raises(LoadError) as err:
+        load_text("plan.json", text, "json", set())
+    assert err.value.line == 4 and err.value.col == 6 + 200  # the outer { is level 1
+    ok = '{"format_version": "1.2", "resource_changes": [], "s": "' + "[" * 300 + '"}'
+    assert load_text("plan.json", ok, "json", set())[0].data["s"] == "[" * 300
+
+
+def test_plan_json_too_deep_is_a_load_error_not_a_recursion_error(tmp_path):
+    (tmp_path / "plan.json").write_text(plan("[" * 5000 + "]" * 5000))
+    loaded = load_file(str(tmp_path), "plan.json", "json", set(), 10_000_000)
+    assert loaded.error is not None and "nested deeper" in loaded.error.message
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "1" * 5000, " 1 2", "-1", "1.5"])
+def test_counts_are_ascii_digits_only(value):
+    assert int_value(value) is None
+
+
+def test_counts_and_percentages_still_read():
+    assert int_value(" 2 ") == 2 and int_value(3) == 3 and int_value(True) is None
+    assert percent("50%") == 50 and percent("12.5%") == 12.5
+    assert percent("\u00b2%") is None and percent("nan%") is None and percent("1e999%") is None
