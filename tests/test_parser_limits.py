@@ -125,3 +125,83 @@ def test_counts_and_percentages_still_read():
     assert int_value(" 2 ") == 2 and int_value(3) == 3 and int_value(True) is None
     assert percent("50%") == 50 and percent("12.5%") == 12.5
     assert percent("\u00b2%") is None and percent("nan%") is None and percent("1e999%") is None
+
+
+# -- PRR007: a rule that raises is a finding on the document it failed on -------------------------------
+
+def _run(root, extra_rules, select=()):
+    from prr_lint.config import Config
+    from prr_lint.engine import Options, run
+
+    return run(Options(paths=[str(root)], config=Config(), root=str(root), use_cache=False,
+                       extra_rules=list(extra_rules), select=list(select)))
+
+
+def _boom_rule(rule_id="ZZZ001", targets=("k8s",)):
+    from prr_lint.rule import Rule
+
+    def check(target, _ctx):
+        name = target.name if hasattr(target, "name") and not hasattr(target, "file") else \
+            target.get(("metadata", "name"))
+        if name == "bad" or getattr(target, "name", None) == "payments":
+            raise KeyError("spec\n::error::x" + "y" * 2000)
+        return ()
+
+    return Rule.from_meta({"id": rule_id, "name": "boom-" + rule_id.lower(), "summary": "s", "why": "w",
+                           "fix": "f", "targets": list(targets), "severity": "warning"}, check)
+
+
+def test_a_rule_that_raises_is_prr007_on_that_document_and_the_run_goes_on(tmp_path):
+    from prr_lint.engine import exit_code
+
+    write(tmp_path, {"a.yaml": DEPLOYMENT, "b.yaml": DEPLOYMENT.replace("name: web", "name: bad")})
+    result = _run(tmp_path, [_boom_rule()], select=["ZZZ001", "K8S002"])
+    assert result.errors == []
+    failed = [f for f in result.findings if f.rule_id == "PRR007"]
+    assert [(f.file, f.span.line, f.severity) for f in failed] == [("b.yaml", 1, "error")]
+    message = failed[0].message
+    assert message.startswith("rule ZZZ001 boom-zzz001 failed: KeyError: ") and "\n" not in message
+    assert len(message) <= 503
+    # the other rules still ran on both files, the failing one on the other file
+    assert {(f.rule_id, f.file) for f in result.findings if f.rule_id == "K8S002"} == {("K8S002", "a.yaml"),
+                                                                                         ("K8S002", "b.yaml")}
+    assert exit_code(result, "error") == 1
+
+
+def test_prr007_is_reported_even_when_only_the_failing_rule_is_selected(tmp_path):
+    write(tmp_path, {"b.yaml": DEPLOYMENT.replace("name: web", "name: bad")})
+    result = _run(tmp_path, [_boom_rule()], select=["ZZZ001"])
+    assert [f.rule_id for f in result.findings] == ["PRR007"] and result.errors == []
+
+
+def test_a_service_rule_that_raises_is_prr007_at_the_manifest(tmp_path):
+    from prr_lint.rule import SERVICE
+
+    write(tmp_path, {"service.yaml": "apiVersion: prr-lint/v1\nkind: Service\nmetadata:\n  name: payments\n"})
+    result = _run(tmp_path, [_boom_rule("ZZZ002", (SERVICE,))], select=["ZZZ002"])
+    assert [(f.rule_id, f.file, f.span.line) for f in result.findings] == [("PRR007", "service.yaml", 1)]
+
+
+def test_the_fixture_harness_fails_when_a_rule_raises(tmp_path):
+    from prr_lint.fixtures import RAISE_ANNOTATION, RAISING_RULE, actual
+
+    fixture = tmp_path / "deployment.yaml"
+    fixture.write_text(DEPLOYMENT.replace("metadata:\n", f"metadata:\n  annotations: {{{RAISE_ANNOTATION}: x}}\n"))
+    with pytest.raises(AssertionError, match="a rule raised on fixture"):
+        actual(str(fixture), RAISING_RULE.id, extra_rules=[RAISING_RULE])
+    assert actual(str(fixture), "PRR007") == {("PRR007", "deployment.yaml", 1)}
+
+
+def test_a_policy_server_error_still_fails_the_run(tmp_path):
+    from prr_lint.policy.errors import PolicyError
+    from prr_lint.rule import Rule
+
+    def check(_doc, _ctx):
+        raise PolicyError("policy server unreachable")
+
+    rule = Rule.from_meta({"id": "ZZZ003", "name": "server", "summary": "s", "why": "w", "fix": "f",
+                           "targets": ["k8s"], "severity": "error"}, check)
+    write(tmp_path, {"a.yaml": DEPLOYMENT})
+    result = _run(tmp_path, [rule], select=["ZZZ003"])
+    assert result.findings == [] and result.errors == [
+        "rule ZZZ003 failed on a.yaml: PolicyError: policy server unreachable"]
