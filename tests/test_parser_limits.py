@@ -205,3 +205,92 @@ def test_a_policy_server_error_still_fails_the_run(tmp_path):
     result = _run(tmp_path, [rule], select=["ZZZ003"])
     assert result.findings == [] and result.errors == [
         "rule ZZZ003 failed on a.yaml: PolicyError: policy server unreachable"]
+
+
+# -- YAML reading ---------------------------------------------------------------------------------------
+
+def test_brackets_inside_a_quoted_string_are_not_nesting():
+    from prr_lint.loaders.yamlread import load_yaml
+
+    text = 'apiVersion: v1\nkind: ConfigMap\ndata:\n  a: "' + "[" * 250 + "\"\n  b: '" + "{" * 250 + "'\n"
+    data = load_yaml(text)[0][0]
+    assert data["data"] == {"a": "[" * 250, "b": "{" * 250}
+
+
+@pytest.mark.parametrize("limited", [True, False])
+def test_real_deep_nesting_is_reported_where_it_gets_too_deep(monkeypatch, limited):
+    from prr_lint.loaders import yamlread
+
+    # False: a libyaml without its own depth limit, where the event pre-check is what protects the C stack
+    monkeypatch.setattr(yamlread, "_parser_limits_depth", lambda: limited)
+    text = 'apiVersion: v1\nkind: ConfigMap\nnote: "' + "]" * 300 + '"\ndata:\n  a: ' + "[" * 5000 + "]" * 5000
+    with pytest.raises(LoadError) as err:
+        yamlread.load_yaml(text)
+    assert "nested deeper than 200 levels" in err.value.message and err.value.line == 5
+    quoted = 'a: "' + "[" * 5000 + '"\nb: [[1]]\n'
+    assert yamlread.load_yaml(quoted)[0][0] == {"a": "[" * 5000, "b": [[1]]}
+
+
+def test_this_libyaml_limits_depth_itself():
+    from prr_lint.loaders import yamlread
+
+    assert yamlread._parser_limits_depth() is True
+    with pytest.raises(LoadError, match="nested deeper"):
+        yamlread.load_yaml("- " * 100_000 + "x\n")
+
+
+@pytest.mark.parametrize("prefix", ["", "name: caf\u00e9 \u00e9\u00e9\n"])
+def test_a_raw_control_character_is_reported_at_its_line_and_column(prefix):
+    from prr_lint.loaders.yamlread import load_yaml
+
+    text = prefix + 'apiVersion: v1\nkind: ConfigMap\ndata:\n  a: "x\x01y"\n'
+    with pytest.raises(LoadError) as err:
+        load_yaml(text)
+    lines = prefix.count("\n")
+    assert (err.value.line, err.value.col) == (4 + lines, 8)
+    assert err.value.message == "invalid YAML: character U+0001: control characters are not allowed"
+
+
+DUPLICATES = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  name: api
+spec:
+  replicas: 3
+  template:
+    metadata:
+      labels: &l {app: web}
+      annotations: {<<: *l, app: other}
+    spec:
+      containers:
+        - name: app
+          image: web:1.0
+  replicas: 1
+"""
+
+
+def test_duplicate_keys_are_prr008_at_the_second_and_the_last_value_still_wins(tmp_path):
+    write(tmp_path, {"deploy.yaml": DUPLICATES})
+    result = _run(tmp_path, [], select=["PRR008", "K8S002", "K8S005"])
+    dups = sorted((f.span.line, f.span.col, f.message) for f in result.findings if f.rule_id == "PRR008")
+    assert dups == [
+        (5, 3, 'key "name" is set twice in one mapping (first at line 4); deploy tools disagree on which value '
+               "wins (prr-lint reads this one)"),
+        (16, 3, 'key "replicas" is set twice in one mapping (first at line 7); deploy tools disagree on which '
+                "value wins (prr-lint reads this one)"),
+    ]
+    # the document still loads, with the last value: the other rules judge `replicas: 1`, `name: api`
+    others = [f for f in result.findings if f.rule_id != "PRR008"]
+    assert {f.rule_id for f in others} == {"K8S002", "K8S005"}
+    assert all("api" in f.message for f in others)
+
+
+def test_duplicates_are_kept_per_item_of_a_list_and_per_document():
+    from prr_lint.loaders import DUPLICATE_KEYS
+
+    text = ("apiVersion: v1\nkind: List\nitems:\n  - {apiVersion: v1, kind: ConfigMap, data: {a: 1, a: 2}}\n"
+            "  - {apiVersion: v1, kind: ConfigMap}\n---\napiVersion: v1\nkind: Secret\nkind: Secret\n")
+    docs = load_text("x.yaml", text, "yaml", set())
+    assert [[d["line"] for d in doc.meta.get(DUPLICATE_KEYS, [])] for doc in docs] == [[4], [], [9]]

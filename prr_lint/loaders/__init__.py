@@ -17,6 +17,7 @@ VALUES_NAMES = ("values.yaml", "values.yml")
 OPENSLO = ("openslo/v1", "openslo/v1alpha")
 WAIVER_FILE = ".prr-waivers.yaml"
 CONFIG_FILES = (".prr-lint.yaml", ".prr-lint.yml")
+DUPLICATE_KEYS = "duplicate_keys"   # Document.meta key: [{path, key, line, col, first}] (rule PRR008)
 
 
 @dataclass
@@ -95,19 +96,28 @@ def _yaml_documents(rel: str, text: str, forced: str | None, meta: dict) -> list
     from .yamlread import load_yaml
 
     docs = []
-    for data, spans, _line in load_yaml(text):
+    duplicates: list = []
+    for (data, spans, _line), dups in zip(load_yaml(text, duplicates), duplicates):
         if forced:
-            docs.append(Document(forced, rel, data if data is not None else {}, spans, len(docs), dict(meta)))
+            docs.append(Document(forced, rel, data if data is not None else {}, spans, len(docs),
+                                 _with_duplicates(meta, dups)))
             continue
         if isinstance(data, dict) and data.get("kind") == "List" and isinstance(data.get("items"), list):
-            items = [(item, _shift(spans, ("items", i))) for i, item in enumerate(data["items"])]
+            items = [(item, _shift(spans, ("items", i)), [d for d in dups if d["path"][:2] == ["items", i]])
+                     for i, item in enumerate(data["items"])]
         else:
-            items = [(data, spans)]
-        for item, item_spans in items:
+            items = [(data, spans, dups)]
+        for item, item_spans, item_dups in items:
             kind, extra = classify(item)
             if kind:
-                docs.append(Document(kind, rel, item, item_spans, len(docs), {**meta, **extra}))
+                docs.append(Document(kind, rel, item, item_spans, len(docs),
+                                     _with_duplicates({**meta, **extra}, item_dups)))
     return docs
+
+
+def _with_duplicates(meta: dict, duplicates: list) -> dict:
+    """A document's meta with the keys written twice in it (rule PRR008), only when there are some."""
+    return {**meta, DUPLICATE_KEYS: duplicates} if duplicates else dict(meta)
 
 
 MAX_JSON_DEPTH = 200   # as for YAML: deeper data would overflow the recursion of json, the cache and the rules
