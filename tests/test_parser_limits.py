@@ -294,3 +294,98 @@ def test_duplicates_are_kept_per_item_of_a_list_and_per_document():
             "  - {apiVersion: v1, kind: ConfigMap}\n---\napiVersion: v1\nkind: Secret\nkind: Secret\n")
     docs = load_text("x.yaml", text, "yaml", set())
     assert [[d["line"] for d in doc.meta.get(DUPLICATE_KEYS, [])] for doc in docs] == [[4], [], [9]]
+
+
+# -- PromQL: size limits and a worker process that may die in the run's place ---------------------------
+
+ALERTS = """\
+groups:
+  - name: big
+    rules:
+      - alert: Huge
+        expr: {expr}
+        for: 5m
+        labels: {{severity: critical}}
+        annotations: {{summary: s, description: d, runbook_url: "https://runbooks.example.com/x"}}
+"""
+
+
+def test_a_promql_expression_too_large_to_parse_is_prom006_not_a_crash(cli, tmp_path):
+    write(tmp_path, {"rules.yaml": ALERTS.format(expr=" + ".join(["up"] * 5000)),
+                     "deep.yaml": ALERTS.format(expr="(" * 20_000 + "up" + ")" * 20_000),
+                     "ok/deploy.yaml": DEPLOYMENT})
+    proc, got = findings(cli, tmp_path)
+    prom = {(f["file"], f["line"]): f["message"] for f in got if f["rule"] == "PROM006"}
+    assert prom == {
+        ("rules.yaml", 5): 'alert "Huge": expr is too large to check: 4,999 operators (limit 500); split it into '
+                           "recording rules",
+        ("deep.yaml", 5): 'alert "Huge": expr is too large to check: brackets nested 20,000 deep (limit 200); '
+                          "split it into recording rules",
+    }
+    assert ("K8S002", "ok/deploy.yaml", 9) in {(f["rule"], f["file"], f["line"]) for f in got}
+
+
+@pytest.mark.parametrize("expr,over", [
+    ("x" * (64 * 1024 + 1), "65,537 characters"),
+    ("-" * 501 + "1", "501 operators"),
+    ("abs(" * 201 + "up" + ")" * 201, "nested 201 deep"),
+])
+def test_size_limits(expr, over):
+    from prr_lint.checks.promql import parse
+
+    parsed = parse(expr)
+    assert parsed.too_large and not parsed.ok and over in parsed.error
+
+
+def test_strings_do_not_count_towards_the_limits():
+    from prr_lint.checks.promql import parse, size
+
+    expr = 'up{job="' + "(+" * 3000 + '"}'
+    assert size(expr)[1:] == (0, 1)
+    assert parse(expr).ok
+
+
+@pytest.fixture
+def fresh_worker():
+    from prr_lint.checks import promql
+
+    promql._WORKER.stop()
+    promql.parse.cache_clear()
+    yield promql
+    promql._WORKER.stop()
+    promql.parse.cache_clear()
+
+
+def test_ordinary_expressions_stay_in_process(fresh_worker):
+    promql = fresh_worker
+    assert promql.parse('sum(rate(http_requests_total{code=~"5.."}[5m])) / sum(rate(x[5m])) > 0.01').ok
+    assert promql._WORKER.proc is None
+
+
+def test_expressions_near_the_limits_go_through_one_reused_worker(fresh_worker):
+    promql = fresh_worker
+    assert promql.parse(" + ".join(["up"] * 150)).ok
+    pid = promql._WORKER.proc.pid
+    bad = promql.parse(" + ".join(["up"] * 150) + " +")
+    assert not bad.ok and not bad.too_large and bad.error
+    assert promql.parse(" - ".join(["up"] * 150)).ok
+    assert promql._WORKER.proc.pid == pid  # reused, not one process per expression
+
+
+def test_a_worker_that_dies_is_an_error_for_that_expression_and_is_replaced(fresh_worker, monkeypatch):
+    import subprocess
+    import sys
+
+    promql = fresh_worker
+    real_start = promql._Worker._start
+
+    def dying(self):  # a parser that dies as promql-parser does on its stack overflow
+        self.proc = subprocess.Popen([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    monkeypatch.setattr(promql._Worker, "_start", dying)
+    crashed = promql.parse(" + ".join(["up"] * 150))
+    assert not crashed.ok and "crashed" in crashed.error
+    assert promql._WORKER.proc is None
+    monkeypatch.setattr(promql._Worker, "_start", real_start)
+    assert promql.parse(" + ".join(["up"] * 151)).ok
