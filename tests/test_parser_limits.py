@@ -389,3 +389,52 @@ def test_a_worker_that_dies_is_an_error_for_that_expression_and_is_replaced(fres
     assert promql._WORKER.proc is None
     monkeypatch.setattr(promql._Worker, "_start", real_start)
     assert promql.parse(" + ".join(["up"] * 151)).ok
+
+
+# -- Kubernetes neighbours: linear in the number of objects ---------------------------------------------
+
+def _workloads(n: int, owned: bool) -> dict:
+    parts = []
+    for i in range(n):
+        parts.append(f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d{i}}}\nspec:\n  replicas: 3\n"
+                     f"  template:\n    metadata: {{labels: {{app: d{i}, team: t}}}}\n"
+                     "    spec: {containers: [{name: a, image: 'a:1'}]}\n")
+        parts.append(f"apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: d{i}}}\n"
+                     f"spec: {{scaleTargetRef: {{kind: Deployment, name: d{i}}}, minReplicas: {1 + i % 2}}}\n")
+        parts.append(f"apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: d{i}}}\n"
+                     f"spec: {{minAvailable: 2, selector: {{matchLabels: {{app: d{i}}}}}}}\n")
+    files = {"k8s/all.yaml": "---\n".join(parts)}
+    if owned:
+        files["service.yaml"] = ("apiVersion: prr-lint/v1\nkind: Service\nmetadata: {name: big}\n"
+                                 "spec: {tier: 1, owner: team-a, deploy: {kubernetes: [k8s/]}}\n")
+    return files
+
+
+@pytest.mark.parametrize("owned", [False, True], ids=["unowned", "service"])
+def test_matching_hpas_and_pdbs_to_workloads_is_linear(tmp_path, monkeypatch, owned):
+    from prr_lint.checks import k8s
+
+    counts = {}
+    for fn in ("kind", "selector_matches", "same_namespace"):
+        real = getattr(k8s, fn)
+
+        def counted(*args, _real=real, _fn=fn):
+            counts[_fn] = counts.get(_fn, 0) + 1
+            return _real(*args)
+
+        monkeypatch.setattr(k8s, fn, counted)
+
+    def work(n):
+        counts.clear()
+        root = tmp_path / str(n)
+        write(root, _workloads(n, owned))
+        result = _run(root, [], select=["K8S005", "K8S006"])
+        # the matching is still right: each workload finds its own HPA (minReplicas 1: K8S005; 2: none) and
+        # its own PDB (minAvailable 2 with 1 or 2 replicas: K8S006)
+        k5 = [f for f in result.findings if f.rule_id == "K8S005"]
+        k6 = [f for f in result.findings if f.rule_id == "K8S006"]
+        assert len(k5) == n // 2 and len(k6) == n, (len(k5), len(k6))
+        return sum(counts.values())
+
+    small, large = work(150), work(300)
+    assert large < 2.3 * small, (small, large)
