@@ -300,7 +300,9 @@ class Engine:
         except UsageError as e:  # a policy server or evaluator that cannot be used: the run fails (exit 2)
             where = target.file if isinstance(target, Document) else f"service {target.name}"
             errors.append(f"rule {r.id} failed on {where}: {type(e).__name__}: {e}")
-        except Exception as e:
+        except BaseException as e:  # BaseException: a panic in a Rust extension is pyo3's PanicException
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
             # a rule that raises on one document is a finding on that document (PRR007), whatever is
             # selected: the document was not fully checked, and the rest of the run goes on
             doc = target if isinstance(target, Document) else target.manifest

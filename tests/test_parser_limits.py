@@ -438,3 +438,45 @@ def test_matching_hpas_and_pdbs_to_workloads_is_linear(tmp_path, monkeypatch, ow
 
     small, large = work(150), work(300)
     assert large < 2.3 * small, (small, large)
+
+
+# -- values found by mutating the fixtures: each stopped a rule or the whole run --------------------------
+
+def test_odd_values_are_no_finding_not_a_rule_error(tmp_path):
+    write(tmp_path, {
+        "service.yaml": "apiVersion: prr-lint/v1\nkind: Service\nmetadata: {name: shop}\n"
+                        "spec:\n  tier: \"\u00b2\"\n  owner: team-a\n  dr: {rpo: nan, rto: 1e999s}\n"
+                        "  deploy: {kubernetes: [k8s/]}\n",
+        "k8s/deploy.yaml": DEPLOYMENT.replace("  template:\n", "  replicas: 3\n  template:\n    metadata: "
+                                                             "{labels: {app: web}}\n") +
+        "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: web}\n"
+        "spec: {maxUnavailable: 1, selector: {matchExpressions: [{key: [app], operator: Exists}]}}\n",
+    })
+    result = _run(tmp_path, [])
+    assert result.errors == [] and not [f.message for f in result.findings if f.rule_id == "PRR007"]
+    # the unreadable tier is the default one (and SVC003 says so), the rest is still checked
+    assert {"SVC003", "K8S002"} <= {f.rule_id for f in result.findings}
+
+
+@pytest.mark.parametrize("value", ["nan", "1e999s", "9" * 30 + "d", "inf", "5"])
+def test_durations_the_rust_parser_panics_on_are_not_durations(value):
+    from prr_lint.checks.time import parse_duration
+
+    assert parse_duration(value) is None
+
+
+def test_a_rule_that_panics_in_a_rust_extension_is_prr007(tmp_path):
+    from prr_lint.rule import Rule
+
+    def check(_doc, _ctx):
+        import promql_parser
+
+        promql_parser.parse_duration("nan")  # pyo3's PanicException is a BaseException
+        return ()
+
+    rule = Rule.from_meta({"id": "ZZZ004", "name": "panics", "summary": "s", "why": "w", "fix": "f",
+                           "targets": ["k8s"], "severity": "error"}, check)
+    write(tmp_path, {"a.yaml": DEPLOYMENT})
+    result = _run(tmp_path, [rule], select=["ZZZ004"])
+    assert [(f.rule_id, f.span.line) for f in result.findings] == [("PRR007", 1)]
+    assert "PanicException" in result.findings[0].message

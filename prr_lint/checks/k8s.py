@@ -131,7 +131,7 @@ def selector_matches(selector, labels: dict) -> bool:
             return False
         key, op = expr.get("key"), expr.get("operator")
         values = [str(v) for v in expr.get("values") or []] if isinstance(expr.get("values"), list) else []
-        present = key in labels
+        present = isinstance(key, str) and key in labels  # a list as key would be unhashable
         if op == "In" and not (present and str(labels[key]) in values):
             return False
         if op == "NotIn" and present and str(labels[key]) in values:
