@@ -297,7 +297,9 @@ class Engine:
         try:
             for hit in r.check(target, ctx) or ():
                 self._emit(r, hit, ctx.tier, ctx.service, findings, service_level)
-        except UsageError as e:  # a policy server or evaluator that cannot be used: the run fails (exit 2)
+        except (UsageError, OSError) as e:
+            # the environment failed, not the document (a policy server refused the connection, a deadline
+            # passed, a policy does not compile): no verdict on anything, the run fails (exit 2)
             where = target.file if isinstance(target, Document) else f"service {target.name}"
             errors.append(f"rule {r.id} failed on {where}: {type(e).__name__}: {e}")
         except BaseException as e:  # BaseException: a panic in a Rust extension is pyo3's PanicException

@@ -480,3 +480,17 @@ def test_a_rule_that_panics_in_a_rust_extension_is_prr007(tmp_path):
     result = _run(tmp_path, [rule], select=["ZZZ004"])
     assert [(f.rule_id, f.span.line) for f in result.findings] == [("PRR007", 1)]
     assert "PanicException" in result.findings[0].message
+
+
+def test_a_rule_whose_server_is_unreachable_still_fails_the_run(tmp_path):
+    from prr_lint.rule import Rule
+
+    def check(_doc, _ctx):
+        raise ConnectionError("policy server refused the connection")
+
+    rule = Rule.from_meta({"id": "ZZZ005", "name": "remote", "summary": "s", "why": "w", "fix": "f",
+                           "targets": ["k8s"], "severity": "error"}, check)
+    write(tmp_path, {"a.yaml": DEPLOYMENT})
+    result = _run(tmp_path, [rule], select=["ZZZ005"])
+    assert result.findings == [] and result.errors == [
+        "rule ZZZ005 failed on a.yaml: ConnectionError: policy server refused the connection"]
