@@ -88,6 +88,7 @@ def test_inputs_that_stopped_the_run_are_one_finding_each(cli, tmp_path):
     ('resource "t" "n" {\n  b {}\n  b = 2\n}\n', 3, '"b" is a block at line 2 and an argument here'),
     ('locals {\n  a = 1\n}\nlocals = 5\n', 4, '"locals" is a block type'),
     ('data = 1\n', 1, '"data" is a block type'),
+    ('resource "t" "n" {\n  a = 1\n  b {}\n  b {}\n  a = 2\n}\n', 5, 'argument "a" is already set at line 2'),
 ])
 def test_hcl_that_terraform_rejects_is_a_load_error_at_its_line(text, line, message):
     with pytest.raises(LoadError) as err:

@@ -236,9 +236,16 @@ class _Converter:
         return float(text) if ("." in text or "e" in text or "E" in text) else int(text)
 
     def claim(self, names: dict, name: str, what: str, node) -> None:
-        """One name, one meaning per body: an argument and a block of the same name (or a block type
-        written as an argument) is an error for Terraform, and would mix a value into a list of bodies."""
-        seen = names.setdefault(name, (what, node.start_point[0] + 1))
+        """One name, one meaning per body: an argument set twice, or an argument and a block of the same
+        name, is an error for Terraform (and the second would silently win, or mix a value into a list of
+        bodies)."""
+        seen = names.get(name)
+        if seen is None:
+            names[name] = (what, node.start_point[0] + 1)
+            return
+        if what == "argument" and seen[0] == "argument":  # Terraform: "Attribute redefined"
+            raise LoadError(f"invalid HCL: argument {json.dumps(name)} is already set at line {seen[1]}",
+                            *_point(node))
         if seen[0] != what:
             first = "an argument" if seen[0] == "argument" else "a block"
             raise LoadError(f"invalid HCL: {json.dumps(name)} is {first} at line {seen[1]} and "
