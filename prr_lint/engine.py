@@ -319,15 +319,36 @@ class Engine:
         result.findings.sort(key=Finding.sort_key)
         return result
 
+    RULE_ERROR = "PRR007"
+    MAX_RULE_ERROR = 500          # characters of a PRR007 message: an exception may quote a whole document
+
     def _check(self, r: Rule, target, ctx: RuleContext, findings: list, errors: list, service_level=False) -> None:
         if r.check is None or ENGINE in r.targets:
             return
         try:
             for hit in r.check(target, ctx) or ():
                 self._emit(r, hit, ctx.tier, ctx.service, findings, service_level)
-        except Exception as e:  # a rule bug must not hide other findings; it still fails the run (exit 2)
+        except (UsageError, OSError) as e:
+            # the environment failed, not the document (a policy server refused the connection, a deadline
+            # passed, a policy does not compile): no verdict on anything, the run fails (exit 2)
             where = target.file if isinstance(target, Document) else f"service {target.name}"
             errors.append(f"rule {r.id} failed on {where}: {type(e).__name__}: {e}")
+        except BaseException as e:  # BaseException: a panic in a Rust extension is pyo3's PanicException
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            # a rule that raises on one document is a finding on that document (PRR007), whatever is
+            # selected: the document was not fully checked, and the rest of the run goes on
+            doc = target if isinstance(target, Document) else target.manifest
+            from .escape import one_line
+
+            failed = next((x for x in self.all_rules if x.id == self.RULE_ERROR), None)
+            text = one_line(f"rule {r.id} {r.name} failed: {type(e).__name__}: {e}")
+            if len(text) > self.MAX_RULE_ERROR:
+                text = text[:self.MAX_RULE_ERROR] + "..."
+            if failed is None:  # pragma: no cover - the built-in pack always has it
+                errors.append(f"{one_line(doc.file)}: {text}")
+                return
+            self._emit(failed, Hit(doc, (), text), ctx.tier, ctx.service, findings, service_level)
 
     def _emit(self, r: Rule, hit: Hit, tier: int, owner, findings: list, service_level=False) -> None:
         level = severity_for(r, tier, self.config)

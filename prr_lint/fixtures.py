@@ -20,6 +20,7 @@ import tempfile
 
 from .config import Config, load_config
 from .engine import Options, run
+from .rule import Rule
 
 EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9_, ]+?)\s*$")
 HISTORY_FILE = ".git-history"
@@ -69,8 +70,26 @@ def expected(fixture: str) -> set[tuple[str, str, int]]:
     return out
 
 
+RULE_ERROR = "PRR007"
+RAISE_ANNOTATION = "prr-lint.test/raise"
+
+
+def _raise_on_annotation(doc, _ctx):
+    value = doc.get(("metadata", "annotations", RAISE_ANNOTATION))
+    if value is not None:
+        raise RuntimeError(str(value))
+    return ()
+
+
+# a rule only the harness has, so that PRR007's own fixtures can show a rule failing on a document
+RAISING_RULE = Rule.from_meta({
+    "id": "TEST999", "name": "fixture-raises", "summary": "Raises on an object annotated " + RAISE_ANNOTATION,
+    "why": "Test-only.", "fix": "Test-only.", "targets": ["k8s"], "severity": "error"}, _raise_on_annotation)
+
+
 def actual(fixture: str, rule_id: str, extra_rules=(), config: Config | None = None) -> set[tuple[str, str, int]]:
-    """(rule id, file, line) of the findings of one rule on a fixture, copied into a clean directory."""
+    """(rule id, file, line) of the findings of one rule on a fixture, copied into a clean directory.
+    A rule that raises on a fixture (PRR007) fails the harness, except in PRR007's own fixtures."""
     with tempfile.TemporaryDirectory(prefix="prr-fixture-") as tmp:
         repo = os.path.join(tmp, "repo")
         if os.path.isdir(fixture):
@@ -83,11 +102,18 @@ def actual(fixture: str, rule_id: str, extra_rules=(), config: Config | None = N
         history = os.path.join(repo, HISTORY_FILE)
         if os.path.isfile(history):
             repo = replay_history(repo, history, FIXTURE_TODAY)
-        options = Options(paths=[repo], config=config or Config(), root=repo, select=[rule_id],
-                          today=FIXTURE_TODAY, use_cache=False, extra_rules=list(extra_rules))
+        select, extra_rules = [rule_id], list(extra_rules)
+        if rule_id == RULE_ERROR:
+            select, extra_rules = select + [RAISING_RULE.id], extra_rules + [RAISING_RULE]
+        options = Options(paths=[repo], config=config or Config(), root=repo, select=select,
+                          today=FIXTURE_TODAY, use_cache=False, extra_rules=extra_rules)
         result = run(options)
         if result.errors:
             raise AssertionError("; ".join(result.errors))
+        failed = [f"{f.file}:{f.span.line}: {f.message}" for f in result.findings
+                  if f.rule_id == RULE_ERROR and rule_id != RULE_ERROR]
+        if failed:
+            raise AssertionError(f"a rule raised on fixture {fixture}: " + "; ".join(failed))
         return {(f.rule_id, f.file, f.span.line) for f in result.findings if f.rule_id == rule_id}
 
 

@@ -323,7 +323,7 @@ def _covers(target: str, rel: str) -> bool:
 
 
 def _tier(value, default_tier: int) -> tuple[int, bool]:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip() in ("0", "1", "2", "3"):  # not isdigit(): "²" is a digit
         value = int(value.strip())
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 3:
         return value, True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import Iterator
 
 from ..model import Document
@@ -84,24 +85,26 @@ def same_namespace(a: Document, b: Document) -> bool:
     return na is None or nb is None or na == nb
 
 
+# ASCII digits only, and few of them: str.isdigit() accepts "²" and "٣", and int() refuses strings of
+# more than 4300 digits; Kubernetes reads neither as a count
+_COUNT = re.compile(r"[0-9]{1,18}")
+_PERCENT = re.compile(r"([0-9]{1,18}(?:\.[0-9]{1,18})?)%")
+
+
 def int_value(value) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _COUNT.fullmatch(value.strip()):
         return int(value.strip())
     return None
 
 
 def percent(value) -> float | None:
     """50 for "50%"; None for anything that is not a percentage."""
-    if isinstance(value, str) and value.strip().endswith("%"):
-        try:
-            return float(value.strip()[:-1])
-        except ValueError:
-            return None
-    return None
+    m = _PERCENT.fullmatch(value.strip()) if isinstance(value, str) else None
+    return float(m.group(1)) if m else None
 
 
 def template_labels(doc: Document) -> dict:
@@ -128,7 +131,7 @@ def selector_matches(selector, labels: dict) -> bool:
             return False
         key, op = expr.get("key"), expr.get("operator")
         values = [str(v) for v in expr.get("values") or []] if isinstance(expr.get("values"), list) else []
-        present = key in labels
+        present = isinstance(key, str) and key in labels  # a list as key would be unhashable
         if op == "In" and not (present and str(labels[key]) in values):
             return False
         if op == "NotIn" and present and str(labels[key]) in values:
@@ -142,17 +145,66 @@ def selector_matches(selector, labels: dict) -> bool:
     return True
 
 
+class Neighbours(list):
+    """The documents a workload is judged with, in order, with indexes of the autoscalers by target and
+    of the disruption budgets by label, built on first use: a file of 4,000 Deployments and their HPAs
+    and PDBs is matched in linear time, not by scanning every document for every workload."""
+
+    _scalers: dict | None = None
+    _budgets: tuple | None = None
+
+    def scalers(self) -> dict:
+        """{(target kind, target name): [HPA or ScaledObject, ...]} in list order."""
+        if self._scalers is None:
+            self._scalers = {}
+            for other in self:
+                okind = kind(other)
+                if okind not in ("HorizontalPodAutoscaler", "ScaledObject"):
+                    continue
+                ref = other.get(("spec", "scaleTargetRef"))
+                if not isinstance(ref, dict):
+                    continue
+                target = ref.get("kind", "Deployment") if okind == "ScaledObject" else ref.get("kind")
+                if isinstance(target, str) and isinstance(ref.get("name"), str):
+                    self._scalers.setdefault((target, ref["name"]), []).append(other)
+        return self._scalers
+
+    def budgets(self) -> tuple[dict, list]:
+        """({(label, value): [(position, PDB)]} keyed by one of each PDB's matchLabels, [(position, PDB)]
+        of those with no matchLabels): a PDB can only select pods that carry every one of its matchLabels."""
+        if self._budgets is None:
+            by_label: dict = {}
+            others: list = []
+            for pos, other in enumerate(self):
+                if kind(other) != "PodDisruptionBudget":
+                    continue
+                selector = other.get(("spec", "selector"))
+                match = selector.get("matchLabels") if isinstance(selector, dict) else None
+                if isinstance(match, dict) and match:
+                    key, value = next(iter(match.items()))
+                    by_label.setdefault((key, str(value)), []).append((pos, other))
+                else:
+                    others.append((pos, other))
+            self._budgets = (by_label, others)
+        return self._budgets
+
+
 def neighbours(doc: Document, ctx) -> list:
     """The Kubernetes documents a workload is judged with (HPAs, PDBs): those of its service, or for an
     unowned workload those of the same directory and its direct subdirectories (e.g. `hpa/`).
-    Indexed once per run in ctx.repo.memo."""
-    if ctx.service is not None:
-        docs = [d for d in ctx.service.docs_of("k8s")]
-    else:
-        docs = _directory_docs(ctx.repo, posixpath.dirname(doc.file))
+    Indexed once per run (and per directory) in ctx.repo.memo."""
     here = posixpath.dirname(doc.file)
-    # the same directory first: an overlay per environment may repeat the same names
-    return sorted(docs, key=lambda d: (posixpath.dirname(d.file) != here, d.file, d.index))
+    memo = ctx.repo.memo.setdefault("k8s-neighbours", {}) if ctx.repo is not None else {}
+    key = (id(ctx.service), here)
+    if key not in memo:
+        if ctx.service is not None:
+            docs = ctx.service.docs_of("k8s")
+        else:
+            docs = _directory_docs(ctx.repo, here)
+        # the same directory first: an overlay per environment may repeat the same names
+        ordered = Neighbours(sorted(docs, key=lambda d: (posixpath.dirname(d.file) != here, d.file, d.index)))
+        memo[key] = (ctx.service, ordered)  # the service is kept alive, so its id is never reused
+    return memo[key][1]
 
 
 def _directory_docs(repo, directory: str) -> list:
@@ -179,6 +231,8 @@ def _directory_docs(repo, directory: str) -> list:
 def autoscaler(doc: Document, docs: list) -> tuple[Document, tuple, int] | None:
     """(document, path, minimum) of an HPA (or KEDA ScaledObject) scaling this workload."""
     wkind, wname = kind(doc), doc.get(("metadata", "name"))
+    if isinstance(docs, Neighbours):
+        docs = docs.scalers().get((wkind, wname), ()) if isinstance(wname, str) else ()
     for other in docs:
         okind = kind(other)
         if okind == "HorizontalPodAutoscaler":
@@ -209,6 +263,12 @@ def replicas(doc: Document, docs: list) -> tuple[Document, tuple, int | None]:
 
 def disruption_budgets(doc: Document, docs: list) -> list:
     labels = template_labels(doc)
+    if isinstance(docs, Neighbours):
+        by_label, others = docs.budgets()
+        found = dict(others)
+        for key, value in labels.items():
+            found.update(by_label.get((key, str(value)), ()))
+        docs = [found[pos] for pos in sorted(found)]
     return [d for d in docs if kind(d) == "PodDisruptionBudget" and same_namespace(doc, d)
             and selector_matches(d.get(("spec", "selector")), labels)]
 

@@ -7,6 +7,7 @@ Never regular expressions: label matchers, strings and subqueries make those wro
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,17 +34,69 @@ class Parsed:
 
     ast: object | None
     error: str | None
+    too_large: bool = False      # not parsed at all: over the size limits below
 
     @property
     def ok(self) -> bool:
         return self.ast is not None
 
 
+# The parser is recursive Rust: 5,000 `+` terms overflow its stack (the process dies with SIGSEGV) and its
+# time grows with the square of the terms (4,000 take 6.5 s). Real alert expressions stay far below these.
+MAX_LENGTH = 64 * 1024
+MAX_OPERATORS = 500          # binary operators; each nests the tree one level deeper
+MAX_NESTING = 200            # brackets: ( [ {
+# above any of these, an expression is parsed first in a worker process that may die in its place
+NEAR_LENGTH, NEAR_OPERATORS, NEAR_NESTING = 8 * 1024, 100, 32
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_OPERATORS = re.compile(r"==|!=|>=|<=|[-+*/%^<>]|\b(?:and|or|unless|atan2)\b")
+
+
+def size(expr: str) -> tuple[int, int, int]:
+    """(length, binary operators, bracket depth) of an expression, from a cheap scan: string literals
+    are skipped, and a unary minus or a `!=` matcher counts as an operator (an overestimate is safe)."""
+    if len(expr) > MAX_LENGTH:
+        return len(expr), 0, 0
+    bare = _STRINGS.sub('""', expr)
+    depth = best = 0
+    for ch in bare:
+        if ch in "([{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return len(expr), len(_OPERATORS.findall(bare)), best
+
+
+def _too_large(length: int, operators: int, nesting: int) -> str | None:
+    if length > MAX_LENGTH:
+        return f"{length:,} characters (limit {MAX_LENGTH:,})"
+    if operators > MAX_OPERATORS:
+        return f"{operators:,} operators (limit {MAX_OPERATORS:,})"
+    if nesting > MAX_NESTING:
+        return f"brackets nested {nesting:,} deep (limit {MAX_NESTING:,})"
+    return None
+
+
 @lru_cache(maxsize=4096)
 def parse(expr: str) -> Parsed:
-    """Parse a PromQL expression; never raises. Results are cached by text (alerts repeat a lot)."""
+    """Parse a PromQL expression; never raises, never takes the process down. Results are cached by
+    text (alerts repeat a lot)."""
     if not isinstance(expr, str) or not expr.strip():
         return Parsed(None, "empty expression")
+    length, operators, nesting = size(expr)
+    over = _too_large(length, operators, nesting)
+    if over is not None:
+        return Parsed(None, f"too large to check: {over}; split it into recording rules", too_large=True)
+    if length > NEAR_LENGTH or operators > NEAR_OPERATORS or nesting > NEAR_NESTING:
+        error = _WORKER.check(expr)
+        if error is not None:
+            return Parsed(None, error)
+    return parse_here(expr)
+
+
+def parse_here(expr: str) -> Parsed:
+    """Parse in this process (the worker's entry point too)."""
     try:
         return Parsed(promql_parser.parse(expr), None)
     except (ValueError, TypeError, RuntimeError, OverflowError) as e:
@@ -52,6 +105,68 @@ def parse(expr: str) -> Parsed:
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             raise
         return Parsed(None, f"parser failed: {e}")
+
+
+class _Worker:
+    """One worker process for the whole run, started on the first expression near the limits; a fresh
+    Python (never a fork of this process), restarted after it dies."""
+
+    TIMEOUT = 20.0
+
+    def __init__(self):
+        self.proc = None
+
+    def _start(self):
+        import atexit
+        import os
+        import subprocess
+        import sys
+
+        atexit.register(self.stop)
+
+        package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        # -I: neither the current directory (the checked repository) nor PYTHON* variables reach sys.path
+        code = f"import sys; sys.path.insert(0, {package_parent!r}); " \
+               "from prr_lint.checks.promql_worker import main; main()"
+        self.proc = subprocess.Popen([sys.executable, "-I", "-c", code], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     encoding="utf-8", bufsize=1)
+
+    def check(self, expr: str) -> str | None:
+        """None when the expression parses in the worker; else why not (its error, or how it died)."""
+        import json
+        import select
+
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        try:
+            self.proc.stdin.write(json.dumps({"expr": expr}) + "\n")
+            self.proc.stdin.flush()
+            ready, _, _ = select.select([self.proc.stdout], [], [], self.TIMEOUT)
+            line = self.proc.stdout.readline() if ready else None
+        except OSError:
+            line = ""
+        if line:
+            return json.loads(line)["error"]
+        self.stop()
+        if line is None:
+            return f"the PromQL parser took longer than {self.TIMEOUT:.0f} s on this expression"
+        return "the PromQL parser crashed on this expression (too deep or too long to check)"
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            self.proc = None
+
+
+_WORKER = _Worker()
 
 
 def _nodes(ast) -> list:

@@ -142,11 +142,11 @@ def module_variables(repo, module_dir: str) -> dict:
     if repo is not None:
         for rel in _tf_files_by_dir(repo).get(module_dir, ()):
             for doc in repo.load(rel).docs:
-                for name, var in (doc.get(("variable",)) or {}).items():
+                for name, var in _dict(doc.get(("variable",))).items():
                     # `default = null` leaves the value to the caller of the module: unknown here
                     if isinstance(var, dict) and var.get("default") is not None and not _is_expr(var["default"]):
                         out[f"var.{name}"] = var["default"]
-                for name, value in (doc.get(("locals",)) or {}).items():
+                for name, value in _dict(doc.get(("locals",))).items():
                     if not _is_expr(value):
                         out[f"local.{name}"] = value
         # values set in terraform.tfvars / *.auto.tfvars override the defaults; what they set is not
@@ -184,6 +184,11 @@ def _tfvars_names(repo, module_dir: str) -> set:
             # a cheap scan: `name =` at the start of a line (HCL) or `"name":` (JSON)
             names.update(re.findall(r'(?m)^\s*"?([A-Za-z_][A-Za-z0-9_-]*)"?\s*[=:]', text or ""))
     return names
+
+
+def _dict(value) -> dict:
+    """A mapping read from the repository, or {} when the file holds something else there."""
+    return value if isinstance(value, dict) else {}
 
 
 def _is_expr(value) -> bool:
@@ -245,7 +250,7 @@ def resources(doc: Document, types, repo=None) -> Iterator[Resource]:
     types = set(types)
     if doc.kind == "terraform":
         variables = module_variables(repo, doc.meta.get("module", posixpath.dirname(doc.file)))
-        for rtype, by_name in (doc.get(("resource",)) or {}).items():
+        for rtype, by_name in _dict(doc.get(("resource",))).items():
             if rtype not in types or not isinstance(by_name, dict):
                 continue
             for rname, body in by_name.items():
@@ -254,14 +259,16 @@ def resources(doc: Document, types, repo=None) -> Iterator[Resource]:
                         continue  # `count = 0`: not created
                     yield Resource(rtype, rname, f"{rtype}.{rname}", body, doc, ("resource", rtype, rname), variables)
     elif doc.kind == "terraform-plan":
-        for i, change in enumerate(doc.get(("resource_changes",)) or []):
+        changes = doc.get(("resource_changes",))
+        for i, change in enumerate(changes if isinstance(changes, list) else []):
             if not isinstance(change, dict) or change.get("type") not in types or change.get("mode", "managed") != "managed":
                 continue
-            actions = (change.get("change") or {}).get("actions") or []
-            after = (change.get("change") or {}).get("after")
+            planned = _dict(change.get("change"))
+            actions = planned.get("actions") or []
+            after = planned.get("after")
             if actions == ["delete"] or not isinstance(after, dict):
                 continue
-            unknown = (change.get("change") or {}).get("after_unknown")
+            unknown = planned.get("after_unknown")
             yield Resource(change["type"], str(change.get("name")), str(change.get("address")),
                            _plan_body(after, unknown), doc, ("resource_changes", i, "change", "after"), {})
 

@@ -7,8 +7,12 @@ run's "today" is `ctx.today`, never the clock, so every result is reproducible i
 from __future__ import annotations
 
 import datetime
+import re
 
 import promql_parser
+
+# Prometheus's duration syntax (units largest first, in its parser); 12 digits a unit keeps clear of overflow
+_DURATION = re.compile(r"(?:[0-9]{1,12}(?:ms|[smhdwy]))+")
 
 
 def parse_duration(value) -> datetime.timedelta | None:
@@ -22,9 +26,15 @@ def parse_duration(value) -> datetime.timedelta | None:
     text = value.strip()
     if not text or not text[-1].isalpha():
         return None
+    if not _DURATION.fullmatch(text):  # e.g. "nan" or "1e999s": the Rust parser panics on some
+        return None
     try:
         return promql_parser.parse_duration(text)
     except (ValueError, TypeError, OverflowError):
+        return None
+    except BaseException as e:  # a panic in the Rust parser surfaces as pyo3's PanicException
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            raise
         return None
 
 

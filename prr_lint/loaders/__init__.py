@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 from ..model import Document, Span
@@ -16,6 +17,7 @@ VALUES_NAMES = ("values.yaml", "values.yml")
 OPENSLO = ("openslo/v1", "openslo/v1alpha")
 WAIVER_FILE = ".prr-waivers.yaml"
 CONFIG_FILES = (".prr-lint.yaml", ".prr-lint.yml")
+DUPLICATE_KEYS = "duplicate_keys"   # Document.meta key: [{path, key, line, col, first}] (rule PRR008)
 
 
 @dataclass
@@ -94,28 +96,68 @@ def _yaml_documents(rel: str, text: str, forced: str | None, meta: dict) -> list
     from .yamlread import load_yaml
 
     docs = []
-    for data, spans, _line in load_yaml(text):
+    duplicates: list = []
+    for (data, spans, _line), dups in zip(load_yaml(text, duplicates), duplicates):
         if forced:
-            docs.append(Document(forced, rel, data if data is not None else {}, spans, len(docs), dict(meta)))
+            docs.append(Document(forced, rel, data if data is not None else {}, spans, len(docs),
+                                 _with_duplicates(meta, dups)))
             continue
         if isinstance(data, dict) and data.get("kind") == "List" and isinstance(data.get("items"), list):
-            items = [(item, _shift(spans, ("items", i))) for i, item in enumerate(data["items"])]
+            items = [(item, _shift(spans, ("items", i)), [d for d in dups if d["path"][:2] == ["items", i]])
+                     for i, item in enumerate(data["items"])]
         else:
-            items = [(data, spans)]
-        for item, item_spans in items:
+            items = [(data, spans, dups)]
+        for item, item_spans, item_dups in items:
             kind, extra = classify(item)
             if kind:
-                docs.append(Document(kind, rel, item, item_spans, len(docs), {**meta, **extra}))
+                docs.append(Document(kind, rel, item, item_spans, len(docs),
+                                     _with_duplicates({**meta, **extra}, item_dups)))
     return docs
+
+
+def _with_duplicates(meta: dict, duplicates: list) -> dict:
+    """A document's meta with the keys written twice in it (rule PRR008), only when there are some."""
+    return {**meta, DUPLICATE_KEYS: duplicates} if duplicates else dict(meta)
+
+
+MAX_JSON_DEPTH = 200   # as for YAML: deeper data would overflow the recursion of json, the cache and the rules
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_MAX_DIGITS = 4000     # int() refuses more than 4300 digits (sys.get_int_max_str_digits)
+
+
+def _json_int(text: str):
+    """An integer of plan JSON; one too long for int() becomes a float (inf), a value no rule trusts."""
+    return int(text) if len(text) <= _MAX_DIGITS else float(text)
+
+
+def _check_json_depth(text: str) -> None:
+    """LoadError at the first bracket nested deeper than MAX_JSON_DEPTH (strings skipped: in JSON a
+    quote always starts a string, so this count is exact)."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group(0)
+        if tok in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                line = text.count("\n", 0, m.start()) + 1
+                col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+                raise LoadError(f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels", line, col)
+        elif tok in "]}":
+            depth -= 1
 
 
 def _plan_document(rel: str, text: str) -> list[Document]:
     if '"format_version"' not in text or ('"resource_changes"' not in text and '"planned_values"' not in text):
         return []
+    _check_json_depth(text)
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as e:
         raise LoadError(f"invalid JSON: {e.msg}", e.lineno, e.colno) from None
+    except RecursionError:  # pragma: no cover - _check_json_depth stops this first
+        raise LoadError(f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels") from None
     if not isinstance(data, dict) or "format_version" not in data:
         return []
     spans = {(): Span(1, 1)}

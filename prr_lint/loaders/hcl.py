@@ -27,6 +27,17 @@ def _get_parser():
     return _parser
 
 
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_MAX_DIGITS = 4000
+# the top-level block types of Terraform: never an argument
+BLOCK_TYPES = ("resource", "data", "locals", "variable", "output", "module", "provider", "terraform", "moved",
+               "import", "check", "removed")
+
+
+def _point(node) -> tuple[int, int]:
+    return node.start_point[0] + 1, node.start_point[1] + 1
+
+
 def _span(node) -> Span:
     (l1, c1), (l2, c2) = node.start_point, node.end_point
     return Span(l1 + 1, c1 + 1, l2 + 1, c2 + 1)
@@ -91,12 +102,15 @@ class _Converter:
         return b"".join(out).decode("utf-8", "replace")
 
     def body(self, node, path: tuple, out: dict) -> dict:
+        names: dict = {}
         for child in node.named_children:
             if child.type == "attribute":
                 name = self.text(child.named_children[0])
+                self.claim(names, name, "argument", child)
                 out[name] = self.expression(child.named_children[1], path + (name,))
                 self.spans[path + (name,)] = _span(child)
             elif child.type == "block":
+                self.claim(names, self.text(child.named_children[0]), "block", child)
                 self.block(child, path, out)
         return out
 
@@ -170,11 +184,7 @@ class _Converter:
         if kind == "collection_value":
             return self.expression(node.named_children[0], path)
         if kind == "numeric_lit":
-            text = self.text(node)
-            try:
-                return int(text)
-            except ValueError:
-                return float(text)
+            return self.number(node)
         if kind == "bool_lit":
             return self.text(node) == "true"
         if kind == "null_lit":
@@ -214,6 +224,32 @@ class _Converter:
             # a bare name (`string`, an iterator): python-hcl2 writes it without ${}
             return self.text(node)
         return "${" + self.source(node) + "}"
+
+    def number(self, node):
+        text = self.text(node)
+        if not _NUMBER.fullmatch(text):  # e.g. `0x10`: tree-sitter reads it, Terraform does not
+            raise LoadError(f"invalid HCL: {json.dumps(text[:40])} is not a number", *_point(node))
+        if len(text) > _MAX_DIGITS:
+            # Terraform's numbers are arbitrary-precision; Python's int() refuses over 4300 digits.
+            # A rule cannot judge such a value: it stays an expression, like any unknown value
+            return "${" + text + "}"
+        return float(text) if ("." in text or "e" in text or "E" in text) else int(text)
+
+    def claim(self, names: dict, name: str, what: str, node) -> None:
+        """One name, one meaning per body: an argument set twice, or an argument and a block of the same
+        name, is an error for Terraform (and the second would silently win, or mix a value into a list of
+        bodies)."""
+        seen = names.get(name)
+        if seen is None:
+            names[name] = (what, node.start_point[0] + 1)
+            return
+        if what == "argument" and seen[0] == "argument":  # Terraform: "Attribute redefined"
+            raise LoadError(f"invalid HCL: argument {json.dumps(name)} is already set at line {seen[1]}",
+                            *_point(node))
+        if seen[0] != what:
+            first = "an argument" if seen[0] == "argument" else "a block"
+            raise LoadError(f"invalid HCL: {json.dumps(name)} is {first} at line {seen[1]} and "
+                            f"{'an argument' if what == 'argument' else 'a block'} here", *_point(node))
 
     def object_key(self, node) -> str:
         inner = node
@@ -273,11 +309,17 @@ def load_hcl(text: str) -> tuple[dict, dict]:
     conv.spans[()] = _span(root)
     body = next((c for c in root.named_children if c.type == "body"), None)
     if body is not None:
+        names: dict = {}
         for child in body.named_children:
             if child.type == "block":
+                conv.claim(names, conv.text(child.named_children[0]), "block", child)
                 conv.block(child, (), data, top=True)
             elif child.type == "attribute":  # .tfvars style
                 name = conv.text(child.named_children[0])
+                if name in BLOCK_TYPES:  # `resource = 5`: rules would read a number as the resource map
+                    raise LoadError(f"invalid HCL: {json.dumps(name)} is a block type, not an argument",
+                                    *_point(child))
+                conv.claim(names, name, "argument", child)
                 data[name] = conv.expression(child.named_children[1], (name,))
                 conv.spans[(name,)] = _span(child)
     return data, conv.spans

@@ -7,6 +7,7 @@ composer gives every node its line and column about 25x faster (see bench/README
 from __future__ import annotations
 
 import datetime
+from functools import lru_cache
 
 import yaml
 
@@ -25,21 +26,63 @@ MIN_NODE_BUDGET = 200_000
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
-def _flow_depth(text: str) -> int:
-    """Bracket depth, quote-naive: libyaml overflows its C stack on very deep flow nesting."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return 0  # cannot be deeper than the number of openers
-    depth = best = 0
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            if depth > best:
-                best = depth
-        elif ch in "]}":
-            depth -= 1
-    return best
+_PROBE_DEPTH = 100_000
+
+
+@lru_cache(maxsize=None)
+def _parser_limits_depth() -> bool:
+    """Whether libyaml refuses deep nesting itself (0.2.5 and later stop at 1000 levels). An older one
+    would hand PyYAML's recursive C composer a tree deep enough to overflow the C stack."""
+    if _Loader is not getattr(yaml, "CSafeLoader", None):
+        return True  # the pure-Python composer raises RecursionError, which load_file reports
+    loader = _Loader("[" * _PROBE_DEPTH)
+    try:
+        while loader.check_event():
+            loader.get_event()
+    except yaml.YAMLError as e:
+        return "nesting depth" in str(e)
+    finally:
+        loader.dispose()
+    return False  # pragma: no cover - depends on the libyaml PyYAML was built with
+
+
+def _check_depth(text: str) -> None:
+    """For a libyaml without its own limit: the real depth, from the parser's events (libyaml's parser
+    keeps its own stack, so events are safe at any depth), before the recursive composer sees it.
+    Quotes, comments and block scalars are the parser's business, so a `[` inside a string never counts."""
+    if text.count("[") + text.count("{") + text.count("-") + text.count(":") + text.count("?") <= MAX_DEPTH:
+        return  # cannot be deeper than the number of collection indicators
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _too_deep(event.start_mark)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # a syntax error: the real parse reports it at its place
+    finally:
+        loader.dispose()
+
+
+def _too_deep(mark) -> LoadError:
+    return LoadError(f"document is nested deeper than {MAX_DEPTH} levels", mark.line + 1, mark.column + 1)
+
+
+def _reader_position(text: str, position: int) -> tuple[int, int]:
+    """Line and column of a reader error: libyaml counts UTF-8 bytes, PyYAML's own reader characters."""
+    if _Loader is getattr(yaml, "CSafeLoader", None):
+        before = text.encode("utf-8")[:position].decode("utf-8", "ignore")
+    else:  # pragma: no cover - libyaml missing
+        before = text[:position]
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
 class _Converter:
@@ -48,6 +91,8 @@ class _Converter:
         self.lines = lines
         self.budget = budget
         self.spans: dict = {}
+        self.duplicates: list = []
+        self.seen: set = set()
 
     def span(self, start, end) -> Span:
         line, col = end.line, end.column
@@ -57,6 +102,11 @@ class _Converter:
             col = len(self.lines[line]) if line < len(self.lines) else 0
         # end column is exclusive and 1-based, like SARIF's endColumn
         return Span(start.line + 1, start.column + 1, line + 1, col + 1)
+
+    def duplicate(self, path: tuple, key: str, first_line: int, key_node) -> None:
+        # plain data (JSON-friendly, for the parse cache); PRR008 reports it
+        self.duplicates.append({"path": list(path), "key": key, "first": first_line,
+                                "line": key_node.start_mark.line + 1, "col": key_node.start_mark.column + 1})
 
     def convert(self, node, path: tuple, entry_span: Span | None = None):
         self.budget -= 1
@@ -82,25 +132,38 @@ class _Converter:
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, path + (i,)) for i, item in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
-            if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+            # keys written in this mapping, with the line of the first of each: a key a merge (`<<`) brings
+            # and the mapping overrides is how merges work, not a duplicate
+            explicit, first = {}, {}
+            if node not in self.seen:  # an aliased mapping is met again, already flattened: once is enough
+                self.seen.add(node)
+                for k, _ in node.value:
+                    if k.tag != _MERGE and isinstance(k, yaml.ScalarNode):
+                        explicit[k] = first.setdefault(k.value, k.start_mark.line + 1)
+            if any(k.tag == _MERGE for k, _ in node.value):
                 self.loader.flatten_mapping(node)
-            out = {}
+            out, written = {}, set()
             for key_node, value_node in node.value:
                 # keys are read as written: YAML 1.1 would turn `on:` into True
                 if isinstance(key_node, yaml.ScalarNode):
                     key = key_node.value
                 else:
                     key = str(self.convert(key_node, path + ("<key>",)))
+                if key_node in explicit:
+                    if key in written:
+                        self.duplicate(path, key, explicit[key_node], key_node)
+                    written.add(key)
                 out[key] = self.convert(value_node, path + (key,),
                                         self.span(key_node.start_mark, value_node.end_mark))
             return out
         raise LoadError(f"unsupported YAML node {node!r}", node.start_mark.line + 1)  # pragma: no cover
 
 
-def load_yaml(text: str) -> list[tuple[object, dict, int]]:
-    """Every document of a YAML stream as (data, spans, start line). Raises LoadError."""
-    if _flow_depth(text) > MAX_DEPTH:
-        raise LoadError(f"document is nested deeper than {MAX_DEPTH} levels", 1, 1)
+def load_yaml(text: str, duplicates: list | None = None) -> list[tuple[object, dict, int]]:
+    """Every document of a YAML stream as (data, spans, start line). Raises LoadError.
+    `duplicates` gets, per document, the keys written twice in one mapping (the last one wins)."""
+    if not _parser_limits_depth():
+        _check_depth(text)
     loader = _Loader(text)
     lines = text.splitlines()
     budget = max(MIN_NODE_BUDGET, MAX_NODES_PER_BYTE * len(text))
@@ -114,8 +177,15 @@ def load_yaml(text: str) -> list[tuple[object, dict, int]]:
             data = conv.convert(node, ())
             budget = conv.budget
             out.append((data, conv.spans, node.start_mark.line + 1))
+            if duplicates is not None:
+                duplicates.append(conv.duplicates)
+    except yaml.reader.ReaderError as e:  # a raw control character: at its own line and column
+        line, col = _reader_position(text, e.position)
+        raise LoadError(f"invalid YAML: {_character(e.character)}: {e.reason}", line, col) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
+        if e.problem and "nesting depth" in e.problem:  # libyaml's own limit
+            raise _too_deep(mark) from None
         if mark is not None and mark.line >= len(lines) and e.context_mark is not None:
             mark = e.context_mark  # "unexpected end of stream": point where the unclosed thing started
         msg = " ".join(p for p in (e.context, e.problem) if p) or str(e)
@@ -127,3 +197,8 @@ def load_yaml(text: str) -> list[tuple[object, dict, int]]:
     finally:
         loader.dispose()
     return out
+
+
+def _character(value) -> str:
+    code = value if isinstance(value, int) else ord(value) if isinstance(value, str) and len(value) == 1 else None
+    return f"character U+{code:04X}" if code is not None else "unacceptable character"

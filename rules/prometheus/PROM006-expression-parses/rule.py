@@ -12,7 +12,10 @@ from prr_lint.rule import rule
         "being evaluated, not only the broken one, and nothing says so until someone looks at the "
         "Prometheus logs or the config reload metric.",
     fix="Correct the expression (the message gives the parser's error); check it with `promtool check "
-        "rules` before merging.",
+        "rules` before merging. An expression over prr-lint's size limits (64 KiB, 500 binary operators, "
+        "brackets nested 200 deep) is reported as too large to check without being parsed: the parser's "
+        "time grows with the square of its size and it crashes on very large ones. Split it into "
+        "recording rules.",
     targets=["prometheus-rules"],
     tags=["alerting"],
     severity={0: "error", 1: "error", 2: "error", 3: "error"},
@@ -29,5 +32,7 @@ def check(doc, _ctx):
                                              f'expression')
             continue
         parsed = parse(expr)
-        if not parsed.ok:
+        if parsed.too_large:
+            yield Hit(doc, path + ("expr",), f'{kind} "{name(item)}": expr is {parsed.error}')
+        elif not parsed.ok:
             yield Hit(doc, path + ("expr",), f'{kind} "{name(item)}": expr is not valid PromQL: {parsed.error}')
