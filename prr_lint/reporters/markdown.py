@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import urllib.parse
 
+from ..escape import printable
 from . import counts, plural
 
 MAX_BYTES = 1024 * 1024          # GitHub's limit for one step's job summary
@@ -18,19 +19,30 @@ TOP = 3                          # findings shown per service in the table
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 _ICON = {"error": ":x:", "warning": ":warning:", "info": ":information_source:"}
 _MD_SPECIAL = "\\`*_[]|~"
+_NOT_IN_CODE = "`<>&\\"
+MAX_CELL = 1000                  # characters of one repository value shown in a cell
+MAX_ERRORS = 20                  # "could not finish" messages shown; the rest are counted
 
 
 def cell(text) -> str:
-    """Text safe inside a Markdown table cell: no HTML, no emphasis, no pipe, one line."""
-    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
-    return " ".join(text.split())
+    """Text safe inside a Markdown table cell: no HTML, no emphasis, no pipe, one line, bounded length."""
+    text = str(text)
+    if len(text) > MAX_CELL:       # one hostile value must not use up the whole summary
+        text = text[:MAX_CELL] + "…"
+    # white space (every line break included) collapses to one space; other controls become visible escapes
+    text = printable(" ".join(text.split()))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
 
 
 def code(text) -> str:
-    """Inline code in a table cell (a pipe must still be escaped there)."""
-    text = " ".join(str(text).replace("`", "'").split()).replace("|", "\\|")
-    return f"`{text}`"
+    """Inline code in a table cell (a pipe must still be escaped there). Text that a code span cannot carry
+    faithfully (a backtick ends it; `<`, `&` and backslashes show as typed there but are read by GitHub's
+    table and HTML filters) is shown as escaped plain text instead."""
+    text = printable(text)          # a line break in a name shows as `\n`, so the cell falls back to plain text
+    if len(text) > MAX_CELL or any(ch in _NOT_IN_CODE for ch in text):
+        return cell(text)
+    return f"`{text.replace('|', chr(92) + '|')}`"
 
 
 class _Out:
@@ -73,7 +85,8 @@ def _location(f, link_base: str | None) -> str:
     where = f"{f.file}:{f.span.line}"
     if not link_base:
         return code(where)
-    url = f"{link_base.rstrip('/')}/{urllib.parse.quote(f.file)}#L{f.span.line}"
+    # a file name that is not UTF-8 (surrogate escapes) is linked by its real bytes
+    url = f"{link_base.rstrip('/')}/{urllib.parse.quote(f.file, errors='surrogateescape')}#L{f.span.line}"
     if f.span.end_line > f.span.line:
         url += f"-L{f.span.end_line}"
     return f"[{code(where)}]({url})"
@@ -112,7 +125,7 @@ def _service_rows(result, active: list, link_base) -> list:
             top.append(f"and {len(mine) - TOP} more")
         tier = s.tier if s else tiers[name]
         owner = cell(s.owner) if s and s.owner else "—"
-        rows.append(f"| {_status(c)} | {code(name)} | {tier if tier is not None else '—'} | {owner} | "
+        rows.append(f"| {_status(c)} | {code(name)} | {cell(tier) if tier is not None else '—'} | {owner} | "
                     f"{c['error']} | {c['warning']} | {'<br>'.join(top) or 'ready'} |")
     return rows
 
@@ -152,9 +165,14 @@ def render(result, max_bytes: int = MAX_BYTES, link_base: str | None = None, tit
             notes.append(f"findings recorded in the baseline {code(baseline.get('file'))} left out")
         out.add("", force=True)
         out.add(f"Scope: {'; '.join(notes)}.", force=True)
-    for message in getattr(result, "errors", []):
+    errors = list(getattr(result, "errors", []))
+    for message in errors[:MAX_ERRORS]:
         out.add("", force=True)
         out.add(f"> [!CAUTION]\n> prr-lint could not finish: {cell(message)}", force=True)
+    if len(errors) > MAX_ERRORS:
+        out.add("", force=True)
+        out.add(f"> [!CAUTION]\n> and {plural(len(errors) - MAX_ERRORS, 'more error')}: run `prr-lint check` "
+                "to see all of them.", force=True)
 
     service_rows = _service_rows(result, active, link_base)
     out.table(["", "### Services", "",
