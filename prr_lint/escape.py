@@ -87,5 +87,12 @@ def deep_valid_unicode(obj):
     return obj
 
 
+def json_text(text: str) -> str:
+    """Serialized JSON (ASCII, so no raw line break) that an Azure or GitHub log would still scan for `##vso[`
+    and `##[` anywhere in a line: `#` written as the JSON escape `\\u0023` keeps the data exact for a reader.
+    `#` only occurs inside JSON strings, so the rewrite cannot touch the structure."""
+    return _COMMAND.sub("#\\\\u0023", text)
+
+
 def has_unsafe(value: str) -> bool:
     return _UNSAFE.search(value) is not None or _COMMAND.search(value) is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ..escape import one_line, printable
+from ..escape import multi_line, one_line, printable
 
 
 def _rules(result) -> list:
@@ -54,8 +54,10 @@ def render(result, **_) -> str:
             else:
                 failures += 1
                 failure = ET.SubElement(case, "failure", type=f.severity, message=_clean(f.message))
-                failure.text = _clean(f"{where}: {f.severity}: {f.rule_id} {f.message}{service}\n"
-                                      f"{rule.summary}\nHow to fix: {rule.fix}")
+                # the report may be printed to a CI log: the finding is one line, the rule's text (a user rule
+                # pack is repository content) several lines, none of which may start a workflow command
+                failure.text = (one_line(f"{where}: {f.severity}: {f.rule_id} {f.message}{service}") + "\n"
+                                + multi_line(f"{rule.summary}\nHow to fix: {rule.fix}"))
         tests = max(len(mine), 1)
         suite.set("tests", str(tests))
         suite.set("failures", str(failures))
