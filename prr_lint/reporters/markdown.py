@@ -19,6 +19,7 @@ TOP = 3                          # findings shown per service in the table
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 _ICON = {"error": ":x:", "warning": ":warning:", "info": ":information_source:"}
 _MD_SPECIAL = "\\`*_[]|~"
+_MD_ESCAPE = str.maketrans({ch: "\\" + ch for ch in _MD_SPECIAL})
 _NOT_IN_CODE = "`<>&\\"
 MAX_CELL = 1000                  # characters of one repository value shown in a cell
 MAX_ERRORS = 20                  # "could not finish" messages shown; the rest are counted
@@ -32,7 +33,7 @@ def cell(text) -> str:
     # white space (every line break included) collapses to one space; other controls become visible escapes
     text = printable(" ".join(text.split()))
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
+    return text.translate(_MD_ESCAPE)
 
 
 def code(text) -> str:
@@ -62,20 +63,21 @@ class _Out:
         self.full = True
         return False
 
-    def table(self, head: list, rows: list, tail: list = ()) -> None:
-        """A section: its head only if at least one row fits; rows until the budget is spent; the tail always."""
-        if not rows:
+    def table(self, head: list, items: list, tail: list = (), row=str) -> None:
+        """A section: its head only if at least one row fits; rows until the budget is spent; the tail always.
+        Rows are formatted only while they fit: tens of thousands of findings cost nothing past the limit."""
+        if not items:
             return
-        needed = sum(len(x.encode("utf-8")) + 1 for x in head + rows[:1])
+        needed = sum(len(x.encode("utf-8")) + 1 for x in head + [row(items[0])])
         if self.full or self.size + needed > self.limit:
             self.full = True
-            self.omitted += len(rows)
+            self.omitted += len(items)
             return
         for line in head:
             self.add(line)
-        for i, row in enumerate(rows):
-            if not self.add(row):
-                self.omitted += len(rows) - i
+        for i, item in enumerate(items):
+            if not self.add(row(item)):
+                self.omitted += len(items) - i
                 break
         for line in tail:
             self.add(line, force=True)
@@ -183,19 +185,20 @@ def render(result, max_bytes: int = MAX_BYTES, link_base: str | None = None, tit
     out.table(["", "### Not owned by a service", "",
                "Files that no service manifest claims, checked at the default tier.", "",
                "| Severity | Rule | Location | Message |", "| --- | --- | --- | --- |"],
-              [_finding_row(f, link_base, service=False) for f in unowned])
+              unowned, row=lambda f: _finding_row(f, link_base, service=False))
 
     owned = [f for f in active if f.service]
     out.table(["", f"<details><summary>All {plural(len(owned), 'finding')} of services</summary>", "",
                "| Severity | Rule | Location | Message | Service |", "| --- | --- | --- | --- | --- |"],
-              [_finding_row(f, link_base, service=True) for f in owned], ["", "</details>"])
+              owned, ["", "</details>"], row=lambda f: _finding_row(f, link_base, service=True))
 
     suppressed = [f for f in result.findings if f.suppressed]
     out.table(["", f"<details><summary>{plural(len(suppressed), 'suppressed finding')}</summary>", "",
                "| Rule | Location | Kind | Reason | Owner | Expires |", "| --- | --- | --- | --- | --- | --- |"],
-              [f"| {code(f.rule_id)} | {_location(f, link_base)} | {f.suppression.kind} | "
-               f"{cell(f.suppression.justification) or '—'} | {cell(f.suppression.owner) or '—'} | "
-               f"{cell(f.suppression.expires) or '—'} |" for f in suppressed], ["", "</details>"])
+              suppressed, ["", "</details>"],
+              row=lambda f: (f"| {code(f.rule_id)} | {_location(f, link_base)} | {cell(f.suppression.kind)} | "
+                             f"{cell(f.suppression.justification or '') or '—'} | "
+                             f"{cell(f.suppression.owner or '') or '—'} | {cell(f.suppression.expires or '') or '—'} |"))
 
     if out.omitted:
         out.add("", force=True)
