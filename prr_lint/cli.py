@@ -9,7 +9,7 @@ import sys
 
 from . import __version__
 from .discover import UsageError
-from .escape import multi_line, one_line
+from .escape import json_text, multi_line, one_line
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -141,7 +141,7 @@ def cmd_rules(args) -> int:
         out = [{"id": r.id, "name": r.name, "summary": r.summary, "targets": r.targets, "tags": r.tags,
                 "severity": {str(t): r.severity.get(t) or "off" for t in range(4)}, "since": r.since,
                 "origin": r.origin} for r in rules]
-        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        sys.stdout.write(json_text(json.dumps(out, indent=2)) + "\n")
     else:
         sys.stdout.write(rules_table(rules, markdown=args.format == "markdown"))
     return 0

@@ -324,11 +324,13 @@ deny contains result if {
 def test_rules_listing_of_a_repository_rule_injects_no_command(tmp_path):
     write(str(tmp_path), {".prr-lint.yaml": "policy:\n  paths: [pol]\n",
                           "pol/ORG009-hostile-name/policy.rego": HOSTILE_REGO})
-    for args in ([], ["--format", "markdown"], ["ORG009"]):
+    for args in ([], ["--format", "markdown"], ["--format", "json"], ["ORG009"]):
         r = run_cli("rules", *args, cwd=str(tmp_path))
         assert r.returncode == 0, r.stderr
         assert "ORG009" in r.stdout
         assert injected(r.stdout) == [] and injected(r.stderr) == [], (args, r.stdout)
+    listed = json.loads(run_cli("rules", "--format", "json", cwd=str(tmp_path)).stdout)
+    assert any(r["summary"].startswith("T\n::add-mask::T") for r in listed)     # JSON keeps the exact value
     md = run_cli("rules", "--format", "markdown", cwd=str(tmp_path)).stdout
     assert "<script>" not in md
     assert all(len(split_row(x)) == 8 for x in md.split("\n") if x.startswith("|"))
