@@ -336,13 +336,16 @@ def test_rules_listing_of_a_repository_rule_injects_no_command(tmp_path):
     assert all(len(split_row(x)) == 8 for x in md.split("\n") if x.startswith("|"))
 
 
-def test_invalid_rule_metadata_is_one_stderr_line(tmp_path):
-    write(str(tmp_path), {".prr-lint.yaml": "policy:\n  paths: [pol]\n",
-                          "pol/ORG009-hostile-name/policy.rego":
-                              HOSTILE_REGO.replace("tags: [oncall]", 'tags: ["t\\n::warning::tag"]')})
-    r = run_cli("rules", cwd=str(tmp_path))
-    assert r.returncode == 2
-    assert r.stderr.count("\n") == 1 and injected(r.stderr) == [], r.stderr
+def test_rule_pack_errors_are_one_stderr_line(tmp_path):
+    """Invalid metadata, and a policy path from the repository's config that does not exist."""
+    write(str(tmp_path / "meta"), {".prr-lint.yaml": "policy:\n  paths: [pol]\n",
+                                   "pol/ORG009-hostile-name/policy.rego":
+                                       HOSTILE_REGO.replace("tags: [oncall]", 'tags: ["t\\n::warning::tag"]')})
+    write(str(tmp_path / "path"), {".prr-lint.yaml": 'policy:\n  paths: ["pol\\n::error file=ci.yml::missing"]\n'})
+    for case, command in (("meta", "rules"), ("path", "rules"), ("path", "check")):
+        r = run_cli(command, cwd=str(tmp_path / case))
+        assert r.returncode == 2
+        assert r.stderr.count("\n") == 1 and injected(r.stderr) == [], r.stderr
 
 
 # -- file names that are not UTF-8 (surrogate escapes) in every reporter ----------------------------------
