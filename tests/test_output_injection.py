@@ -281,7 +281,8 @@ def test_rule_errors_and_internal_errors_are_one_stderr_line(monkeypatch, capsys
 
     def run_with_error(options):
         return Result(root=str(tmp_path), findings=[], rules=[], notices=[], services=[], files_read=1,
-                      documents=1, errors=["rule K8S002 failed on k8s/a\n::add-mask::X.yaml: KeyError: 'b\r::error::y'"])
+                      documents=1,
+                      errors=["rule K8S002 failed on k8s/a\n::add-mask::X.yaml: KeyError: 'b\r::error::y'"])
 
     monkeypatch.setattr(engine, "run", run_with_error)
     assert cli.main(["check", "--no-cache", str(tmp_path)]) == 2

@@ -198,7 +198,8 @@ def render(result, max_bytes: int = MAX_BYTES, link_base: str | None = None, tit
               suppressed, ["", "</details>"],
               row=lambda f: (f"| {code(f.rule_id)} | {_location(f, link_base)} | {cell(f.suppression.kind)} | "
                              f"{cell(f.suppression.justification or '') or '—'} | "
-                             f"{cell(f.suppression.owner or '') or '—'} | {cell(f.suppression.expires or '') or '—'} |"))
+                             f"{cell(f.suppression.owner or '') or '—'} | "
+                             f"{cell(f.suppression.expires or '') or '—'} |"))
 
     if out.omitted:
         out.add("", force=True)

@@ -29,7 +29,8 @@ def render(result, color: bool = False, show_suppressed: bool = False, verbose: 
         severity = paint(f"{f.severity:<7}", f.severity)
         service = f"  [{one_line(f.service)}]" if f.service else ""
         suppressed = paint(f"  (suppressed: {one_line(f.suppression.kind)})", "dim") if f.suppressed else ""
-        lines.append(f"{paint(where, 'bold')}  {severity}  {one_line(f.rule_id)}  {one_line(f.message)}{paint(service, 'dim')}{suppressed}")
+        lines.append(f"{paint(where, 'bold')}  {severity}  {one_line(f.rule_id)}  {one_line(f.message)}"
+                     f"{paint(service, 'dim')}{suppressed}")
     if verbose and result.notices:
         if lines:
             lines.append("")
