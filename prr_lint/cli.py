@@ -9,6 +9,7 @@ import sys
 
 from . import __version__
 from .discover import UsageError
+from .escape import json_text, multi_line, one_line
 
 FAIL_ON = ("error", "warning", "info", "never")
 
@@ -114,7 +115,7 @@ def cmd_check(args) -> int:
     else:
         sys.stdout.write(text)
     for message in result.errors:
-        print(f"prr-lint: error: {message}", file=sys.stderr)
+        print(f"prr-lint: error: {one_line(message)}", file=sys.stderr)
     return exit_code(result, fail_on)
 
 
@@ -133,13 +134,14 @@ def cmd_rules(args) -> int:
         match = [r for r in rules if args.rule in (r.id, r.name) or args.rule.upper() == r.id]
         if not match:
             raise UsageError(f"no rule {args.rule!r} (see `prr-lint rules`)")
-        sys.stdout.write(rule_page(match[0]))
+        # a user rule's page (metadata, fixtures) comes from the repository: no line may become a CI command
+        sys.stdout.write(multi_line(rule_page(match[0])))
         return 0
     if args.format == "json":
         out = [{"id": r.id, "name": r.name, "summary": r.summary, "targets": r.targets, "tags": r.tags,
                 "severity": {str(t): r.severity.get(t) or "off" for t in range(4)}, "since": r.since,
                 "origin": r.origin} for r in rules]
-        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        sys.stdout.write(json_text(json.dumps(out, indent=2)) + "\n")
     else:
         sys.stdout.write(rules_table(rules, markdown=args.format == "markdown"))
     return 0
@@ -165,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # a reader that went away must show up here, not at interpreter exit
         return code
     except UsageError as e:
-        print(f"prr-lint: error: {e}", file=sys.stderr)
+        # messages embed file names and YAML values from the repository: one line, whatever they hold
+        print(f"prr-lint: error: {one_line(e)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -180,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # last line of defence: one line, exit 2, never a traceback
         if os.environ.get("PRR_LINT_DEBUG"):
             raise
-        print(f"prr-lint: internal error: {type(e).__name__}: {e} (set PRR_LINT_DEBUG=1 for a traceback)",
+        print(f"prr-lint: internal error: {type(e).__name__}: {one_line(e)} (set PRR_LINT_DEBUG=1 for a traceback)",
               file=sys.stderr)
         return 2
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
+
+from .escape import line_start, one_line
 
 EXPECT = re.compile(r"\s*#\s*expect:\s*([A-Z0-9_, ]+?)\s*$")
 _LANG = {".yaml": "yaml", ".yml": "yaml", ".tf": "hcl", ".json": "json", ".md": "markdown", ".rego": "rego"}
@@ -68,17 +71,24 @@ def rule_page(rule) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _md(value) -> str:
+    """A user rule's metadata comes from the checked repository: one line, no pipe or HTML in a table cell."""
+    return one_line(value).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def rules_table(rules, markdown: bool = False) -> str:
     if markdown:
         lines = [f"| id | name | summary | tags {TIER_HEADER}", "|---|---|---|---|---|---|---|---|"]
         for r in rules:
-            lines.append(f"| [{r.id}]({r.id}.md) | {r.name} | {r.summary} | {', '.join(r.tags)} {_levels(r)}")
+            rid = _md(r.id)
+            link = f"[{rid}]({urllib.parse.quote(one_line(r.id))}.md)"
+            lines.append(f"| {link} | {_md(r.name)} | {_md(r.summary)} | {_md(', '.join(r.tags))} {_levels(r)}")
         return "\n".join(lines) + "\n"
-    width = max((len(r.name) for r in rules), default=4)
+    width = max((len(one_line(r.name)) for r in rules), default=4)
     lines = [f"{'ID':<8} {'NAME':<{width}}  {'T0':<7} {'T1':<7} {'T2':<7} {'T3':<7} TAGS"]
     for r in rules:
         levels = " ".join(f"{(r.severity.get(t) or '-'):<7}" for t in range(4))
-        lines.append(f"{r.id:<8} {r.name:<{width}}  {levels} {','.join(r.tags)}")
+        lines.append(f"{line_start(r.id):<8} {one_line(r.name):<{width}}  {levels} {one_line(','.join(r.tags))}")
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,10 @@
     ::error file=F,line=L,endLine=E,col=C,endColumn=EC,title=ID name::message
 
 Escaping follows the Actions runner (and @actions/core): in the message `%`, `\\r` and `\\n` become `%25`, `%0D` and
-`%0A`; property values also escape `:` as `%3A` and `,` as `%2C`. Suppressed findings are not annotated.
+`%0A`; property values also escape `:` as `%3A` and `,` as `%2C`, so a value can neither end the property
+list nor the command. Other characters that break a line somewhere (`\\x0b`, `\\x85`, U+2028, ...) and other
+control characters are shown as visible escapes first (prr_lint/escape.py). Suppressed findings are not
+annotated.
 
 GitHub shows at most 10 annotations of each kind (error, warning, notice) per step and 50 per job, in the order
 they are printed. So errors come first, then warnings, then notices, and when a kind overflows, the first line is
@@ -12,12 +15,16 @@ a notice saying how many there are and where to see all of them.
 
 from __future__ import annotations
 
+from ..escape import printable
+
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 PER_STEP = 10
 
 
 def escape_data(text: str) -> str:
+    # `\r` and `\n` survive `printable` only to be percent-encoded: the runner decodes them inside the message
+    text = printable(text, keep="\r\n")
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

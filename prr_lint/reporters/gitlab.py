@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from ..escape import deep_valid_unicode, json_text
+
 
 def severity(f) -> str:
     if f.severity == "error":
@@ -36,4 +38,6 @@ def render(result, **_) -> str:
             issue["categories"] = ["Bug Risk"]
             issue["content"] = {"body": f"{rule.summary}\n\nWhy it matters: {rule.why}\n\nHow to fix: {rule.fix}"}
         issues.append(issue)
-    return json.dumps(issues, indent=2) + "\n"
+    # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
+    # `##vso[` must not appear raw in a line that a CI log may show
+    return json_text(json.dumps(deep_valid_unicode(issues), indent=2)) + "\n"

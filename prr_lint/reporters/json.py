@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from .. import __version__
+from ..escape import deep_valid_unicode, json_text
 from . import counts
 
 REPORT_VERSION = 1
@@ -46,4 +47,6 @@ def render(result, **_) -> str:
         "services": service_dicts(result),
         "notices": [{"file": file, "message": message} for file, message in result.notices],
     }
-    return json.dumps(report, indent=2, sort_keys=False) + "\n"
+    # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
+    # `##vso[` must not appear raw in a line that a CI log may show
+    return json_text(json.dumps(deep_valid_unicode(report), indent=2, sort_keys=False)) + "\n"

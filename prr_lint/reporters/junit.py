@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from ..escape import multi_line, one_line, printable
+
 
 def _rules(result) -> list:
     engine = result.extra.get("engine") if isinstance(getattr(result, "extra", None), dict) else None
@@ -18,9 +20,15 @@ def _rules(result) -> list:
     return sorted(rules, key=lambda r: r.id)
 
 
-def _clean(text: str) -> str:
-    """XML 1.0 cannot carry most control characters; a message quoting a binary file must still render."""
-    return "".join(ch if ch in "\t\n\r" or ord(ch) >= 0x20 else f"\\x{ord(ch):02x}" for ch in text)
+def _clean(text) -> str:
+    """Element text: XML 1.0 cannot carry most control characters, U+FFFE/U+FFFF or lone surrogates (a file
+    name that is not UTF-8); a message quoting a binary file must still render. Line breaks stay in a body."""
+    return printable(text, keep="\t\n\r")
+
+
+def _attr(text) -> str:
+    """A name or a location: one line, every control character shown as an escape."""
+    return one_line(text)
 
 
 def render(result, **_) -> str:
@@ -28,15 +36,15 @@ def render(result, **_) -> str:
     root = ET.Element("testsuites", name="prr-lint")
     for rule in _rules(result):
         mine = [f for f in result.findings if f.rule_id == rule.id]
-        suite = ET.SubElement(root, "testsuite", name=f"{rule.id} {rule.name}")
+        suite = ET.SubElement(root, "testsuite", name=_attr(f"{rule.id} {rule.name}"))
         failures = skipped = 0
         if not mine:
-            ET.SubElement(suite, "testcase", classname=f"prr-lint.{rule.id}", name=f"{rule.id}: no findings",
-                          time="0")
+            ET.SubElement(suite, "testcase", classname=_attr(f"prr-lint.{rule.id}"),
+                          name=_attr(f"{rule.id}: no findings"), time="0")
         for f in mine:
             where = f"{f.file}:{f.span.line}:{f.span.col}"
-            case = ET.SubElement(suite, "testcase", classname=f"prr-lint.{rule.id}", name=where,
-                                 file=f.file, line=str(f.span.line), time="0")
+            case = ET.SubElement(suite, "testcase", classname=_attr(f"prr-lint.{rule.id}"), name=_attr(where),
+                                 file=_attr(f.file), line=str(f.span.line), time="0")
             service = f" [{f.service}]" if f.service else ""
             if f.suppressed:
                 skipped += 1
@@ -46,8 +54,10 @@ def render(result, **_) -> str:
             else:
                 failures += 1
                 failure = ET.SubElement(case, "failure", type=f.severity, message=_clean(f.message))
-                failure.text = _clean(f"{where}: {f.severity}: {f.rule_id} {f.message}{service}\n"
-                                      f"{rule.summary}\nHow to fix: {rule.fix}")
+                # the report may be printed to a CI log: the finding is one line, the rule's text (a user rule
+                # pack is repository content) several lines, none of which may start a workflow command
+                failure.text = (one_line(f"{where}: {f.severity}: {f.rule_id} {f.message}{service}") + "\n"
+                                + multi_line(f"{rule.summary}\nHow to fix: {rule.fix}"))
         tests = max(len(mine), 1)
         suite.set("tests", str(tests))
         suite.set("failures", str(failures))

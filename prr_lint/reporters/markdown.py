@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import urllib.parse
 
+from ..escape import printable
 from . import counts, plural
 
 MAX_BYTES = 1024 * 1024          # GitHub's limit for one step's job summary
@@ -18,19 +19,31 @@ TOP = 3                          # findings shown per service in the table
 _ORDER = {"error": 0, "warning": 1, "info": 2}
 _ICON = {"error": ":x:", "warning": ":warning:", "info": ":information_source:"}
 _MD_SPECIAL = "\\`*_[]|~"
+_MD_ESCAPE = str.maketrans({ch: "\\" + ch for ch in _MD_SPECIAL})
+_NOT_IN_CODE = "`<>&\\"
+MAX_CELL = 1000                  # characters of one repository value shown in a cell
+MAX_ERRORS = 20                  # "could not finish" messages shown; the rest are counted
 
 
 def cell(text) -> str:
-    """Text safe inside a Markdown table cell: no HTML, no emphasis, no pipe, one line."""
-    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = "".join("\\" + ch if ch in _MD_SPECIAL else ch for ch in text)
-    return " ".join(text.split())
+    """Text safe inside a Markdown table cell: no HTML, no emphasis, no pipe, one line, bounded length."""
+    text = str(text)
+    if len(text) > MAX_CELL:       # one hostile value must not use up the whole summary
+        text = text[:MAX_CELL] + "…"
+    # white space (every line break included) collapses to one space; other controls become visible escapes
+    text = printable(" ".join(text.split()))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.translate(_MD_ESCAPE)
 
 
 def code(text) -> str:
-    """Inline code in a table cell (a pipe must still be escaped there)."""
-    text = " ".join(str(text).replace("`", "'").split()).replace("|", "\\|")
-    return f"`{text}`"
+    """Inline code in a table cell (a pipe must still be escaped there). Text that a code span cannot carry
+    faithfully (a backtick ends it; `<`, `&` and backslashes show as typed there but are read by GitHub's
+    table and HTML filters) is shown as escaped plain text instead."""
+    text = printable(text)          # a line break in a name shows as `\n`, so the cell falls back to plain text
+    if len(text) > MAX_CELL or any(ch in _NOT_IN_CODE for ch in text):
+        return cell(text)
+    return f"`{text.replace('|', chr(92) + '|')}`"
 
 
 class _Out:
@@ -50,20 +63,21 @@ class _Out:
         self.full = True
         return False
 
-    def table(self, head: list, rows: list, tail: list = ()) -> None:
-        """A section: its head only if at least one row fits; rows until the budget is spent; the tail always."""
-        if not rows:
+    def table(self, head: list, items: list, tail: list = (), row=str) -> None:
+        """A section: its head only if at least one row fits; rows until the budget is spent; the tail always.
+        Rows are formatted only while they fit: tens of thousands of findings cost nothing past the limit."""
+        if not items:
             return
-        needed = sum(len(x.encode("utf-8")) + 1 for x in head + rows[:1])
+        needed = sum(len(x.encode("utf-8")) + 1 for x in head + [row(items[0])])
         if self.full or self.size + needed > self.limit:
             self.full = True
-            self.omitted += len(rows)
+            self.omitted += len(items)
             return
         for line in head:
             self.add(line)
-        for i, row in enumerate(rows):
-            if not self.add(row):
-                self.omitted += len(rows) - i
+        for i, item in enumerate(items):
+            if not self.add(row(item)):
+                self.omitted += len(items) - i
                 break
         for line in tail:
             self.add(line, force=True)
@@ -73,7 +87,8 @@ def _location(f, link_base: str | None) -> str:
     where = f"{f.file}:{f.span.line}"
     if not link_base:
         return code(where)
-    url = f"{link_base.rstrip('/')}/{urllib.parse.quote(f.file)}#L{f.span.line}"
+    # a file name that is not UTF-8 (surrogate escapes) is linked by its real bytes
+    url = f"{link_base.rstrip('/')}/{urllib.parse.quote(f.file, errors='surrogateescape')}#L{f.span.line}"
     if f.span.end_line > f.span.line:
         url += f"-L{f.span.end_line}"
     return f"[{code(where)}]({url})"
@@ -112,7 +127,7 @@ def _service_rows(result, active: list, link_base) -> list:
             top.append(f"and {len(mine) - TOP} more")
         tier = s.tier if s else tiers[name]
         owner = cell(s.owner) if s and s.owner else "—"
-        rows.append(f"| {_status(c)} | {code(name)} | {tier if tier is not None else '—'} | {owner} | "
+        rows.append(f"| {_status(c)} | {code(name)} | {cell(tier) if tier is not None else '—'} | {owner} | "
                     f"{c['error']} | {c['warning']} | {'<br>'.join(top) or 'ready'} |")
     return rows
 
@@ -152,9 +167,14 @@ def render(result, max_bytes: int = MAX_BYTES, link_base: str | None = None, tit
             notes.append(f"findings recorded in the baseline {code(baseline.get('file'))} left out")
         out.add("", force=True)
         out.add(f"Scope: {'; '.join(notes)}.", force=True)
-    for message in getattr(result, "errors", []):
+    errors = list(getattr(result, "errors", []))
+    for message in errors[:MAX_ERRORS]:
         out.add("", force=True)
         out.add(f"> [!CAUTION]\n> prr-lint could not finish: {cell(message)}", force=True)
+    if len(errors) > MAX_ERRORS:
+        out.add("", force=True)
+        out.add(f"> [!CAUTION]\n> and {plural(len(errors) - MAX_ERRORS, 'more error')}: run `prr-lint check` "
+                "to see all of them.", force=True)
 
     service_rows = _service_rows(result, active, link_base)
     out.table(["", "### Services", "",
@@ -165,19 +185,21 @@ def render(result, max_bytes: int = MAX_BYTES, link_base: str | None = None, tit
     out.table(["", "### Not owned by a service", "",
                "Files that no service manifest claims, checked at the default tier.", "",
                "| Severity | Rule | Location | Message |", "| --- | --- | --- | --- |"],
-              [_finding_row(f, link_base, service=False) for f in unowned])
+              unowned, row=lambda f: _finding_row(f, link_base, service=False))
 
     owned = [f for f in active if f.service]
     out.table(["", f"<details><summary>All {plural(len(owned), 'finding')} of services</summary>", "",
                "| Severity | Rule | Location | Message | Service |", "| --- | --- | --- | --- | --- |"],
-              [_finding_row(f, link_base, service=True) for f in owned], ["", "</details>"])
+              owned, ["", "</details>"], row=lambda f: _finding_row(f, link_base, service=True))
 
     suppressed = [f for f in result.findings if f.suppressed]
     out.table(["", f"<details><summary>{plural(len(suppressed), 'suppressed finding')}</summary>", "",
                "| Rule | Location | Kind | Reason | Owner | Expires |", "| --- | --- | --- | --- | --- | --- |"],
-              [f"| {code(f.rule_id)} | {_location(f, link_base)} | {f.suppression.kind} | "
-               f"{cell(f.suppression.justification) or '—'} | {cell(f.suppression.owner) or '—'} | "
-               f"{cell(f.suppression.expires) or '—'} |" for f in suppressed], ["", "</details>"])
+              suppressed, ["", "</details>"],
+              row=lambda f: (f"| {code(f.rule_id)} | {_location(f, link_base)} | {cell(f.suppression.kind)} | "
+                             f"{cell(f.suppression.justification or '') or '—'} | "
+                             f"{cell(f.suppression.owner or '') or '—'} | "
+                             f"{cell(f.suppression.expires or '') or '—'} |"))
 
     if out.omitted:
         out.add("", force=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from .. import __version__
+from ..escape import deep_valid_unicode, json_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/prr-lint/prr-lint"
@@ -93,4 +94,6 @@ def render(result, category: str | None = None, **_) -> str:
     if category:
         run["automationDetails"] = {"id": category.rstrip("/") + "/"}
     log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(log, indent=2) + "\n"
+    # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
+    # `##vso[` must not appear raw in a line that a CI log may show
+    return json_text(json.dumps(deep_valid_unicode(log), indent=2)) + "\n"

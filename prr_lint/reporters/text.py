@@ -1,7 +1,12 @@
-"""Human output: one line per finding, grouped by file, colour only on a terminal."""
+"""Human output: one line per finding, grouped by file, colour only on a terminal.
+
+Every value from the repository (file, message, service) goes through `escape`: a newline or `::` in a
+file name must not start a line that a CI runner reads as a command.
+"""
 
 from __future__ import annotations
 
+from ..escape import line_start, one_line
 from . import counts, plural
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m", "dim": "\033[2m", "bold": "\033[1m"}
@@ -20,15 +25,16 @@ def render(result, color: bool = False, show_suppressed: bool = False, verbose: 
         if current is not None and f.file != current:
             lines.append("")
         current = f.file
-        where = f"{f.file}:{f.span.line}:{f.span.col}"
+        where = f"{line_start(f.file)}:{f.span.line}:{f.span.col}"
         severity = paint(f"{f.severity:<7}", f.severity)
-        service = f"  [{f.service}]" if f.service else ""
-        suppressed = paint(f"  (suppressed: {f.suppression.kind})", "dim") if f.suppressed else ""
-        lines.append(f"{paint(where, 'bold')}  {severity}  {f.rule_id}  {f.message}{paint(service, 'dim')}{suppressed}")
+        service = f"  [{one_line(f.service)}]" if f.service else ""
+        suppressed = paint(f"  (suppressed: {one_line(f.suppression.kind)})", "dim") if f.suppressed else ""
+        lines.append(f"{paint(where, 'bold')}  {severity}  {one_line(f.rule_id)}  {one_line(f.message)}"
+                     f"{paint(service, 'dim')}{suppressed}")
     if verbose and result.notices:
         if lines:
             lines.append("")
-        lines.extend(f"{file}: note: {message}" for file, message in result.notices)
+        lines.extend(f"{line_start(file)}: note: {one_line(message)}" for file, message in result.notices)
     c = counts(result.findings)
     files = len({f.file for f in result.findings if not f.suppressed})
     if c["error"] + c["warning"] + c["info"] == 0:
