@@ -84,9 +84,8 @@ class Repository:
             return None
 
     def exists(self, rel: str) -> bool:
-        """A regular file or a directory inside the root (a FIFO or a device is not a file to link to)."""
-        st = self._stat(rel)
-        return st is not None and (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode))
+        """Anything inside the root (after symlinks); `read` is what refuses a FIFO or a device."""
+        return self._stat(rel) is not None
 
     def is_dir(self, rel: str) -> bool:
         st = self._stat(rel)
