@@ -405,3 +405,17 @@ def test_huge_deep_and_alias_bomb_files_are_each_one_prr000(tmp_path):
     bomb = [(line, m) for (f, line), m in errors.items() if f == "laughs.yaml"]
     assert len(bomb) == 1 and "alias bomb" in bomb[0][1]
     assert ("k8s/deploy.yaml", 9) in by_rule(out, "K8S002")
+
+
+def test_a_tfvars_file_of_blank_lines_is_scanned_in_linear_time(tmp_path):
+    repo = tmp_path / "repo"
+    git_repo(repo, {
+        "infra/main.tf": 'variable "keep" {\n  default = false\n}\n'
+                         'resource "aws_db_instance" "db" {\n  deletion_protection = var.keep\n}\n',
+        "infra/terraform.tfvars": " \n" * 200_000 + "keep = true\n",
+    })
+    commit(repo)
+    code, out, err = check(repo, timeout=30)
+    assert code in (0, 1), err
+    # the value set in terraform.tfvars makes the default unknown: no finding about `false`
+    assert not [f for f in findings(out) if f["rule"] == "TF002"]
