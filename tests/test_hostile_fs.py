@@ -412,7 +412,7 @@ def test_a_tfvars_file_of_blank_lines_is_scanned_in_linear_time(tmp_path):
     git_repo(repo, {
         "infra/main.tf": 'variable "keep" {\n  default = false\n}\n'
                          'resource "aws_db_instance" "db" {\n  deletion_protection = var.keep\n}\n',
-        "infra/terraform.tfvars": " \n" * 200_000 + "keep = true\n",
+        "infra/terraform.tfvars": "keep = true\n" + " \n" * 200_000,
     })
     commit(repo)
     code, out, err = check(repo, timeout=30)
