@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 
 import pathspec
 
+READ_EXT = (".yaml", ".yml", ".tf", ".json")   # names prr-lint may read (see loaders.candidate_kind)
 SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".prr-lint-cache", "__pycache__", ".venv"}
 
 
@@ -28,21 +30,39 @@ def git_toplevel(path: str) -> str | None:
         probe = parent
 
 
-def _git_files(root: str) -> list[str] | None:
+def _git_files(root: str, problems: dict) -> list[str] | None:
     """Tracked and untracked-but-not-ignored files, as git sees them (all of .gitignore's rules)."""
     try:
-        out = subprocess.run(
+        proc = subprocess.run(
             ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, check=True, timeout=60,
-        ).stdout
+            capture_output=True, check=True, timeout=60, env={**os.environ, "LC_ALL": "C"},
+        )
     except (OSError, subprocess.SubprocessError):
         return None
-    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+    # git skips a directory it cannot open with only a warning: its files would go unchecked unnoticed
+    for line in proc.stderr.decode("utf-8", "surrogateescape").splitlines():
+        m = _GIT_UNREADABLE.search(line)
+        if m:
+            problems[printable(m.group(1).rstrip("/"))] = f"directory cannot be read ({m.group(2)}); its files are not checked"
+    return [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
-def _walk(root: str, start: str) -> list[str]:
+_GIT_UNREADABLE = re.compile(r"could not open directory '(.*)': (.*)$")
+
+
+def printable(rel: str) -> str:
+    """A path read with surrogateescape, with any byte that is not UTF-8 shown as `\\xNN`."""
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _walk(root: str, start: str, problems: dict) -> list[str]:
     out = []
-    for dirpath, dirnames, filenames in os.walk(start):
+
+    def unreadable(err: OSError) -> None:
+        rel = os.path.relpath(err.filename, root).replace(os.sep, "/") if err.filename else "."
+        problems[printable(rel)] = f"directory cannot be read ({err.strerror}); its files are not checked"
+
+    for dirpath, dirnames, filenames in os.walk(start, onerror=unreadable):
         dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not os.path.islink(os.path.join(dirpath, d)))
         rel_dir = os.path.relpath(dirpath, root)
         for name in filenames:
@@ -56,43 +76,88 @@ def inside(root: str, path: str) -> bool:
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
-def list_files(root: str, scope: list[str], include: list[str], exclude: list[str], use_git: bool = True) -> list[str]:
+def list_files(root: str, scope: list[str], include: list[str], exclude: list[str], use_git: bool = True,
+               problems: dict | None = None) -> list[str]:
     """Repository-relative POSIX paths of files under `scope` (relative dirs/files), sorted; not yet
-    checked to exist (see stat_file: only the files prr-lint reads are looked at)."""
-    files = _git_files(root) if use_git and os.path.isdir(os.path.join(root, ".git")) else None
+    checked to exist (see stat_file: only the files prr-lint reads are looked at). `problems` receives
+    {printable path: why it is not checked} for unreadable directories and names that are not UTF-8."""
+    problems = {} if problems is None else problems
+    found: dict = {}
+    files = _git_files(root, found) if use_git and os.path.isdir(os.path.join(root, ".git")) else None
     if files is None:
-        files = _walk(root, root) if any(s in ("", ".") for s in scope) else \
-            [f for s in scope for f in (_walk(root, os.path.join(root, s)) if os.path.isdir(os.path.join(root, s)) else [s])]
+        found.clear()
+        files = _walk(root, root, found) if any(s in ("", ".") for s in scope) else \
+            [f for s in scope for f in (_walk(root, os.path.join(root, s), found) if os.path.isdir(os.path.join(root, s)) else [s])]
     exclude_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     include_spec = pathspec.GitIgnoreSpec.from_lines(include) if include else None
     prefixes = [s.rstrip("/") for s in scope if s not in ("", ".")]
     # globs are written relative to the project (the directory of .prr-lint.yaml)
     cut = len(prefixes[0]) + 1 if len(prefixes) == 1 else 0
     out = []
-    for rel in files:
-        if prefixes and not any(rel == p or rel.startswith(p + "/") for p in prefixes):
+    for rel in list(files) + [d + "/" for d in found]:
+        if prefixes and not any(rel == p or rel.startswith(p + "/") or p.startswith(rel.rstrip("/") + "/")
+                                for p in prefixes):
             continue
         if any(part in SKIP_DIRS for part in rel.split("/")[:-1]):
             continue
         local = rel[cut:]
         if exclude_spec and exclude_spec.match_file(local):
             continue
-        if include_spec and not include_spec.match_file(local):
+        if include_spec and not rel.endswith("/") and not include_spec.match_file(local):
             continue
-        out.append(rel)
+        if rel.endswith("/"):
+            problems[rel.rstrip("/")] = found[rel.rstrip("/")]
+        elif has_surrogates(rel):
+            if not rel.endswith(READ_EXT):
+                continue
+            # a name git gives as bytes that are not UTF-8: no reporter can print it, so it is never opened
+            problems[printable(rel)] = "file name is not valid UTF-8; not checked"
+        else:
+            out.append(rel)
     return sorted(set(out))
+
+
+def has_surrogates(rel: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in rel)
 
 
 def stat_file(root: str, rel: str):
     """(mtime_ns, size) of a regular file inside the root, else None: a tracked file may be deleted in the
     work tree, and a symlink must never lead out of the repository. One lstat for ordinary files."""
+    return check_file(root, rel)[0]
+
+
+def check_file(root: str, rel: str) -> tuple:
+    """(stat, None) of a regular file inside the root, else (None, why not): None for a file that is
+    simply gone (deleted in the work tree), `Refused` for one that is there but must not be opened (a FIFO
+    blocks the run forever, a device never ends, a symlink may lead anywhere). Never opens the file."""
     full = os.path.join(root, rel)
     try:
         st = os.lstat(full)
         if stat.S_ISLNK(st.st_mode):
             if not inside(root, full):
-                return None
+                return None, Refused("symlink leads outside the repository; not checked", error=False)
             st = os.stat(full)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size) if stat.S_ISREG(st.st_mode) else None
+    except (FileNotFoundError, NotADirectoryError):
+        return None, None
+    except OSError as e:
+        return None, Refused(f"cannot read file: {e.strerror}; not checked")
+    if stat.S_ISREG(st.st_mode):
+        return (st.st_mtime_ns, st.st_size), None
+    return None, Refused(f"not a regular file ({file_type(st.st_mode)}); not checked")
+
+
+class Refused:
+    """Why a file is not opened: a PRR000 finding (`error`) or a notice."""
+
+    def __init__(self, message: str, error: bool = True):
+        self.message = message
+        self.error = error
+
+
+def file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return name
+    return "special file"

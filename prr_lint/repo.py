@@ -11,9 +11,10 @@ import hashlib
 import os
 import pickle
 import posixpath
+import stat
 
 from . import __version__
-from .discover import list_files, stat_file
+from .discover import Refused, check_file, list_files
 from .loaders import Loaded, candidate_kind, load_file, read_bytes
 from .loaders.errors import LoadError
 
@@ -27,20 +28,28 @@ class Repository:
         self.root = root
         self.project = project    # the directory of .prr-lint.yaml: only files under it belong to the run
         self.max_file_size = max_file_size
-        self.files = list_files(root, [project], list(include), list(exclude))
+        self.real_root = os.path.realpath(root)
+        problems: dict = {}
+        self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
         self.file_set = set(self.files)
         self.dirs = {posixpath.dirname(f) for f in self.files}
         self.chart_dirs = {posixpath.dirname(f) for f in self.files if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
         # the files prr-lint reads: by name first, then one lstat each (existence, symlinks, cache key)
         self.stats: dict = {}
         self.candidates = {}
+        # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
+        self.refused: dict = {rel: Refused(message) for rel, message in problems.items()}
         for rel in self.files:
             how = candidate_kind(rel, self.chart_dirs)
             if how is not None:
-                st = stat_file(root, rel)
+                st, refused = check_file(root, rel)
                 if st is not None:
                     self.candidates[rel] = how
                     self.stats[rel] = st
+                elif refused is not None:
+                    self.refused[rel] = refused
+        for rel in self.refused:
+            self.candidates.setdefault(rel, "refused")
         self._loaded: dict = {}
         self.memo: dict = {}      # per-run memo for rule helpers (module variables, markdown headings)
         self._cache = _Cache(os.path.join(root, project, cache_dir), self.stats) if cache_dir else None
@@ -49,20 +58,67 @@ class Repository:
     def abspath(self, rel: str) -> str:
         return os.path.join(self.root, rel)
 
+    def real(self, rel: str) -> str | None:
+        """The real path (symlinks resolved) of a repository path that stays inside the root, else None.
+        An absolute path, a `..` or a symlink out of the checkout is never read, nor even tested to exist:
+        whether /etc/x exists is not the pull request's business."""
+        if not isinstance(rel, str) or "\0" in rel or rel.startswith("/") or os.path.isabs(rel):
+            return None
+        norm = posixpath.normpath(rel) if rel else "."
+        if norm == ".." or norm.startswith("../"):
+            return None
+        try:
+            full = os.path.realpath(os.path.join(self.root, norm))
+        except (OSError, ValueError):
+            return None
+        return full if full == self.real_root or full.startswith(self.real_root.rstrip(os.sep) + os.sep) else None
+
+    def outside(self, rel: str) -> bool:
+        return self.real(rel.rstrip("/") or ".") is None
+
+    def _stat(self, rel: str):
+        real = self.real(rel.rstrip("/") or ".")
+        try:
+            return os.stat(real) if real is not None else None
+        except (OSError, ValueError):
+            return None
+
     def exists(self, rel: str) -> bool:
-        rel = rel.rstrip("/")
-        return rel in ("", ".") or rel in self.file_set or rel in self.dirs or os.path.exists(self.abspath(rel))
+        """Anything inside the root (after symlinks); `read` is what refuses a FIFO or a device."""
+        return self._stat(rel) is not None
+
+    def is_dir(self, rel: str) -> bool:
+        st = self._stat(rel)
+        return st is not None and stat.S_ISDIR(st.st_mode)
 
     def read(self, rel: str) -> str | None:
+        return self.read_text(rel)[0]
+
+    def read_text(self, rel: str) -> tuple:
+        """(text, None) of a regular file inside the root and within max_file_size, else (None, why not).
+        Only a regular file is opened, without following a last symlink and without blocking."""
+        real = self.real(rel)
+        if real is None:
+            return None, "is outside the repository"
         try:
-            with open(self.abspath(rel), encoding="utf-8", errors="replace") as fh:
-                return fh.read(self.max_file_size)
-        except OSError:
-            return None
+            if not stat.S_ISREG(os.stat(real).st_mode):
+                return None, "is not a regular file"
+            fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+            with os.fdopen(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                    return None, "is not a regular file"
+                raw = fh.read(self.max_file_size + 1)
+        except (OSError, ValueError) as e:
+            return None, f"cannot be read ({getattr(e, 'strerror', None) or e})"
+        if len(raw) > self.max_file_size:
+            return None, f"is larger than max_file_size ({self.max_file_size} bytes)"
+        return raw.decode("utf-8", errors="replace"), None
 
     # -- documents ---------------------------------------------------------------------------
     def kinds(self, rel: str) -> tuple:
         """Document kinds in a file, from the cache index when the file is unchanged."""
+        if rel in self.refused:
+            return ()
         if self._cache is not None:
             entry = self._cache.entry(self.root, rel)
             if entry is not None:
@@ -74,7 +130,10 @@ class Repository:
         if rel in self._loaded:
             return self._loaded[rel]
         how = self.candidates.get(rel)
-        if how is None:
+        refused = self.refused.get(rel)
+        if refused is not None:
+            result = Loaded(rel, error=LoadError(refused.message)) if refused.error else Loaded(rel, notice=refused.message)
+        elif how is None:
             result = Loaded(rel)
         elif self._cache is not None:
             result = self._cache.load(self, rel, how)

@@ -30,9 +30,9 @@ README_NAMES = ("README.md", "readme.md", "Readme.md", "README.markdown")
 # path segments after `<repo>/` that introduce `<ref>/<path>`
 _FILE_FORMS = (("-", "blob"), ("-", "tree"), ("-", "raw"), ("blob",), ("tree",), ("raw",), ("src",), ("edit",))
 _LINE_ANCHOR = re.compile(r"^L\d+(C\d+)?(-L\d+(C\d+)?)?$")
-_INLINE_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|!?\[([^\]]*)\]\[[^\]]*\]")
-_HTML_TAG = re.compile(r"<[^>]+>")
-_HTML_ANCHOR = re.compile(r"""<a\s[^>]*?\b(?:name|id)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+# HTML anchors: `<a ... name="x">` / `id="x"`, the first such attribute of each `<a` tag
+_A_OPEN = re.compile(r"<a\s", re.IGNORECASE)
+_ANCHOR_ATTR = re.compile(r"""\b(?:name|id)\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
 
 @dataclass
@@ -67,9 +67,93 @@ def slug(text: str) -> str:
     return "".join(out)
 
 
+# The scanners below are hand-written because a regex search that retries from every `[` or `<` of a
+# heading made of `![![![...` takes quadratic time (a 64 KB heading: 45 s). Each keeps the next closing
+# character it found: positions only move forward, so every character is looked at a bounded number of times.
+
+class _Next:
+    """The first index of `ch` at or after a position, for positions that never decrease."""
+
+    def __init__(self, text: str, ch: str):
+        self.text, self.ch, self.at = text, ch, -1
+
+    def find(self, start: int) -> int:
+        if self.at < start and self.at != len(self.text):
+            found = self.text.find(self.ch, start)
+            self.at = len(self.text) if found < 0 else found
+        return self.at
+
+
+def _strip_links(raw: str) -> str:
+    """`[text](url)`, `![text](url)` and `[text][ref]` -> `text` (the link text of a heading)."""
+    out = []
+    close, paren, close2 = _Next(raw, "]"), _Next(raw, ")"), _Next(raw, "]")
+    n = len(raw)
+    i = 0
+    while i < n:
+        j = raw.find("[", i)
+        if j < 0:
+            break
+        end = close.find(j + 1)
+        if end >= n:
+            break                 # no `]` anywhere after: no link can start here or later
+        start = j - 1 if j > i and raw[j - 1] == "!" else j
+        after = raw[end + 1:end + 2]
+        stop = paren.find(end + 2) if after == "(" else close2.find(end + 2) if after == "[" else n
+        if stop < n:
+            out.append(raw[i:start])
+            out.append(raw[j + 1:end])
+            i = stop + 1
+        else:
+            out.append(raw[i:j + 1])
+            i = j + 1
+    out.append(raw[i:])
+    return "".join(out)
+
+
+def _strip_tags(raw: str) -> str:
+    """Remove `<...>` HTML tags (at least one character between the brackets)."""
+    out = []
+    gt = _Next(raw, ">")
+    n = len(raw)
+    i = 0
+    while i < n:
+        j = raw.find("<", i)
+        if j < 0:
+            break
+        end = gt.find(j + 2) if j + 1 < n and raw[j + 1] != ">" else n
+        if end >= n:
+            out.append(raw[i:j + 1])
+            i = j + 1
+            continue
+        out.append(raw[i:j])
+        i = end + 1
+    out.append(raw[i:])
+    return "".join(out)
+
+
+def html_anchors(text: str) -> list[str]:
+    """The `name`/`id` of every `<a>` tag: the first such attribute after `<a` and before the tag's `>`."""
+    out = []
+    gt = _Next(text, ">")
+    attr = None
+    pos = 0
+    while True:
+        m = _A_OPEN.search(text, pos)
+        if m is None:
+            return out
+        end = gt.find(m.end())
+        if attr is None or (attr is not False and attr.start() < m.end()):
+            attr = _ANCHOR_ATTR.search(text, m.end()) or False
+        if attr is not False and attr.start() < end:
+            out.append(attr.group(1))
+            pos = attr.end()
+        else:
+            pos = end if end > m.end() else m.end()
+
+
 def _heading_text(raw: str) -> str:
-    text = _INLINE_LINK.sub(lambda m: m.group(1) if m.group(1) is not None else (m.group(2) or ""), raw)
-    return _HTML_TAG.sub("", text).strip()
+    return _strip_tags(_strip_links(raw)).strip()
 
 
 def markdown_headings(text: str) -> list[str]:
@@ -130,16 +214,16 @@ def markdown_anchors(text: str) -> list[str]:
         seen.setdefault(candidate, 0)
         seen.setdefault(base, 0)
         out.append(candidate)
-    out.extend(m.group(1) for m in _HTML_ANCHOR.finditer(text))
+    out.extend(html_anchors(text))
     return out
 
 
-def anchors_of(repo, rel: str) -> list[str] | None:
-    """Anchors of a repository Markdown file, memoised per run; None when it cannot be read."""
+def anchors_of(repo, rel: str):
+    """Anchors of a repository Markdown file, memoised per run; else why they cannot be known (a str)."""
     memo = repo.memo.setdefault("markdown-anchors", {})
     if rel not in memo:
-        text = repo.read(rel)
-        memo[rel] = None if text is None else markdown_anchors(text)
+        text, problem = repo.read_text(rel)
+        memo[rel] = problem if text is None else markdown_anchors(text)
     return memo[rel]
 
 
@@ -215,6 +299,13 @@ def _into_repo(url_norm: str, bases: list, repo) -> tuple[str, str] | None:
     return None
 
 
+def _join(base: str, parts: list) -> str:
+    joined = "/".join(parts)
+    if joined.startswith("/"):
+        return joined             # an absolute path: never joined under the repository, refused as it is
+    return posixpath.normpath(posixpath.join(base, joined))
+
+
 # -- resolution ---------------------------------------------------------------------------------
 
 def _host_allowed(host: str, allowed: list) -> bool:
@@ -230,7 +321,8 @@ def _host_allowed(host: str, allowed: list) -> bool:
 
 def _check_local(link: Link, repo) -> Link:
     rel = link.local or ""
-    if rel.startswith("../") or rel == "..":
+    if repo.outside(rel):
+        # whether a path outside the checkout exists is never tested: no oracle for the pull request
         link.problem = f"{link.ref} points outside the repository"
         return link
     if not repo.exists(rel):
@@ -243,13 +335,13 @@ def _check_local(link: Link, repo) -> Link:
     target = rel
     if not rel.lower().endswith(MARKDOWN_EXT):
         readme = next((posixpath.join(rel, n) for n in README_NAMES if repo.exists(posixpath.join(rel, n))), None) \
-            if (rel in repo.dirs or os.path.isdir(repo.abspath(rel))) else None
+            if repo.is_dir(rel) else None
         if readme is None:
             return link               # only Markdown headings can be checked
         target = readme
     anchors = anchors_of(repo, target)
-    if anchors is None:
-        link.problem = f"{target} cannot be read"
+    if isinstance(anchors, str):
+        link.problem = f"{target} {anchors}" + (": its headings were not checked" if "max_file_size" in anchors else "")
         return link
     wanted = unquote(anchor)
     if wanted.startswith("user-content-"):

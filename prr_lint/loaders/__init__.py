@@ -195,9 +195,17 @@ def load_text(rel: str, text: str, how: str, chart_dirs: set) -> list[Document]:
 
 
 def read_bytes(path: str, max_size: int) -> bytes:
-    """At most max_size + 1 bytes of a file (one more than allowed, to tell that it is too large)."""
+    """At most max_size + 1 bytes of a file (one more than allowed, to tell that it is too large).
+    Opened without blocking and read only when it is a regular file: a FIFO or a device that took the
+    place of a checked file would block the run or never end."""
+    import os
+    import stat
+
     try:
-        with open(path, "rb") as fh:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise LoadError("not a regular file; not checked")
             return fh.read(max_size + 1)
     except OSError as e:
         raise LoadError(f"cannot read file: {e.strerror}") from None

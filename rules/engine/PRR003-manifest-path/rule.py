@@ -8,6 +8,13 @@ WHAT = {"helm": "Helm chart", "kubernetes": "Kubernetes manifests", "terraform":
         "alerts": "alert rules"}
 
 
+def _outside(repo, target: str) -> bool:
+    """A path that leaves the repository (`..`, a symlink out): reported the same whether or not it exists."""
+    if any(ch in target for ch in "*?["):
+        return target == ".." or target.startswith("../")
+    return repo.outside(target)
+
+
 def _exists(repo, target: str) -> bool:
     if any(ch in target for ch in "*?["):
         pattern = target.rstrip("/")
@@ -40,7 +47,8 @@ def _references(service):
 @rule(
     id="PRR003",
     name="manifest-path",
-    summary="A path named in a service manifest (deploy, alerts, runbooks, procedures) does not exist.",
+    summary="A path named in a service manifest (deploy, alerts, runbooks, procedures) does not exist or "
+            "leads outside the repository.",
     why="The manifest is how prr-lint, and the people reading it, find the service's workloads, alerts and "
         "runbooks. A path that leads nowhere silently drops those files from the review (their gaps are "
         "checked at the default tier, or not joined at all) and sends the on-call engineer to a dead link.",
@@ -54,7 +62,12 @@ def _references(service):
 )
 def check(service, ctx):
     for claim in service.claims:
-        if not _exists(ctx.repo, claim.target):
+        if _outside(ctx.repo, claim.target):
+            ref = service.manifest.get(claim.path)
+            yield Hit(service.manifest, claim.path,
+                      f"{service.label}: {WHAT.get(claim.kind, claim.kind)} path {ref!r} points outside the "
+                      f"repository; name a path inside it")
+        elif not _exists(ctx.repo, claim.target):
             ref = service.manifest.get(claim.path)
             yield Hit(service.manifest, claim.path,
                       f"{service.label}: {WHAT.get(claim.kind, claim.kind)} path {ref!r} does not exist"

@@ -6,6 +6,8 @@ from prr_lint.rule import SERVICE, rule
 def advice(link) -> str:
     if link.kind == "url":
         return "move the runbook to an allowed host or add the host to runbook_hosts"
+    if "max_file_size" in (link.problem or ""):
+        return "raise max_file_size or split the runbook"
     if link.anchor and not link.missing and "heading" in (link.problem or ""):
         return "link an existing section or add the heading"
     if link.kind == "repo-url":
