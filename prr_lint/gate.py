@@ -122,7 +122,9 @@ def _protect(options) -> None:
     options.required = [i for i in UNDECIDABLE if i in _builtin_ids()]
     options.ignore = [i for i in options.ignore if i not in PROTECTED]
     options.config.ignore = [i for i in options.config.ignore if i not in PROTECTED]
-    options.config.severity = {k: v for k, v in options.config.severity.items() if k not in PROTECTED}
+    # ids match in any case (`prr000: off`), names exactly
+    options.config.severity = {k: v for k, v in options.config.severity.items()
+                               if k not in PROTECTED and k.upper() not in PROTECTED}
 
 
 def _services(args) -> list:

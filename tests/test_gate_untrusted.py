@@ -55,7 +55,7 @@ def test_clean_repository_passes(cli, tmp_path):
 
 
 def test_parse_error_cannot_be_turned_off_by_severity(cli, tmp_path):
-    for key in ("PRR000", "parse-error"):
+    for key in ("PRR000", "parse-error", "prr000", "Prr000"):
         repo = broken_repo(tmp_path / key, {".prr-lint.yaml": f"severity: {{{key}: 'off'}}\n"})
         undecided(gate(cli, repo)[0], f"{BROKEN_FILE}:")
         undecided(gate(cli, repo, select=None)[0], f"{BROKEN_FILE}:")
