@@ -35,8 +35,19 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ignore", action="append", default=[], metavar="RULE", help="skip these rules (repeatable)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the parse cache")
     p.add_argument("--today", type=_date, help="evaluate dates (staleness, expiry) as of this day")
+    _trust_argument(p)
     for feature in _features():
         feature.add_arguments(p)
+
+
+def _trust_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust-repo-rules", action="store_true",
+                   help="load Python rule packs that live inside the checked repository (they run as code; "
+                        "never on untrusted pull requests). Also PRR_LINT_TRUST_REPO_RULES=1")
+
+
+def _trusts_repo_rules(args) -> bool:
+    return bool(getattr(args, "trust_repo_rules", False)) or os.environ.get("PRR_LINT_TRUST_REPO_RULES") == "1"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     rules = sub.add_parser("rules", help="list rules, or show one rule's page")
     rules.add_argument("rule", nargs="?", help="rule id or name")
     rules.add_argument("-c", "--config", help="config file (for user rule packs)")
+    _trust_argument(rules)
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
     for feature in _features():
@@ -89,7 +101,8 @@ def make_options(args):
         raise UsageError(f"{args.config}: config file not found")
     config = load_config(args.config or find_config(args.paths[0] if args.paths else ".", root))
     options = Options(paths=args.paths, config=config, root=root, select=_split(args.select),
-                      ignore=_split(args.ignore), today=args.today, use_cache=not args.no_cache)
+                      ignore=_split(args.ignore), today=args.today, use_cache=not args.no_cache,
+                      trust_repo_rules=_trusts_repo_rules(args))
     for feature in _features():
         feature.configure(args, options)
     return options
@@ -129,7 +142,11 @@ def cmd_rules(args) -> int:
     config = load_config(args.config or find_config(".", os.getcwd()))
     from .policy import policy_loader
 
-    rules = load_rules(config.rule_paths, policy_loader=policy_loader(config)) + _feature_rules(config)
+    from .engine import find_root
+
+    untrusted = None if _trusts_repo_rules(args) else find_root(["."])
+    rules = load_rules(config.rule_paths, policy_loader=policy_loader(config), untrusted_root=untrusted) \
+        + _feature_rules(config)
     if args.rule:
         match = [r for r in rules if args.rule in (r.id, r.name) or args.rule.upper() == r.id]
         if not match:

@@ -59,6 +59,7 @@ class Options:
     use_cache: bool = True
     extra_rules: list = field(default_factory=list)   # e.g. Rego policies as Rule objects
     required: list = field(default_factory=list)      # rule ids run whatever select/ignore say (gate: PRR000)
+    trust_repo_rules: bool = False                    # load Python rule packs that live inside the checked tree
     # post-processing steps (waivers, baseline, diff filter): each gets and returns the Result
     steps: list = field(default_factory=list)
 
@@ -191,8 +192,9 @@ class Engine:
         self.today = options.today or _today_from_env() or datetime.date.today()
         from .policy import policy_loader
 
-        all_rules = load_rules([self._rel_to_cwd(p) for p in cfg.rule_paths],
-                               policy_loader=policy_loader(options)) + list(options.extra_rules)
+        all_rules = load_rules([self._rel_to_cwd(p) for p in cfg.rule_paths], policy_loader=policy_loader(options),
+                               untrusted_root=None if options.trust_repo_rules else self.root) \
+            + list(options.extra_rules)
         self.all_rules = all_rules
         resolve_severity_keys(all_rules, cfg)
         self.rules = selected_rules(all_rules, cfg, options.select, options.ignore, options.required)

@@ -60,8 +60,19 @@ def _load_python_rule(directory: str, origin: str) -> Rule:
     return rule
 
 
-def load_rules(extra_packs: list[str] | None = None, policy_loader=None) -> list[Rule]:
-    """All rules of the built-in pack and `extra_packs`; duplicate ids or names are an error."""
+TRUST_HINT = ("prr-lint never runs code from the repository it checks; pass --trust-repo-rules "
+              "(or PRR_LINT_TRUST_REPO_RULES=1) only where the repository is trusted, e.g. on a laptop, "
+              "or keep the pack outside the checkout")
+
+
+def load_rules(extra_packs: list[str] | None = None, policy_loader=None,
+               untrusted_root: str | None = None) -> list[Rule]:
+    """All rules of the built-in pack and `extra_packs`; duplicate ids or names are an error.
+
+    Python rules are code: one under `untrusted_root` (the checked repository, which a pull request controls)
+    is refused. Rego rules anywhere are data for the sandboxed evaluator."""
+    from .discover import inside
+
     rules: list[Rule] = []
     packs = [(rules_dir(), "builtin")] + [(p, "user") for p in (extra_packs or [])]
     for pack, origin in packs:
@@ -69,6 +80,9 @@ def load_rules(extra_packs: list[str] | None = None, policy_loader=None) -> list
             raise RuleError(f"{pack}: rule directory not found")
         for directory in rule_dirs(pack):
             if os.path.exists(os.path.join(directory, "rule.py")):
+                if origin == "user" and untrusted_root is not None and inside(untrusted_root, directory):
+                    raise RuleError(f"{os.path.join(directory, 'rule.py')}: a Python rule inside the checked "
+                                    f"repository: {TRUST_HINT}")
                 rules.append(_load_python_rule(directory, origin))
             elif policy_loader is not None:
                 rules.extend(policy_loader(directory))

@@ -322,3 +322,38 @@ def test_gate_output_is_escaped(cli, tmp_path):
     assert "bad\\n::error file=ci.yml::X.yaml" in proc.stdout
     _no_command_lines(proc)
     assert any(name in r for r in rep["reasons"])  # the JSON report keeps the real name
+
+
+# -- Python rule packs are code: never loaded from the checked repository unless trusted --------------
+MARKER_RULE = (
+    "import pathlib\npathlib.Path({marker!r}).write_text('ran')\n"
+    "from prr_lint.rule import rule\n\n"
+    "@rule(id='ACME902', name='marker', summary='Writes a file when imported.',\n"
+    "      why='A stand-in for a hostile rule pack.', fix='Nothing to fix.', targets=['k8s'], tags=[],\n"
+    "      severity='error', since='0.1.0')\n"
+    "def check(doc, ctx):\n    return []\n")
+
+
+def test_python_rules_inside_the_repository_never_run(cli, tmp_path):
+    marker = tmp_path / "ran"
+    repo = make_repo(tmp_path / "repo", {
+        **CLEAN, ".prr-lint.yaml": "rule_paths: [team-rules]\n",
+        "team-rules/ACME902-marker/rule.py": MARKER_RULE.format(marker=str(marker)),
+    })
+    for command in (["gate"], ["check"], ["baseline", "-o", str(tmp_path / "b.json")]):
+        proc = cli(*command, "--no-cache", str(repo))
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "a Python rule inside the checked repository" in proc.stderr
+        assert "--trust-repo-rules" in proc.stderr
+        assert not marker.exists()
+    proc = subprocess.run([PRR, "rules"], cwd=str(repo), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and not marker.exists(), proc.stdout + proc.stderr
+    # where the repository is trusted (a laptop), the owner says so
+    proc = cli("check", "--no-cache", "--trust-repo-rules", "--select", "ACME902", str(repo))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert marker.exists()
+    marker.unlink()
+    env = {**os.environ, "PRR_LINT_TRUST_REPO_RULES": "1"}
+    proc = subprocess.run([PRR, "rules", "ACME902"], cwd=str(repo), capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 0 and marker.exists(), proc.stdout + proc.stderr
