@@ -7,10 +7,11 @@ so are truncated, corrupt and other-version files. Nothing here ever raises into
 cannot be read or written is simply not used.
 
 Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash of its real path>/`):
-  index-<project>.json        path -> [content key, document kinds, the Loaded itself for manifests]
-  docs-<project>-<shard>.json content key -> Loaded, in SHARDS shards by directory
+  index-<project>.json        path -> [content key, document kinds, whether it is a context file]
+  docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
+  docs-<project>-<shard>.json content key -> Loaded, for other files, in SHARDS shards by directory
 so a cold run writes a few dozen files rather than one per source file, and a warm run on one file reads
-the index (with every manifest inline: each run needs them) and the shards of one service's directories.
+the index, the context shard and the shards of one service's directories (and rewrites only those it changed).
 """
 
 from __future__ import annotations
@@ -236,18 +237,27 @@ class ParseCache:
             self._shards[shard] = stored if isinstance(stored, dict) else {}
         return self._shards[shard]
 
+    def _entry(self, rel: str, key: str):
+        entry = self.index.get(rel)
+        ok = isinstance(entry, list) and len(entry) == 3 and entry[0] == key and isinstance(entry[1], list)
+        return entry if ok else None
+
+    @staticmethod
+    def _where(rel: str, entry: list) -> str:
+        # manifests and SLOs are read on every run (they say who owns what): they share one shard
+        return "ctx" if entry[2] is True else shard_of(rel)
+
     def kinds(self, rel: str, key: str):
         """Document kinds of a file whose content has this key, if the index knows it."""
-        entry = self.index.get(rel)
-        if isinstance(entry, list) and len(entry) == 3 and entry[0] == key and isinstance(entry[1], list):
-            return tuple(entry[1])
-        return None
+        entry = self._entry(rel, key)
+        return tuple(entry[1]) if entry is not None else None
 
     def get(self, rel: str, key: str) -> Loaded | None:
-        entry = self.index.get(rel)
-        if not (isinstance(entry, list) and len(entry) == 3 and entry[0] == key):
+        entry = self._entry(rel, key)
+        if entry is None:
             return None
-        obj = entry[2] if entry[2] is not None else self._shard(shard_of(rel)).get(key)
+        shard = self._shard(self._where(rel, entry))
+        obj = shard.get(key) if isinstance(shard, dict) else None
         loaded = decode_loaded(obj) if obj is not None else None
         return loaded if loaded is not None and loaded.file == rel else None
 
@@ -256,12 +266,9 @@ class ParseCache:
         if text is None:
             return
         kinds = sorted({d.kind for d in loaded.docs})
-        # manifests are read on every run (they say who owns what): keep them in the index itself
-        if any(k in CONTEXT_KINDS for k in kinds):
-            self.index[rel] = [key, kinds, json.loads(text)]
-        else:
-            self.index[rel] = [key, kinds, None]
-            self._new.setdefault(shard_of(rel), {})[key] = text
+        entry = [key, kinds, any(k in CONTEXT_KINDS for k in kinds)]
+        self.index[rel] = entry
+        self._new.setdefault(self._where(rel, entry), {})[key] = text
         self.dirty = True
 
     def save(self, files) -> None:
@@ -280,8 +287,8 @@ class ParseCache:
         self.index = {rel: e for rel, e in self.index.items() if rel in files}
         live: dict = {}
         for rel, entry in self.index.items():
-            if isinstance(entry, list) and len(entry) == 3 and entry[2] is None:
-                live.setdefault(shard_of(rel), set()).add(entry[0])
+            if isinstance(entry, list) and len(entry) == 3:
+                live.setdefault(self._where(rel, entry), set()).add(entry[0])
         for shard, new in self._new.items():
             keep = live.get(shard, set())
             old = self._shard(shard)

@@ -120,8 +120,8 @@ def _forge_tier(directory, name, key=None):
     with open(path, "rb") as fh:
         magic, mac, payload = fh.read().split(b"\n", 2)
     data = json.loads(payload)
-    entry = data["entries"]["services/api/service.yaml"]
-    entry[2][3][0][4]["metadata"]["tier"] = 3
+    (entry,) = data.values()
+    entry[3][0][4]["metadata"]["tier"] = 3
     payload = json.dumps(data).encode()
     if key is not None:
         mac = cache._mac(key, name, payload)
@@ -135,7 +135,7 @@ def test_forged_cache_without_the_right_mac_is_ignored(tmp_path, home):
     assert ("K8S005", "services/api/k8s/deployment.yaml", 6) in expected    # tier 0 wants 3 replicas
     assert findings(prr(home, "check", "-f", "json", str(repo))) == expected
     directory = default_directory(str(home), str(repo))
-    index = os.path.basename(glob.glob(os.path.join(directory, "index-*.json"))[0])
+    index = os.path.basename(glob.glob(os.path.join(directory, "docs-*-ctx.json"))[0])
     pristine = open(os.path.join(directory, index), "rb").read()
 
     _forge_tier(directory, index)                                           # the MAC no longer matches
@@ -157,7 +157,7 @@ def test_a_validly_signed_cache_committed_to_the_tree_is_not_trusted(tmp_path, h
     evil_home = tmp_path / "attacker"
     committed = repo / "committed-cache"
     prr(evil_home, "check", "--cache-dir", str(committed), str(repo))
-    index = os.path.basename(glob.glob(str(committed / "index-*.json"))[0])
+    index = os.path.basename(glob.glob(str(committed / "docs-*-ctx.json"))[0])
     _forge_tier(str(committed), index, key=(evil_home / "prr-lint" / "key").read_bytes())
     assert findings(prr(evil_home, "check", "-f", "json", "--cache-dir", str(committed), str(repo))) != expected
     assert findings(prr(home, "check", "-f", "json", "--cache-dir", str(committed), str(repo))) == expected
@@ -233,12 +233,17 @@ def test_signed_but_malformed_entries_are_misses(tmp_path, home):
     rel = "services/api/k8s/deployment.yaml"
     ckey = content_key(rel, "yaml", 5 << 20, (repo / rel).read_bytes())
     index = os.path.basename(glob.glob(os.path.join(directory, "index-*.json"))[0])
-    for bad in ([], {"entries": []}, {"entries": {rel: [ckey, ["k8s"], [1, 2]]}},
-                {"entries": {rel: [ckey, "k8s", {"a": 1}]}}, {"entries": {rel: 5}},
-                {"entries": {rel: [ckey, ["k8s"], ["x", None, None, [["k8s", rel, 0, 5, {}, [], []]]]]}}):
-        cache.write_signed(key, directory, index, json.dumps(bad))
+    shard = os.path.basename(next(f for f in cache_files(home, repo) if "docs-" in f and "-ctx" not in f))
+    bad_indexes = ([], {"entries": []}, {"entries": {rel: [ckey, "k8s", False]}}, {"entries": {rel: 5}},
+                   {"entries": {rel: [ckey, ["k8s"], "ctx"]}}, {"entries": {rel: [ckey, [5], 5]}})
+    bad_shards = ([], {ckey: [1, 2]}, {ckey: "x"}, {ckey: [rel, None, None, [["k8s", rel, 0, 5, {}, [], []]]]},
+                  {ckey: [rel, None, ["m"], []]}, {ckey: [rel, None, None, [["k8s", rel, 0, [], {}, [[1]], [1]]]]})
+    good_index = read_signed(key, directory, index)
+    for name, bad in [(index, b) for b in bad_indexes] + [(shard, b) for b in bad_shards]:
+        cache.write_signed(key, directory, index, json.dumps(good_index))
+        cache.write_signed(key, directory, name, json.dumps(bad))
         proc = prr(home, "check", "-f", "json", str(repo))
-        assert (proc.returncode, proc.stdout, proc.stderr) == (expected.returncode, expected.stdout, expected.stderr)
+        assert (proc.returncode, proc.stdout, proc.stderr) == (expected.returncode, expected.stdout, expected.stderr), bad
 
 
 # -- the key -----------------------------------------------------------------------------------
