@@ -185,14 +185,14 @@ def read_signed(key: bytes, directory: str, name: str):
 
 def write_signed(key: bytes, directory: str, name: str, payload: str) -> None:
     """Write atomically (temporary file + rename): a concurrent run sees the old file or the new one."""
-    data = payload.encode("ascii")
     path = os.path.join(directory, name)
     tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
+        data = payload.encode("ascii")      # json.dumps escapes everything else
         with open(tmp, "xb") as fh:
             fh.write(MAGIC + b"\n" + _mac(key, name, data) + b"\n" + data)
         os.replace(tmp, path)
-    except OSError:
+    except (OSError, ValueError):
         try:
             os.unlink(tmp)
         except OSError:
