@@ -110,7 +110,8 @@ def _cache_settings(args, config, root: str) -> tuple:
     notices = []
     directory = args.cache_dir or env.get("PRR_LINT_CACHE_DIR") or None
     if config.cache_dir and not directory:
-        if args.allow_config_cache_dir or env.get("PRR_LINT_ALLOW_CONFIG_CACHE_DIR", "").lower() in ("1", "true", "yes"):
+        allowed = env.get("PRR_LINT_ALLOW_CONFIG_CACHE_DIR", "").lower() in ("1", "true", "yes")
+        if args.allow_config_cache_dir or allowed:
             directory = os.path.join(os.path.dirname(os.path.abspath(config.path or ".")), config.cache_dir)
         else:
             shown = os.path.relpath(config.path, root) if config.path else "config"

@@ -66,7 +66,8 @@ def git_init(base):
 
 
 def small_repo(base, replicas=1):
-    write(base, {"services/api/service.yaml": MANIFEST, "services/api/k8s/deployment.yaml": DEPLOY.format(replicas=replicas)})
+    write(base, {"services/api/service.yaml": MANIFEST,
+                 "services/api/k8s/deployment.yaml": DEPLOY.format(replicas=replicas)})
     return git_init(base)
 
 
@@ -243,7 +244,8 @@ def test_signed_but_malformed_entries_are_misses(tmp_path, home):
         cache.write_signed(key, directory, index, json.dumps(good_index))
         cache.write_signed(key, directory, name, json.dumps(bad))
         proc = prr(home, "check", "-f", "json", str(repo))
-        assert (proc.returncode, proc.stdout, proc.stderr) == (expected.returncode, expected.stdout, expected.stderr), bad
+        assert (proc.returncode, proc.stdout, proc.stderr) == \
+            (expected.returncode, expected.stdout, expected.stderr), bad
 
 
 # -- the key -----------------------------------------------------------------------------------
