@@ -7,7 +7,7 @@ so are truncated, corrupt and other-version files. Nothing here ever raises into
 cannot be read or written is simply not used.
 
 Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash of its real path>/`):
-  index-<project>.json        path -> [content key, document kinds, whether it is a context file]
+  index-<project>.json        path -> [content key, document kinds, shard]
   docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
   docs-<project>-<shard>.json content key -> Loaded, for other files, in SHARDS shards by directory
 so a cold run writes a few dozen files rather than one per source file, and a warm run on one file reads
@@ -35,6 +35,7 @@ MAGIC = f"prr-lint-cache {FORMAT} {__version__}".encode()
 KEY_NAME = "key"
 KEY_BYTES = 32
 SHARDS = 64
+SHARD_NAMES = frozenset(["ctx"] + [f"{i:02d}" for i in range(SHARDS)])
 MAX_CACHE_FILE = 512 << 20      # a cache file larger than this is not ours: a miss, not a memory blow-up
 CONTEXT_KINDS = ("service", "backstage", "openslo", "sloth", "waivers")
 
@@ -239,13 +240,9 @@ class ParseCache:
 
     def _entry(self, rel: str, key: str):
         entry = self.index.get(rel)
-        ok = isinstance(entry, list) and len(entry) == 3 and entry[0] == key and isinstance(entry[1], list)
+        ok = isinstance(entry, list) and len(entry) == 3 and entry[0] == key and isinstance(entry[1], list) \
+            and isinstance(entry[2], str) and entry[2] in SHARD_NAMES
         return entry if ok else None
-
-    @staticmethod
-    def _where(rel: str, entry: list) -> str:
-        # manifests and SLOs are read on every run (they say who owns what): they share one shard
-        return "ctx" if entry[2] is True else shard_of(rel)
 
     def kinds(self, rel: str, key: str):
         """Document kinds of a file whose content has this key, if the index knows it."""
@@ -256,8 +253,7 @@ class ParseCache:
         entry = self._entry(rel, key)
         if entry is None:
             return None
-        shard = self._shard(self._where(rel, entry))
-        obj = shard.get(key) if isinstance(shard, dict) else None
+        obj = self._shard(entry[2]).get(key)
         loaded = decode_loaded(obj) if obj is not None else None
         return loaded if loaded is not None and loaded.file == rel else None
 
@@ -266,9 +262,10 @@ class ParseCache:
         if text is None:
             return
         kinds = sorted({d.kind for d in loaded.docs})
-        entry = [key, kinds, any(k in CONTEXT_KINDS for k in kinds)]
-        self.index[rel] = entry
-        self._new.setdefault(self._where(rel, entry), {})[key] = text
+        # manifests and SLOs are read on every run (they say who owns what): they share one shard
+        shard = "ctx" if any(k in CONTEXT_KINDS for k in kinds) else shard_of(rel)
+        self.index[rel] = [key, kinds, shard]
+        self._new.setdefault(shard, {})[key] = text
         self.dirty = True
 
     def save(self, files) -> None:
@@ -287,8 +284,8 @@ class ParseCache:
         self.index = {rel: e for rel, e in self.index.items() if rel in files}
         live: dict = {}
         for rel, entry in self.index.items():
-            if isinstance(entry, list) and len(entry) == 3:
-                live.setdefault(self._where(rel, entry), set()).add(entry[0])
+            if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[2], str) and entry[2] in SHARD_NAMES:
+                live.setdefault(entry[2], set()).add(entry[0])
         for shard, new in self._new.items():
             keep = live.get(shard, set())
             old = self._shard(shard)

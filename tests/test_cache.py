@@ -236,7 +236,8 @@ def test_signed_but_malformed_entries_are_misses(tmp_path, home):
     index = os.path.basename(glob.glob(os.path.join(directory, "index-*.json"))[0])
     shard = os.path.basename(next(f for f in cache_files(home, repo) if "docs-" in f and "-ctx" not in f))
     bad_indexes = ([], {"entries": []}, {"entries": {rel: [ckey, "k8s", False]}}, {"entries": {rel: 5}},
-                   {"entries": {rel: [ckey, ["k8s"], "ctx"]}}, {"entries": {rel: [ckey, [5], 5]}})
+                   {"entries": {rel: [ckey, ["k8s"], "ctx"]}}, {"entries": {rel: [ckey, [5], 5]}},
+                   {"entries": {rel: [ckey, ["k8s"], ["00"]]}}, {"entries": {rel: [ckey, ["k8s"], "../../x"]}})
     bad_shards = ([], {ckey: [1, 2]}, {ckey: "x"}, {ckey: [rel, None, None, [["k8s", rel, 0, 5, {}, [], []]]]},
                   {ckey: [rel, None, ["m"], []]}, {ckey: [rel, None, None, [["k8s", rel, 0, [], {}, [[1]], [1]]]]})
     good_index = read_signed(key, directory, index)
@@ -416,3 +417,16 @@ def test_unusable_cache_directory_is_not_an_error(tmp_path, home):
     proc = prr(home, "check", "-f", "json", "--cache-dir", str(blocker / "sub"), str(repo))
     assert proc.returncode == 1 and proc.stderr == ""
     assert isinstance(ParseCache(str(blocker), b"k" * 32).index, dict)
+
+
+def test_reading_a_small_file_does_not_allocate_the_size_limit(tmp_path):
+    """Every run reads every candidate file once (content keys): asking for max_file_size bytes per file
+    allocated that much each time (and a huge limit was a MemoryError)."""
+    from prr_lint.loaders import read_bytes
+
+    path = tmp_path / "small.yaml"
+    path.write_bytes(b"kind: x\n")
+    assert read_bytes(str(path), 1 << 50) == b"kind: x\n"
+    assert read_bytes(str(path), 3) == b"kind"           # one byte more than allowed: too large
+    (tmp_path / "empty.yaml").write_bytes(b"")
+    assert read_bytes(str(tmp_path / "empty.yaml"), 1 << 50) == b""

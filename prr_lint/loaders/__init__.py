@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 from dataclasses import dataclass, field
 
@@ -156,7 +157,12 @@ def read_bytes(path: str, max_size: int) -> bytes:
     """At most max_size + 1 bytes of a file (one more than allowed, to tell that it is too large)."""
     try:
         with open(path, "rb") as fh:
-            return fh.read(max_size + 1)
+            # ask for what the file holds: read(max_size + 1) allocates that much for every small file
+            size = os.fstat(fh.fileno()).st_size
+            data = fh.read(min(size, max_size) + 1)
+            if size < len(data) <= max_size:   # it grew, or its size is not known (/proc): read on
+                data += fh.read(max_size + 1 - len(data))
+            return data
     except OSError as e:
         raise LoadError(f"cannot read file: {e.strerror}") from None
 
