@@ -238,11 +238,14 @@ class ParseCache:
             self._shards[shard] = stored if isinstance(stored, dict) else {}
         return self._shards[shard]
 
+    @staticmethod
+    def _valid(entry) -> bool:
+        return isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str) \
+            and isinstance(entry[1], list) and isinstance(entry[2], str) and entry[2] in SHARD_NAMES
+
     def _entry(self, rel: str, key: str):
         entry = self.index.get(rel)
-        ok = isinstance(entry, list) and len(entry) == 3 and entry[0] == key and isinstance(entry[1], list) \
-            and isinstance(entry[2], str) and entry[2] in SHARD_NAMES
-        return entry if ok else None
+        return entry if self._valid(entry) and entry[0] == key else None
 
     def kinds(self, rel: str, key: str):
         """Document kinds of a file whose content has this key, if the index knows it."""
@@ -281,11 +284,10 @@ class ParseCache:
         except OSError:
             return                              # a read-only place still lints, just without a cache
         files = set(files)
-        self.index = {rel: e for rel, e in self.index.items() if rel in files}
+        self.index = {rel: e for rel, e in self.index.items() if rel in files and self._valid(e)}
         live: dict = {}
-        for rel, entry in self.index.items():
-            if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[2], str) and entry[2] in SHARD_NAMES:
-                live.setdefault(entry[2], set()).add(entry[0])
+        for entry in self.index.values():
+            live.setdefault(entry[2], set()).add(entry[0])
         for shard, new in self._new.items():
             keep = live.get(shard, set())
             old = self._shard(shard)
