@@ -34,6 +34,10 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
                    help="only these rule ids, names, tags or areas (repeatable, comma-separated)")
     p.add_argument("--ignore", action="append", default=[], metavar="RULE", help="skip these rules (repeatable)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the parse cache")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="parse cache directory (default: $PRR_LINT_CACHE_DIR, else the user's cache directory)")
+    p.add_argument("--allow-config-cache-dir", action="store_true",
+                   help="honour `cache_dir:` from the config file (also PRR_LINT_ALLOW_CONFIG_CACHE_DIR=1)")
     p.add_argument("--today", type=_date, help="evaluate dates (staleness, expiry) as of this day")
     _trust_argument(p)
     for feature in _features():
@@ -103,9 +107,31 @@ def make_options(args):
     options = Options(paths=args.paths, config=config, root=root, select=_split(args.select),
                       ignore=_split(args.ignore), today=args.today, use_cache=not args.no_cache,
                       trust_repo_rules=_trusts_repo_rules(args))
+    options.cache_home, options.cache_dir, options.notices = _cache_settings(args, config, root)
     for feature in _features():
         feature.configure(args, options)
     return options
+
+
+def _cache_settings(args, config, root: str) -> tuple:
+    """(user cache directory, cache directory or None, notices): the environment is read here, not in the engine.
+    A config file lives in the checked repository, so its `cache_dir` is only honoured when allowed."""
+    env = os.environ
+    home = env.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(home):   # the XDG spec: a relative value is ignored
+        home = os.path.expanduser("~")
+        home = os.path.join(home, ".cache") if os.path.isabs(home) else ""
+    notices = []
+    directory = args.cache_dir or env.get("PRR_LINT_CACHE_DIR") or None
+    if config.cache_dir and not directory:
+        allowed = env.get("PRR_LINT_ALLOW_CONFIG_CACHE_DIR", "").lower() in ("1", "true", "yes")
+        if args.allow_config_cache_dir or allowed:
+            directory = os.path.join(os.path.dirname(os.path.abspath(config.path or ".")), config.cache_dir)
+        else:
+            shown = os.path.relpath(config.path, root) if config.path else "config"
+            notices.append((shown.replace(os.sep, "/"), "cache_dir is ignored: a repository does not choose where "
+                            "the parse cache lives (allow it with --allow-config-cache-dir)"))
+    return home or None, os.path.abspath(directory) if directory else None, notices
 
 
 def cmd_check(args) -> int:

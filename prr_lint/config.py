@@ -53,7 +53,7 @@ class Config:
     waivers: str = ".prr-waivers.yaml"
     baseline: str | None = None
     cache: bool = True
-    cache_dir: str = ".prr-lint-cache"
+    cache_dir: str | None = None      # honoured only when the command line or environment allows it
     rule_paths: list = field(default_factory=list)
     policy: dict = field(default_factory=dict)
 

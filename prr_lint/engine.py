@@ -57,6 +57,11 @@ class Options:
     ignore: list = field(default_factory=list)
     today: datetime.date | None = None
     use_cache: bool = True
+    # the parse cache, as plain values resolved by the command line (never from the environment here):
+    # the user's cache directory (holds the MAC key; no cache without it) and an explicit cache directory
+    cache_home: str | None = None
+    cache_dir: str | None = None
+    notices: list = field(default_factory=list)       # (file, message) found before the run, e.g. by the CLI
     extra_rules: list = field(default_factory=list)   # e.g. Rego policies as Rule objects
     required: list = field(default_factory=list)      # rule ids run whatever select/ignore say (gate: PRR000)
     trust_repo_rules: bool = False                    # load Python rule packs that live inside the checked tree
@@ -210,8 +215,7 @@ class Engine:
     # -- loading -----------------------------------------------------------------------------
     def load(self) -> tuple[Repository, ServiceGraph, list, list]:
         cfg = self.config
-        repo = Repository(self.root, cfg.include, cfg.exclude, cfg.max_file_size,
-                          cfg.cache_dir if (self.options.use_cache and cfg.cache) else None, project=self.anchor)
+        repo = Repository(self.root, cfg.include, cfg.exclude, cfg.max_file_size, self._cache(), project=self.anchor)
         whole = self.whole
         # every manifest and SLO file, to know which service owns what; from the cache when unchanged
         context_files = [rel for rel in repo.candidates
@@ -237,6 +241,15 @@ class Engine:
         graph.attach(docs)
         repo.save_cache()
         return repo, graph, loaded, docs
+
+    def _cache(self):
+        options = self.options
+        if not (options.use_cache and self.config.cache and options.cache_home):
+            return None
+        from .cache import default_directory, open_cache
+
+        directory = options.cache_dir or default_directory(options.cache_home, self.root)
+        return open_cache(directory, os.path.join(options.cache_home, "prr-lint"), self.anchor, self.root)
 
     def _needed(self, repo: Repository, graph: ServiceGraph, context: set) -> list:
         """Files a scoped run reads: those in scope, the context, and every file of the services the
@@ -284,7 +297,7 @@ class Engine:
     def run(self) -> Result:
         repo, graph, loaded, docs = self.load()
         findings: list = []
-        notices: list = []
+        notices: list = list(self.options.notices)
         errors: list = []
         parse_rule = next((r for r in self.rules if r.id == PARSE_ERROR_RULE), None)
         for item in loaded:

@@ -25,7 +25,7 @@ class _SpanFields(NamedTuple):
 class Span(_SpanFields):
     """A 1-based source range, as in SARIF regions (end column exclusive).
 
-    A tuple rather than a dataclass: documents hold one per node, and the parse cache unpickles
+    A tuple rather than a dataclass: documents hold one per node, and the parse cache rebuilds
     tens of thousands of them on every run.
     """
 

@@ -90,12 +90,16 @@ def test_paths_narrow_what_is_reported_not_what_is_read():
 def test_cache_gives_identical_results_and_sees_changes(tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(SAMPLE, repo)
-    first = run_cli("check", "--format", "json", str(repo)).stdout
-    assert (repo / ".prr-lint-cache" / "index.pickle").exists()
-    assert run_cli("check", "--format", "json", str(repo)).stdout == first
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache-home")}
+    first = run_cli("check", "--format", "json", str(repo), env=env).stdout
+    from prr_lint.cache import default_directory
+
+    assert os.listdir(default_directory(env["XDG_CACHE_HOME"], str(repo)))
+    assert not (repo / ".prr-lint-cache").exists()      # never in the checked tree
+    assert run_cli("check", "--format", "json", str(repo), env=env).stdout == first
     tf = repo / "services" / "inventory" / "infra" / "main.tf"
     tf.write_text(tf.read_text().replace("default = 1", "default = 30"))
-    third = json.loads(run_cli("check", "--format", "json", str(repo)).stdout)
+    third = json.loads(run_cli("check", "--format", "json", str(repo), env=env).stdout)
     assert not [f for f in third["findings"] if f["rule"] == "TF001" and "inventory" in f["file"]
                 and f["line"] == 11]
 

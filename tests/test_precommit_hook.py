@@ -6,6 +6,7 @@ virtualenv by pip-installing that copy, which takes a while the first time; the 
 tests of this module through one PRE_COMMIT_HOME.
 """
 
+import glob
 import json
 import os
 import re
@@ -192,7 +193,12 @@ def test_hook_passes_on_a_good_change(project, hook_repo, pre_commit_home):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "prr-lint (production readiness)" in out and "Passed" in out
-    assert (project / ".prr-lint-cache" / "index.pickle").is_file()
+    from prr_lint.cache import default_directory
+
+    # the hook's parse cache is in the user's cache directory, never in the checked tree
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    assert glob.glob(os.path.join(default_directory(home, str(project)), "index-*.json"))
+    assert not (project / ".prr-lint-cache").exists()
 
 
 def test_installed_hook_one_file_run_is_fast(project, hook_repo, pre_commit_home):

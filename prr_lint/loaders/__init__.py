@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -198,15 +199,19 @@ def read_bytes(path: str, max_size: int) -> bytes:
     """At most max_size + 1 bytes of a file (one more than allowed, to tell that it is too large).
     Opened without blocking and read only when it is a regular file: a FIFO or a device that took the
     place of a checked file would block the run or never end."""
-    import os
     import stat
 
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         with os.fdopen(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
                 raise LoadError("not a regular file; not checked")
-            return fh.read(max_size + 1)
+            # ask for what the file holds: read(max_size + 1) allocates that much for every small file
+            data = fh.read(min(st.st_size, max_size) + 1)
+            if st.st_size < len(data) <= max_size:   # it grew, or its size is not known: read on
+                data += fh.read(max_size + 1 - len(data))
+            return data
     except OSError as e:
         raise LoadError(f"cannot read file: {e.strerror}") from None
 

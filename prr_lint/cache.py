@@ -1,0 +1,303 @@
+"""The parse cache: documents of files already read, keyed by content, stored as authenticated JSON.
+
+Nothing in it can run code, and nothing in it is trusted without a MAC: every cache file carries an
+HMAC-SHA256 under a key that prr-lint created (random, mode 0600) in the user's cache directory. A cache
+committed to the checked repository, or written by anyone without the key, fails the MAC and is a miss;
+so are truncated, corrupt and other-version files. Nothing here ever raises into a run: a cache that
+cannot be read or written is simply not used.
+
+Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash of its real path>/`):
+  index-<project>.json        path -> [content key, document kinds, shard]
+  docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
+  docs-<project>-<shard>.json content key -> Loaded, for other files, in SHARDS shards by directory
+so a cold run writes a few dozen files rather than one per source file, and a warm run on one file reads
+the index, the context shard and the shards of one service's directories (and rewrites only those it changed).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import json
+import os
+import posixpath
+import secrets
+import stat
+
+from . import __version__
+from .loaders import Loaded
+from .loaders.errors import LoadError
+from .model import Document, Span
+
+FORMAT = 3
+MAGIC = f"prr-lint-cache {FORMAT} {__version__}".encode()
+KEY_NAME = "key"
+KEY_BYTES = 32
+SHARDS = 64
+SHARD_NAMES = frozenset(["ctx"] + [f"{i:02d}" for i in range(SHARDS)])
+MAX_CACHE_FILE = 512 << 20      # a cache file larger than this is not ours: a miss, not a memory blow-up
+CONTEXT_KINDS = ("service", "backstage", "openslo", "sloth", "waivers")
+
+# never follow a symlink, never block on a FIFO: a cache file that is not a regular file is not ours
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_span = functools.partial(tuple.__new__, Span)   # Span as stored, without re-normalising it
+
+
+def _h(text: str, n: int = 16) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:n]
+
+
+def default_directory(cache_home: str, root: str) -> str:
+    """Where a repository's cache lives unless told otherwise: outside the checked tree."""
+    return os.path.join(cache_home, "prr-lint", _h(os.path.realpath(root), 24))
+
+
+def content_key(rel: str, how: str, max_size: int, raw: bytes) -> str:
+    """What a file's documents depend on: its path, the loader, the size limit and its bytes."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"{FORMAT}\0{rel}\0{how}\0{max_size}\0".encode("utf-8", "surrogateescape"))
+    h.update(raw)
+    return h.hexdigest()
+
+
+def _inside(root: str, path: str) -> bool:
+    real_root, real = os.path.realpath(root), os.path.realpath(path)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+# -- the key -----------------------------------------------------------------------------------
+def load_key(key_dir: str) -> bytes | None:
+    """The MAC key in `key_dir`, created once (random, 0600, atomically); None if it is not private to us."""
+    path = os.path.join(key_dir, KEY_NAME)
+    key = _read_key(path)
+    if key is not None or os.path.lexists(path):
+        return key
+    try:
+        os.makedirs(key_dir, mode=0o700, exist_ok=True)
+        tmp = os.path.join(key_dir, f".{KEY_NAME}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.write(fd, secrets.token_bytes(KEY_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)      # never replaces a key another run created meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    except OSError:
+        return None
+    return _read_key(path)
+
+
+def _read_key(path: str) -> bytes | None:
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        # a key others can read or write (e.g. one checked out from a repository) is no secret
+        if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o077 or st.st_uid != os.getuid() \
+                or st.st_size != KEY_BYTES:
+            return None
+        key = os.read(fd, KEY_BYTES + 1)
+        return key if len(key) == KEY_BYTES else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+# -- Loaded <-> JSON ---------------------------------------------------------------------------
+def _encode(loaded: Loaded) -> list:
+    err = loaded.error
+    return [loaded.file, loaded.notice, [err.message, err.line, err.col] if err is not None else None,
+            [[d.kind, d.file, d.index, [[k, v, isinstance(v, tuple)] for k, v in d.meta.items()], d.data,
+              list(d.spans), list(d.spans.values())] for d in loaded.docs]]
+
+
+def _decode(obj) -> Loaded:
+    file, notice, err, docs = obj
+    out = Loaded(file, notice=notice)
+    if err is not None:
+        out.error = LoadError(err[0], err[1], err[2])
+    for kind, dfile, index, meta, data, paths, rows in docs:
+        spans = dict(zip(map(tuple, paths), map(_span, rows)))
+        out.docs.append(Document(kind, dfile, data, spans, index, {k: tuple(v) if t else v for k, v, t in meta}))
+    return out
+
+
+def _same(a: Loaded, b: Loaded) -> bool:
+    """Whether a round trip kept everything (JSON has no NaN equality, tuples or non-string keys)."""
+    if (a.file, a.notice, type(a.error)) != (b.file, b.notice, type(b.error)) or len(a.docs) != len(b.docs):
+        return False
+    if a.error is not None and (a.error.message, a.error.line, a.error.col) != \
+            (b.error.message, b.error.line, b.error.col):
+        return False
+    return all((x.kind, x.file, x.index, x.meta, x.service, x.data, x.spans) ==
+               (y.kind, y.file, y.index, y.meta, y.service, y.data, y.spans) for x, y in zip(a.docs, b.docs))
+
+
+def encode_loaded(loaded: Loaded) -> str | None:
+    """JSON text of a Loaded, or None when JSON cannot carry it exactly (then it is not cached)."""
+    try:
+        text = json.dumps(_encode(loaded), separators=(",", ":"))
+        return text if _same(_decode(json.loads(text)), loaded) else None
+    except (ValueError, TypeError, RecursionError, OverflowError):
+        return None
+
+
+def decode_loaded(obj) -> Loaded | None:
+    try:
+        return _decode(obj)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+        return None
+
+
+# -- authenticated files -----------------------------------------------------------------------
+def _mac(key: bytes, name: str, payload: bytes) -> bytes:
+    # the file's name is part of what is signed: a valid file copied to another name is foreign
+    return hmac.new(key, MAGIC + b"\n" + name.encode() + b"\n" + payload, hashlib.sha256).hexdigest().encode()
+
+
+def read_signed(key: bytes, directory: str, name: str):
+    """The JSON payload of `name` if it is ours (MAC, version) and whole, else None."""
+    try:
+        fd = os.open(os.path.join(directory, name), _READ_FLAGS)
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                return None
+            blob = fh.read(MAX_CACHE_FILE + 1)
+    except OSError:
+        return None
+    magic, _, rest = blob.partition(b"\n")
+    mac, _, payload = rest.partition(b"\n")
+    if len(blob) > MAX_CACHE_FILE or magic != MAGIC or not hmac.compare_digest(mac, _mac(key, name, payload)):
+        return None
+    try:
+        return json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+
+
+def write_signed(key: bytes, directory: str, name: str, payload: str) -> None:
+    """Write atomically (temporary file + rename): a concurrent run sees the old file or the new one."""
+    path = os.path.join(directory, name)
+    tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        data = payload.encode("ascii")      # json.dumps escapes everything else
+        with open(tmp, "xb") as fh:
+            fh.write(MAGIC + b"\n" + _mac(key, name, data) + b"\n" + data)
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+# -- the cache ---------------------------------------------------------------------------------
+def shard_of(rel: str) -> str:
+    """One of SHARDS files, by directory: a directory's files (a service's k8s/, infra/, ...) share one,
+    so a one-file run reads a few shards, and a cold run writes SHARDS files, not one per source file."""
+    return f"{int(_h(posixpath.dirname(rel), 8), 16) % SHARDS:02d}"
+
+
+def open_cache(directory: str, key_dir: str, project: str = "", root: str | None = None) -> ParseCache | None:
+    """The cache in `directory`, or None (and the run goes uncached) when there is no private key.
+    A key inside the checked tree could have come with it: never use one."""
+    if root is not None and _inside(root, key_dir):
+        return None
+    key = load_key(key_dir)
+    return ParseCache(directory, key, project) if key is not None else None
+
+
+class ParseCache:
+    def __init__(self, directory: str, key: bytes, project: str = ""):
+        self.directory = directory
+        self._key = key
+        self._tag = _h(project, 12)
+        self.index_name = f"index-{self._tag}.json"
+        stored = read_signed(key, directory, self.index_name)
+        entries = stored.get("entries") if isinstance(stored, dict) else None
+        self.index: dict = entries if isinstance(entries, dict) else {}
+        self._shards: dict = {}        # shard -> {key: encoded Loaded} as read from disk
+        self._new: dict = {}           # shard -> {key: JSON text} parsed this run
+        self.dirty = False
+
+    def _shard_name(self, shard: str) -> str:
+        return f"docs-{self._tag}-{shard}.json"
+
+    def _shard(self, shard: str) -> dict:
+        if shard not in self._shards:
+            stored = read_signed(self._key, self.directory, self._shard_name(shard))
+            self._shards[shard] = stored if isinstance(stored, dict) else {}
+        return self._shards[shard]
+
+    @staticmethod
+    def _valid(entry) -> bool:
+        return isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str) \
+            and isinstance(entry[1], list) and isinstance(entry[2], str) and entry[2] in SHARD_NAMES
+
+    def _entry(self, rel: str, key: str):
+        entry = self.index.get(rel)
+        return entry if self._valid(entry) and entry[0] == key else None
+
+    def kinds(self, rel: str, key: str):
+        """Document kinds of a file whose content has this key, if the index knows it."""
+        entry = self._entry(rel, key)
+        return tuple(entry[1]) if entry is not None else None
+
+    def get(self, rel: str, key: str) -> Loaded | None:
+        entry = self._entry(rel, key)
+        if entry is None:
+            return None
+        obj = self._shard(entry[2]).get(key)
+        loaded = decode_loaded(obj) if obj is not None else None
+        return loaded if loaded is not None and loaded.file == rel else None
+
+    def put(self, rel: str, key: str, loaded: Loaded) -> None:
+        text = encode_loaded(loaded)
+        if text is None:
+            return
+        kinds = sorted({d.kind for d in loaded.docs})
+        # manifests and SLOs are read on every run (they say who owns what): they share one shard
+        shard = "ctx" if any(k in CONTEXT_KINDS for k in kinds) else shard_of(rel)
+        self.index[rel] = [key, kinds, shard]
+        self._new.setdefault(shard, {})[key] = text
+        self.dirty = True
+
+    def save(self, files) -> None:
+        """Write what this run parsed; `files` are the candidates still in the tree (others are dropped)."""
+        if not self.dirty:
+            return
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+            ignore = os.path.join(self.directory, ".gitignore")
+            if not os.path.exists(ignore):      # in case --cache-dir points inside a work tree
+                with open(ignore, "w", encoding="utf-8") as fh:
+                    fh.write("# created by prr-lint\n*\n")
+        except OSError:
+            return                              # a read-only place still lints, just without a cache
+        files = set(files)
+        self.index = {rel: e for rel, e in self.index.items() if rel in files and self._valid(e)}
+        live: dict = {}
+        for entry in self.index.values():
+            live.setdefault(entry[2], set()).add(entry[0])
+        for shard, new in self._new.items():
+            keep = live.get(shard, set())
+            old = self._shard(shard)
+            # entries as JSON text: what this run parsed, plus what is still live from the shard on disk
+            parts = {k: t for k, t in new.items() if k in keep}
+            for k, obj in old.items():
+                if k in keep and k not in parts:
+                    parts[k] = json.dumps(obj, separators=(",", ":"))
+            payload = "{" + ",".join(f"{json.dumps(k)}:{t}" for k, t in parts.items()) + "}"
+            write_signed(self._key, self.directory, self._shard_name(shard), payload)
+        write_signed(self._key, self.directory, self.index_name,
+                     json.dumps({"entries": self.index}, separators=(",", ":")))
+        self.dirty = False
