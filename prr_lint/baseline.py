@@ -15,6 +15,7 @@ import sys
 
 from . import __version__
 from .discover import UsageError
+from .escape import one_line
 from .model import Suppression
 
 BASELINE_VERSION = 1
@@ -117,7 +118,7 @@ def cmd_baseline(args) -> int:
     result = run(make_options(args))
     if result.errors:
         for message in result.errors:
-            print(f"prr-lint: error: {message}", file=sys.stderr)
+            print(f"prr-lint: error: {one_line(message)}", file=sys.stderr)
         print("prr-lint: error: baseline not written", file=sys.stderr)
         return 2
     text = dumps(result.findings)
@@ -130,5 +131,6 @@ def cmd_baseline(args) -> int:
                 fh.write(text)
         except OSError as e:
             raise UsageError(f"{args.output}: cannot write baseline: {e.strerror}") from None
-        print(f"prr-lint: recorded {count} finding{'s' if count != 1 else ''} in {args.output}", file=sys.stderr)
+        print(f"prr-lint: recorded {count} finding{'s' if count != 1 else ''} in {one_line(args.output)}",
+              file=sys.stderr)
     return 0

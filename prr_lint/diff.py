@@ -27,14 +27,19 @@ def configure(args, options) -> None:
     if changes.warning:
         import sys
 
-        print(f"prr-lint: warning: {changes.warning}", file=sys.stderr)
-    options.steps.append(DiffStep(changes, ref))
+        from .escape import one_line
+
+        print(f"prr-lint: warning: {one_line(changes.warning)}", file=sys.stderr)
+    # a gate never lets a diff hide a file it could not read or a rule that failed, changed or not
+    keep = ("PRR000", "PRR007") if getattr(args, "command", None) == "gate" else ()
+    options.steps.append(DiffStep(changes, ref, keep))
 
 
 class DiffStep:
-    def __init__(self, changes, ref: str):
+    def __init__(self, changes, ref: str, keep: tuple = ()):
         self.changes = changes
         self.ref = ref
+        self.keep = keep            # rule ids reported wherever they are
 
     def changed_services(self, result) -> set:
         graph = result.extra.get("graph")
@@ -56,7 +61,7 @@ class DiffStep:
         kept = []
         plans = set(result.extra.get("plans", ()))   # a --plan file is an input of this change as a whole
         for f in result.findings:
-            if f.file in plans or self.changes.touches(f.file, f.span.line) \
+            if f.file in plans or f.rule_id in self.keep or self.changes.touches(f.file, f.span.line) \
                     or (f.service_level and f.service in services) \
                     or (f.rule_id == PARSE_ERROR_RULE and f.file in self.changes.lines):
                 kept.append(f)

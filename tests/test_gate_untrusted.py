@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 
-from ci_sample import DEPLOY, FILES, RULES, SERVICE, TERRAFORM, make_repo, write
+from ci_sample import DEPLOY, FILES, RULES, SERVICE, TERRAFORM, commit, git, make_repo, write
 from conftest import PRR
 
 TODAY = "2026-11-01"
@@ -121,6 +121,18 @@ def test_a_rule_that_crashes_is_never_a_pass(cli, tmp_path):
         proc, _ = gate(cli, repo, select=RULES + ",ACME901")
         assert proc.returncode == 2, proc.stdout + proc.stderr
         assert "boom" in proc.stdout + proc.stderr
+
+
+def test_a_diff_never_hides_a_parse_error_from_the_gate(cli, tmp_path):
+    """`--diff-base` narrows what is reported to the change, but a file that cannot be read is a reason not to
+    decide wherever it is; `check` keeps reporting only what the change touched."""
+    repo = broken_repo(tmp_path)
+    base = git(repo, "rev-parse", "HEAD").strip()  # the broken file is already there
+    write(str(repo), {"services/checkout/README.md": "# Checkout\n"})
+    commit(repo, "docs")
+    undecided(gate(cli, repo, "--diff-base", base)[0], f"{BROKEN_FILE}:")
+    proc = cli("check", "--no-cache", "--select", RULES, "--today", TODAY, "--diff-base", base, str(repo))
+    assert proc.returncode == 0 and "PRR000" not in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_unwritable_report_is_could_not_decide(cli, tmp_path):

@@ -11,7 +11,7 @@ import re
 import sys
 import time
 
-from ..escape import one_line
+from ..escape import line_start, one_line
 from .errors import PolicyError, PolicyTimeout
 from .runtime import PolicyRuntime, PolicySettings, shown
 
@@ -71,9 +71,9 @@ def run_tests(paths: list[str], timeout: float = 10.0, pattern: str | None = Non
                 errors += 1
             if verbose or status != "PASS":
                 if current != f.path:
-                    out.write(f"{f.path}:\n")
+                    out.write(f"{line_start(f.path)}:\n")
                     current = f.path
-                out.write(f"{query}: {status} ({ms:.1f}ms){detail}\n")
+                out.write(f"{line_start(query)}: {status} ({ms:.1f}ms){one_line(detail)}\n")
     finally:
         evaluator.close()
     total = passed + failed + errors
@@ -86,5 +86,5 @@ def run_tests(paths: list[str], timeout: float = 10.0, pattern: str | None = Non
         parts.append(f"ERROR: {errors}/{total}")
     out.write("\n".join(parts) + "\n")
     if not tests:
-        out.write(f"no test_ rules in {', '.join(shown(p) for p in paths)}\n")
+        out.write(f"no test_ rules in {one_line(', '.join(shown(p) for p in paths))}\n")
     return 2 if errors else 1 if failed else 0
