@@ -109,7 +109,9 @@ def mutated(draw) -> tuple[str, bytes]:
             start = data.rfind(b"\n", 0, pos) + 1
             end = data.find(b"\n", pos)
             line = data[start:end if end >= 0 else n] + b"\n"
-            data = data[:start] + line * draw(st.integers(2, 2000)) + data[start:]
+            # bounded so that a budget measures work per byte, not a file far over max_file_size
+            times = min(draw(st.integers(2, 2000)), max(2, (512 << 10) // len(line)))
+            data = data[:start] + line * times + data[start:]
     return rel, data
 
 
