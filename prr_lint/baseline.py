@@ -14,7 +14,7 @@ import os
 import sys
 
 from . import __version__
-from .discover import UsageError
+from .errors import UsageError
 from .escape import one_line
 from .model import Suppression
 

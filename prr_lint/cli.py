@@ -8,7 +8,7 @@ import os
 import sys
 
 from . import __version__
-from .discover import UsageError
+from .errors import UsageError
 from .escape import json_text, multi_line, one_line
 
 FAIL_ON = ("error", "warning", "info", "never")

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from .config import Config
-from .discover import UsageError, git_toplevel, inside
+from .discover import git_toplevel, inside
+from .errors import UsageError
 from .model import Document, Finding, Hit, Span
 from .registry import check_selectors, load_rules, severity_key
 from .repo import CONTEXT_KINDS, Repository

@@ -13,7 +13,8 @@ import os
 import sys
 
 from . import __version__
-from .discover import UsageError, inside
+from .discover import inside
+from .errors import UsageError
 from .escape import one_line
 
 EXPIRING_DAYS = 14

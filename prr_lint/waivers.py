@@ -16,7 +16,8 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from .discover import UsageError, inside
+from .discover import inside
+from .errors import UsageError
 from .model import Document, Suppression
 
 EXPIRED_RULE = "PRR002"
@@ -256,7 +257,7 @@ def _date(value) -> datetime.date | None:
 
 def file_waivers(doc: Document, today: datetime.date) -> list:
     """Valid entries of a waiver file (invalid ones are PRR001 findings and waive nothing)."""
-    from .config import schema_errors
+    from .schemas import schema_errors
 
     items = doc.get(("waivers",))
     if not isinstance(items, list):

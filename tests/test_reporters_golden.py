@@ -108,7 +108,7 @@ def test_fingerprints_do_not_depend_on_line_numbers(tmp_path):
 
 
 def test_json_report_validates_against_its_published_schema(result):
-    from prr_lint.config import load_schema
+    from prr_lint.schemas import load_schema
 
     report = json.loads(render("json", result))
     validator = jsonschema.Draft202012Validator(load_schema("report.schema.json"))
