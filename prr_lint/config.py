@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 
 from .errors import UsageError
+from .model import SEVERITIES
 from .schemas import schema_errors, schema_message
 
 CONFIG_NAMES = (".prr-lint.yaml", ".prr-lint.yml")
@@ -86,7 +87,7 @@ def _pyproject_section(path: str):
         return None
 
 
-SEVERITY_LEVELS = ("error", "warning", "info", "off")
+SEVERITY_LEVELS = SEVERITIES + ("off",)
 
 
 def _severity_levels(severity: dict, spans: dict, shown: str) -> dict:

@@ -23,7 +23,7 @@ GOLDEN = os.path.join(HERE, "golden")
 FOUNDATION_RULES = ["PRR000", "PRR001", "SVC001", "K8S002", "TF001", "PROM001"]
 
 
-def waive_slow_alert(result):
+def waive_slow_alert(result, _run):
     for f in result.findings:
         if f.rule_id == "PROM001" and "PaymentsSlow" in f.message:
             f.suppression = Suppression("waiver", "dashboards cover it until the Q1 alert review", "team-payments",
