@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 def add_arguments(parser) -> None:
     parser.add_argument("--plan", action="append", default=[], metavar="PLAN_JSON",
-                        help="also check this Terraform plan JSON (terraform show -json tfplan > plan.json); repeatable")
+                        help="also check this Terraform plan JSON (terraform show -json tfplan > plan.json); "
+                             "repeatable")
 
 
 def configure(args, options) -> None:
