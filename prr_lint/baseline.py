@@ -12,11 +12,17 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .discover import UsageError
+from .errors import UsageError
 from .escape import one_line
 from .model import Suppression
+from .rule import GATE_PROTECTED
+
+if TYPE_CHECKING:
+    from .engine import Result, StepContext
 
 BASELINE_VERSION = 1
 DEFAULT_OUTPUT = ".prr-baseline.json"
@@ -77,10 +83,17 @@ def configure(args, options) -> None:
         return
     if not os.path.isfile(path):
         raise UsageError(f"{shown}: baseline file not found (create it with `prr-lint baseline -o {shown}`)")
-    from .waivers import NEVER_WAIVED_IN_GATE
-
-    protected = NEVER_WAIVED_IN_GATE if getattr(args, "command", None) == "gate" else frozenset()
+    protected = GATE_PROTECTED if getattr(args, "command", None) == "gate" else frozenset()
     options.steps.append(BaselineStep(load(path, shown), shown, protected))
+
+
+@dataclass
+class BaselineSummary:
+    """What a --baseline run suppressed (set by the baseline step)."""
+
+    file: str
+    entries: int
+    matched: int
 
 
 class BaselineStep:
@@ -89,7 +102,7 @@ class BaselineStep:
         self.source = source
         self.protected = protected    # rule ids and names a baseline never absorbs (a gate's parse errors)
 
-    def __call__(self, result):
+    def __call__(self, result: Result, run: StepContext) -> Result:
         matched = 0
         for f in result.findings:
             if f.rule_id in self.protected or f.rule_name in self.protected:
@@ -97,7 +110,7 @@ class BaselineStep:
             if not f.suppressed and key(f) in self.keys:
                 f.suppression = Suppression("baseline", f"recorded in baseline {self.source}", source=self.source)
                 matched += 1
-        result.extra["baseline"] = {"file": self.source, "entries": len(self.keys), "matched": matched}
+        result.baseline = BaselineSummary(self.source, len(self.keys), matched)
         return result
 
 

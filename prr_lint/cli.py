@@ -8,10 +8,11 @@ import os
 import sys
 
 from . import __version__
-from .discover import UsageError
+from .errors import UsageError
 from .escape import json_text, multi_line, one_line
+from .model import SEVERITIES
 
-FAIL_ON = ("error", "warning", "info", "never")
+FAIL_ON = SEVERITIES + ("never",)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,7 +42,8 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--today", type=_date, help="evaluate dates (staleness, expiry) as of this day")
     _trust_argument(p)
     for feature in _features():
-        feature.add_arguments(p)
+        if hasattr(feature, "add_arguments"):
+            feature.add_arguments(p)
 
 
 def _trust_argument(p: argparse.ArgumentParser) -> None:
@@ -105,12 +107,24 @@ def make_options(args):
         raise UsageError(f"{args.config}: config file not found")
     config = load_config(args.config or find_config(args.paths[0] if args.paths else ".", root))
     options = Options(paths=args.paths, config=config, root=root, select=_split(args.select),
-                      ignore=_split(args.ignore), today=args.today, use_cache=not args.no_cache,
+                      ignore=_split(args.ignore), today=args.today or _today_from_env(), use_cache=not args.no_cache,
                       trust_repo_rules=_trusts_repo_rules(args))
     options.cache_home, options.cache_dir, options.notices = _cache_settings(args, config, root)
     for feature in _features():
-        feature.configure(args, options)
+        if hasattr(feature, "configure"):
+            feature.configure(args, options)
     return options
+
+
+def _today_from_env() -> datetime.date | None:
+    """PRR_LINT_TODAY=YYYY-MM-DD pins "today" (staleness, expiry) for reproducible runs, like --today."""
+    value = os.environ.get("PRR_LINT_TODAY")
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"PRR_LINT_TODAY: not a date (YYYY-MM-DD): {value}") from None
 
 
 def _cache_settings(args, config, root: str) -> tuple:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from .discover import UsageError
-from .resources import schema_path
+from .errors import UsageError
+from .model import SEVERITIES
+from .schemas import schema_errors, schema_message
 
 CONFIG_NAMES = (".prr-lint.yaml", ".prr-lint.yml")
 
@@ -61,45 +60,6 @@ class Config:
         return self.tiers.get(tier, self.tiers[self.default_tier])
 
 
-@lru_cache(maxsize=None)
-def load_schema(name: str) -> dict:
-    with open(schema_path(name), encoding="utf-8") as fh:
-        return json.load(fh)
-
-
-def _inline_refs(node, defs: dict):
-    """Replace local `#/$defs/x` references by their target: the schemas are not recursive, and
-    resolving references dominates validation time in jsonschema (3x faster on manifests)."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
-            return _inline_refs(defs[ref[len("#/$defs/"):]], defs)
-        return {k: (v if k == "$defs" else _inline_refs(v, defs)) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_inline_refs(v, defs) for v in node]
-    return node
-
-
-@lru_cache(maxsize=None)
-def validator_for(schema_name: str):
-    import jsonschema
-
-    schema = load_schema(schema_name)
-    schema = _inline_refs(schema, schema.get("$defs", {}))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-
-
-def schema_errors(instance, schema_name: str):
-    """jsonschema errors, most specific first, each with its absolute path."""
-    return sorted(validator_for(schema_name).iter_errors(instance),
-                  key=lambda e: (list(map(str, e.absolute_path)), e.message))
-
-
-def schema_message(error) -> str:
-    where = ".".join(str(p) for p in error.absolute_path)
-    return f"{where}: {error.message}" if where else error.message
-
-
 def find_config(start: str, stop: str) -> str | None:
     """The nearest config file from `start` up to `stop` (the repository root)."""
     probe = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start))
@@ -127,7 +87,7 @@ def _pyproject_section(path: str):
         return None
 
 
-SEVERITY_LEVELS = ("error", "warning", "info", "off")
+SEVERITY_LEVELS = SEVERITIES + ("off",)
 
 
 def _severity_levels(severity: dict, spans: dict, shown: str) -> dict:

@@ -7,7 +7,13 @@ untracked files count as wholly added), parse errors of changed files, and servi
 
 from __future__ import annotations
 
-from .engine import PARSE_ERROR_RULE
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .rule import PARSE_ERROR, UNDECIDABLE
+
+if TYPE_CHECKING:
+    from .engine import Result, StepContext
 
 
 def add_arguments(parser) -> None:
@@ -31,8 +37,23 @@ def configure(args, options) -> None:
 
         print(f"prr-lint: warning: {one_line(changes.warning)}", file=sys.stderr)
     # a gate never lets a diff hide a file it could not read or a rule that failed, changed or not
-    keep = ("PRR000", "PRR007") if getattr(args, "command", None) == "gate" else ()
+    keep = tuple(UNDECIDABLE) if getattr(args, "command", None) == "gate" else ()
     options.steps.append(DiffStep(changes, ref, keep))
+
+
+@dataclass
+class DiffSummary:
+    """What a --diff-base run left out (set by the diff step)."""
+
+    base: str                     # the ref given
+    merge_base: str | None
+    files: list[str]              # the changed files
+    services: list[str]           # services one of whose files changed
+    dropped: int                  # findings left out
+
+    def report(self) -> dict:
+        """The gate report's `diff` object (without the file list)."""
+        return {"base": self.base, "merge_base": self.merge_base, "services": self.services, "dropped": self.dropped}
 
 
 class DiffStep:
@@ -41,8 +62,8 @@ class DiffStep:
         self.ref = ref
         self.keep = keep            # rule ids reported wherever they are
 
-    def changed_services(self, result) -> set:
-        graph = result.extra.get("graph")
+    def changed_services(self, result: Result) -> set:
+        graph = result.graph
         if graph is None:
             return set()
         names = set()
@@ -56,17 +77,16 @@ class DiffStep:
                 names.add(owner.name)
         return names
 
-    def __call__(self, result):
+    def __call__(self, result: Result, run: StepContext) -> Result:
         services = self.changed_services(result)
         kept = []
-        plans = set(result.extra.get("plans", ()))   # a --plan file is an input of this change as a whole
+        plans = set(result.plans)   # a --plan file is an input of this change as a whole
         for f in result.findings:
             if f.file in plans or f.rule_id in self.keep or self.changes.touches(f.file, f.span.line) \
                     or (f.service_level and f.service in services) \
-                    or (f.rule_id == PARSE_ERROR_RULE and f.file in self.changes.lines):
+                    or (f.rule_id == PARSE_ERROR and f.file in self.changes.lines):
                 kept.append(f)
-        result.extra["diff"] = {"base": self.ref, "merge_base": self.changes.base,
-                                "files": sorted(self.changes.files), "services": sorted(services),
-                                "dropped": len(result.findings) - len(kept)}
+        result.diff = DiffSummary(self.ref, self.changes.base, sorted(self.changes.files), sorted(services),
+                                  len(result.findings) - len(kept))
         result.findings = kept
         return result

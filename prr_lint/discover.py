@@ -13,10 +13,6 @@ READ_EXT = (".yaml", ".yml", ".tf", ".json")   # names prr-lint may read (see lo
 SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".prr-lint-cache", "__pycache__", ".venv"}
 
 
-class UsageError(Exception):
-    """A problem with how prr-lint was called or configured: exit 2 with one line."""
-
-
 def git_toplevel(path: str) -> str | None:
     path = os.path.abspath(path)
     directory = path if os.path.isdir(path) else os.path.dirname(path)

@@ -6,18 +6,24 @@ import datetime
 import hashlib
 import os
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
 from .config import Config
-from .discover import UsageError, git_toplevel, inside
-from .model import Document, Finding, Hit, Span
+from .discover import git_toplevel, inside
+from .errors import UsageError
+from .model import SEVERITY_RANK, Document, Finding, Hit, Span
 from .registry import check_selectors, load_rules, severity_key
 from .repo import CONTEXT_KINDS, Repository
-from .rule import ENGINE, SERVICE, Rule
+from .rule import ENGINE, PARSE_ERROR, RULE_ERROR, SERVICE, Rule
+from .schemas import schema_errors
 from .service import Service, ServiceGraph
 
-SEVERITY_RANK = {"error": 3, "warning": 2, "info": 1}
-PARSE_ERROR_RULE = "PRR000"
+if TYPE_CHECKING:
+    from .baseline import BaselineSummary
+    from .diff import DiffSummary
+    from .git import History
+    from .waivers import Waiver
 
 
 @dataclass
@@ -47,6 +53,16 @@ class RuleContext:
         if (file, message) not in self.notices:
             self.notices.append((file, message))
 
+    def validate(self, instance, schema_name: str) -> list:
+        """JSON Schema errors of `instance` against a published schema (schemas/), most specific first."""
+        return schema_errors(instance, schema_name)
+
+    def history(self) -> History:
+        """The repository's git history (file ages), read once per run."""
+        from .git import history
+
+        return history(self.repo.root, self.repo.memo)
+
 
 @dataclass
 class Options:
@@ -55,7 +71,7 @@ class Options:
     root: str | None = None
     select: list = field(default_factory=list)
     ignore: list = field(default_factory=list)
-    today: datetime.date | None = None
+    today: datetime.date | None = None    # None: the clock (the CLI sets --today or PRR_LINT_TODAY here)
     use_cache: bool = True
     # the parse cache, as plain values resolved by the command line (never from the environment here):
     # the user's cache directory (holds the MAC key; no cache without it) and an explicit cache directory
@@ -65,8 +81,8 @@ class Options:
     extra_rules: list = field(default_factory=list)   # e.g. Rego policies as Rule objects
     required: list = field(default_factory=list)      # rule ids run whatever select/ignore say (gate: PRR000)
     trust_repo_rules: bool = False                    # load Python rule packs that live inside the checked tree
-    # post-processing steps (waivers, baseline, diff filter): each gets and returns the Result
-    steps: list = field(default_factory=list)
+    # post-processing steps (plans, waivers, baseline, diff filter), in order
+    steps: list[Step] = field(default_factory=list)
 
 
 @dataclass
@@ -80,23 +96,67 @@ class ServiceSummary:
 @dataclass
 class Result:
     root: str
-    findings: list
-    rules: list
+    findings: list[Finding]
+    rules: list[Rule]             # every rule loaded (the report describes them)
     notices: list                 # (file, message)
-    services: list                # ServiceSummary
+    services: list[ServiceSummary]
     files_read: int = 0
     documents: int = 0
-    errors: list = field(default_factory=list)   # internal errors: exit 2
-    scope: list = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)   # internal errors: exit 2
+    scope: list[str] = field(default_factory=list)
     whole: bool = True            # the run covered the whole project, not a narrower path
-    extra: dict = field(default_factory=dict)
+    # set by the engine: what the run read and decided with
+    selected: list[Rule] | None = None            # the rules that ran (None: all of `rules`)
+    today: datetime.date | None = None
+    repo: Repository | None = None
+    graph: ServiceGraph | None = None
+    docs: list[Document] = field(default_factory=list)
+    # set by the steps
+    plans: list[str] = field(default_factory=list)        # --plan files, as shown in findings
+    waivers: list[Waiver] = field(default_factory=list)   # waivers read (file entries and inline comments)
+    diff: DiffSummary | None = None
+    baseline: BaselineSummary | None = None
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 
     @property
-    def active(self) -> list:
+    def active(self) -> list[Finding]:
         return [f for f in self.findings if not f.suppressed]
+
+    @property
+    def ran(self) -> list[Rule]:
+        """The rules that ran."""
+        return list(self.rules if self.selected is None else self.selected)
+
+
+class StepContext:
+    """What a step may ask of the engine besides the Result: to check a document the step brings (a waiver
+    file, a --plan file) and to make a finding of its own at a place in a file (an expired inline waiver).
+    Either one gives every finding its fingerprint again, as the engine did."""
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+
+    def check(self, result: Result, doc: Document, owner: Service | None = None) -> None:
+        """Run the selected rules for the document's kind on it; findings go to `result`."""
+        engine = self._engine
+        ctx = engine.context(owner, result.graph, result.repo, result.notices)
+        before = len(result.findings)
+        for r in engine.by_target.get(doc.kind, ()):
+            engine._check(r, doc, ctx, result.findings, result.errors)
+        if len(result.findings) != before:
+            assign_fingerprints(result.findings)
+
+    def emit(self, result: Result, rule: Rule, file: str, line: int, col: int, message: str, address: str) -> None:
+        self._engine.emit_at(rule, file, line, col, message, address, result.graph, result.findings)
+        assign_fingerprints(result.findings)
+
+
+class Step(Protocol):
+    """A post-processing step (plans, waivers, baseline, diff filter): gets the Result, returns it."""
+
+    def __call__(self, result: Result, run: StepContext) -> Result: ...
 
 
 def find_root(paths: list) -> str:
@@ -175,6 +235,7 @@ def severity_for(rule: Rule, tier: int, config: Config) -> str | None:
 
 
 def fingerprint(rule_id: str, file: str, address: str, occurrence: int) -> str:
+    """A finding's stable identity (baselines, SARIF, waivers): no line number, so moving code keeps it."""
     raw = f"{rule_id}\0{file}\0{address}\0{occurrence}"
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
@@ -194,7 +255,7 @@ class Engine:
         cfg = self.config
         self.settings = Settings(cfg.default_tier, cfg.tiers, list(cfg.runbook_hosts), cfg.repo_url,
                                  list(cfg.alert_severities))
-        self.today = options.today or _today_from_env() or datetime.date.today()
+        self.today = options.today or datetime.date.today()
         from .policy import policy_loader
 
         all_rules = load_rules([self._rel_to_cwd(p) for p in cfg.rule_paths], policy_loader=policy_loader(options),
@@ -277,15 +338,6 @@ class Engine:
         return self.whole or _in_scope(svc.manifest.file, self.scope) or any(_in_scope(d.file, self.scope)
                                                                              for d in svc.docs)
 
-    def check_added(self, result: Result, doc: Document, owner: Service | None = None) -> None:
-        """Run the rules on a document a post-processing step brings (a waiver file, a --plan file)."""
-        ctx = self.context(owner, result.extra.get("graph"), result.extra.get("repo"), result.notices)
-        before = len(result.findings)
-        for r in self.by_target.get(doc.kind, ()):
-            self._check(r, doc, ctx, result.findings, result.errors)
-        if len(result.findings) != before:
-            _fingerprint(result.findings)
-
     def emit_at(self, rule: Rule, file: str, line: int, col: int, message: str, address: str,
                 graph: ServiceGraph | None, findings: list) -> None:
         """A finding the engine makes itself at a place in a file (a parse error, an expired inline waiver)."""
@@ -299,7 +351,7 @@ class Engine:
         findings: list = []
         notices: list = list(self.options.notices)
         errors: list = []
-        parse_rule = next((r for r in self.rules if r.id == PARSE_ERROR_RULE), None)
+        parse_rule = next((r for r in self.rules if r.id == PARSE_ERROR), None)
         for item in loaded:
             if item.notice:
                 notices.append((item.file, item.notice))
@@ -322,19 +374,19 @@ class Engine:
                 self._check(r, svc, ctx, findings, errors, service_level=True)
 
         findings = _dedupe(f for f in findings if _in_scope(f.file, self.scope))
-        _fingerprint(findings)
+        assign_fingerprints(findings)
         findings.sort(key=Finding.sort_key)
         summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in touched]
         result = Result(self.root, findings, self.all_rules, sorted(set(notices)), summaries,
                         files_read=sum(1 for item in loaded if item.docs or item.error), documents=len(docs),
-                        errors=errors, scope=self.scope, whole=self.whole)
-        result.extra.update(repo=repo, graph=graph, docs=docs, engine=self)
+                        errors=errors, scope=self.scope, whole=self.whole, selected=list(self.rules),
+                        today=self.today, repo=repo, graph=graph, docs=docs)
+        access = StepContext(self)
         for step in self.options.steps:
-            result = step(result) or result
+            result = step(result, access)
         result.findings.sort(key=Finding.sort_key)
         return result
 
-    RULE_ERROR = "PRR007"
     MAX_RULE_ERROR = 500          # characters of a PRR007 message: an exception may quote a whole document
 
     def _check(self, r: Rule, target, ctx: RuleContext, findings: list, errors: list, service_level=False) -> None:
@@ -356,7 +408,7 @@ class Engine:
             doc = target if isinstance(target, Document) else target.manifest
             from .escape import one_line
 
-            failed = next((x for x in self.all_rules if x.id == self.RULE_ERROR), None)
+            failed = next((x for x in self.all_rules if x.id == RULE_ERROR), None)
             text = one_line(f"rule {r.id} {r.name} failed: {type(e).__name__}: {e}")
             if len(text) > self.MAX_RULE_ERROR:
                 text = text[:self.MAX_RULE_ERROR] + "..."
@@ -379,17 +431,6 @@ class Engine:
             service=hit.service or (owner.name if owner else None), tier=tier,
             address=f"{address}:{logical}" if logical else address, service_level=service_level,
         ))
-
-
-def _today_from_env() -> datetime.date | None:
-    """PRR_LINT_TODAY=YYYY-MM-DD pins "today" (staleness, expiry) for reproducible runs, like --today."""
-    value = os.environ.get("PRR_LINT_TODAY")
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"PRR_LINT_TODAY: not a date (YYYY-MM-DD): {value}") from None
 
 
 def _linking_files(repo: Repository, graph: ServiceGraph, settings: Settings, scope: list) -> set:
@@ -442,7 +483,8 @@ def _dedupe(findings) -> list:
     return out
 
 
-def _fingerprint(findings: list) -> None:
+def assign_fingerprints(findings: list[Finding]) -> None:
+    """Give each finding its fingerprint: rule, file, address and its rank among findings that share them."""
     seen: dict = {}
     for f in sorted(findings, key=Finding.sort_key):
         key = (f.rule_id, f.file, f.address)

@@ -1,7 +1,7 @@
 """Optional capabilities plugged into the CLI and engine without the CLI knowing their details.
 
-A feature module has `add_arguments(parser)` (options of check/gate/baseline), `configure(args, options)`
-(turn its options into engine steps or extra rules), and optionally `add_commands(subparsers)` (its own
+A feature module has any of `add_arguments(parser)` (options of check/gate/baseline), `configure(args, options)`
+(turn its options into engine steps, see engine.Step, or extra rules), `add_commands(subparsers)` (its own
 sub-commands, each setting `handler`) and `extra_rules(config)` (rules it contributes to `prr-lint rules`).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 # order matters: suppressions first, then the filters that decide what is reported
-FEATURE_MODULES: list[str] = [".waivers", ".baseline", ".diff", ".gate", ".policy.feature"]
+FEATURE_MODULES: list[str] = [".waivers", ".baseline", ".diff", ".plans", ".gate", ".policy.feature"]
 
 _loaded: list | None = None
 

@@ -1,9 +1,4 @@
-"""Release gate: `prr-lint gate` decides pass / blocked / could-not-decide for a release, fail-closed.
-
-Also home of `--plan FILE`: a Terraform plan JSON (`terraform show -json tfplan`) checked as a first-class
-input by every rule that reads `terraform-plan` documents, wherever the file lives (it need not be inside
-the repository).
-"""
+"""Release gate: `prr-lint gate` decides pass / blocked / could-not-decide for a release, fail-closed."""
 
 from __future__ import annotations
 
@@ -13,79 +8,16 @@ import os
 import sys
 
 from . import __version__
-from .discover import UsageError, inside
+from .errors import UsageError
 from .escape import one_line
+from .model import SEVERITY_RANK
+from .rule import GATE_PROTECTED, PARSE_ERROR, RULE_ERROR, UNDECIDABLE
 
 EXPIRING_DAYS = 14
 MAX_LISTED = 15
-# Findings that mean the gate did not see everything: a file it could not read or parse, a rule that
-# crashed on a document. Never selected away, turned off, waived or baselined in a gate (see waivers.py).
-UNDECIDABLE = {"PRR000": ("parse-error", "cannot read or parse"), "PRR007": ("rule-error", "a rule failed")}
-PROTECTED = frozenset(UNDECIDABLE) | frozenset(name for name, _ in UNDECIDABLE.values())
-
-
-# -- --plan: a Terraform plan as input ---------------------------------------------------------------
-def add_arguments(parser) -> None:
-    parser.add_argument("--plan", action="append", default=[], metavar="PLAN_JSON",
-                        help="also check this Terraform plan JSON (terraform show -json tfplan > plan.json); repeatable")
-
-
-def configure(args, options) -> None:
-    plans = getattr(args, "plan", None) or []
-    if not plans:
-        return
-    services = getattr(args, "service", None) or []
-    # first step: plan findings are then waived, baselined and gated like any other
-    options.steps.insert(0, PlanStep(plans, services[0] if len(services) == 1 else None))
-
-
-def load_plan(path: str, shown: str):
-    from .loaders import load_text
-    from .loaders.errors import LoadError
-
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as e:
-        raise UsageError(f"{shown}: cannot read plan: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{shown}: cannot read plan: not UTF-8 text") from None
-    try:
-        docs = load_text(shown, text, "json", set())
-    except LoadError as e:
-        raise UsageError(f"{shown}:{e.line}: not a Terraform plan: {e.message}") from None
-    if not docs:
-        raise UsageError(f"{shown}: not a Terraform plan JSON (expected the output of `terraform show -json tfplan`)")
-    return docs[0]
-
-
-class PlanStep:
-    def __init__(self, plans: list, service: str | None):
-        self.plans = plans
-        self.service = service
-
-    def __call__(self, result):
-        engine = result.extra["engine"]
-        graph = result.extra.get("graph")
-        loaded = {d.file for d in result.extra.get("docs", []) if d.kind == "terraform-plan"}
-        files = []
-        for given in self.plans:
-            full = os.path.abspath(given)
-            if not os.path.isfile(full):
-                raise UsageError(f"{given}: plan file not found")
-            shown = os.path.relpath(full, result.root).replace(os.sep, "/") if inside(result.root, full) else given
-            files.append(shown)
-            doc = load_plan(full, shown)
-            result.documents += 1
-            if shown in loaded:
-                continue  # already checked with the repository
-            owner = graph.by_name.get(self.service) if (graph is not None and self.service) else None
-            if owner is None and graph is not None and inside(result.root, full):
-                owner = graph.owner_of(shown)
-            doc.service = owner.name if owner else None
-            engine.check_added(result, doc, owner)
-        result.extra["plans"] = files
-        return result
+# why each UNDECIDABLE finding (a file the gate could not read or parse, a rule that crashed on a document)
+# leaves the gate unable to decide
+UNDECIDED_BECAUSE = {PARSE_ERROR: "cannot read or parse", RULE_ERROR: "a rule failed"}
 
 
 def _counts(findings) -> dict:
@@ -120,11 +52,11 @@ def _protect(options) -> None:
     """The repository's config and the command line cannot select away or turn off UNDECIDABLE rules."""
     # run whatever select/ignore say (an unreadable file is a reason not to decide)
     options.required = [i for i in UNDECIDABLE if i in _builtin_ids()]
-    options.ignore = [i for i in options.ignore if i not in PROTECTED]
-    options.config.ignore = [i for i in options.config.ignore if i not in PROTECTED]
+    options.ignore = [i for i in options.ignore if i not in GATE_PROTECTED]
+    options.config.ignore = [i for i in options.config.ignore if i not in GATE_PROTECTED]
     # ids match in any case (`prr000: off`), names exactly
     options.config.severity = {k: v for k, v in options.config.severity.items()
-                               if k not in PROTECTED and k.upper() not in PROTECTED}
+                               if k not in GATE_PROTECTED and k.upper() not in GATE_PROTECTED}
 
 
 def _services(args) -> list:
@@ -173,20 +105,18 @@ def _write_report(args, report: dict) -> str | None:
 
 
 def _decide(args, base: dict, options, result) -> int:
-    from .engine import SEVERITY_RANK
     from .git import head_commit
     from .reporters.json import finding_dict
 
-    graph = result.extra.get("graph")
-    engine = result.extra.get("engine")
-    today = engine.today if engine is not None else datetime.date.today()
+    graph = result.graph
+    today = result.today or datetime.date.today()
     fail_on = args.fail_on or (options.config.fail_on if options.config.fail_on != "never" else "error")
     reasons = list(result.errors)
     wanted = set(args.service)
     known = {s.name for s in graph.services} if graph is not None else set()
     for name in sorted(wanted - known):
         reasons.append(f"no service named {name!r} (known: {', '.join(sorted(known)) or 'none'})")
-    plans = set(result.extra.get("plans", []))
+    plans = set(result.plans)
     reasons.extend(_unchecked(result, plans, args.paths))
 
     def relevant(f) -> bool:
@@ -196,7 +126,7 @@ def _decide(args, base: dict, options, result) -> int:
     for f in findings:
         if f.rule_id in UNDECIDABLE:
             f.suppression = None  # whatever step suppressed it: never waived, baselined or hidden in a gate
-            reasons.append(f"{f.file}:{f.span.line}: {UNDECIDABLE[f.rule_id][1]}: {f.message}")
+            reasons.append(f"{f.file}:{f.span.line}: {UNDECIDED_BECAUSE[f.rule_id]}: {f.message}")
     blocking = [f for f in findings if not f.suppressed and SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on]]
     if reasons:
         decision = "error"
@@ -222,7 +152,7 @@ def _decide(args, base: dict, options, result) -> int:
         })
     unowned = [f for f in findings if f.service is None]
 
-    waivers = result.extra.get("waivers", [])
+    waivers = result.waivers
     soon = today + datetime.timedelta(days=EXPIRING_DAYS)
     relevant_fps = {f.fingerprint for f in findings}
     applied = [w.as_dict() for w in waivers if any(fp in relevant_fps for fp in w.matched)]
@@ -243,8 +173,8 @@ def _decide(args, base: dict, options, result) -> int:
                  "baselined_findings": len(baselined)},
         plans=sorted(plans),
     )
-    if "diff" in result.extra:
-        report["diff"] = {k: v for k, v in result.extra["diff"].items() if k != "files"}
+    if result.diff is not None:
+        report["diff"] = result.diff.report()
     failed = _write_report(args, report)
     if failed:
         return _print_undecided(reasons + [failed])
@@ -260,15 +190,14 @@ def _unchecked(result, plans: set, paths: list) -> list:
     from .engine import _in_scope
 
     out = []
-    engine = result.extra.get("engine")
-    if engine is not None:
-        selected = {r.id for r in engine.rules}
-        for rule_id, (name, _) in UNDECIDABLE.items():
-            if rule_id not in selected and any(r.id == rule_id for r in engine.all_rules):
+    if result.selected is not None:
+        selected = {r.id for r in result.selected}
+        for rule_id, name in UNDECIDABLE.items():
+            if rule_id not in selected and any(r.id == rule_id for r in result.rules):
                 out.append(f"rule {rule_id} ({name}) is not selected: a gate always checks it")
         if not selected - set(UNDECIDABLE):
             out.append("no rule selected (see --select, --ignore and the config): nothing to decide on")
-    docs = [d for d in result.extra.get("docs", []) if _in_scope(d.file, result.scope)]
+    docs = [d for d in result.docs if _in_scope(d.file, result.scope)]
     if result.documents == 0 or not (docs or plans):
         out.append(f"no documents found in {' '.join(paths)}: nothing to decide on")
     return out

@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from .discover import UsageError
+from .errors import UsageError
 from .escape import one_line
 
 # a hunk header of `git diff --unified=0`: old start,count and new start,count

@@ -11,7 +11,9 @@ KINDS = (
     "service", "backstage", "openslo", "sloth", "k8s", "helm-chart", "helm-values",
     "terraform", "terraform-plan", "prometheus-rules", "runbook", "waivers",
 )
+# the one severity order, most severe first; the rank compares them (fail_on, blocking, SARIF levels)
 SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {s: len(SEVERITIES) - i for i, s in enumerate(SEVERITIES)}   # error 3, warning 2, info 1
 _MISSING = object()
 
 

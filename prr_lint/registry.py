@@ -5,10 +5,10 @@ from __future__ import annotations
 import importlib.util
 import os
 
-from .config import schema_errors, schema_message
-from .discover import UsageError
+from .errors import UsageError
 from .resources import rules_dir
 from .rule import Rule
+from .schemas import schema_errors, schema_message
 
 
 class RuleError(UsageError):

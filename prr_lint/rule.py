@@ -9,6 +9,15 @@ from typing import Callable
 SERVICE = "service-graph"     # check(service, ctx): one call per joined service
 ENGINE = "engine"             # findings made by the engine itself (parse errors); check is never called
 
+# rules of the built-in pack the engine and its steps name
+PARSE_ERROR = "PRR000"        # a file that cannot be read or parsed
+WAIVER_EXPIRED = "PRR002"     # an expired waiver
+RULE_ERROR = "PRR007"         # a rule that raised on a document
+# Findings that mean a run did not see everything (id -> name). A gate never lets them be selected away,
+# turned off, waived, baselined or left out by a diff.
+UNDECIDABLE = {PARSE_ERROR: "parse-error", RULE_ERROR: "rule-error"}
+GATE_PROTECTED = frozenset(UNDECIDABLE) | frozenset(UNDECIDABLE.values())   # ids and names
+
 
 # the rule pack's folder names (rules/<folder>/) as selectors of the area they hold
 AREA_FOLDERS = {"engine": "prr", "service": "svc", "k8s": "k8s", "helm": "helm", "terraform": "tf",

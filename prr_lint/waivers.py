@@ -15,14 +15,17 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from .discover import UsageError, inside
+from .discover import inside
+from .errors import UsageError
 from .model import Document, Suppression
+from .rule import GATE_PROTECTED, WAIVER_EXPIRED
 
-EXPIRED_RULE = "PRR002"
+if TYPE_CHECKING:
+    from .engine import Result, StepContext
+
 DEFAULT_FILE = ".prr-waivers.yaml"
-# a gate decides nothing about a file it could not read or a rule that crashed: no waiver covers those
-NEVER_WAIVED_IN_GATE = frozenset({"PRR000", "parse-error", "PRR007", "rule-error"})
 # `# prr-lint: disable=K8S002,K8S005 reason="set by LimitRange" expires=2027-01-31` (also `//` in HCL)
 INLINE = re.compile(r"(?:#|//)\s*prr-lint:\s*disable=([A-Za-z0-9_,\-]+)(.*)$")
 _REASON = re.compile(r"""\breason=(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+))""")
@@ -129,7 +132,7 @@ def configure(args, options) -> None:
             raise UsageError(f"{options.config.waivers}: waiver file (config `waivers`) not found")
         extra = candidate
     options.steps.append(WaiverStep(inline, extra, repository_files=not trusted,
-                                    protected=NEVER_WAIVED_IN_GATE if gating else frozenset()))
+                                    protected=GATE_PROTECTED if gating else frozenset()))
 
 
 class WaiverStep:
@@ -140,12 +143,11 @@ class WaiverStep:
         self.repository_files = repository_files   # the .prr-waivers.yaml files found in the repository
         self.protected = protected                 # rule ids and names no waiver may cover
 
-    def __call__(self, result):
-        engine = result.extra.get("engine")
-        today = engine.today if engine is not None else datetime.date.today()
-        docs = [d for d in result.extra.get("docs", []) if d.kind == "waivers"] if self.repository_files else []
+    def __call__(self, result: Result, run: StepContext) -> Result:
+        today = result.today or datetime.date.today()
+        docs = [d for d in result.docs if d.kind == "waivers"] if self.repository_files else []
         if self.extra_file:
-            doc = self._load_extra(result, engine)
+            doc = self._load_extra(result, run)
             if doc is not None and not any(d.file == doc.file for d in docs):
                 docs.append(doc)
         waivers = [w for doc in docs for w in file_waivers(doc, today)]
@@ -160,13 +162,13 @@ class WaiverStep:
                     f.suppression = w.suppression()
                     w.matched.append(f.fingerprint)
                     break
-        self._report_expired_inline(result, engine, inline)
-        self._report_unused(result, engine, waivers + inline)
-        result.extra["waivers"] = waivers + inline
+        self._report_expired_inline(result, run, inline)
+        self._report_unused(result, waivers + inline)
+        result.waivers = waivers + inline
         return result
 
     # -- waiver files ----------------------------------------------------------------------------
-    def _load_extra(self, result, engine):
+    def _load_extra(self, result: Result, run: StepContext) -> Document | None:
         from .loaders import load_text
         from .loaders.errors import LoadError
 
@@ -185,14 +187,13 @@ class WaiverStep:
             return None
         doc = docs[0]
         doc.meta["governs"] = ""
-        if engine is not None:
-            # the engine did not read this file as a waiver file: run the waiver-file rules on it here
-            engine.check_added(result, doc)
+        # the engine did not read this file as a waiver file: run the waiver-file rules on it here
+        run.check(result, doc)
         return doc
 
     # -- inline comments -------------------------------------------------------------------------
-    def _inline_waivers(self, result, today) -> list:
-        repo = result.extra.get("repo")
+    def _inline_waivers(self, result: Result, today: datetime.date) -> list:
+        repo = result.repo
         out = []
         for file in sorted({f.file for f in result.findings}):
             how = repo.candidates.get(file) if repo is not None else None
@@ -213,30 +214,21 @@ class WaiverStep:
                     out.append(w)
         return out
 
-    def _report_expired_inline(self, result, engine, inline: list) -> None:
-        if engine is None:
-            return
-        rule = next((r for r in engine.rules if r.id == EXPIRED_RULE), None)
+    def _report_expired_inline(self, result: Result, run: StepContext, inline: list) -> None:
+        rule = next((r for r in result.ran if r.id == WAIVER_EXPIRED), None)
         if rule is None:
             return
-        from .engine import _fingerprint
-
-        added = False
         for w in inline:
             if not w.expired or not any(w.covers(f) for f in result.findings):
                 continue
             message = (f"inline waiver for {','.join(w.rules)} expired on {w.expires.isoformat()}; "
                        "the finding it covered is reported again")
-            engine.emit_at(rule, w.file, w.line, 1, message, f"inline:{','.join(w.rules)}",
-                           result.extra.get("graph"), result.findings)
-            added = True
-        if added:
-            _fingerprint(result.findings)
+            run.emit(result, rule, w.file, w.line, 1, message, f"inline:{','.join(w.rules)}")
 
-    def _report_unused(self, result, engine, waivers: list) -> None:
+    def _report_unused(self, result: Result, waivers: list) -> None:
         if not result.whole:
             return  # a narrowed run cannot tell an unused waiver from one for files it did not check
-        selected = engine.rules if engine is not None else result.rules
+        selected = result.ran
         for w in waivers:
             if w.matched or w.expired:
                 continue
@@ -256,7 +248,7 @@ def _date(value) -> datetime.date | None:
 
 def file_waivers(doc: Document, today: datetime.date) -> list:
     """Valid entries of a waiver file (invalid ones are PRR001 findings and waive nothing)."""
-    from .config import schema_errors
+    from .schemas import schema_errors
 
     items = doc.get(("waivers",))
     if not isinstance(items, list):

@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from prr_lint.baseline import BaselineSummary
+from prr_lint.diff import DiffSummary
 from prr_lint.engine import Result, ServiceSummary
 from prr_lint.model import Finding, Span, Suppression
 from prr_lint.reporters import github, markdown, render
@@ -191,8 +193,8 @@ def test_cli_formats_on_the_sample_monorepo(fmt, tmp_path):
 
 def test_markdown_says_what_a_diff_or_baseline_run_left_out():
     result = sample_result()
-    result.extra = {"diff": {"base": "origin/main", "merge_base": "0123456789abcdef0123", "dropped": 3},
-                    "baseline": {"file": ".prr-baseline.json", "entries": 4, "matched": 2}}
+    result.diff = DiffSummary("origin/main", "0123456789abcdef0123", ["a.yaml"], [], 3)
+    result.baseline = BaselineSummary(".prr-baseline.json", 4, 2)
     out = render("markdown", result)
     assert ("Scope: only findings on lines changed since `origin/main` (merge base `0123456789ab`); "
             "findings recorded in the baseline `.prr-baseline.json` left out.") in out

@@ -5,8 +5,8 @@ import re
 
 from ci_sample import found, make_repo, report
 
-from prr_lint.config import schema_errors
 from prr_lint.loaders.yamlread import load_yaml
+from prr_lint.schemas import schema_errors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

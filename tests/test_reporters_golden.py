@@ -23,7 +23,7 @@ GOLDEN = os.path.join(HERE, "golden")
 FOUNDATION_RULES = ["PRR000", "PRR001", "SVC001", "K8S002", "TF001", "PROM001"]
 
 
-def waive_slow_alert(result):
+def waive_slow_alert(result, _run):
     for f in result.findings:
         if f.rule_id == "PROM001" and "PaymentsSlow" in f.message:
             f.suppression = Suppression("waiver", "dashboards cover it until the Q1 alert review", "team-payments",
@@ -108,7 +108,7 @@ def test_fingerprints_do_not_depend_on_line_numbers(tmp_path):
 
 
 def test_json_report_validates_against_its_published_schema(result):
-    from prr_lint.config import load_schema
+    from prr_lint.schemas import load_schema
 
     report = json.loads(render("json", result))
     validator = jsonschema.Draft202012Validator(load_schema("report.schema.json"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..discover import UsageError
+from ..errors import UsageError
 
 
 class PolicyError(UsageError):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from ..discover import UsageError
+from ..errors import UsageError
 from ..escape import one_line
 from . import runtime_for
 from .errors import PolicyError

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 
+from ..model import SEVERITIES
+
 FORMATS = ("text", "json", "sarif", "github", "markdown", "junit", "gitlab")
 
 
@@ -15,7 +17,7 @@ def render(fmt: str, result, **options) -> str:
 
 
 def counts(findings) -> dict:
-    out = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
+    out = dict.fromkeys(SEVERITIES + ("suppressed",), 0)
     for f in findings:
         if f.suppressed:
             out["suppressed"] += 1

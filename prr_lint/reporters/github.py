@@ -16,9 +16,9 @@ a notice saying how many there are and where to see all of them.
 from __future__ import annotations
 
 from ..escape import printable
+from ..model import SEVERITY_RANK
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
-_ORDER = {"error": 0, "warning": 1, "info": 2}
 PER_STEP = 10
 
 
@@ -59,7 +59,7 @@ def annotation(f) -> str:
 
 
 def render(result, **_) -> str:
-    active = sorted(result.active, key=lambda f: (_ORDER[f.severity],) + f.sort_key())
+    active = sorted(result.active, key=lambda f: (-SEVERITY_RANK[f.severity],) + f.sort_key())
     lines = [annotation(f) for f in active]
     # a run that could not check everything (exit 2) says so where people look
     lines[:0] = [command("error", message, title="prr-lint error") for message in getattr(result, "errors", [])]
@@ -68,7 +68,7 @@ def render(result, **_) -> str:
         per_kind[f.severity] = per_kind.get(f.severity, 0) + 1
     over = {k: n for k, n in per_kind.items() if n > PER_STEP}
     if over:
-        detail = ", ".join(f"{n} {_COMMAND[k]}s" for k, n in sorted(over.items(), key=lambda kv: _ORDER[kv[0]]))
+        detail = ", ".join(f"{n} {_COMMAND[k]}s" for k, n in sorted(over.items(), key=lambda kv: -SEVERITY_RANK[kv[0]]))
         lines.insert(0, command(
             "notice",
             f"prr-lint found {len(active)} findings ({detail}); GitHub shows at most {PER_STEP} annotations of "

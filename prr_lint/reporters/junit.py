@@ -13,8 +13,7 @@ from ..escape import multi_line, one_line, printable
 
 
 def _rules(result) -> list:
-    engine = result.extra.get("engine") if isinstance(getattr(result, "extra", None), dict) else None
-    rules = list(engine.rules) if engine is not None else list(result.rules)
+    rules = result.ran
     have = {r.id for r in rules}
     rules += [r for r in result.rules if r.id not in have and any(f.rule_id == r.id for f in result.findings)]
     return sorted(rules, key=lambda r: r.id)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import urllib.parse
 
 from ..escape import printable
+from ..model import SEVERITY_RANK
 from . import counts, plural
 
 MAX_BYTES = 1024 * 1024          # GitHub's limit for one step's job summary
 RESERVE = 8 * 1024               # kept free for the closing lines and the truncation note
 TOP = 3                          # findings shown per service in the table
-_ORDER = {"error": 0, "warning": 1, "info": 2}
 _ICON = {"error": ":x:", "warning": ":warning:", "info": ":information_source:"}
 _MD_SPECIAL = "\\`*_[]|~"
 _MD_ESCAPE = str.maketrans({ch: "\\" + ch for ch in _MD_SPECIAL})
@@ -107,7 +107,7 @@ def _status(c: dict) -> str:
 
 
 def _by_importance(findings) -> list:
-    return sorted(findings, key=lambda f: (_ORDER[f.severity], f.service_level is False) + f.sort_key())
+    return sorted(findings, key=lambda f: (-SEVERITY_RANK[f.severity], f.service_level is False) + f.sort_key())
 
 
 def _service_rows(result, active: list, link_base) -> list:
@@ -154,17 +154,16 @@ def render(result, max_bytes: int = MAX_BYTES, link_base: str | None = None, tit
     if c["suppressed"]:
         line += f" {c['suppressed']} suppressed."
     out.add(line, force=True)
-    extra = getattr(result, "extra", None) or {}
-    diff, baseline = extra.get("diff"), extra.get("baseline")
+    diff, baseline = result.diff, result.baseline
     if diff or baseline:
         notes = []
         if diff:
-            since = code(diff.get("base"))
-            if diff.get("merge_base"):
-                since += f" (merge base {code(str(diff['merge_base'])[:12])})"
+            since = code(diff.base)
+            if diff.merge_base:
+                since += f" (merge base {code(str(diff.merge_base)[:12])})"
             notes.append(f"only findings on lines changed since {since}")
         if baseline:
-            notes.append(f"findings recorded in the baseline {code(baseline.get('file'))} left out")
+            notes.append(f"findings recorded in the baseline {code(baseline.file)} left out")
         out.add("", force=True)
         out.add(f"Scope: {'; '.join(notes)}.", force=True)
     errors = list(getattr(result, "errors", []))

@@ -6,12 +6,12 @@ import json
 
 from .. import __version__
 from ..escape import deep_valid_unicode, json_text
+from ..model import SEVERITY_RANK
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/prr-lint/prr-lint"
 FINGERPRINT_KEY = "prrLint/v1"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
-_RANK = {"error": 3, "warning": 2, "info": 1}
 
 
 def help_uri(rule) -> str:
@@ -20,7 +20,7 @@ def help_uri(rule) -> str:
 
 def _rule_level(rule) -> str:
     levels = [lvl for lvl in rule.severity.values() if lvl]
-    return _LEVEL[max(levels, key=_RANK.get)] if levels else "none"
+    return _LEVEL[max(levels, key=SEVERITY_RANK.get)] if levels else "none"
 
 
 def pascal(name: str) -> str:

@@ -1,6 +1,5 @@
 from jsonschema.exceptions import best_match
 
-from prr_lint.config import schema_errors
 from prr_lint.model import Hit
 from prr_lint.rule import rule
 
@@ -32,12 +31,12 @@ def _place(error) -> tuple:
     severity="error",
     since="0.1.0",
 )
-def check(doc, _ctx):
+def check(doc, ctx):
     schema = SCHEMAS.get(doc.kind)
     if schema is None:
         return
     seen = set()
-    for error in schema_errors(doc.data, schema):
+    for error in ctx.validate(doc.data, schema):
         if error.context:
             error = best_match(error.context)
         path = _place(error)

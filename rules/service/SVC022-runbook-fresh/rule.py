@@ -1,6 +1,5 @@
 import posixpath
 
-from prr_lint import git
 from prr_lint.checks.links import README_NAMES, resolve_for
 from prr_lint.checks.time import age_days
 from prr_lint.model import Hit
@@ -48,7 +47,7 @@ def check(service, ctx):
             local.append((ref, path, rel))
     if not local:
         return
-    history = git.history(ctx.repo.root, ctx.repo.memo)
+    history = ctx.history()
     if not history.available:
         ctx.note(".", f"runbook freshness (SVC022) not checked: {history.reason}")
         return
