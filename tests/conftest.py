@@ -35,7 +35,7 @@ def golden(path: str, text: str, how: str = "pytest tests/") -> None:
             with open(path, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
     if not os.path.exists(path):
-        pytest.fail(f"missing golden file {os.path.relpath(path, ROOT)}: create it with `{rerun}`", pytrace=False)
+        pytest.fail(f"missing {os.path.relpath(path, ROOT)}: create it with `{rerun}`", pytrace=False)
     with open(path, encoding="utf-8", newline="") as fh:
         want = fh.read()
     assert text == want, f"{os.path.relpath(path, ROOT)} differs from the output (`{rerun}` rewrites it)"
