@@ -90,6 +90,18 @@ def snapshot_path(fixture: str) -> str:
     return fixture.rstrip("/" + os.sep) + SNAPSHOT_SUFFIX
 
 
+def stray_snapshots(rule_dir: str) -> list[str]:
+    """Snapshots under bad/ or good/ that no bad fixture owns (left behind by a renamed or removed fixture)."""
+    out = []
+    for sub in ("bad", "good"):
+        base = os.path.join(rule_dir, sub)
+        names = os.listdir(base) if os.path.isdir(base) else []
+        owned = {snapshot_path(f) for f in fixtures(rule_dir, sub)} if sub == "bad" else set()
+        out += sorted(p for p in (os.path.join(base, n) for n in names if n.endswith(SNAPSHOT_SUFFIX))
+                      if p not in owned)
+    return out
+
+
 def snapshot(findings) -> str:
     """What users read of a rule's findings, one `file:line:col ID message` line each, in report order."""
     return "".join(f"{one_line(f.file)}:{f.span.line}:{f.span.col} {one_line(f.rule_id)} {one_line(f.message)}\n"
