@@ -116,3 +116,11 @@ def test_docs_example_marks_lines_listed_in_an_expect_file(tmp_path):
     (bad / "main.tf.snap").write_text("")
     assert docs.fixture_files(str(bad)) == [("plan.json", '{\n  "a": 1' + docs.FLAG + "X001\n}"),
                                             ("main.tf", 'resource "a" "b" {}')]
+
+
+def test_docs_example_survives_a_malformed_expect_file(tmp_path):
+    bad = tmp_path / "X001-x" / "bad"
+    bad.mkdir(parents=True)
+    (bad / "a.yaml").write_text("k: v  # expect: X001\n")
+    (bad / "EXPECT").write_bytes(b"not three fields here\n\xff\n")
+    assert docs.fixture_files(str(bad)) == [("a.yaml", "k: v")]
