@@ -7,38 +7,74 @@ import re
 import urllib.parse
 
 from .escape import line_start, one_line
+from .fixtures import EXPECT_FILE, expect_marker, expected, fixtures
 
-EXPECT = re.compile(r"\s*#\s*expect:\s*([A-Z0-9_, ]+?)\s*$")
 _LANG = {".yaml": "yaml", ".yml": "yaml", ".tf": "hcl", ".json": "json", ".md": "markdown", ".rego": "rego"}
 TIER_HEADER = "| tier 0 | tier 1 | tier 2 | tier 3 |"
+FLAG = "  # <-- "          # what an `# expect: ID` marker becomes on the page
+_NOT_EXAMPLES = (EXPECT_FILE, ".gitkeep")
 
 
 def _levels(rule) -> str:
     return "| " + " | ".join(rule.severity.get(t) or "—" for t in range(4)) + " |"
 
 
-def fixture_files(directory: str) -> list[tuple[str, str]]:
-    """(relative name, text) of every example file in a bad/ or good/ directory, sorted."""
+def _walk(fixture: str) -> list[str]:
+    """Files of a fixture, each directory's files before its subdirectories, sorted; dotfiles (.prr-lint.yaml,
+    .git-history, .prr-waivers.yaml) are part of the example."""
+    if os.path.isfile(fixture):
+        return [fixture]
     out = []
-    if not os.path.isdir(directory):
-        return out
-    for dirpath, dirnames, filenames in os.walk(directory):
+    for dirpath, dirnames, filenames in os.walk(fixture):
         dirnames.sort()
-        for name in sorted(filenames):
-            if name in ("EXPECT", ".gitkeep") or name.startswith("."):
-                continue
-            full = os.path.join(dirpath, name)
-            rel = os.path.relpath(full, directory).replace(os.sep, "/")
-            with open(full, encoding="utf-8", errors="replace") as fh:
-                out.append((rel, fh.read()))
+        out += [os.path.join(dirpath, n) for n in sorted(filenames) if n not in _NOT_EXAMPLES]
     return out
+
+
+def fixture_files(directory: str) -> list[tuple[str, str]]:
+    """(name relative to `directory`, text with flagged lines pointed at) of every file of every fixture in a
+    bad/ or good/ directory: files with a flagged line first, then the others, each group in fixture order."""
+    rule_dir, sub = os.path.split(os.path.normpath(directory))
+    flagged, plain = [], []
+    for fixture in fixtures(rule_dir, sub):
+        root = fixture if os.path.isdir(fixture) else os.path.dirname(fixture)
+        marks: dict[tuple[str, int], list[str]] = {}
+        try:
+            marked = expected(fixture)
+        except (OSError, ValueError):    # a user rule's malformed EXPECT file: show the example unmarked
+            marked = set()
+        for rule_id, file, line in marked:
+            marks.setdefault((file, line), []).append(rule_id)
+        for full in _walk(fixture):
+            rel = os.path.relpath(full, root).replace(os.sep, "/")
+            with open(full, encoding="utf-8", errors="replace") as fh:
+                lines = fh.read().rstrip("\n").split("\n")
+            shown = []
+            for n, line in enumerate(lines, 1):
+                marker = expect_marker(line)
+                ids = sorted(marks.get((rel, n), ()))
+                shown.append((marker[1] if marker else line) + (FLAG + ", ".join(ids) if ids else ""))
+            name = os.path.relpath(full, directory).replace(os.sep, "/")
+            (flagged if any(ln == rel for ln, _ in marks) else plain).append((name, "\n".join(shown)))
+    return flagged + plain
+
+
+def _fence(text: str) -> str:
+    """A backtick fence longer than any backtick run in `text`, so the example cannot close it early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _code_span(text: str) -> str:
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def _example(rel: str, text: str) -> str:
     lang = _LANG.get(os.path.splitext(rel)[1], "")
-    # the harness's `# expect: ID` markers become a pointer at the reported line
-    body = "\n".join(EXPECT.sub(r"  # <-- \1", line) for line in text.rstrip("\n").split("\n"))
-    return f"`{rel}`\n\n```{lang}\n{body}\n```\n"
+    fence = _fence(text)
+    return f"{_code_span(rel)}\n\n{fence}{lang}\n{text}\n{fence}\n"
 
 
 def rule_page(rule) -> str:
@@ -65,7 +101,7 @@ def rule_page(rule) -> str:
             files = fixture_files(os.path.join(rule.directory, sub))
             if files:
                 lines += [f"## {title}", ""]
-                lines += [_example(rel, text) for rel, text in files[:3]]
+                lines += [_example(rel, text) for rel, text in files]
     lines.append("Severity per tier can be changed under `severity:` in `.prr-lint.yaml`; "
                  f"silence one place with `# prr-lint: disable={rule.id} reason=\"...\"`.")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -7,6 +7,8 @@ A fixture may be a single file or a directory holding a small repository. A dire
 - `.git-history`: commits to replay into a real git repository before the run, one per line,
   `YYYY-MM-DD path [path ...]` (those files, as they are, committed at that date); any other file is
   committed last, at the fixture's today. A line `shallow N` makes the run use a `--depth N` clone.
+Markers check rule, file and line; the snapshot beside each bad fixture (`<name>.snap`, one
+`file:line:col ID message` line per finding) checks what users read, compared exactly.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ import tempfile
 
 from .config import Config, load_config
 from .engine import Options, run
+from .escape import one_line
 from .rule import Rule
 
-EXPECT = re.compile(r"#\s*expect:\s*([A-Z0-9_, ]+?)\s*$")
+EXPECT = re.compile(r"\s*#\s*expect:\s*([A-Z0-9_, ]+?)\s*$")
+EXPECT_FILE = "EXPECT"
 HISTORY_FILE = ".git-history"
+SNAPSHOT_SUFFIX = ".snap"
 FIXTURE_TODAY = datetime.date(2026, 11, 1)
 
 
@@ -31,7 +36,28 @@ def fixtures(rule_dir: str, sub: str) -> list[str]:
     base = os.path.join(rule_dir, sub)
     if not os.path.isdir(base):
         return []
-    return sorted(os.path.join(base, n) for n in os.listdir(base) if n not in ("EXPECT",) and not n.startswith("."))
+    return sorted(os.path.join(base, n) for n in os.listdir(base)
+                  if n != EXPECT_FILE and not n.startswith(".") and not n.endswith(SNAPSHOT_SUFFIX))
+
+
+def expect_marker(line: str) -> tuple[list[str], str] | None:
+    """The one parser of `# expect: ID[, ID]` markers: (ids, the line without the marker), or None."""
+    m = EXPECT.search(line.rstrip("\r\n"))
+    if not m:
+        return None
+    return [rid.strip() for rid in m.group(1).split(",") if rid.strip()], line[:m.start()]
+
+
+def _expect_file(path: str) -> set[tuple[str, str, int]]:
+    """The `path:line ID` lines of an EXPECT file (for files that cannot hold a comment)."""
+    out = set()
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip() and not line.startswith("#"):
+                where, rule_id = line.split()
+                file, lineno = where.rsplit(":", 1)
+                out.add((rule_id, file, int(lineno)))
+    return out
 
 
 def expected(fixture: str) -> set[tuple[str, str, int]]:
@@ -42,32 +68,44 @@ def expected(fixture: str) -> set[tuple[str, str, int]]:
         os.path.join(d, n) for d, _, names in os.walk(fixture) for n in names]
     for path in files:
         rel = os.path.relpath(path, root).replace(os.sep, "/")
-        if os.path.basename(path) == "EXPECT":
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    if line.strip() and not line.startswith("#"):
-                        where, rule_id = line.split()
-                        file, lineno = where.rsplit(":", 1)
-                        out.add((rule_id, file, int(lineno)))
+        if os.path.basename(path) == EXPECT_FILE:
+            out.update(_expect_file(path))
             continue
         with open(path, encoding="utf-8", errors="replace") as fh:
             for n, line in enumerate(fh, 1):
-                m = EXPECT.search(line)
-                if m:
-                    out.update((rid.strip(), rel, n) for rid in m.group(1).split(",") if rid.strip())
+                marker = expect_marker(line)
+                if marker:
+                    out.update((rid, rel, n) for rid in marker[0])
     if os.path.isfile(fixture):
-        sidecar = os.path.join(os.path.dirname(fixture), "EXPECT")
+        # a single-file fixture takes its own lines of the EXPECT file beside it
+        sidecar = os.path.join(os.path.dirname(fixture), EXPECT_FILE)
         if os.path.exists(sidecar):
             name = os.path.basename(fixture)
-            out = {e for e in out if e[1] != "EXPECT"}
-            with open(sidecar, encoding="utf-8") as fh:
-                for line in fh:
-                    if line.strip() and not line.startswith("#"):
-                        where, rule_id = line.split()
-                        file, lineno = where.rsplit(":", 1)
-                        if file == name:
-                            out.add((rule_id, file, int(lineno)))
+            out.update(e for e in _expect_file(sidecar) if e[1] == name)
     return out
+
+
+def snapshot_path(fixture: str) -> str:
+    """The snapshot of a bad fixture (file or directory) sits beside it: `<name>.snap`."""
+    return fixture.rstrip("/" + os.sep) + SNAPSHOT_SUFFIX
+
+
+def stray_snapshots(rule_dir: str) -> list[str]:
+    """Snapshots under bad/ or good/ that no bad fixture owns (left behind by a renamed or removed fixture)."""
+    out = []
+    for sub in ("bad", "good"):
+        base = os.path.join(rule_dir, sub)
+        names = os.listdir(base) if os.path.isdir(base) else []
+        owned = {snapshot_path(f) for f in fixtures(rule_dir, sub)} if sub == "bad" else set()
+        out += sorted(p for p in (os.path.join(base, n) for n in names if n.endswith(SNAPSHOT_SUFFIX))
+                      if p not in owned)
+    return out
+
+
+def snapshot(findings) -> str:
+    """What users read of a rule's findings, one `file:line:col ID message` line each, in report order."""
+    return "".join(f"{one_line(f.file)}:{f.span.line}:{f.span.col} {one_line(f.rule_id)} {one_line(f.message)}\n"
+                   for f in sorted(findings, key=lambda f: f.sort_key()))
 
 
 RULE_ERROR = "PRR007"
@@ -88,7 +126,12 @@ RAISING_RULE = Rule.from_meta({
 
 
 def actual(fixture: str, rule_id: str, extra_rules=(), config: Config | None = None) -> set[tuple[str, str, int]]:
-    """(rule id, file, line) of the findings of one rule on a fixture, copied into a clean directory.
+    """(rule id, file, line) of the findings of one rule on a fixture."""
+    return {(f.rule_id, f.file, f.span.line) for f in findings(fixture, rule_id, extra_rules, config)}
+
+
+def findings(fixture: str, rule_id: str, extra_rules=(), config: Config | None = None) -> list:
+    """The findings of one rule on a fixture, copied into a clean directory.
     A rule that raises on a fixture (PRR007) fails the harness, except in PRR007's own fixtures."""
     with tempfile.TemporaryDirectory(prefix="prr-fixture-") as tmp:
         repo = os.path.join(tmp, "repo")
@@ -114,7 +157,7 @@ def actual(fixture: str, rule_id: str, extra_rules=(), config: Config | None = N
                   if f.rule_id == RULE_ERROR and rule_id != RULE_ERROR]
         if failed:
             raise AssertionError(f"a rule raised on fixture {fixture}: " + "; ".join(failed))
-        return {(f.rule_id, f.file, f.span.line) for f in result.findings if f.rule_id == rule_id}
+        return [f for f in result.findings if f.rule_id == rule_id]
 
 
 def _git(cwd: str, *args: str, date: str | None = None) -> str:

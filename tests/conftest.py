@@ -12,6 +12,35 @@ PRR = os.path.join(os.path.dirname(sys.executable), "prr-lint")
 os.environ.setdefault("PRR_LINT_TODAY", "2026-11-23")
 
 
+GOLDEN = os.path.join(ROOT, "tests", "golden")
+# PRR_UPDATE_SNAPSHOTS=1 rewrites golden files and rule fixture snapshots; PRR_UPDATE_GOLDEN=1 is its older name
+UPDATE_ENV = "PRR_UPDATE_SNAPSHOTS"
+
+
+def updating() -> bool:
+    return any(os.environ.get(name, "") not in ("", "0") for name in (UPDATE_ENV, "PRR_UPDATE_GOLDEN"))
+
+
+def golden(path: str, text: str, how: str = "pytest tests/") -> None:
+    """Compare `text` exactly with a golden file (a name under tests/golden, or a full path); with
+    PRR_UPDATE_SNAPSHOTS=1 write it instead, then review the diff before committing it."""
+    path = path if os.path.isabs(path) else os.path.join(GOLDEN, path)
+    rerun = f"{UPDATE_ENV}=1 {how}"
+    if updating():
+        current = None
+        if os.path.exists(path):
+            with open(path, encoding="utf-8", newline="") as fh:
+                current = fh.read()
+        if current != text:
+            with open(path, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+    if not os.path.exists(path):
+        pytest.fail(f"missing {os.path.relpath(path, ROOT)}: create it with `{rerun}`", pytrace=False)
+    with open(path, encoding="utf-8", newline="") as fh:
+        want = fh.read()
+    assert text == want, f"{os.path.relpath(path, ROOT)} differs from the output (`{rerun}` rewrites it)"
+
+
 def shared_schema(name: str) -> str:
     """A published schema: from ../shared/schemas beside the checkout when there is one, else our copy."""
     beside = os.path.join(os.path.dirname(ROOT), "shared", "schemas", name)

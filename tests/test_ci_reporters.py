@@ -1,6 +1,6 @@
 """The GitHub annotation and Markdown summary reporters: golden outputs over a small fixed Result.
 
-PRR_UPDATE_GOLDEN=1 rewrites the golden files; review the diff before committing it.
+PRR_UPDATE_SNAPSHOTS=1 rewrites the golden files; review the diff before committing it.
 """
 
 import os
@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from conftest import golden
+
 from prr_lint.baseline import BaselineSummary
 from prr_lint.diff import DiffSummary
 from prr_lint.engine import Result, ServiceSummary
@@ -17,7 +19,6 @@ from prr_lint.model import Finding, Span, Suppression
 from prr_lint.reporters import github, markdown, render
 from prr_lint.rule import Rule
 
-GOLDEN = os.path.join(os.path.dirname(__file__), "golden")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -51,19 +52,11 @@ def sample_result() -> Result:
     return Result(root="/repo", findings=f, rules=rules, notices=[], services=services, files_read=12, documents=14)
 
 
-def check_golden(name: str, text: str) -> None:
-    path = os.path.join(GOLDEN, name)
-    if os.environ.get("PRR_UPDATE_GOLDEN") == "1":
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    with open(path, encoding="utf-8") as fh:
-        assert text == fh.read(), f"{name} differs from the golden file (PRR_UPDATE_GOLDEN=1 rewrites it)"
-
 
 # -- GitHub workflow commands -----------------------------------------------------------------
 
 def test_github_golden():
-    check_golden("github.txt", render("github", sample_result()))
+    golden("github.txt", render("github", sample_result()))
 
 
 def test_github_escaping_follows_the_runner():
@@ -106,11 +99,11 @@ def test_github_clean_run_prints_nothing():
 # -- Markdown job summary ---------------------------------------------------------------------
 
 def test_markdown_golden():
-    check_golden("summary.md", render("markdown", sample_result()))
+    golden("summary.md", render("markdown", sample_result()))
 
 
 def test_markdown_golden_with_links():
-    check_golden("summary-links.md", render("markdown", sample_result(),
+    golden("summary-links.md", render("markdown", sample_result(),
                                             link_base="https://github.com/acme/shop/blob/0123abc"))
 
 

@@ -1,21 +1,19 @@
 """Golden outputs of the JUnit XML and GitLab Code Quality reporters on a small fixed Result.
 
-Set PRR_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change, then review the diff.
+Set PRR_UPDATE_SNAPSHOTS=1 to rewrite the golden files after an intended change, then review the diff.
 """
 
 import json
-import os
 import xml.etree.ElementTree as ET
 
 import pytest
+
+from conftest import golden
 
 from prr_lint.engine import Result, ServiceSummary
 from prr_lint.model import Finding, Span, Suppression
 from prr_lint.reporters import render
 from prr_lint.rule import Rule
-
-GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
-
 
 def _rule(rule_id, name, summary, severity):
     return Rule.from_meta({"id": rule_id, "name": name, "summary": summary, "why": f"Why {name} matters.",
@@ -54,14 +52,6 @@ def result():
                   [ServiceSummary("checkout", 0, "services/checkout/service.yaml", "team-payments")], files_read=7,
                   documents=9)
 
-
-def golden(name: str, text: str):
-    path = os.path.join(GOLDEN, name)
-    if os.environ.get("PRR_UPDATE_GOLDEN"):
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    with open(path, encoding="utf-8") as fh:
-        assert text == fh.read(), f"{name} differs from the golden file (PRR_UPDATE_GOLDEN=1 to rewrite)"
 
 
 def test_junit_golden(result):

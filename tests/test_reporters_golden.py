@@ -1,6 +1,6 @@
 """Golden outputs of the text, JSON and SARIF reporters on a small repository with one finding per rule.
 
-Set PRR_UPDATE_GOLDEN=1 to rewrite the golden files after an intended change, then review the diff.
+Set PRR_UPDATE_SNAPSHOTS=1 to rewrite the golden files after an intended change, then review the diff.
 """
 
 import datetime
@@ -10,7 +10,7 @@ import os
 import jsonschema
 import pytest
 
-from conftest import sarif_errors
+from conftest import golden, sarif_errors
 
 from prr_lint.config import Config
 from prr_lint.engine import Options, run
@@ -19,7 +19,6 @@ from prr_lint.reporters import render
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.join(HERE, "data", "golden-repo")
-GOLDEN = os.path.join(HERE, "golden")
 FOUNDATION_RULES = ["PRR000", "PRR001", "SVC001", "K8S002", "TF001", "PROM001"]
 
 
@@ -39,14 +38,6 @@ def result():
     res.rules = [r for r in res.rules if r.id in FOUNDATION_RULES]
     return res
 
-
-def golden(name: str, text: str):
-    path = os.path.join(GOLDEN, name)
-    if os.environ.get("PRR_UPDATE_GOLDEN"):
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    with open(path, encoding="utf-8") as fh:
-        assert text == fh.read(), f"{name} differs from the golden file (PRR_UPDATE_GOLDEN=1 to rewrite)"
 
 
 def test_every_foundation_rule_fires_once(result):
