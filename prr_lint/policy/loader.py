@@ -21,7 +21,7 @@ from ..rule import Rule
 from .errors import PolicyError
 from .source import PolicySourceError, RegoFile, line_col, parse
 
-DEFAULT_TARGETS = [k for k in KINDS if k not in ("runbook", "waivers")]
+DEFAULT_TARGETS = [k for k in KINDS if k != "waivers"]
 SEVERITY_WORDS = {"error": "error", "critical": "error", "high": "error", "warning": "warning", "warn": "warning",
                   "medium": "warning", "info": "info", "low": "info", "note": "info", "off": "off"}
 
