@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from ci_sample import (DEPLOY, WORKER, RULES, failing_rule_config, SCRATCH_LINE, SERVICE, SIDECAR_LINE, TERRAFORM, commit, found, make_repo,
                        report, sarif_errors, write)
 
@@ -29,6 +31,7 @@ def test_baseline_records_findings_without_line_numbers(cli, tmp_path):
     assert all(len(e["fingerprint"]) == 32 and "line" not in e for e in data["findings"])
 
 
+@pytest.mark.slow
 def test_only_new_findings_are_reported(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     out, _ = _baseline(cli, repo)

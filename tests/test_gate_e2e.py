@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 import prr_lint
 from ci_sample import (DEPLOY, FILES, RULES, SERVICE, TERRAFORM, commit, failing_rule_config, git, make_repo,
                        write)
@@ -118,6 +120,7 @@ def _undecided(proc, rep, reason_part):
         assert any(reason_part in r for r in rep["reasons"])
 
 
+@pytest.mark.slow
 def test_fail_closed_unparseable_and_unreadable_manifest(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**FILES, **SEARCH})
     write(str(repo), {"services/search/service.yaml": "apiVersion: prr-lint/v1\nkind: Service\nmetadata: {name: [\n"})
@@ -158,6 +161,7 @@ def test_fail_closed_unknown_service(cli, tmp_path):
     _undecided(proc, rep, "no service named 'payments' (known: checkout)")
 
 
+@pytest.mark.slow
 def test_plan_outside_the_repository(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**FILES, TF_FILE: CLEAN_TF, DEPLOY_FILE: CLEAN_DEPLOY})
     assert gate(cli, repo)[0].returncode == 0
@@ -175,6 +179,7 @@ def test_plan_outside_the_repository(cli, tmp_path):
     assert (proc.returncode, finding["file"], finding["severity"], finding["tier"]) == (0, str(plan), "warning", 2)
 
 
+@pytest.mark.slow
 def test_plan_problems_are_exit_2(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     write(str(tmp_path), {"not-a-plan.json": '{"hello": "world"}\n', "broken.json": '{"format_version": "1.2",\n'})

@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from ci_sample import DEPLOY, FILES, RULES, SERVICE, TERRAFORM, commit, git, make_repo, write
 from conftest import PRR
 
@@ -54,6 +56,7 @@ def test_clean_repository_passes(cli, tmp_path):
     assert rep["decision"] == "pass"
 
 
+@pytest.mark.slow
 def test_parse_error_cannot_be_turned_off_by_severity(cli, tmp_path):
     for key in ("PRR000", "parse-error", "prr000", "Prr000"):
         repo = broken_repo(tmp_path / key, {".prr-lint.yaml": f"severity: {{{key}: 'off'}}\n"})
@@ -63,6 +66,7 @@ def test_parse_error_cannot_be_turned_off_by_severity(cli, tmp_path):
     undecided(gate(cli, repo)[0], f"{BROKEN_FILE}:")
 
 
+@pytest.mark.slow
 def test_parse_error_cannot_be_ignored_by_tag_or_area(cli, tmp_path):
     repo = broken_repo(tmp_path)
     for ignored in ("config", "engine", "PRR000", "parse-error"):
@@ -83,6 +87,7 @@ def test_parse_error_cannot_be_waived_in_a_waiver_file(cli, tmp_path):
     undecided(gate(cli, repo2, "--waivers", str(tmp_path / "waivers.yaml"))[0], f"{BROKEN_FILE}:")
 
 
+@pytest.mark.slow
 def test_parse_error_cannot_be_waived_inline(cli, tmp_path):
     same_line = "apiVersion: v1\nkind: ConfigMap\nmetadata: a: b  # prr-lint: disable=PRR000,parse-error reason=x\n"
     line_above = "apiVersion: v1\n# prr-lint: disable=PRR000 reason=x\nkind: a: b\n"
@@ -175,6 +180,7 @@ def test_nothing_read_in_the_given_paths(cli, tmp_path):
         assert rep["decision"] == "error"
 
 
+@pytest.mark.slow
 def test_nothing_selected(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", CLEAN)
     for select in ("PRR000", "K8S02", "parse-error", "PRR000,PRR007"):
@@ -201,6 +207,7 @@ def blocking(rep):
 BOTH = [("K8S002", DEPLOY_FILE), ("TF002", TF_FILE)]
 
 
+@pytest.mark.slow
 def test_trusted_config_ignores_the_repository_config(cli, tmp_path):
     weakening = ("severity: {K8S002: 'off', TF002: 'off'}\nignore: [K8S002, TF002]\n"
                  "inline_waivers: true\nwaivers: risks.yaml\nexclude: ['services/**']\n")
@@ -244,6 +251,7 @@ def test_trusted_config_takes_its_waiver_file_from_beside_itself(cli, tmp_path):
     assert proc.returncode == 1 and blocking(rep) == [("TF002", TF_FILE)]
 
 
+@pytest.mark.slow
 def test_trusted_config_inline_waivers_off(cli, tmp_path):
     deploy = DEPLOY.replace("          resources:\n            requests: {cpu: 50m",
                             "          # prr-lint: disable=K8S002 reason=\"trust me\"\n"
@@ -264,6 +272,7 @@ def _check_suppressed(cli, repo):
     return sorted((f["rule"], f["line"], bool(f["suppressed"])) for f in findings)
 
 
+@pytest.mark.slow
 def test_waiver_syntax_inside_a_yaml_string_waives_nothing(cli, tmp_path):
     in_string = DEPLOY.replace(
         "          resources:\n            requests: {cpu: 50m, memory: 64Mi}\n",
@@ -287,6 +296,7 @@ def test_waiver_syntax_inside_a_yaml_string_waives_nothing(cli, tmp_path):
     assert gate(cli, repo)[0].returncode == 0
 
 
+@pytest.mark.slow
 def test_waiver_syntax_inside_an_hcl_string_waives_nothing(cli, tmp_path):
     scratch = ('resource "aws_db_instance" "scratch" {\n  engine = "postgres"\n'
                '  backup_retention_period = 7\n  deletion_protection = false\n}\n')
@@ -346,6 +356,7 @@ MARKER_RULE = (
     "def check(doc, ctx):\n    return []\n")
 
 
+@pytest.mark.slow
 def test_python_rules_inside_the_repository_never_run(cli, tmp_path):
     marker = tmp_path / "ran"
     repo = make_repo(tmp_path / "repo", {

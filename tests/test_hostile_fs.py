@@ -106,6 +106,7 @@ def secret_dir(tmp_path):
 
 # -- reads outside the root ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_symlinked_runbook_out_of_the_root_is_never_read(tmp_path, secret_dir):
     repo = tmp_path / "repo"
     git_repo(repo, {"service.yaml": manifest(["docs/runbook.md#nope", "docs/runbook.md"])})
@@ -120,6 +121,7 @@ def test_a_symlinked_runbook_out_of_the_root_is_never_read(tmp_path, secret_dir)
     assert "points outside the repository" in messages[("service.yaml", 7)]
 
 
+@pytest.mark.slow
 def test_a_symlinked_directory_out_of_the_root_is_never_listed_or_read(tmp_path, secret_dir):
     repo = tmp_path / "repo"
     git_repo(repo, {"service.yaml": manifest(["ext#one"], deploy=["ext", "ext.yaml"])})
@@ -142,6 +144,7 @@ def test_a_symlinked_directory_out_of_the_root_is_never_listed_or_read(tmp_path,
     "https://github.com/acme/shop/blob/main/docs/..%2F..%2F..%2Foutside%2Fsecret.md#x",
     "https://github.com/acme/shop/blob/main/%2E%2E/%2E%2E/outside/secret.md#x",
 ])
+@pytest.mark.slow
 def test_a_repository_url_with_an_encoded_escape_reads_nothing(tmp_path, secret_dir, url):
     repo = tmp_path / "repo"
     url = url.replace("{outside}", str(secret_dir).strip("/").replace("/", "%2F"))
