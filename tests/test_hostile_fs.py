@@ -156,6 +156,7 @@ def test_a_repository_url_with_an_encoded_escape_reads_nothing(tmp_path, secret_
     assert "outside the repository" in by_rule(out, "SVC021")[("service.yaml", 6)]
 
 
+@pytest.mark.slow
 def test_file_urls_are_refused_unread(tmp_path, secret_dir):
     repo = tmp_path / "repo"
     git_repo(repo, {"service.yaml": manifest([f"file://{secret_dir}/secret.md#one"])})
@@ -285,6 +286,7 @@ def no_bypass(tmp_path_factory):
 
 
 @pytest.mark.parametrize("use_git", [True, False])
+@pytest.mark.slow
 def test_unreadable_files_and_directories_are_prr000_and_fail_the_gate(tmp_path, no_bypass, use_git):
     repo = tmp_path / "repo"
     files = {"k8s/deploy.yaml": WORKLOAD, "locked-file.yaml": WORKLOAD, "tracked/deploy.yaml": WORKLOAD}
@@ -314,6 +316,7 @@ def test_unreadable_files_and_directories_are_prr000_and_fail_the_gate(tmp_path,
     assert gate[0] == 2 and "COULD NOT DECIDE" in gate[1] and "untracked:1" in gate[1], gate
 
 
+@pytest.mark.slow
 def test_a_file_name_that_is_not_utf8_breaks_no_reporter(tmp_path):
     repo = tmp_path / "repo"
     git_repo(repo, {"k8s/deploy.yaml": WORKLOAD})

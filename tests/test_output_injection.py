@@ -322,6 +322,7 @@ deny contains result if {
 """
 
 
+@pytest.mark.slow
 def test_rules_listing_of_a_repository_rule_injects_no_command(tmp_path):
     write(str(tmp_path), {".prr-lint.yaml": "policy:\n  paths: [pol]\n",
                           "pol/ORG009-hostile-name/policy.rego": HOSTILE_REGO})
@@ -387,6 +388,7 @@ def test_non_utf8_file_names_print_in_every_format(fmt):
 
 # -- the Markdown summary stays under GitHub's 1 MiB limit -------------------------------------------------
 
+@pytest.mark.slow
 def test_markdown_summary_of_30000_hostile_findings_stays_under_1_mib():
     long = " ".join(HOSTILE) * 20                  # several KB of hostile text per message
     findings = [

@@ -106,6 +106,7 @@ def test_example_policies_run_on_the_sample_monorepo():
     assert not any(f[0] == "ORG001" and "checkout" in f[1] for f in got)
 
 
+@pytest.mark.slow
 def test_embedded_and_server_give_identical_findings_on_the_sample():
     embedded = run_cli("check", "--policy", EXAMPLES, MONOREPO, "-f", "json", "--no-cache", cwd=ROOT)
     with OpaStandin() as opa:
@@ -121,6 +122,7 @@ def test_embedded_and_server_give_identical_findings_on_the_sample():
     assert {"/v1/data/prr/oncall_escalation", "/v1/data/prr/workload_name_label"} <= queried
 
 
+@pytest.mark.slow
 def test_embedded_and_server_agree_on_conftest_style_policies(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"replicas.rego": CONFTEST_POLICY})
     embedded = run_cli("check", "--policy", pdir, repo, "-f", "json", "--no-cache", cwd=repo)
@@ -131,6 +133,7 @@ def test_embedded_and_server_agree_on_conftest_style_policies(tmp_path, repo):
 
 
 # -- conftest compatibility, ids, locations, severities -------------------------------------------------------
+@pytest.mark.slow
 def test_conftest_results_become_findings_with_locations_and_stable_ids(tmp_path, repo):
     from prr_lint.policy.runtime import derived_id
 
@@ -153,6 +156,7 @@ def test_conftest_results_become_findings_with_locations_and_stable_ids(tmp_path
     assert {deny_id, warn_id} <= rule_ids
 
 
+@pytest.mark.slow
 def test_namespaces(tmp_path, repo):
     pdir = policy_dir(tmp_path, {
         "main.rego": 'package main\nimport rego.v1\ndeny contains "from main" if input.kind == "Service"\n',
@@ -169,6 +173,7 @@ def test_namespaces(tmp_path, repo):
     assert messages("--all-namespaces") == {"from main", "from team"}
 
 
+@pytest.mark.slow
 def test_metadata_makes_a_first_class_rule(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"slo.rego": """\
 # METADATA
@@ -350,6 +355,7 @@ def test_server_connection_refused_is_one_line_exit_2(repo):
     assert r.stderr.strip().count("\n") == 0 and "connection refused" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_server_5xx_and_timeouts_fail_closed(repo):
     with OpaStandin() as opa:
         opa.state.fail_status = 500

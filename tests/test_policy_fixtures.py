@@ -38,6 +38,7 @@ def test_policy_rule_has_good_and_bad_cases(rule):
     assert fixtures(rule.directory, "bad") and fixtures(rule.directory, "good")
 
 
+@pytest.mark.slow
 def test_fixtures_give_the_same_findings_on_an_opa_server():
     with OpaStandin() as opa:
         remote = PolicyRuntime(PolicySettings(opa_url=opa.url, timeout=20))

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from ci_sample import RULES, SCRATCH_LINE, SIDECAR_LINE, make_repo, report, found, sarif_errors, write
 
 DEPLOY_FILE = "services/checkout/k8s/deploy.yaml"
@@ -29,6 +31,7 @@ waivers:
 """
 
 
+@pytest.mark.slow
 def test_waived_findings_stay_in_the_report_as_suppressed(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     write(str(repo), {".prr-waivers.yaml": WAIVERS.replace("{expires}", "2027-01-31")})
