@@ -106,6 +106,7 @@ def test_cache_gives_identical_results_and_sees_changes(tmp_path):
                 and f["line"] == 11]
 
 
+@pytest.mark.slow
 def test_rules_listing_and_page():
     proc = run_cli("rules")
     assert proc.returncode == 0

@@ -81,6 +81,7 @@ def test_only_changed_lines_committed_staged_and_untracked(cli, tmp_path):
     assert ("TF002", TF_FILE, 19) not in found(rep)
 
 
+@pytest.mark.slow
 def test_service_level_findings_of_changed_services(cli, tmp_path):
     repo = _repo(tmp_path)
     _, rep, _ = report(cli, repo, "--diff-base", "main")
@@ -159,6 +160,7 @@ def _odd(name, line):
     return ("K8S002", f"services/checkout/k8s/{name}", line)
 
 
+@pytest.mark.slow
 def test_odd_file_names_keep_their_findings(cli, tmp_path):
     repo = _odd_repo(tmp_path)
     assert found(report(cli, repo, "--diff-base", "main")[1]) == []

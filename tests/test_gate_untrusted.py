@@ -75,6 +75,7 @@ def test_parse_error_cannot_be_ignored_by_tag_or_area(cli, tmp_path):
     undecided(gate(cli, repo)[0])
 
 
+@pytest.mark.slow
 def test_parse_error_cannot_be_waived_in_a_waiver_file(cli, tmp_path):
     repo = broken_repo(tmp_path, {".prr-waivers.yaml": WAIVE_ALL})
     proc, rep = gate(cli, repo, report=tmp_path / "gate.json")
@@ -102,6 +103,7 @@ def test_parse_error_cannot_be_waived_inline(cli, tmp_path):
     assert [(f["rule"], f["suppressed"]) for f in json.loads(proc.stdout)["findings"]] == [("PRR000", None)]
 
 
+@pytest.mark.slow
 def test_parse_error_cannot_be_baselined(cli, tmp_path):
     repo = broken_repo(tmp_path)
     baseline = tmp_path / "baseline.json"
@@ -128,6 +130,7 @@ def test_a_rule_that_crashes_is_never_a_pass(cli, tmp_path):
         assert "boom" in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_a_diff_never_hides_a_parse_error_from_the_gate(cli, tmp_path):
     """`--diff-base` narrows what is reported to the change, but a file that cannot be read is a reason not to
     decide wherever it is; `check` keeps reporting only what the change touched."""
@@ -140,6 +143,7 @@ def test_a_diff_never_hides_a_parse_error_from_the_gate(cli, tmp_path):
     assert proc.returncode == 0 and "PRR000" not in proc.stdout, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_unwritable_report_is_could_not_decide(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", CLEAN)
     proc, _ = gate(cli, repo, "--report", str(tmp_path / "missing-dir" / "gate.json"))
@@ -161,6 +165,7 @@ def _closed_pipe_run(*args):
     return proc
 
 
+@pytest.mark.slow
 def test_broken_pipe_is_never_a_pass(tmp_path):
     repo = make_repo(tmp_path / "repo", CLEAN)
     proc = _closed_pipe_run("gate", "--no-cache", "--select", RULES, str(repo))
@@ -172,6 +177,7 @@ def test_broken_pipe_is_never_a_pass(tmp_path):
 
 
 # -- 2. a gate that read nothing or selected nothing cannot decide ------------------------------------
+@pytest.mark.slow
 def test_nothing_read_in_the_given_paths(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**CLEAN, "docs/README.md": "# docs\n", "empty/notes.txt": "x\n"})
     for sub in ("docs", "empty"):
@@ -225,6 +231,7 @@ def test_trusted_config_ignores_the_repository_config(cli, tmp_path):
     assert proc.returncode == 1 and blocking(rep) == BOTH
 
 
+@pytest.mark.slow
 def test_trusted_config_ignores_the_repository_waiver_files(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**FILES, ".prr-waivers.yaml": WAIVE_ALL,
                                          "services/checkout/.prr-waivers.yaml": WAIVE_ALL})
@@ -234,6 +241,7 @@ def test_trusted_config_ignores_the_repository_waiver_files(cli, tmp_path):
     assert blocking(rep) == BOTH and rep["waivers"]["applied"] == []
 
 
+@pytest.mark.slow
 def test_trusted_config_takes_its_waiver_file_from_beside_itself(cli, tmp_path):
     k8s_only = WAIVE_ALL.split("  - rule: K8S002")[0].split("  - rule:")[0] + \
         "  - rule: K8S002\n    target: {service: checkout}\n    reason: LimitRange\n    owner: platform\n" \
@@ -327,6 +335,7 @@ def _no_command_lines(proc):
             assert "\r" not in line
 
 
+@pytest.mark.slow
 def test_gate_output_is_escaped(cli, tmp_path):
     hostile = DEPLOY.replace("name: sidecar", 'name: "sidecar\\n::add-mask::X\\r::error::Y"')
     waivers = ("waivers:\n  - rule: TF002\n    target: {service: checkout}\n    reason: \"r\\n::add-mask::R\"\n"

@@ -166,6 +166,7 @@ def test_file_urls_are_refused_unread(tmp_path, secret_dir):
     assert code == 1 and "is a file link" in by_rule(out, "SVC021")[("service.yaml", 6)]
 
 
+@pytest.mark.slow
 def test_a_path_out_of_the_root_is_no_existence_oracle(tmp_path):
     repo = tmp_path / "repo"
     ups = "../" * 12
@@ -201,6 +202,7 @@ def test_paths_outside_the_root_are_never_tested(tmp_path, monkeypatch):
 # -- special files ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("use_git", [True, False])
+@pytest.mark.slow
 def test_fifos_devices_and_stdin_symlinks_are_never_opened(tmp_path, use_git):
     repo = tmp_path / "repo"
     (git_repo if use_git else write)(repo, {
@@ -239,6 +241,7 @@ def test_fifos_devices_and_stdin_symlinks_are_never_opened(tmp_path, use_git):
     assert any(f["rule"] == "TF002" for f in findings(out))
 
 
+@pytest.mark.slow
 def test_symlink_loops_and_directories_named_like_files(tmp_path):
     repo = tmp_path / "repo"
     git_repo(repo, {"k8s/deploy.yaml": WORKLOAD, "dir.yaml/inner.yaml": WORKLOAD, "service.yaml": manifest(["loop.md#x"])})
@@ -388,6 +391,7 @@ def test_a_runbook_with_a_huge_heading_of_link_openers_is_checked_quickly(tmp_pa
     assert code == 1 and "has no heading for #x" in by_rule(out, "SVC021")[("service.yaml", 6)]
 
 
+@pytest.mark.slow
 def test_huge_deep_and_alias_bomb_files_are_each_one_prr000(tmp_path):
     repo = tmp_path / "repo"
     laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']

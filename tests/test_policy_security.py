@@ -111,6 +111,7 @@ def test_policy_unit_tests_see_an_empty_environment(tmp_path):
     ("token: abc", "PRR_LINT_OPA_TOKEN"),
     ("opa_token: abc", "PRR_LINT_OPA_TOKEN"),
 ])
+@pytest.mark.slow
 def test_a_config_that_sets_remote_settings_is_a_config_error(tmp_path, repo, setting, instead):
     pdir = policy_dir(tmp_path, {"main.rego": SIMPLE})
     with OpaStandin() as opa:
@@ -137,6 +138,7 @@ def test_a_trusted_config_file_cannot_set_the_server_either(tmp_path, repo):
     assert r.returncode == 2 and "policy.allow_net is not allowed in a config file" in r.stderr
 
 
+@pytest.mark.slow
 def test_the_server_and_token_come_from_the_environment(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"main.rego": SIMPLE})
     with OpaStandin() as opa:
@@ -192,6 +194,7 @@ def test_network_builtins_are_refused_before_a_push(tmp_path, repo, source, wher
     assert "--allow-net" in errors[0]
 
 
+@pytest.mark.slow
 def test_network_builtins_are_pushed_with_allow_net(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"net.rego": NET_POLICY})
     with OpaStandin() as opa:
@@ -199,6 +202,7 @@ def test_network_builtins_are_pushed_with_allow_net(tmp_path, repo):
         assert ("PUT", "/v1/policies/prr-lint/policy/net.rego") in opa.state.requests
 
 
+@pytest.mark.slow
 def test_network_builtin_names_in_strings_and_comments_are_not_calls(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"main.rego": """\
 package main
@@ -341,6 +345,7 @@ def test_a_dripping_server_is_stopped_by_the_per_request_timeout(tmp_path, repo)
     assert elapsed < 2 + MARGIN, elapsed
 
 
+@pytest.mark.slow
 def test_a_redirect_is_never_followed(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"main.rego": SIMPLE})
     with OpaStandin() as elsewhere:

@@ -64,6 +64,7 @@ def test_ids_any_case_and_pack_folder_names_select(cli, repo):
     assert rules_of(check(cli, repo, "--select", "MEMORY-LIMIT")) == {"K8S002"}
 
 
+@pytest.mark.slow
 def test_config_select_ignore_unknown(cli, repo):
     write(str(repo), {".prr-lint.yaml": "select: [K8S002, tf02]\n"})
     one_line_error(check(cli, repo), ".prr-lint.yaml: select", "'tf02'")
@@ -74,6 +75,7 @@ def test_config_select_ignore_unknown(cli, repo):
     one_line_error(check(cli, repo), "pyproject.toml: select", "'K8S2'")
 
 
+@pytest.mark.slow
 def test_config_severity_keys_and_levels(cli, repo):
     write(str(repo), {".prr-lint.yaml": "severity: {K8S02: warning}\n"})
     one_line_error(check(cli, repo), ".prr-lint.yaml: severity", "'K8S02'", "did you mean K8S002")
