@@ -243,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"prr-lint: internal error: {type(e).__name__}: {one_line(e)} (set PRR_LINT_DEBUG=1 for a traceback)",
               file=sys.stderr)
         return 2
+    finally:
+        from .policy import close_runtimes
+
+        close_runtimes()  # no policy worker process outlives the command
 
 
 def run() -> None:

@@ -1,4 +1,4 @@
-"""The only types rules see: Span, Node, Document, Hit and Finding."""
+"""The only types rules see: Span, Document, Hit and Finding."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ Path = tuple  # tuple of str keys and int indices
 
 KINDS = (
     "service", "backstage", "openslo", "sloth", "k8s", "helm-chart", "helm-values",
-    "terraform", "terraform-plan", "prometheus-rules", "runbook", "waivers",
+    "terraform", "terraform-plan", "prometheus-rules", "waivers",
 )
 # the one severity order, most severe first; the rank compares them (fail_on, blocking, SARIF levels)
 SEVERITIES = ("error", "warning", "info")
@@ -39,13 +39,6 @@ class Span(_SpanFields):
         if end_line == line and end_col < col:
             end_col = col
         return super().__new__(cls, line, col, end_line, end_col)
-
-
-@dataclass(frozen=True, slots=True)
-class Node:
-    value: Any
-    span: Span
-    path: Path
 
 
 @dataclass(slots=True, eq=False)
@@ -84,9 +77,6 @@ class Document:
             if span is not None:
                 return span
         return Span(1, 1)
-
-    def node(self, path: Path) -> Node:
-        return Node(self.get(path), self.locate(path), tuple(path))
 
     @property
     def span(self) -> Span:

@@ -30,7 +30,6 @@ class Repository:
         self.dirs = {posixpath.dirname(f) for f in self.files}
         self.chart_dirs = {posixpath.dirname(f) for f in self.files if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
         # the files prr-lint reads: by name first, then one lstat each (existence, symlinks)
-        self.stats: dict = {}
         self.candidates = {}
         # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
         self.refused: dict = {rel: Refused(message) for rel, message in problems.items()}
@@ -40,7 +39,6 @@ class Repository:
                 st, refused = check_file(root, rel)
                 if st is not None:
                     self.candidates[rel] = how
-                    self.stats[rel] = st
                 elif refused is not None:
                     self.refused[rel] = refused
         for rel in self.refused:

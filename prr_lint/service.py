@@ -192,91 +192,119 @@ def _alpha_window(item: dict) -> str | None:
 
 def external_slos(doc: Document) -> list:
     """SLOs of an OpenSLO `SLO` document or a Sloth spec, in the manifest's shape."""
+    read = _EXTERNAL_SLOS.get(doc.kind)
+    return read(doc) if read else []
+
+
+def _openslo_slos(doc: Document) -> list:
+    """An OpenSLO `SLO` (v1, and v1alpha's timeWindows and ratioMetrics): one SLO, from its first objective."""
+    spec = doc.get(("spec",))
+    if doc.get(("kind",)) != "SLO" or not isinstance(spec, dict):
+        return []
+    paths: dict = {}    # where each field was found (or would be): findings about it point there
+    objectives = spec.get("objectives")
+    first = objectives[0] if isinstance(objectives, list) and objectives and isinstance(objectives[0], dict) else {}
+    target = _openslo_objective(first, paths)
+    window = _openslo_window(spec, paths)
+    sli = _openslo_sli(spec, first, paths)
+    return [SLO(str(doc.get(("metadata", "name"), "slo")), target, window, sli or None, doc, ("spec",), paths)]
+
+
+def _openslo_objective(first: dict, paths: dict):
+    """The objective in percent: `targetPercent`, or `target` as a ratio."""
+    target = _num(first.get("targetPercent"))
+    if target is not None:
+        paths["objective"] = ("spec", "objectives", 0, "targetPercent")
+    elif _num(first.get("target")) is not None:
+        target = round(_num(first["target"]) * 100, 9)
+        paths["objective"] = ("spec", "objectives", 0, "target")
+    else:
+        paths["objective"] = ("spec", "objectives", 0) if first else ("spec", "objectives")
+    return target
+
+
+def _openslo_window(spec: dict, paths: dict):
+    windows = spec.get("timeWindow")
+    window = None
+    if isinstance(windows, list) and windows and isinstance(windows[0], dict):
+        window = windows[0].get("duration")
+        paths["window"] = ("spec", "timeWindow", 0, "duration")
+    else:
+        paths["window"] = ("spec", "timeWindow") if "timeWindow" in spec else ("spec",)
+    if not window and isinstance(spec.get("timeWindows"), list) and spec["timeWindows"] \
+            and isinstance(spec["timeWindows"][0], dict):   # openslo/v1alpha: {count: 30, unit: Day}
+        window = _alpha_window(spec["timeWindows"][0])
+        paths["window"] = ("spec", "timeWindows", 0)
+    return window
+
+
+def _openslo_query(source) -> str | None:
+    src = _dict(_dict(source).get("metricSource"))
+    q = _dict(src.get("spec")).get("query")
+    return q if isinstance(q, str) else None
+
+
+def _openslo_sli(spec: dict, first: dict, paths: dict) -> dict | None:
+    """The indicator's queries: ratio (good/bad/total/raw), threshold, a reference, or v1alpha's ratioMetrics."""
+    sli = None
+    indicator = _dict(spec.get("indicator"))
+    ispec = _dict(indicator.get("spec"))
+    if indicator:
+        paths["sli"] = ("spec", "indicator")
+    ratio = _dict(ispec.get("ratioMetric"))
+    alpha = _dict(first.get("ratioMetrics"))        # openslo/v1alpha: ratio queries on the objective
+    if not ratio and alpha:
+        sli = {k: alpha[k]["query"] for k in ("good", "bad", "total")
+               if isinstance(alpha.get(k), dict) and isinstance(alpha[k].get("query"), str)}
+        paths["sli"] = ("spec", "objectives", 0, "ratioMetrics")
+    threshold = _dict(ispec.get("thresholdMetric"))
+    if sli:
+        pass
+    elif ratio:
+        raw = _dict(ratio.get("raw"))
+        sli = {k: v for k, v in (("good", _openslo_query(ratio.get("good"))), ("bad", _openslo_query(ratio.get("bad"))),
+                                 ("total", _openslo_query(ratio.get("total"))),
+                                 ("error_ratio", _openslo_query(raw) if raw else None)) if v}
+    elif threshold:
+        q = _openslo_query(threshold)
+        sli = {"metric": q} if q else None
+    elif isinstance(spec.get("indicatorRef"), str):
+        sli = {"ref": spec["indicatorRef"]}
+        paths["sli"] = ("spec", "indicatorRef")
+    else:
+        paths.setdefault("sli", ("spec",))
+    return sli
+
+
+def _sloth_slos(doc: Document) -> list:
+    """A Sloth spec (prometheus/v1, or a Kubernetes PrometheusServiceLevel): one SLO per item of `slos`."""
     out = []
-    if doc.kind == "openslo":
-        spec = doc.get(("spec",))
-        if doc.get(("kind",)) != "SLO" or not isinstance(spec, dict):
-            return out
-        paths = {}
-        objectives = spec.get("objectives")
-        first = objectives[0] if isinstance(objectives, list) and objectives and isinstance(objectives[0], dict) else {}
-        target = _num(first.get("targetPercent"))
-        if target is not None:
-            paths["objective"] = ("spec", "objectives", 0, "targetPercent")
-        elif _num(first.get("target")) is not None:
-            target = round(_num(first["target"]) * 100, 9)
-            paths["objective"] = ("spec", "objectives", 0, "target")
-        else:
-            paths["objective"] = ("spec", "objectives", 0) if first else ("spec", "objectives")
-        windows = spec.get("timeWindow")
-        window = None
-        if isinstance(windows, list) and windows and isinstance(windows[0], dict):
-            window = windows[0].get("duration")
-            paths["window"] = ("spec", "timeWindow", 0, "duration")
-        else:
-            paths["window"] = ("spec", "timeWindow") if "timeWindow" in spec else ("spec",)
-        sli = None
-        indicator = _dict(spec.get("indicator"))
-        ispec = _dict(indicator.get("spec"))
-        if indicator:
-            paths["sli"] = ("spec", "indicator")
-
-        def query(source) -> str | None:
-            src = _dict(_dict(source).get("metricSource"))
-            q = _dict(src.get("spec")).get("query")
-            return q if isinstance(q, str) else None
-
-        if not window and isinstance(spec.get("timeWindows"), list) and spec["timeWindows"] \
-                and isinstance(spec["timeWindows"][0], dict):   # openslo/v1alpha: {count: 30, unit: Day}
-            window = _alpha_window(spec["timeWindows"][0])
-            paths["window"] = ("spec", "timeWindows", 0)
-        ratio = _dict(ispec.get("ratioMetric"))
-        alpha = _dict(first.get("ratioMetrics"))        # openslo/v1alpha: ratio queries on the objective
-        if not ratio and alpha:
-            sli = {k: alpha[k]["query"] for k in ("good", "bad", "total")
-                   if isinstance(alpha.get(k), dict) and isinstance(alpha[k].get("query"), str)}
-            paths["sli"] = ("spec", "objectives", 0, "ratioMetrics")
-        threshold = _dict(ispec.get("thresholdMetric"))
-        if sli:
-            pass
-        elif ratio:
-            raw = _dict(ratio.get("raw"))
-            sli = {k: v for k, v in (("good", query(ratio.get("good"))), ("bad", query(ratio.get("bad"))),
-                                     ("total", query(ratio.get("total"))),
-                                     ("error_ratio", query(raw) if raw else None)) if v}
-        elif threshold:
-            q = query(threshold)
-            sli = {"metric": q} if q else None
-        elif isinstance(spec.get("indicatorRef"), str):
-            sli = {"ref": spec["indicatorRef"]}
-            paths["sli"] = ("spec", "indicatorRef")
-        else:
-            paths.setdefault("sli", ("spec",))
-        out.append(SLO(str(doc.get(("metadata", "name"), "slo")), target, window, sli or None, doc, ("spec",), paths))
-    elif doc.kind == "sloth":
-        slos_path = doc.meta.get("slos_path", ("slos",))
-        items = doc.get(slos_path)
-        for i, item in enumerate(items if isinstance(items, list) else []):
-            if not isinstance(item, dict):
-                continue
-            base = slos_path + (i,)
-            sli_block = _dict(item.get("sli"))
-            events = _dict(sli_block.get("events"))
-            raw = _dict(sli_block.get("raw"))
-            plugin = _dict(sli_block.get("plugin"))
-            sli = {"error": events.get("errorQuery") or events.get("error_query"),
-                   "total": events.get("totalQuery") or events.get("total_query"),
-                   "error_ratio": raw.get("errorRatioQuery") or raw.get("error_ratio_query")}
-            sli = {k: v for k, v in sli.items() if isinstance(v, str)}
-            if not sli and plugin.get("id"):
-                sli = {"plugin": plugin.get("id")}
-            # Sloth's window defaults to 30d (spec-level `window` in newer versions)
-            window = item.get("window") or doc.get(slos_path[:-1] + ("window",))
-            out.append(SLO(str(item.get("name", f"slo-{i}")), _num(item.get("objective")), window or "30d",
-                           sli or None, doc, base,
-                           {"objective": base + ("objective",), "window": base, "sli": base + ("sli",)},
-                           window_default=not window))
+    slos_path = doc.meta.get("slos_path", ("slos",))
+    items = doc.get(slos_path)
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict):
+            continue
+        base = slos_path + (i,)
+        sli_block = _dict(item.get("sli"))
+        events = _dict(sli_block.get("events"))
+        raw = _dict(sli_block.get("raw"))
+        plugin = _dict(sli_block.get("plugin"))
+        sli = {"error": events.get("errorQuery") or events.get("error_query"),
+               "total": events.get("totalQuery") or events.get("total_query"),
+               "error_ratio": raw.get("errorRatioQuery") or raw.get("error_ratio_query")}
+        sli = {k: v for k, v in sli.items() if isinstance(v, str)}
+        if not sli and plugin.get("id"):
+            sli = {"plugin": plugin.get("id")}
+        # Sloth's window defaults to 30d (spec-level `window` in newer versions)
+        window = item.get("window") or doc.get(slos_path[:-1] + ("window",))
+        out.append(SLO(str(item.get("name", f"slo-{i}")), _num(item.get("objective")), window or "30d",
+                       sli or None, doc, base,
+                       {"objective": base + ("objective",), "window": base, "sli": base + ("sli",)},
+                       window_default=not window))
     return out
+
+
+_EXTERNAL_SLOS = {"openslo": _openslo_slos, "sloth": _sloth_slos}
 
 
 def slo_service_name(doc: Document) -> str | None:

@@ -20,6 +20,9 @@ import pytest
 import yaml
 
 from conftest import ROOT, shared_schema
+
+pytestmark = pytest.mark.slow  # every test runs the action's scripts end to end
+
 MONOREPO = os.path.join(ROOT, "examples", "monorepo")
 
 

@@ -3,6 +3,8 @@
 import json
 import os
 
+import pytest
+
 from conftest import write
 
 GOOD_WITH_FINDING = """\
@@ -29,6 +31,7 @@ def pairs(report):
     return {(f["rule"], f["file"], f["line"]) for f in report["findings"]}
 
 
+@pytest.mark.slow
 def test_every_kind_of_bad_file_is_reported_and_the_rest_still_checked(cli, tmp_path):
     bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
     for i in range(1, 9):
@@ -118,6 +121,7 @@ def test_exclude_globs_from_config(cli, tmp_path):
     assert {f["file"] for f in report["findings"]} == {"app/deploy.yaml"}
 
 
+@pytest.mark.slow
 def test_usage_and_config_errors_exit_2_with_one_line(cli, tmp_path):
     write(tmp_path, {".prr-lint.yaml": "default_tier: 7\nfail_on: error\n"})
     proc = cli("check", str(tmp_path))

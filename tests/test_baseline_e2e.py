@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from ci_sample import (DEPLOY, WORKER, RULES, failing_rule_config, SCRATCH_LINE, SERVICE, SIDECAR_LINE, TERRAFORM, commit, found, make_repo,
                        report, sarif_errors, write)
 
@@ -29,6 +31,7 @@ def test_baseline_records_findings_without_line_numbers(cli, tmp_path):
     assert all(len(e["fingerprint"]) == 32 and "line" not in e for e in data["findings"])
 
 
+@pytest.mark.slow
 def test_only_new_findings_are_reported(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     out, _ = _baseline(cli, repo)
@@ -62,6 +65,7 @@ def test_only_new_findings_are_reported(cli, tmp_path):
     assert [e["rule"] for e in json.loads(out.read_text())["findings"]] == ["K8S002", "K8S002", "K8S002"]
 
 
+@pytest.mark.slow
 def test_baselined_sarif_validates_and_keeps_suppressions(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     out, _ = _baseline(cli, repo)
@@ -73,6 +77,7 @@ def test_baselined_sarif_validates_and_keeps_suppressions(cli, tmp_path):
     assert all("baseline" in r["suppressions"][0]["justification"] for r in log["runs"][0]["results"])
 
 
+@pytest.mark.slow
 def test_baseline_from_config(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     _baseline(cli, repo)
@@ -81,6 +86,7 @@ def test_baseline_from_config(cli, tmp_path):
     assert code == 0 and len(found(rep, suppressed=True)) == 2
 
 
+@pytest.mark.slow
 def test_bad_baseline_files_exit_2_with_one_line(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     proc = cli("check", "--baseline", str(tmp_path / "missing.json"), str(repo))
@@ -95,6 +101,7 @@ def test_bad_baseline_files_exit_2_with_one_line(cli, tmp_path):
         assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_baseline_to_stdout_and_not_written_on_engine_errors(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {"services/checkout/service.yaml": SERVICE, DEPLOY_FILE: DEPLOY})
     proc = cli("baseline", "--no-cache", "--select", RULES, "-o", "-", str(repo))

@@ -90,6 +90,7 @@ class _Touch:
 
 
 @pytest.mark.parametrize("command", ["check", "gate"])
+@pytest.mark.slow
 def test_committed_pickles_never_run(tmp_path, home, command):
     repo = small_repo(tmp_path / "repo")
     marker = tmp_path / "pwned"
@@ -130,6 +131,7 @@ def _forge_tier(directory, name, key=None):
         fh.write(magic + b"\n" + mac + b"\n" + payload)
 
 
+@pytest.mark.slow
 def test_forged_cache_without_the_right_mac_is_ignored(tmp_path, home):
     repo = small_repo(tmp_path / "repo")
     expected = findings(prr(home, "check", "-f", "json", "--no-cache", str(repo)))
@@ -151,6 +153,7 @@ def test_forged_cache_without_the_right_mac_is_ignored(tmp_path, home):
     assert findings(prr(home, "check", "-f", "json", str(repo))) != expected
 
 
+@pytest.mark.slow
 def test_a_validly_signed_cache_committed_to_the_tree_is_not_trusted(tmp_path, home):
     """An attacker can build a cache with their own key and commit it; pointing --cache-dir at it changes nothing."""
     repo = small_repo(tmp_path / "repo")
@@ -201,6 +204,7 @@ def _hostile_variants(directory):
 
 
 @pytest.mark.parametrize("variant", range(8))
+@pytest.mark.slow
 def test_truncated_corrupt_and_foreign_cache_files_are_misses(tmp_path, home, variant):
     repo = small_repo(tmp_path / "repo")
     expected = prr(home, "check", "-f", "json", "--no-cache", str(repo))
@@ -225,6 +229,7 @@ def test_a_shard_copied_under_another_name_is_foreign(tmp_path, home):
     assert read_signed(key, directory, os.path.basename(other)) is None
 
 
+@pytest.mark.slow
 def test_signed_but_malformed_entries_are_misses(tmp_path, home):
     repo = small_repo(tmp_path / "repo")
     expected = prr(home, "check", "-f", "json", "--no-cache", str(repo))
@@ -292,6 +297,7 @@ def test_default_location_is_outside_the_tree(tmp_path, home):
     assert files and all(f.startswith(os.path.join(str(home), "prr-lint") + os.sep) for f in files)
 
 
+@pytest.mark.slow
 def test_cache_dir_option_and_environment(tmp_path, home):
     repo = small_repo(tmp_path / "repo")
     by_option, by_env = tmp_path / "opt", tmp_path / "env"
@@ -306,6 +312,7 @@ def test_cache_dir_option_and_environment(tmp_path, home):
     assert cache_files(home, repo) == []
 
 
+@pytest.mark.slow
 def test_repository_config_cache_dir_is_ignored_unless_allowed(tmp_path, home):
     repo = small_repo(tmp_path / "repo")
     write(repo, {".prr-lint.yaml": "cache_dir: ../elsewhere\n"})
@@ -331,6 +338,7 @@ def test_no_cache_writes_nothing(tmp_path, home):
 
 
 # -- content keys ------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_an_edit_that_keeps_mtime_and_size_is_seen(tmp_path, home):
     repo = small_repo(tmp_path / "repo", replicas=1)
     deploy = repo / "services/api/k8s/deployment.yaml"
@@ -354,6 +362,7 @@ def test_an_edit_that_keeps_mtime_and_size_is_seen(tmp_path, home):
 
 # -- same answers with and without the cache -----------------------------------------------------
 @pytest.mark.parametrize("source", [SAMPLE, GOLDEN_REPO], ids=["monorepo", "golden-repo"])
+@pytest.mark.slow
 def test_cached_runs_give_byte_identical_reports(tmp_path, home, source):
     repo = tmp_path / "repo"
     git_init(shutil.copytree(source, repo))
@@ -372,6 +381,7 @@ def test_cached_runs_give_byte_identical_reports(tmp_path, home, source):
     assert cache_files(home, repo)
 
 
+@pytest.mark.slow
 def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path, home):
     repo = tmp_path / "repo"
     shutil.copytree(SAMPLE, repo)

@@ -59,6 +59,7 @@ def test_sample_exercises_every_rule(sample_report):
     assert builtin - needs_setup <= {f["rule"] for f in sample_report["findings"]}
 
 
+@pytest.mark.slow
 def test_text_output_and_exit_codes(tmp_path):
     proc = run_cli("check", "--no-cache", SAMPLE)
     assert proc.returncode == 1
@@ -87,6 +88,7 @@ def test_paths_narrow_what_is_reported_not_what_is_read():
     assert {f["tier"] for f in report["findings"]} == {0}
 
 
+@pytest.mark.slow
 def test_cache_gives_identical_results_and_sees_changes(tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(SAMPLE, repo)
@@ -104,6 +106,7 @@ def test_cache_gives_identical_results_and_sees_changes(tmp_path):
                 and f["line"] == 11]
 
 
+@pytest.mark.slow
 def test_rules_listing_and_page():
     proc = run_cli("rules")
     assert proc.returncode == 0

@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from ci_sample import DEPLOY, FILES, SIDECAR_LINE, TERRAFORM, WORKER, commit, found, git, make_repo, report, write
 
 DEPLOY_FILE = "services/checkout/k8s/deploy.yaml"
@@ -61,6 +63,7 @@ def test_without_diff_base_everything_is_reported(cli, tmp_path):
     assert found(rep) == sorted(OLD + [CACHE])
 
 
+@pytest.mark.slow
 def test_only_changed_lines_committed_staged_and_untracked(cli, tmp_path):
     repo = _repo(tmp_path)
     code, rep, _ = report(cli, repo, "--diff-base", "main")
@@ -78,6 +81,7 @@ def test_only_changed_lines_committed_staged_and_untracked(cli, tmp_path):
     assert ("TF002", TF_FILE, 19) not in found(rep)
 
 
+@pytest.mark.slow
 def test_service_level_findings_of_changed_services(cli, tmp_path):
     repo = _repo(tmp_path)
     _, rep, _ = report(cli, repo, "--diff-base", "main")
@@ -109,6 +113,7 @@ def test_unknown_base_is_exit_2_with_one_line(cli, tmp_path):
     assert proc.returncode == 2 and "needs a git repository" in proc.stderr and len(proc.stderr.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_shallow_clone_with_and_without_the_base(cli, tmp_path):
     repo = _repo(tmp_path)
     deep = tmp_path / "deep"
@@ -155,6 +160,7 @@ def _odd(name, line):
     return ("K8S002", f"services/checkout/k8s/{name}", line)
 
 
+@pytest.mark.slow
 def test_odd_file_names_keep_their_findings(cli, tmp_path):
     repo = _odd_repo(tmp_path)
     assert found(report(cli, repo, "--diff-base", "main")[1]) == []

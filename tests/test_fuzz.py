@@ -187,6 +187,7 @@ spec:
 @pytest.mark.slow
 @_profile(max(10, EXAMPLES // 8))
 @given(st.lists(mutated(), min_size=1, max_size=3))
+@pytest.mark.slow
 def test_the_cli_survives_a_repository_of_mutated_files(tmp_path_factory, samples):
     """The whole CLI over a small repository of mutated files: exit 0/1/2, no traceback, no internal error,
     no hang, bounded memory; every file it could not read is a PRR000 finding, not a lost run."""

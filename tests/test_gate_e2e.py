@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 import prr_lint
 from ci_sample import (DEPLOY, FILES, RULES, SERVICE, TERRAFORM, commit, failing_rule_config, git, make_repo,
                        write)
@@ -66,6 +68,7 @@ def test_blocked(cli, tmp_path):
     assert rep["summary"]["blocking"] == 2
 
 
+@pytest.mark.slow
 def test_pass_with_waivers_applied_and_expiring(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**FILES, TF_FILE: CLEAN_TF, ".prr-waivers.yaml": (
         "waivers:\n  - rule: K8S002\n    target: {service: checkout}\n    reason: LimitRange sets it\n"
@@ -88,6 +91,7 @@ def test_pass_with_waivers_applied_and_expiring(cli, tmp_path):
     assert proc.returncode == 1 and rep["decision"] == "blocked"
 
 
+@pytest.mark.slow
 def test_inline_waivers_cannot_bypass_a_gate_that_turns_them_off(cli, tmp_path):
     deploy = DEPLOY.replace("          resources:\n            requests: {cpu: 50m",
                             "          # prr-lint: disable=K8S002 reason=\"trust me\"\n"
@@ -98,6 +102,7 @@ def test_inline_waivers_cannot_bypass_a_gate_that_turns_them_off(cli, tmp_path):
     assert proc.returncode == 1 and rep["blocking"][0]["rule"] == "K8S002"
 
 
+@pytest.mark.slow
 def test_service_selection(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**FILES, **SEARCH})
     proc, rep = gate(cli, repo, "--service", "search", report=tmp_path / "gate.json")
@@ -118,6 +123,7 @@ def _undecided(proc, rep, reason_part):
         assert any(reason_part in r for r in rep["reasons"])
 
 
+@pytest.mark.slow
 def test_fail_closed_unparseable_and_unreadable_manifest(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**FILES, **SEARCH})
     write(str(repo), {"services/search/service.yaml": "apiVersion: prr-lint/v1\nkind: Service\nmetadata: {name: [\n"})
@@ -158,6 +164,7 @@ def test_fail_closed_unknown_service(cli, tmp_path):
     _undecided(proc, rep, "no service named 'payments' (known: checkout)")
 
 
+@pytest.mark.slow
 def test_plan_outside_the_repository(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**FILES, TF_FILE: CLEAN_TF, DEPLOY_FILE: CLEAN_DEPLOY})
     assert gate(cli, repo)[0].returncode == 0
@@ -175,6 +182,7 @@ def test_plan_outside_the_repository(cli, tmp_path):
     assert (proc.returncode, finding["file"], finding["severity"], finding["tier"]) == (0, str(plan), "warning", 2)
 
 
+@pytest.mark.slow
 def test_plan_problems_are_exit_2(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     write(str(tmp_path), {"not-a-plan.json": '{"hello": "world"}\n', "broken.json": '{"format_version": "1.2",\n'})
@@ -186,6 +194,7 @@ def test_plan_problems_are_exit_2(cli, tmp_path):
     _undecided(proc, rep, "not a Terraform plan")
 
 
+@pytest.mark.slow
 def test_gate_on_a_change_only(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     git(repo, "checkout", "-q", "-b", "feature")
@@ -196,6 +205,7 @@ def test_gate_on_a_change_only(cli, tmp_path):
     assert rep["diff"]["base"] == "main" and rep["diff"]["dropped"] == 2
 
 
+@pytest.mark.slow
 def test_fail_closed_opa_server_unreachable(cli, tmp_path):
     import os
     import socket

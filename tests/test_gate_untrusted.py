@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 from ci_sample import DEPLOY, FILES, RULES, SERVICE, TERRAFORM, commit, git, make_repo, write
 from conftest import PRR
 
@@ -54,6 +56,7 @@ def test_clean_repository_passes(cli, tmp_path):
     assert rep["decision"] == "pass"
 
 
+@pytest.mark.slow
 def test_parse_error_cannot_be_turned_off_by_severity(cli, tmp_path):
     for key in ("PRR000", "parse-error", "prr000", "Prr000"):
         repo = broken_repo(tmp_path / key, {".prr-lint.yaml": f"severity: {{{key}: 'off'}}\n"})
@@ -63,6 +66,7 @@ def test_parse_error_cannot_be_turned_off_by_severity(cli, tmp_path):
     undecided(gate(cli, repo)[0], f"{BROKEN_FILE}:")
 
 
+@pytest.mark.slow
 def test_parse_error_cannot_be_ignored_by_tag_or_area(cli, tmp_path):
     repo = broken_repo(tmp_path)
     for ignored in ("config", "engine", "PRR000", "parse-error"):
@@ -71,6 +75,7 @@ def test_parse_error_cannot_be_ignored_by_tag_or_area(cli, tmp_path):
     undecided(gate(cli, repo)[0])
 
 
+@pytest.mark.slow
 def test_parse_error_cannot_be_waived_in_a_waiver_file(cli, tmp_path):
     repo = broken_repo(tmp_path, {".prr-waivers.yaml": WAIVE_ALL})
     proc, rep = gate(cli, repo, report=tmp_path / "gate.json")
@@ -83,6 +88,7 @@ def test_parse_error_cannot_be_waived_in_a_waiver_file(cli, tmp_path):
     undecided(gate(cli, repo2, "--waivers", str(tmp_path / "waivers.yaml"))[0], f"{BROKEN_FILE}:")
 
 
+@pytest.mark.slow
 def test_parse_error_cannot_be_waived_inline(cli, tmp_path):
     same_line = "apiVersion: v1\nkind: ConfigMap\nmetadata: a: b  # prr-lint: disable=PRR000,parse-error reason=x\n"
     line_above = "apiVersion: v1\n# prr-lint: disable=PRR000 reason=x\nkind: a: b\n"
@@ -97,6 +103,7 @@ def test_parse_error_cannot_be_waived_inline(cli, tmp_path):
     assert [(f["rule"], f["suppressed"]) for f in json.loads(proc.stdout)["findings"]] == [("PRR000", None)]
 
 
+@pytest.mark.slow
 def test_parse_error_cannot_be_baselined(cli, tmp_path):
     repo = broken_repo(tmp_path)
     baseline = tmp_path / "baseline.json"
@@ -123,6 +130,7 @@ def test_a_rule_that_crashes_is_never_a_pass(cli, tmp_path):
         assert "boom" in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_a_diff_never_hides_a_parse_error_from_the_gate(cli, tmp_path):
     """`--diff-base` narrows what is reported to the change, but a file that cannot be read is a reason not to
     decide wherever it is; `check` keeps reporting only what the change touched."""
@@ -135,6 +143,7 @@ def test_a_diff_never_hides_a_parse_error_from_the_gate(cli, tmp_path):
     assert proc.returncode == 0 and "PRR000" not in proc.stdout, proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_unwritable_report_is_could_not_decide(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", CLEAN)
     proc, _ = gate(cli, repo, "--report", str(tmp_path / "missing-dir" / "gate.json"))
@@ -156,6 +165,7 @@ def _closed_pipe_run(*args):
     return proc
 
 
+@pytest.mark.slow
 def test_broken_pipe_is_never_a_pass(tmp_path):
     repo = make_repo(tmp_path / "repo", CLEAN)
     proc = _closed_pipe_run("gate", "--no-cache", "--select", RULES, str(repo))
@@ -167,6 +177,7 @@ def test_broken_pipe_is_never_a_pass(tmp_path):
 
 
 # -- 2. a gate that read nothing or selected nothing cannot decide ------------------------------------
+@pytest.mark.slow
 def test_nothing_read_in_the_given_paths(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**CLEAN, "docs/README.md": "# docs\n", "empty/notes.txt": "x\n"})
     for sub in ("docs", "empty"):
@@ -175,6 +186,7 @@ def test_nothing_read_in_the_given_paths(cli, tmp_path):
         assert rep["decision"] == "error"
 
 
+@pytest.mark.slow
 def test_nothing_selected(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", CLEAN)
     for select in ("PRR000", "K8S02", "parse-error", "PRR000,PRR007"):
@@ -201,6 +213,7 @@ def blocking(rep):
 BOTH = [("K8S002", DEPLOY_FILE), ("TF002", TF_FILE)]
 
 
+@pytest.mark.slow
 def test_trusted_config_ignores_the_repository_config(cli, tmp_path):
     weakening = ("severity: {K8S002: 'off', TF002: 'off'}\nignore: [K8S002, TF002]\n"
                  "inline_waivers: true\nwaivers: risks.yaml\nexclude: ['services/**']\n")
@@ -218,6 +231,7 @@ def test_trusted_config_ignores_the_repository_config(cli, tmp_path):
     assert proc.returncode == 1 and blocking(rep) == BOTH
 
 
+@pytest.mark.slow
 def test_trusted_config_ignores_the_repository_waiver_files(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**FILES, ".prr-waivers.yaml": WAIVE_ALL,
                                          "services/checkout/.prr-waivers.yaml": WAIVE_ALL})
@@ -227,6 +241,7 @@ def test_trusted_config_ignores_the_repository_waiver_files(cli, tmp_path):
     assert blocking(rep) == BOTH and rep["waivers"]["applied"] == []
 
 
+@pytest.mark.slow
 def test_trusted_config_takes_its_waiver_file_from_beside_itself(cli, tmp_path):
     k8s_only = WAIVE_ALL.split("  - rule: K8S002")[0].split("  - rule:")[0] + \
         "  - rule: K8S002\n    target: {service: checkout}\n    reason: LimitRange\n    owner: platform\n" \
@@ -244,6 +259,7 @@ def test_trusted_config_takes_its_waiver_file_from_beside_itself(cli, tmp_path):
     assert proc.returncode == 1 and blocking(rep) == [("TF002", TF_FILE)]
 
 
+@pytest.mark.slow
 def test_trusted_config_inline_waivers_off(cli, tmp_path):
     deploy = DEPLOY.replace("          resources:\n            requests: {cpu: 50m",
                             "          # prr-lint: disable=K8S002 reason=\"trust me\"\n"
@@ -264,6 +280,7 @@ def _check_suppressed(cli, repo):
     return sorted((f["rule"], f["line"], bool(f["suppressed"])) for f in findings)
 
 
+@pytest.mark.slow
 def test_waiver_syntax_inside_a_yaml_string_waives_nothing(cli, tmp_path):
     in_string = DEPLOY.replace(
         "          resources:\n            requests: {cpu: 50m, memory: 64Mi}\n",
@@ -287,6 +304,7 @@ def test_waiver_syntax_inside_a_yaml_string_waives_nothing(cli, tmp_path):
     assert gate(cli, repo)[0].returncode == 0
 
 
+@pytest.mark.slow
 def test_waiver_syntax_inside_an_hcl_string_waives_nothing(cli, tmp_path):
     scratch = ('resource "aws_db_instance" "scratch" {\n  engine = "postgres"\n'
                '  backup_retention_period = 7\n  deletion_protection = false\n}\n')
@@ -317,6 +335,7 @@ def _no_command_lines(proc):
             assert "\r" not in line
 
 
+@pytest.mark.slow
 def test_gate_output_is_escaped(cli, tmp_path):
     hostile = DEPLOY.replace("name: sidecar", 'name: "sidecar\\n::add-mask::X\\r::error::Y"')
     waivers = ("waivers:\n  - rule: TF002\n    target: {service: checkout}\n    reason: \"r\\n::add-mask::R\"\n"
@@ -346,6 +365,7 @@ MARKER_RULE = (
     "def check(doc, ctx):\n    return []\n")
 
 
+@pytest.mark.slow
 def test_python_rules_inside_the_repository_never_run(cli, tmp_path):
     marker = tmp_path / "ran"
     repo = make_repo(tmp_path / "repo", {

@@ -5,6 +5,8 @@ import datetime
 import os
 import subprocess
 
+import pytest
+
 from prr_lint import git
 from prr_lint.config import Config
 from prr_lint.engine import Options, run
@@ -127,6 +129,7 @@ def test_svc022_outside_git_is_one_note_not_a_finding(tmp_path):
         and "not inside a git work tree" in notices[0][1]
 
 
+@pytest.mark.slow
 def test_svc022_shallow_clone(tmp_path):
     repo = make_repo(tmp_path)
     # the boundary commit (HEAD, 2025-06-01) is already too old: reported, with "at least"

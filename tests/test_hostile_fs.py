@@ -106,6 +106,7 @@ def secret_dir(tmp_path):
 
 # -- reads outside the root ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_symlinked_runbook_out_of_the_root_is_never_read(tmp_path, secret_dir):
     repo = tmp_path / "repo"
     git_repo(repo, {"service.yaml": manifest(["docs/runbook.md#nope", "docs/runbook.md"])})
@@ -120,6 +121,7 @@ def test_a_symlinked_runbook_out_of_the_root_is_never_read(tmp_path, secret_dir)
     assert "points outside the repository" in messages[("service.yaml", 7)]
 
 
+@pytest.mark.slow
 def test_a_symlinked_directory_out_of_the_root_is_never_listed_or_read(tmp_path, secret_dir):
     repo = tmp_path / "repo"
     git_repo(repo, {"service.yaml": manifest(["ext#one"], deploy=["ext", "ext.yaml"])})
@@ -142,6 +144,7 @@ def test_a_symlinked_directory_out_of_the_root_is_never_listed_or_read(tmp_path,
     "https://github.com/acme/shop/blob/main/docs/..%2F..%2F..%2Foutside%2Fsecret.md#x",
     "https://github.com/acme/shop/blob/main/%2E%2E/%2E%2E/outside/secret.md#x",
 ])
+@pytest.mark.slow
 def test_a_repository_url_with_an_encoded_escape_reads_nothing(tmp_path, secret_dir, url):
     repo = tmp_path / "repo"
     url = url.replace("{outside}", str(secret_dir).strip("/").replace("/", "%2F"))
@@ -153,6 +156,7 @@ def test_a_repository_url_with_an_encoded_escape_reads_nothing(tmp_path, secret_
     assert "outside the repository" in by_rule(out, "SVC021")[("service.yaml", 6)]
 
 
+@pytest.mark.slow
 def test_file_urls_are_refused_unread(tmp_path, secret_dir):
     repo = tmp_path / "repo"
     git_repo(repo, {"service.yaml": manifest([f"file://{secret_dir}/secret.md#one"])})
@@ -162,6 +166,7 @@ def test_file_urls_are_refused_unread(tmp_path, secret_dir):
     assert code == 1 and "is a file link" in by_rule(out, "SVC021")[("service.yaml", 6)]
 
 
+@pytest.mark.slow
 def test_a_path_out_of_the_root_is_no_existence_oracle(tmp_path):
     repo = tmp_path / "repo"
     ups = "../" * 12
@@ -197,6 +202,7 @@ def test_paths_outside_the_root_are_never_tested(tmp_path, monkeypatch):
 # -- special files ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("use_git", [True, False])
+@pytest.mark.slow
 def test_fifos_devices_and_stdin_symlinks_are_never_opened(tmp_path, use_git):
     repo = tmp_path / "repo"
     (git_repo if use_git else write)(repo, {
@@ -235,6 +241,7 @@ def test_fifos_devices_and_stdin_symlinks_are_never_opened(tmp_path, use_git):
     assert any(f["rule"] == "TF002" for f in findings(out))
 
 
+@pytest.mark.slow
 def test_symlink_loops_and_directories_named_like_files(tmp_path):
     repo = tmp_path / "repo"
     git_repo(repo, {"k8s/deploy.yaml": WORKLOAD, "dir.yaml/inner.yaml": WORKLOAD, "service.yaml": manifest(["loop.md#x"])})
@@ -282,6 +289,7 @@ def no_bypass(tmp_path_factory):
 
 
 @pytest.mark.parametrize("use_git", [True, False])
+@pytest.mark.slow
 def test_unreadable_files_and_directories_are_prr000_and_fail_the_gate(tmp_path, no_bypass, use_git):
     repo = tmp_path / "repo"
     files = {"k8s/deploy.yaml": WORKLOAD, "locked-file.yaml": WORKLOAD, "tracked/deploy.yaml": WORKLOAD}
@@ -311,6 +319,7 @@ def test_unreadable_files_and_directories_are_prr000_and_fail_the_gate(tmp_path,
     assert gate[0] == 2 and "COULD NOT DECIDE" in gate[1] and "untracked:1" in gate[1], gate
 
 
+@pytest.mark.slow
 def test_a_file_name_that_is_not_utf8_breaks_no_reporter(tmp_path):
     repo = tmp_path / "repo"
     git_repo(repo, {"k8s/deploy.yaml": WORKLOAD})
@@ -382,6 +391,7 @@ def test_a_runbook_with_a_huge_heading_of_link_openers_is_checked_quickly(tmp_pa
     assert code == 1 and "has no heading for #x" in by_rule(out, "SVC021")[("service.yaml", 6)]
 
 
+@pytest.mark.slow
 def test_huge_deep_and_alias_bomb_files_are_each_one_prr000(tmp_path):
     repo = tmp_path / "repo"
     laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']

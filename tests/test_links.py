@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 from prr_lint.checks.links import markdown_anchors, normalize_remote, resolve, slug
 from prr_lint.engine import Settings
 from prr_lint.repo import Repository
@@ -111,6 +113,7 @@ def test_normalize_remote():
     assert normalize_remote("") is None
 
 
+@pytest.mark.slow
 def test_scoped_run_on_a_runbook_reports_the_links_it_breaks(tmp_path):
     """`check RUNBOOK.md` (the pre-commit hook on a staged runbook): findings sit in the files linking to it."""
     import shutil

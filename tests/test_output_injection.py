@@ -137,6 +137,7 @@ def test_the_hostile_repository_is_read(hostile_repo):
     assert any(s["name"].startswith("app\n::add-mask::X") for s in report["services"])
 
 
+@pytest.mark.slow
 def test_text_output_injects_no_command(hostile_repo):
     r = check(hostile_repo, "-v", "--show-suppressed")
     assert r.returncode == 1, r.stderr
@@ -159,6 +160,7 @@ def test_text_output_with_colour_injects_no_command(hostile_repo):
     assert "\\x1b[31mred" in r.stdout and "\x1b]0;title" not in r.stdout
 
 
+@pytest.mark.slow
 def test_github_annotations_inject_no_command(hostile_repo):
     r = check(hostile_repo, "-f", "github")
     assert r.returncode == 1, r.stderr
@@ -233,6 +235,7 @@ def assert_tables_well_formed(md: str) -> None:
             assert len(re.findall(r"(?<!\\)`", c)) % 2 == 0, c
 
 
+@pytest.mark.slow
 def test_junit_is_valid_xml(hostile_repo):
     r = check(hostile_repo, "-f", "junit")
     assert r.returncode == 1, r.stderr
@@ -322,6 +325,7 @@ deny contains result if {
 """
 
 
+@pytest.mark.slow
 def test_rules_listing_of_a_repository_rule_injects_no_command(tmp_path):
     write(str(tmp_path), {".prr-lint.yaml": "policy:\n  paths: [pol]\n",
                           "pol/ORG009-hostile-name/policy.rego": HOSTILE_REGO})
@@ -337,6 +341,7 @@ def test_rules_listing_of_a_repository_rule_injects_no_command(tmp_path):
     assert all(len(split_row(x)) == 8 for x in md.split("\n") if x.startswith("|"))
 
 
+@pytest.mark.slow
 def test_rule_pack_errors_are_one_stderr_line(tmp_path):
     """Invalid metadata, and a policy path from the repository's config that does not exist."""
     write(str(tmp_path / "meta"), {".prr-lint.yaml": "policy:\n  paths: [pol]\n",
@@ -387,6 +392,7 @@ def test_non_utf8_file_names_print_in_every_format(fmt):
 
 # -- the Markdown summary stays under GitHub's 1 MiB limit -------------------------------------------------
 
+@pytest.mark.slow
 def test_markdown_summary_of_30000_hostile_findings_stays_under_1_mib():
     long = " ".join(HOSTILE) * 20                  # several KB of hostile text per message
     findings = [

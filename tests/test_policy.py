@@ -106,6 +106,7 @@ def test_example_policies_run_on_the_sample_monorepo():
     assert not any(f[0] == "ORG001" and "checkout" in f[1] for f in got)
 
 
+@pytest.mark.slow
 def test_embedded_and_server_give_identical_findings_on_the_sample():
     embedded = run_cli("check", "--policy", EXAMPLES, MONOREPO, "-f", "json", "--no-cache", cwd=ROOT)
     with OpaStandin() as opa:
@@ -121,6 +122,7 @@ def test_embedded_and_server_give_identical_findings_on_the_sample():
     assert {"/v1/data/prr/oncall_escalation", "/v1/data/prr/workload_name_label"} <= queried
 
 
+@pytest.mark.slow
 def test_embedded_and_server_agree_on_conftest_style_policies(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"replicas.rego": CONFTEST_POLICY})
     embedded = run_cli("check", "--policy", pdir, repo, "-f", "json", "--no-cache", cwd=repo)
@@ -131,6 +133,7 @@ def test_embedded_and_server_agree_on_conftest_style_policies(tmp_path, repo):
 
 
 # -- conftest compatibility, ids, locations, severities -------------------------------------------------------
+@pytest.mark.slow
 def test_conftest_results_become_findings_with_locations_and_stable_ids(tmp_path, repo):
     from prr_lint.policy.runtime import derived_id
 
@@ -153,6 +156,7 @@ def test_conftest_results_become_findings_with_locations_and_stable_ids(tmp_path
     assert {deny_id, warn_id} <= rule_ids
 
 
+@pytest.mark.slow
 def test_namespaces(tmp_path, repo):
     pdir = policy_dir(tmp_path, {
         "main.rego": 'package main\nimport rego.v1\ndeny contains "from main" if input.kind == "Service"\n',
@@ -169,6 +173,7 @@ def test_namespaces(tmp_path, repo):
     assert messages("--all-namespaces") == {"from main", "from team"}
 
 
+@pytest.mark.slow
 def test_metadata_makes_a_first_class_rule(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"slo.rego": """\
 # METADATA
@@ -299,6 +304,7 @@ def test_undefined_function_is_a_type_error(tmp_path, repo):
     assert "policy/f.rego:6:9: rego_type_error: undefined function no_such_helper" in r.stderr
 
 
+@pytest.mark.slow
 def test_network_builtins_are_refused_in_embedded_mode(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"net.rego": "package main\n\nimport rego.v1\n\ndeny contains msg if {\n"
                                              '\tresp := http.send({"method": "get", "url": "https://example.com"})\n'
@@ -312,6 +318,7 @@ def test_network_builtins_are_refused_in_embedded_mode(tmp_path, repo):
     assert "not available in the embedded evaluator" in allowed.stderr and "--opa-url" in allowed.stderr
 
 
+@pytest.mark.slow
 def test_a_policy_that_runs_too_long_is_stopped_and_reported(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"slow.rego": """\
 package main
@@ -344,12 +351,14 @@ def _closed_port() -> int:
     return port
 
 
+@pytest.mark.slow
 def test_server_connection_refused_is_one_line_exit_2(repo):
     r = run_cli("check", "--policy", EXAMPLES, repo, "--opa-url", f"http://127.0.0.1:{_closed_port()}", cwd=repo)
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "connection refused" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_server_5xx_and_timeouts_fail_closed(repo):
     with OpaStandin() as opa:
         opa.state.fail_status = 500
@@ -364,6 +373,7 @@ def test_server_5xx_and_timeouts_fail_closed(repo):
         assert "no answer within 0.3s" in r.stderr
 
 
+@pytest.mark.slow
 def test_server_rejecting_a_policy_is_file_line_col(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"ok.rego": "package main\nimport rego.v1\ndeny contains 1 if false\n"})
     with OpaStandin() as opa:
@@ -375,6 +385,7 @@ def test_server_rejecting_a_policy_is_file_line_col(tmp_path, repo):
     assert "policy/ok.rego:3:1: rego_type_error: conflicting rules" in r.stderr
 
 
+@pytest.mark.slow
 def test_opa_no_push_uses_the_servers_own_policies(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"main.rego": 'package main\nimport rego.v1\ndeny contains "local" if true\n'})
     with OpaStandin() as opa:
@@ -387,6 +398,7 @@ def test_opa_no_push_uses_the_servers_own_policies(tmp_path, repo):
     assert [f[5] for f in findings(r.stdout) if f[0].startswith("REGO")] == ["from the server bundle"]
 
 
+@pytest.mark.slow
 def test_opa_no_push_missing_package_fails_closed(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"main.rego": 'package main\nimport rego.v1\ndeny contains "local" if true\n'})
     with OpaStandin() as opa:
@@ -396,6 +408,7 @@ def test_opa_no_push_missing_package_fails_closed(tmp_path, repo):
 
 
 # -- rule packs in config rule_paths, config keys ---------------------------------------------------------------
+@pytest.mark.slow
 def test_rule_paths_can_hold_rego_rules(tmp_path):
     import shutil
 
@@ -411,6 +424,7 @@ def test_rule_paths_can_hold_rego_rules(tmp_path):
     assert any(x["id"] == "ORG002" and x["origin"] == "rego" for x in json.loads(listed.stdout))
 
 
+@pytest.mark.slow
 def test_config_policy_keys(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"team.rego": 'package team\nimport rego.v1\ndeny contains "t" if input.kind == "Service"\n'})
     write(repo, {".prr-lint.yaml": f"policy:\n  paths: [{pdir}]\n  namespaces: [team]\n"})
@@ -422,6 +436,7 @@ def test_config_policy_keys(tmp_path, repo):
     assert bad.returncode == 2 and ".prr-lint.yaml:2:" in bad.stderr
 
 
+@pytest.mark.slow
 def test_bad_arguments_are_one_line_exit_2(repo):
     for args in (["--policy", "/no/such/dir"], ["--policy", EXAMPLES, "--policy-timeout", "0"],
                  ["--policy", EXAMPLES, "--opa-url", "ftp://x"]):
@@ -438,6 +453,7 @@ def test_policy_test_runs_the_examples_unit_tests():
     assert r.stdout.strip().endswith("PASS: 10/10")
 
 
+@pytest.mark.slow
 def test_policy_test_reports_failures_and_errors(tmp_path):
     pdir = policy_dir(tmp_path, {
         "p.rego": "package p\nimport rego.v1\ndeny contains 1 if input.x == 1\n",

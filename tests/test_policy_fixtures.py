@@ -46,6 +46,7 @@ def test_every_snapshot_belongs_to_a_bad_fixture():
     assert [p for r in RULES for p in stray_snapshots(r.directory)] == []
 
 
+@pytest.mark.slow
 def test_fixtures_give_the_same_findings_on_an_opa_server():
     with OpaStandin() as opa:
         remote = PolicyRuntime(PolicySettings(opa_url=opa.url, timeout=20))

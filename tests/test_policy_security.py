@@ -64,6 +64,7 @@ def messages(stdout: str) -> list:
 
 
 # -- 1. embedded policies see no environment ----------------------------------------------------------------
+@pytest.mark.slow
 def test_embedded_policies_see_an_empty_environment(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"env.rego": """\
 package main
@@ -110,6 +111,7 @@ def test_policy_unit_tests_see_an_empty_environment(tmp_path):
     ("token: abc", "PRR_LINT_OPA_TOKEN"),
     ("opa_token: abc", "PRR_LINT_OPA_TOKEN"),
 ])
+@pytest.mark.slow
 def test_a_config_that_sets_remote_settings_is_a_config_error(tmp_path, repo, setting, instead):
     pdir = policy_dir(tmp_path, {"main.rego": SIMPLE})
     with OpaStandin() as opa:
@@ -136,6 +138,7 @@ def test_a_trusted_config_file_cannot_set_the_server_either(tmp_path, repo):
     assert r.returncode == 2 and "policy.allow_net is not allowed in a config file" in r.stderr
 
 
+@pytest.mark.slow
 def test_the_server_and_token_come_from_the_environment(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"main.rego": SIMPLE})
     with OpaStandin() as opa:
@@ -179,6 +182,7 @@ deny contains msg if {
     ("package main\n\nimport rego.v1\n\nsend(x) := x\n\ndeny contains 1 if {\n\tsend(1) with http.send as send\n}\n",
      "8:15: rego_type_error: http.send"),
 ])
+@pytest.mark.slow
 def test_network_builtins_are_refused_before_a_push(tmp_path, repo, source, where):
     pdir = policy_dir(tmp_path, {"net.rego": source})
     with OpaStandin() as opa:
@@ -190,6 +194,7 @@ def test_network_builtins_are_refused_before_a_push(tmp_path, repo, source, wher
     assert "--allow-net" in errors[0]
 
 
+@pytest.mark.slow
 def test_network_builtins_are_pushed_with_allow_net(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"net.rego": NET_POLICY})
     with OpaStandin() as opa:
@@ -197,6 +202,7 @@ def test_network_builtins_are_pushed_with_allow_net(tmp_path, repo):
         assert ("PUT", "/v1/policies/prr-lint/policy/net.rego") in opa.state.requests
 
 
+@pytest.mark.slow
 def test_network_builtin_names_in_strings_and_comments_are_not_calls(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"main.rego": """\
 package main
@@ -317,6 +323,7 @@ MARGIN = 12.0
     (drips, "no complete answer before the run's deadline (3s, --opa-timeout)"),
     (not_json, "answered with a body that is not JSON"),
 ])
+@pytest.mark.slow
 def test_a_hostile_server_is_exit_2_within_the_deadline(tmp_path, repo, behave, reason):
     pdir = policy_dir(tmp_path, {"main.rego": SIMPLE})
     with HostileServer(behave) as server:
@@ -328,6 +335,7 @@ def test_a_hostile_server_is_exit_2_within_the_deadline(tmp_path, repo, behave, 
     assert elapsed < 3 + MARGIN, elapsed
 
 
+@pytest.mark.slow
 def test_a_dripping_server_is_stopped_by_the_per_request_timeout(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"main.rego": SIMPLE})
     with HostileServer(drips) as server:
@@ -337,6 +345,7 @@ def test_a_dripping_server_is_stopped_by_the_per_request_timeout(tmp_path, repo)
     assert elapsed < 2 + MARGIN, elapsed
 
 
+@pytest.mark.slow
 def test_a_redirect_is_never_followed(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"main.rego": SIMPLE})
     with OpaStandin() as elsewhere:
@@ -355,6 +364,7 @@ def test_a_redirect_is_never_followed(tmp_path, repo):
     assert elapsed < 3 + MARGIN
 
 
+@pytest.mark.slow
 def test_the_run_deadline_covers_all_requests_together(tmp_path, repo):
     # each answer comes in time (0.7s < 5s per request), but not all of them within the run's deadline
     write(repo, {f"services/api/k8s/more-{i}.yaml": DEPLOYMENT.replace("name: api", f"name: api-{i}")
@@ -382,6 +392,7 @@ deny contains msg if {
 """
 
 
+@pytest.mark.slow
 def test_a_slow_embedded_policy_has_one_budget_per_run(tmp_path, repo):
     # without a run budget, each of the 10 documents costs the whole per-document timeout (20s)
     write(repo, {f"services/api/k8s/more-{i}.yaml": DEPLOYMENT.replace("name: api", f"name: api-{i}")

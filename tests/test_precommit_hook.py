@@ -163,6 +163,7 @@ def try_repo(project, hook_repo, home, *files):
 DEPLOY = "services/api/k8s/deployment.yaml"
 
 
+@pytest.mark.slow
 def test_hook_fails_on_a_bad_change_with_the_finding(project, hook_repo, pre_commit_home):
     # drop the memory limit: a finding in the changed file itself
     (project / DEPLOY).write_text(DEPLOYMENT.format(replicas=3, limits="{}"))
@@ -175,6 +176,7 @@ def test_hook_fails_on_a_bad_change_with_the_finding(project, hook_repo, pre_com
     assert "legacy/cronjob.yaml" not in out     # only the files passed are reported
 
 
+@pytest.mark.slow
 def test_hook_knows_the_owning_service(project, hook_repo, pre_commit_home):
     # 2 replicas are enough at the default tier (2) but not for this tier-0 service: the hook must have read
     # the service manifest, which is not among the files passed
@@ -186,6 +188,7 @@ def test_hook_knows_the_owning_service(project, hook_repo, pre_commit_home):
     assert "K8S005" in out and "tier 0 minimum of 3" in out and "[api]" in out
 
 
+@pytest.mark.slow
 def test_hook_passes_on_a_good_change(project, hook_repo, pre_commit_home):
     (project / DEPLOY).write_text(DEPLOYMENT.format(replicas=4, limits="{memory: 512Mi}"))
     _git(project, "add", DEPLOY)
@@ -201,6 +204,7 @@ def test_hook_passes_on_a_good_change(project, hook_repo, pre_commit_home):
     assert not (project / ".prr-lint-cache").exists()
 
 
+@pytest.mark.slow
 def test_installed_hook_one_file_run_is_fast(project, hook_repo, pre_commit_home):
     """`try-repo` builds a new environment each time; an installed hook (`pre-commit run`) reuses its own."""
     rev = _git(hook_repo, "rev-parse", "HEAD").strip()
@@ -225,6 +229,7 @@ def test_installed_hook_one_file_run_is_fast(project, hook_repo, pre_commit_home
     assert hook < 5.0, timings
 
 
+@pytest.mark.slow
 def test_hook_skips_files_prr_lint_does_not_read(project, hook_repo, pre_commit_home):
     (project / "app.py").write_text("print(1)\n")
     _git(project, "add", "app.py")
@@ -249,6 +254,7 @@ groups:
 """
 
 
+@pytest.mark.slow
 def test_commit_renaming_a_linked_heading_fails(project, hook_repo, pre_commit_home):
     """A Markdown change is checked for what it breaks: the alert and the manifest that link to its heading."""
     (project / ".prr-lint.yaml").write_text("select: [K8S002, K8S005, PROM002, SVC021]\n")

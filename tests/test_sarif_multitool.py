@@ -9,6 +9,8 @@ import os
 import shutil
 import subprocess
 
+import pytest
+
 from conftest import ROOT, run_cli
 
 VERSION = "5.7.0"
@@ -37,6 +39,7 @@ def validate(sarif_path: str, tmp_path) -> list:
     return results
 
 
+@pytest.mark.slow
 def test_sample_repository_sarif_passes_the_multitool(tmp_path):
     out = tmp_path / "prr.sarif"
     proc = run_cli("check", "--no-cache", "--format", "sarif", "-o", str(out), os.path.join(ROOT, "examples", "monorepo"))
@@ -47,6 +50,7 @@ def test_sample_repository_sarif_passes_the_multitool(tmp_path):
     assert json.loads(out.read_text())["runs"][0]["results"], "the sample should produce findings"
 
 
+@pytest.mark.slow
 def test_the_multitool_does_catch_errors(tmp_path):
     broken = tmp_path / "broken.sarif"
     broken.write_text(json.dumps({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [

@@ -51,6 +51,7 @@ def test_unknown_ignore_is_an_error(cli, repo, command):
                    "--ignore", "'memory-limt'", "did you mean memory-limit")
 
 
+@pytest.mark.slow
 def test_ids_any_case_and_pack_folder_names_select(cli, repo):
     assert rules_of(check(cli, repo, "--select", "k8s002")) == {"K8S002"}
     terraform = rules_of(check(cli, repo, "--select", "terraform"))
@@ -63,6 +64,7 @@ def test_ids_any_case_and_pack_folder_names_select(cli, repo):
     assert rules_of(check(cli, repo, "--select", "MEMORY-LIMIT")) == {"K8S002"}
 
 
+@pytest.mark.slow
 def test_config_select_ignore_unknown(cli, repo):
     write(str(repo), {".prr-lint.yaml": "select: [K8S002, tf02]\n"})
     one_line_error(check(cli, repo), ".prr-lint.yaml: select", "'tf02'")
@@ -73,6 +75,7 @@ def test_config_select_ignore_unknown(cli, repo):
     one_line_error(check(cli, repo), "pyproject.toml: select", "'K8S2'")
 
 
+@pytest.mark.slow
 def test_config_severity_keys_and_levels(cli, repo):
     write(str(repo), {".prr-lint.yaml": "severity: {K8S02: warning}\n"})
     one_line_error(check(cli, repo), ".prr-lint.yaml: severity", "'K8S02'", "did you mean K8S002")
@@ -85,6 +88,7 @@ def test_config_severity_keys_and_levels(cli, repo):
     one_line_error(check(cli, repo), ".prr-lint.yaml:2:", "severity.K8S002.1", "'loud'")
 
 
+@pytest.mark.slow
 def test_severity_off_unquoted_lowercase_ids_and_int_tiers(cli, repo):
     assert "K8S002" in rules_of(check(cli, repo, "--select", RULES))
     for config in ("severity: {K8S002: off}\n",            # YAML 1.1 reads off as false
@@ -98,6 +102,7 @@ def test_severity_off_unquoted_lowercase_ids_and_int_tiers(cli, repo):
     assert {f["severity"] for f in json.loads(proc.stdout)["findings"]} == {"info"}
 
 
+@pytest.mark.slow
 def test_no_rule_selected_is_exit_2(cli, repo, tmp_path):
     for args in (["--select", "K8S002", "--ignore", "k8s"], ["--ignore", "prr,svc,k8s,helm,tf,prom"]):
         one_line_error(check(cli, repo, *args), "no rule selected")
@@ -108,6 +113,7 @@ def test_no_rule_selected_is_exit_2(cli, repo, tmp_path):
     one_line_error(check(cli, repo, "--select", "K8S002"), "no rule selected")
 
 
+@pytest.mark.slow
 def test_gate_parse_errors_survive_any_ignore(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {**FILES, **BROKEN})
     for ignore in ("PRR000", "prr000", "parse-error", "engine", "prr"):
@@ -115,6 +121,7 @@ def test_gate_parse_errors_survive_any_ignore(cli, tmp_path):
         assert proc.returncode == 2 and "broken.yaml" in proc.stdout, (ignore, proc.stdout, proc.stderr)
 
 
+@pytest.mark.slow
 def test_policy_and_user_rule_ids_are_known(cli, repo):
     got = rules_of(check(cli, repo, "--policy", POLICY_EXAMPLES, "--select", "ORG001,org002"))
     assert got <= {"ORG001", "ORG002"}

@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
+
 from ci_sample import DEPLOY, FILES, RULES, make_repo, sarif_errors, write
 from test_sarif_multitool import validate
 
 
+@pytest.mark.slow
 def test_waived_and_baselined_sarif_passes_both_validations(cli, tmp_path):
     deploy = DEPLOY.replace("          resources:\n            requests: {cpu: 50m",
                             "          # prr-lint: disable=K8S002 reason=\"LimitRange\" expires=2027-01-31\n"

@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from ci_sample import RULES, SCRATCH_LINE, SIDECAR_LINE, make_repo, report, found, sarif_errors, write
 
 DEPLOY_FILE = "services/checkout/k8s/deploy.yaml"
@@ -29,6 +31,7 @@ waivers:
 """
 
 
+@pytest.mark.slow
 def test_waived_findings_stay_in_the_report_as_suppressed(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     write(str(repo), {".prr-waivers.yaml": WAIVERS.replace("{expires}", "2027-01-31")})
@@ -67,6 +70,7 @@ def test_unused_waivers_are_not_reported_by_a_narrowed_run(cli, tmp_path):
     assert not [n for n in rep["notices"] if "unused" in n["message"]]
 
 
+@pytest.mark.slow
 def test_expired_waiver_is_prr002_and_its_finding_is_active_again(cli, tmp_path):
     repo = make_repo(tmp_path / "repo")
     write(str(repo), {".prr-waivers.yaml": WAIVERS.replace("{expires}", "2026-10-31")})
@@ -106,6 +110,7 @@ def _inline_repo(tmp_path, expires="2027-01-31"):
                                          DEPLOY_FILE: "".join(lines), TF_FILE: tf})
 
 
+@pytest.mark.slow
 def test_inline_waivers_in_yaml_and_hcl(cli, tmp_path):
     repo = _inline_repo(tmp_path)
     code, rep, _ = report(cli, repo)
@@ -121,6 +126,7 @@ def test_inline_waivers_in_yaml_and_hcl(cli, tmp_path):
     assert {r["suppressions"][0]["kind"] for r in log["runs"][0]["results"]} == {"inSource"}
 
 
+@pytest.mark.slow
 def test_no_inline_waivers_flag_and_config_key(cli, tmp_path):
     repo = _inline_repo(tmp_path)
     want = [("K8S002", DEPLOY_FILE, SIDECAR_LINE + 1), ("TF002", TF_FILE, SCRATCH_LINE)]

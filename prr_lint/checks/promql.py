@@ -235,9 +235,6 @@ def range_windows(expr_or_ast) -> frozenset[datetime.timedelta]:
     return _analysis(_parsed(expr_or_ast))[1]
 
 
-SLOTH_WINDOW = "{{.window}}"
-
-
 def expand_sloth_window(expr: str, window: str = "5m") -> str:
     """Sloth SLI queries use the Go template `{{.window}}` for the range; put a real range in its place
     so the query can be parsed (`{{ .window }}` with spaces too)."""

@@ -7,6 +7,3 @@ class LoadError(Exception):
         self.message = message
         self.line = max(int(line or 1), 1)
         self.col = max(int(col or 1), 1)
-
-    def __reduce__(self):  # keep line and column through the parse cache
-        return (LoadError, (self.message, self.line, self.col))

@@ -24,8 +24,6 @@ MAX_NODES_PER_BYTE = 50      # an alias bomb expands far beyond its size; real f
 MIN_NODE_BUDGET = 200_000
 
 _STR = "tag:yaml.org,2002:str"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 
 

@@ -5,9 +5,15 @@ Importing this package is cheap: the evaluators and regopy are imported when a p
 
 from __future__ import annotations
 
+import weakref
+
 from .errors import PolicyError, PolicyTimeout
 
-__all__ = ["PolicyError", "PolicyTimeout", "runtime_for", "policy_loader"]
+__all__ = ["PolicyError", "PolicyTimeout", "runtime_for", "policy_loader", "close_runtimes"]
+
+# every runtime of this process, so that the command can stop their evaluators when it ends; weak, so a runtime
+# nothing else holds can still be collected
+_RUNTIMES: weakref.WeakSet = weakref.WeakSet()
 
 
 def runtime_for(owner):
@@ -20,7 +26,15 @@ def runtime_for(owner):
         config = getattr(owner, "config", owner)
         runtime = PolicyRuntime(PolicySettings.from_config(getattr(config, "policy", None) or {}))
         owner.policy_runtime = runtime
+        _RUNTIMES.add(runtime)
     return runtime
+
+
+def close_runtimes() -> None:
+    """Stop the evaluators of every runtime (the embedded worker process, the server connection): a command's
+    runtimes live in a reference cycle (rules <-> checks), so garbage collection alone may stop them late."""
+    for runtime in list(_RUNTIMES):
+        runtime.close()
 
 
 def policy_loader(owner):

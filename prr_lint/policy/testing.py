@@ -13,7 +13,8 @@ import time
 
 from ..escape import line_start, one_line
 from .errors import PolicyError, PolicyTimeout
-from .runtime import PolicyRuntime, PolicySettings, shown
+from .loader import read, shown
+from .runtime import PolicyRuntime, PolicySettings
 
 
 def rego_files(paths: list[str]) -> list[str]:
@@ -34,10 +35,10 @@ def run_tests(paths: list[str], timeout: float = 10.0, pattern: str | None = Non
               out=sys.stdout) -> int:
     # each test has its own timeout; the suite is the user's own, so no budget for the whole run
     runtime = PolicyRuntime(PolicySettings(timeout=timeout, all_namespaces=True, budget=None))
-    files = [runtime._read(p) for p in rego_files(paths)]
+    files = [read(p) for p in rego_files(paths)]
     if not files:
         raise PolicyError(f"{' '.join(paths)}: no .rego files")
-    runtime._add_files(files)
+    runtime.loader.add_files(files)
     runtime.static_check()
     selector = re.compile(pattern) if pattern else None
     tests = [(f, name) for f in files if f.is_test for name in f.test_rules
