@@ -203,3 +203,62 @@ def test_svc022_over_many_services_runs_one_git_log(tmp_path, monkeypatch):
     result = run(Options(paths=[root], config=Config(), root=root, select=["SVC022"], use_cache=False))
     assert not result.errors
     assert len(logs) == 1, logs
+
+
+# -- warm runs: unchanged files are neither read nor hashed ------------------------------------------
+
+def reads(monkeypatch, root: str, home: str, *paths) -> tuple[list, object]:
+    """(files read, result) of a cached run on `paths` (the whole root when none)."""
+    from prr_lint import repo as repo_module
+
+    seen = []
+    original = repo_module.read_bytes
+
+    def counting(path, *args, **kwargs):
+        seen.append(os.path.relpath(path, root))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(repo_module, "read_bytes", counting)
+    result = run(Options(paths=[os.path.join(root, p) for p in paths] or [root], config=Config(), root=root,
+                         cache_home=home))
+    monkeypatch.setattr(repo_module, "read_bytes", original)
+    return seen, [(f.rule_id, f.file, f.span.line) for f in result.findings]
+
+
+def test_warm_runs_read_only_changed_files(tmp_path, monkeypatch):
+    from prr_lint import cache
+
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0)   # files of a test are seconds old at most
+    root = monorepo(tmp_path / "repo", 4)
+    home = str(tmp_path / "home")
+    cold, expected = reads(monkeypatch, root, home)
+    assert len(cold) >= 40
+    warm, got = reads(monkeypatch, root, home)
+    assert warm == [] and got == expected
+    deploy = "services/svc-1/k8s/deployment.yaml"
+    one, before = reads(monkeypatch, root, home, deploy)
+    assert one == [] and not [f for f in before if f[0] == "K8S005"]
+    # an edit that keeps size and mtime still changes the ctime: the file is read again, and the edit seen
+    path = os.path.join(root, deploy)
+    st = os.stat(path)
+    with open(path) as fh:
+        text = fh.read()
+    assert "replicas: 3" in text
+    with open(path, "w") as fh:
+        fh.write(text.replace("replicas: 3", "replicas: 1"))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (os.stat(path).st_size, os.stat(path).st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    again, got = reads(monkeypatch, root, home, deploy)
+    assert again == [deploy]
+    assert [f for f in got if f[0] == "K8S005"] and got == reads(monkeypatch, root, home, deploy)[1]
+
+
+def test_a_file_changed_just_before_it_was_stamped_is_read_again(tmp_path, monkeypatch):
+    from prr_lint import cache
+
+    monkeypatch.setattr(cache, "RACY_SECONDS", 3600)   # every file is "just changed"
+    root = monorepo(tmp_path / "repo", 2)
+    home = str(tmp_path / "home")
+    cold, expected = reads(monkeypatch, root, home)
+    warm, got = reads(monkeypatch, root, home)
+    assert sorted(warm) == sorted(cold) and got == expected   # read and hashed, not parsed: the same answer
