@@ -7,11 +7,18 @@ so are truncated, corrupt and other-version files. Nothing here ever raises into
 cannot be read or written is simply not used.
 
 Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash of its real path>/`):
-  index-<project>.json        path -> [content key, document kinds, shard]
+  index-<project>.json        path -> [content key, document kinds, shard, stamp]
   docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
   docs-<project>-<shard>.json content key -> Loaded, for other files, in SHARDS shards by directory
 so a cold run writes a few dozen files rather than one per source file, and a warm run on one file reads
 the index, the context shard and the shards of one service's directories (and rewrites only those it changed).
+
+The stamp, (mtime_ns, size, ctime_ns, inode) of the file when its content key was computed (with the loader
+and size limit the key also depends on), saves reading and hashing unchanged files: the stored key is trusted
+only when all of it still matches. A user can set the mtime
+back but not the ctime, so an edit that keeps size and mtime still changes the stamp. As in git's "racy"
+index, a file changed less than RACY_SECONDS before it was stamped gets no stamp (a later change within the
+same timestamp tick could keep all four): it is read and hashed again next time.
 """
 
 from __future__ import annotations
@@ -24,13 +31,14 @@ import os
 import posixpath
 import secrets
 import stat
+import time
 
 from . import __version__
 from .loaders import Loaded
 from .loaders.errors import LoadError
 from .model import Document, Span
 
-FORMAT = 3
+FORMAT = 4
 MAGIC = f"prr-lint-cache {FORMAT} {__version__}".encode()
 KEY_NAME = "key"
 KEY_BYTES = 32
@@ -38,6 +46,7 @@ SHARDS = 64
 SHARD_NAMES = frozenset(["ctx"] + [f"{i:02d}" for i in range(SHARDS)])
 MAX_CACHE_FILE = 512 << 20      # a cache file larger than this is not ours: a miss, not a memory blow-up
 CONTEXT_KINDS = ("service", "backstage", "openslo", "sloth", "waivers")
+RACY_SECONDS = 2                 # a file changed this recently is never trusted by its stamp
 
 # never follow a symlink, never block on a FIFO: a cache file that is not a regular file is not ours
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -240,8 +249,32 @@ class ParseCache:
 
     @staticmethod
     def _valid(entry) -> bool:
-        return isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str) \
-            and isinstance(entry[1], list) and isinstance(entry[2], str) and entry[2] in SHARD_NAMES
+        return isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str) \
+            and isinstance(entry[1], list) and isinstance(entry[2], str) and entry[2] in SHARD_NAMES \
+            and (entry[3] is None or isinstance(entry[3], list))
+
+    @staticmethod
+    def _stamp(stamp) -> list | None:
+        """The stamp as stored, or None when it cannot be trusted later (missing, or changed too recently)."""
+        if not isinstance(stamp, tuple) or len(stamp) != 6:
+            return None
+        return list(stamp) if stamp[2] < time.time_ns() - RACY_SECONDS * 10**9 else None
+
+    def known(self, rel: str, stamp) -> tuple | None:
+        """(content key, document kinds) of a file whose stamp is the one stored with its entry: unchanged,
+        so neither read nor hashed."""
+        entry = self.index.get(rel)
+        if stamp is None or not self._valid(entry) or entry[3] is None or entry[3] != list(stamp):
+            return None
+        return entry[0], tuple(entry[1])
+
+    def stamp(self, rel: str, key: str, stamp) -> None:
+        """Remember the stamp of a file whose content was just read and found to have this key."""
+        entry = self._entry(rel, key)
+        value = self._stamp(stamp)
+        if entry is not None and entry[3] != value:
+            entry[3] = value
+            self.dirty = True
 
     def _entry(self, rel: str, key: str):
         entry = self.index.get(rel)
@@ -260,14 +293,14 @@ class ParseCache:
         loaded = decode_loaded(obj) if obj is not None else None
         return loaded if loaded is not None and loaded.file == rel else None
 
-    def put(self, rel: str, key: str, loaded: Loaded) -> None:
+    def put(self, rel: str, key: str, loaded: Loaded, stamp=None) -> None:
         text = encode_loaded(loaded)
         if text is None:
             return
         kinds = sorted({d.kind for d in loaded.docs})
         # manifests and SLOs are read on every run (they say who owns what): they share one shard
         shard = "ctx" if any(k in CONTEXT_KINDS for k in kinds) else shard_of(rel)
-        self.index[rel] = [key, kinds, shard]
+        self.index[rel] = [key, kinds, shard, self._stamp(stamp)]
         self._new.setdefault(shard, {})[key] = text
         self.dirty = True
 

@@ -114,12 +114,13 @@ def list_files(root: str, scope: list[str], include: list[str], exclude: list[st
 
 
 def has_surrogates(rel: str) -> bool:
-    return any("\udc80" <= ch <= "\udcff" for ch in rel)
+    # most names are ASCII: one C-level test instead of a Python step per character of every path
+    return not rel.isascii() and any("\udc80" <= ch <= "\udcff" for ch in rel)
 
 
 def stat_file(root: str, rel: str):
-    """(mtime_ns, size) of a regular file inside the root, else None: a tracked file may be deleted in the
-    work tree, and a symlink must never lead out of the repository. One lstat for ordinary files."""
+    """(mtime_ns, size, ctime_ns, inode) of a regular file inside the root, else None: a tracked file may be
+    deleted in the work tree, and a symlink must never lead out of the repository. One lstat for ordinary files."""
     return check_file(root, rel)[0]
 
 
@@ -139,7 +140,8 @@ def check_file(root: str, rel: str) -> tuple:
     except OSError as e:
         return None, Refused(f"cannot read file: {e.strerror}; not checked")
     if stat.S_ISREG(st.st_mode):
-        return (st.st_mtime_ns, st.st_size), None
+        # the parse cache trusts a stored content hash only when all four are unchanged
+        return (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino), None
     return None, Refused(f"not a regular file ({file_type(st.st_mode)}); not checked")
 
 

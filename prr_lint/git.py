@@ -189,7 +189,15 @@ def _stderr(e) -> str:
 
 
 # -- file history (runbook freshness) ---------------------------------------------------------------
-# Self-contained: one History per run, kept in the run's memo, with one `git log` per file asked about.
+# Self-contained: one History per run, kept in the run's memo. Every file's last change comes from ONE
+# `git log --name-only` walk, read only as far as the files asked about need: a process per file would
+# make a run with thousands of runbooks start thousands of processes.
+
+# a commit's header in the walk; a file name can only imitate it in a repository that controls its dates anyway
+_LOG_FORMAT = "%x01prr-lint-commit %H %ct"
+_LOG_HEADER = re.compile(rb"\x01prr-lint-commit ([0-9a-f]{40,64}) (-?\d+)")
+_CHUNK = 1 << 16
+
 
 @dataclass
 class LastChange:
@@ -214,6 +222,12 @@ class History:
         self.reason = None
         self._dates: dict = {}
         self._pending: set | None = None
+        self._seen: dict = {}           # git path (relative to the top level) -> (sha, committer time)
+        self._walk = None               # the running `git log`, read on demand
+        self._buffer = b""
+        self._after_header = False
+        self._commit = None             # (sha, committer time) of the commit whose names are being read
+        self._done = False
         self.boundary: set = set()
         if self.top is None:
             self.reason = f"{self.root} is not inside a git work tree"
@@ -253,6 +267,62 @@ class History:
                     self._pending.add(entry[3:])
         return self._pending
 
+    def _start(self) -> None:
+        # newest commit first, so a path's first appearance is its last change. Names are NUL-terminated
+        # bytes (never quoted); renames count as a delete and an add, as for `git log -- path`; a merge lists
+        # what it changed against every parent (a conflict resolution), like a path-limited log shows it
+        try:
+            self._walk = self.repo.git(c="log.showSignature=false").log(
+                f"--format={_LOG_FORMAT}", "--name-only", "-z", "--root", "--no-renames", "--cc", "--no-color",
+                "--no-ext-diff", "--no-textconv", as_process=True)
+        except Exception:
+            self._walk = None
+            self._done = True
+
+    def _read_until(self, path: str) -> None:
+        """Read the walk until `path` shows up or the history ends."""
+        if self._walk is None and not self._done:
+            self._start()
+        while path not in self._seen and not self._done:
+            try:
+                chunk = self._walk.proc.stdout.read1(_CHUNK)
+            except (OSError, ValueError):
+                chunk = b""
+            if chunk:
+                tokens = (self._buffer + chunk).split(b"\0")
+                self._buffer = tokens.pop()      # the last token may be cut in two
+            else:
+                tokens, self._buffer = [self._buffer], b""
+                self._finish()
+            for token in tokens:
+                if self._after_header and token.startswith(b"\n"):
+                    token = token[1:]           # a commit's names follow its header after a newline
+                m = _LOG_HEADER.fullmatch(token)
+                self._after_header = m is not None
+                if m is not None:
+                    self._commit = (m.group(1).decode("ascii"), m.group(2).decode("ascii"))
+                elif token and self._commit is not None:
+                    self._seen.setdefault(_decode(token), self._commit)
+
+    def _finish(self) -> None:
+        self._done = True
+        walk, self._walk = self._walk, None
+        if walk is not None:
+            try:
+                walk.proc.stdout.close()
+                walk.proc.wait()
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        """Stop a walk that is not read to its end (the process is also ended when this object goes away)."""
+        if self._walk is not None:
+            try:
+                self._walk.proc.kill()
+            except Exception:
+                pass
+            self._finish()
+
     def last_change(self, rel: str) -> LastChange | None:
         """The last change of a repository-relative path; None when git history is not available."""
         if not self.available:
@@ -265,14 +335,11 @@ class History:
         if path in self._pending_paths():
             result = LastChange(None, pending=True)
         else:
-            try:
-                out = self.repo.git.log("-1", "--format=%H %ct", "--", path).strip()
-            except Exception:
-                out = ""
-            if not out:
+            self._read_until(path)
+            if path not in self._seen:
                 result = LastChange(None, pending=True)   # never committed: a new file
             else:
-                sha, _, stamp = out.partition(" ")
+                sha, stamp = self._seen[path]
                 try:
                     day = datetime.datetime.fromtimestamp(int(stamp), datetime.timezone.utc).date()
                 except (ValueError, OverflowError, OSError):

@@ -1,8 +1,9 @@
 """The repository a run reads: its files and their documents, through the parse cache (cache.py) when on.
 
 The cache lets a pre-commit run on one changed file know every file's kind (and read every manifest)
-without parsing the whole monorepo again. Entries are keyed by the file's content: each file is read once,
-and the same bytes are hashed and, on a miss, parsed.
+without parsing the whole monorepo again. Entries are keyed by the file's content: a file whose stamp (mtime,
+size, ctime, inode, from the lstat every run makes anyway) is the one stored with its entry is not read at
+all; any other is read once, and the same bytes are hashed and, on a miss, parsed.
 """
 
 from __future__ import annotations
@@ -114,10 +115,15 @@ class Repository:
         if rel in self.refused:
             return ()
         if self._cache is not None and rel not in self._loaded and rel in self.candidates:
+            known = self._cache.known(rel, self._stamp(rel))
+            if known is not None:
+                self._keys[rel] = known[0]
+                return known[1]
             raw, key = self._read(rel)
             kinds = self._cache.kinds(rel, key) if key is not None else None
             if kinds is not None:
                 self._keys[rel] = key
+                self._cache.stamp(rel, key, self._stamp(rel))
                 return kinds
             self._loaded[rel] = self._parse(rel, raw, key)   # a miss: parse the bytes just read
         loaded = self.load(rel)
@@ -135,11 +141,20 @@ class Repository:
             result = load_file(self.root, rel, self.candidates[rel], self.chart_dirs, self.max_file_size)
         else:
             key = self._keys.pop(rel, None)
+            if key is None:
+                known = self._cache.known(rel, self._stamp(rel))
+                key = known[0] if known is not None else None
             result = self._cache.get(rel, key) if key is not None else None
             if result is None:
                 result = self._parse(rel, *self._read(rel))
         self._loaded[rel] = result
         return result
+
+    def _stamp(self, rel: str) -> tuple | None:
+        """What must be unchanged for a stored content key to hold without reading: the file's lstat
+        (mtime, size, ctime, inode) and what else goes into the key (loader, size limit)."""
+        st = self.stats.get(rel)
+        return (*st, self.candidates[rel], self.max_file_size) if st is not None and len(st) == 4 else None
 
     def _read(self, rel: str) -> tuple:
         """(bytes, content key) of a candidate file, or (None, None) when it cannot be read."""
@@ -153,11 +168,13 @@ class Repository:
         how = self.candidates[rel]
         if key is None:   # unreadable: the error, never cached
             return load_file(self.root, rel, how, self.chart_dirs, self.max_file_size)
+        # the stamp was taken before the read: a change in between makes it stale, never the key
         cached = self._cache.get(rel, key)
         if cached is not None:
+            self._cache.stamp(rel, key, self._stamp(rel))
             return cached
         result = load_file(self.root, rel, how, self.chart_dirs, self.max_file_size, raw)
-        self._cache.put(rel, key, result)
+        self._cache.put(rel, key, result, self._stamp(rel))
         return result
 
     def save_cache(self) -> None:

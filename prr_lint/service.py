@@ -363,8 +363,11 @@ class ServiceGraph:
         self.services = services
         self.anchor = anchor
         self.by_name: dict = {}
-        for svc in services:
+        # every manifest of a name, in manifest order: SLO ownership is a dict lookup, not a scan of all services
+        self._all_named: dict = {}
+        for i, svc in enumerate(services):
             self.by_name.setdefault(svc.name, svc)
+            self._all_named.setdefault(svc.name, []).append((i, svc))
         self.default_tier = default_tier
         # owner lookup walks a file's ancestors through these dicts: O(depth), not O(services)
         self._claimed: dict = {}
@@ -413,13 +416,15 @@ class ServiceGraph:
         name = slo_service_name(doc)
         if not name or (self.anchor and not _covers(self.anchor, doc.file)):
             return None
-        candidates = [s for s in self.services if s.name == name
-                      and (not self.anchor or _covers(self.anchor, s.manifest.file))]
+        candidates = [(i, s) for i, s in self._all_named.get(name, ())
+                      if not self.anchor or _covers(self.anchor, s.manifest.file)]
 
         def shared(svc: Service) -> int:
             return len(posixpath.commonpath([svc.directory or ".", posixpath.dirname(doc.file) or "."]).split("/"))
 
-        return max(candidates, key=lambda svc: (shared(svc), -self.services.index(svc)), default=None)
+        # ties go to the first manifest: its position is carried along, never looked up
+        best = max(candidates, key=lambda item: (shared(item[1]), -item[0]), default=None)
+        return best[1] if best else None
 
     def owner_of(self, rel: str) -> Service | None:
         """The service a file belongs to: longest explicit claim, else nearest manifest directory."""

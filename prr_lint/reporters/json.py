@@ -27,9 +27,13 @@ def finding_dict(f) -> dict:
 
 
 def service_dicts(result) -> list:
+    # findings grouped by service in one pass: counting per service over all findings is services x findings
+    by_service: dict = {}
+    for f in result.findings:
+        by_service.setdefault(f.service, []).append(f)
     out = []
     for s in sorted(result.services, key=lambda s: s.name):
-        mine = counts(f for f in result.findings if f.service == s.name)
+        mine = counts(by_service.get(s.name, ()))
         out.append({"name": s.name, "tier": s.tier, "file": s.file, "owner": s.owner,
                     "errors": mine["error"], "warnings": mine["warning"], "info": mine["info"],
                     "suppressed": mine["suppressed"]})

@@ -113,14 +113,16 @@ def _by_importance(findings) -> list:
 def _service_rows(result, active: list, link_base) -> list:
     services = {s.name: s for s in result.services}
     tiers = {}
+    by_service: dict = {}           # one pass: filtering all findings per service is services x findings
     for f in active:
+        by_service.setdefault(f.service, []).append(f)
         if f.service and f.service not in services:
             tiers.setdefault(f.service, f.tier)
     rows = []
     names = sorted(set(services) | set(tiers))
     for name in names:
         s = services.get(name)
-        mine = _by_importance(f for f in active if f.service == name)
+        mine = _by_importance(by_service.get(name, ()))
         c = counts(mine)
         top = [f"{code(f.rule_id)} {cell(f.message)} ({_location(f, link_base)})" for f in mine[:TOP]]
         if len(mine) > TOP:
