@@ -34,12 +34,15 @@ class Repository:
         self.candidates = {}
         # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
         self.refused: dict = {rel: Refused(message) for rel, message in problems.items()}
+        # (mtime_ns, size, ctime_ns, inode) of each candidate: lets the cache trust a stored content hash
+        self.stats: dict = {}
         for rel in self.files:
             how = candidate_kind(rel, self.chart_dirs)
             if how is not None:
                 st, refused = check_file(root, rel)
                 if st is not None:
                     self.candidates[rel] = how
+                    self.stats[rel] = st
                 elif refused is not None:
                     self.refused[rel] = refused
         for rel in self.refused:

@@ -80,7 +80,7 @@ def test_a_run_over_twice_the_services_costs_at_most_about_twice(runs):
     assert [len(r.services) for r in (r1, r2, r4)] == [SMALL, 2 * SMALL, 4 * SMALL]
     assert len(r4.findings) >= 2 * len(r2.findings) >= 4 * len(r1.findings) > 0
     # every SLO document found its service
-    assert sum(1 for d in r4.extra["docs"] if d.kind == "openslo" and d.service) == 4 * SMALL
+    assert sum(1 for d in r4.docs if d.kind == "openslo" and d.service) == 4 * SMALL
     assert c2 <= LINEAR * c1, (c1, c2)
     # the work the second doubling adds, start-up left out: about twice what the first one added
     assert c4 - c2 <= LINEAR * (c2 - c1), (c1, c2, c4)
@@ -126,8 +126,8 @@ def test_slo_ownership_does_not_compare_services(runs):
 
     Service.__eq__ = counting
     try:
-        graph = runs[2 * SMALL][1].extra["graph"]
-        docs = [d for d in runs[2 * SMALL][1].extra["docs"] if d.kind == "openslo"]
+        graph = runs[2 * SMALL][1].graph
+        docs = [d for d in runs[2 * SMALL][1].docs if d.kind == "openslo"]
         owners = [graph.slo_owner(d) for d in docs]
     finally:
         Service.__eq__ = original
