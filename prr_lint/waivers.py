@@ -63,7 +63,8 @@ class Waiver:
         if not self.covers_rule(f):
             return False
         if self.kind == "inline":
-            return f.file == self.file and (f.span.line == self.line or (self.comment_only and f.span.line == self.line + 1))
+            return f.file == self.file and (f.span.line == self.line
+                                            or (self.comment_only and f.span.line == self.line + 1))
         if self.base and not (f.file == self.base or f.file.startswith(self.base + "/")):
             return False
         if self.service is not None and f.service != self.service:
@@ -209,7 +210,8 @@ class WaiverStep:
                     continue
                 w = inline_waiver(file, n, m, alone and comment[:m.start()].strip() == "", today)
                 if w is None:
-                    result.notices.append((file, f"line {n}: inline waiver ignored: `expires` is not a date (YYYY-MM-DD)"))
+                    result.notices.append(
+                        (file, f"line {n}: inline waiver ignored: `expires` is not a date (YYYY-MM-DD)"))
                 else:
                     out.append(w)
         return out

@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, shared_schema
+
 MONOREPO = os.path.join(ROOT, "examples", "monorepo")
 
 

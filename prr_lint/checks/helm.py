@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 from ..model import Document, Hit
 from .k8s import MUTABLE_TAGS, int_value, split_image, templated

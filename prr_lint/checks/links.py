@@ -292,8 +292,8 @@ def _into_repo(url_norm: str, bases: list, repo) -> tuple[str, str] | None:
                 continue
             tail = rest[len(form):]
             # a ref may contain slashes (release/1.2): take the first split whose path exists
-            candidates = [posixpath.normpath(posixpath.join(local_dir or ".", *tail[k:])) for k in range(1, len(tail))] \
-                or [local_dir or "."]
+            candidates = [posixpath.normpath(posixpath.join(local_dir or ".", *tail[k:]))
+                          for k in range(1, len(tail))] or [local_dir or "."]
             chosen = next((c for c in candidates if repo.exists(c)), candidates[0])
             return ("" if chosen == "." else chosen), tail[0]
     return None
@@ -362,7 +362,8 @@ def resolve(ref, repo, settings, base_dir: str, project_dir: str = "") -> Link:
     scheme = ref.split(":", 1)[0].lower() if ":" in ref else ""
     if scheme and scheme.isalpha() and len(scheme) > 1 or "://" in ref:
         if scheme not in ("http", "https"):
-            return Link(ref, "invalid", problem=f"is a {scheme or 'non-http'} link, not a repository path or http(s) URL")
+            return Link(ref, "invalid",
+                        problem=f"is a {scheme or 'non-http'} link, not a repository path or http(s) URL")
         try:
             parts = urlsplit(ref)
             host = parts.hostname or ""

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ..model import Document
 
@@ -262,7 +262,8 @@ def resources(doc: Document, types, repo=None) -> Iterator[Resource]:
     elif doc.kind == "terraform-plan":
         changes = doc.get(("resource_changes",))
         for i, change in enumerate(changes if isinstance(changes, list) else []):
-            if not isinstance(change, dict) or change.get("type") not in types or change.get("mode", "managed") != "managed":
+            if not isinstance(change, dict) or change.get("type") not in types \
+                    or change.get("mode", "managed") != "managed":
                 continue
             planned = _dict(change.get("change"))
             actions = planned.get("actions") or []

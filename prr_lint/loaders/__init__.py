@@ -98,7 +98,8 @@ def _yaml_documents(rel: str, text: str, forced: str | None, meta: dict) -> list
 
     docs = []
     duplicates: list = []
-    for (data, spans, _line), dups in zip(load_yaml(text, duplicates), duplicates):
+    # load_yaml appends each document's duplicate keys to `duplicates` before it yields the document
+    for (data, spans, _line), dups in zip(load_yaml(text, duplicates), duplicates, strict=False):
         if forced:
             docs.append(Document(forced, rel, data if data is not None else {}, spans, len(docs),
                                  _with_duplicates(meta, dups)))

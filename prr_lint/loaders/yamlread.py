@@ -7,7 +7,7 @@ composer gives every node its line and column about 25x faster (see bench/README
 from __future__ import annotations
 
 import datetime
-from functools import lru_cache
+from functools import cache
 
 import yaml
 
@@ -32,7 +32,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 _PROBE_DEPTH = 100_000
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parser_limits_depth() -> bool:
     """Whether libyaml refuses deep nesting itself (0.2.5 and later stop at 1000 levels). An older one
     would hand PyYAML's recursive C composer a tree deep enough to overflow the C stack."""

@@ -30,7 +30,8 @@ def pascal(name: str) -> str:
 
 def rule_descriptor(rule) -> dict:
     text = f"{rule.summary}\n\nWhy it matters: {rule.why}\n\nHow to fix: {rule.fix}"
-    markdown = f"**{rule.summary}**\n\n**Why it matters.** {rule.why}\n\n**How to fix.** {rule.fix}\n\n[Rule reference]({help_uri(rule)})"
+    markdown = (f"**{rule.summary}**\n\n**Why it matters.** {rule.why}\n\n**How to fix.** {rule.fix}\n\n"
+                f"[Rule reference]({help_uri(rule)})")
     return {
         "id": rule.id,
         "name": pascal(rule.name),
