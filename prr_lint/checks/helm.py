@@ -116,7 +116,7 @@ def base_documents(repo, chart: str) -> list:
         return []
     memo = repo.memo.setdefault("helm-base-values", {})
     if chart not in memo:
-        docs = []
+        docs: list[Document] = []
         for name in VALUES_NAMES:
             rel = posixpath.join(chart, name) if chart else name
             if repo.candidates.get(rel) == "helm-values":

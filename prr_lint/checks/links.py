@@ -21,6 +21,7 @@ import posixpath
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from ..service import resolve_path
@@ -134,9 +135,9 @@ def _strip_tags(raw: str) -> str:
 
 def html_anchors(text: str) -> list[str]:
     """The `name`/`id` of every `<a>` tag: the first such attribute after `<a` and before the tag's `>`."""
-    out = []
+    out: list[str] = []
     gt = _Next(text, ">")
-    attr = None
+    attr: re.Match[str] | Literal[False] | None = None   # None: not looked for yet; False: there is no more
     pos = 0
     while True:
         m = _A_OPEN.search(text, pos)

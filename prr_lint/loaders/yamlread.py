@@ -14,6 +14,7 @@ import yaml
 from ..model import Span
 from .errors import LoadError
 
+_Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing: slower but correct
@@ -134,7 +135,8 @@ class _Converter:
         if isinstance(node, yaml.MappingNode):
             # keys written in this mapping, with the line of the first of each: a key a merge (`<<`) brings
             # and the mapping overrides is how merges work, not a duplicate
-            explicit, first = {}, {}
+            explicit: dict[yaml.Node, int] = {}
+            first: dict[str, int] = {}
             if node not in self.seen:  # an aliased mapping is met again, already flattened: once is enough
                 self.seen.add(node)
                 for k, _ in node.value:
