@@ -98,8 +98,8 @@ def _yaml_documents(rel: str, text: str, forced: str | None, meta: dict) -> list
 
     docs: list[Document] = []
     duplicates: list = []
-    # load_yaml appends each document's duplicate keys to `duplicates` before it yields the document
-    for (data, spans, _line), dups in zip(load_yaml(text, duplicates), duplicates, strict=False):
+    # load_yaml fills `duplicates` with one entry per document it returns
+    for (data, spans, _line), dups in zip(load_yaml(text, duplicates), duplicates, strict=True):
         if forced:
             docs.append(Document(forced, rel, data if data is not None else {}, spans, len(docs),
                                  _with_duplicates(meta, dups)))
