@@ -52,7 +52,8 @@ def load(path: str, shown: str) -> set:
         raise UsageError(f"{shown}: cannot read baseline: {e.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise UsageError(f"{shown}: not a prr-lint baseline (invalid JSON: {e})") from None
-    if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION or not isinstance(data.get("findings"), list):
+    if not isinstance(data, dict) or data.get("version") != BASELINE_VERSION \
+            or not isinstance(data.get("findings"), list):
         raise UsageError(f"{shown}: not a prr-lint baseline (expected {{\"version\": 1, \"findings\": [...]}}; "
                          "create one with `prr-lint baseline -o FILE`)")
     out = set()
@@ -117,7 +118,8 @@ class BaselineStep:
 def add_commands(subparsers) -> None:
     from .cli import add_run_arguments
 
-    p = subparsers.add_parser("baseline", help="record current findings; later runs with --baseline report only new ones")
+    p = subparsers.add_parser("baseline",
+                              help="record current findings; later runs with --baseline report only new ones")
     add_run_arguments(p)
     p.add_argument("-o", "--output", default=DEFAULT_OUTPUT,
                    help=f"baseline file to write (default: {DEFAULT_OUTPUT}; - for stdout)")

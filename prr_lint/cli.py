@@ -180,9 +180,8 @@ def cmd_rules(args) -> int:
     from .registry import load_rules
 
     config = load_config(args.config or find_config(".", os.getcwd()))
-    from .policy import policy_loader
-
     from .engine import find_root
+    from .policy import policy_loader
 
     untrusted = None if _trusts_repo_rules(args) else find_root(["."])
     rules = load_rules(config.rule_paths, policy_loader=policy_loader(config), untrusted_root=untrusted) \

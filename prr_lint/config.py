@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import UsageError
-from .model import SEVERITIES
+from .model import SEVERITIES, Path, Span
 from .schemas import schema_errors, schema_message
 
 CONFIG_NAMES = (".prr-lint.yaml", ".prr-lint.yml")
@@ -21,7 +22,7 @@ REMOTE_POLICY_KEYS = {
 }
 
 # The tier table of the design notes; every number can be overridden under `tiers:`.
-DEFAULT_TIERS = {
+DEFAULT_TIERS: dict[int, dict[str, Any]] = {
     0: {"min_objective": 99.95, "min_replicas": 3, "runbook_max_age_days": 180, "rollback_tested_within_days": 90,
         "dr_tested_within_days": 365, "multi_window_burn_rate": True, "rollback_automated": True},
     1: {"min_objective": 99.9, "min_replicas": 2, "runbook_max_age_days": 365, "rollback_tested_within_days": 180,
@@ -128,7 +129,7 @@ def load_config(path: str | None) -> Config:
                 raw = tomllib.load(fh).get("tool", {}).get("prr-lint", {})
         except tomllib.TOMLDecodeError as e:
             raise UsageError(f"{shown}: invalid TOML: {e}") from None
-        spans = {}
+        spans: dict[Path, Span] = {}
     else:
         from .loaders.errors import LoadError
         from .loaders.yamlread import load_yaml

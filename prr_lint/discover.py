@@ -39,7 +39,8 @@ def _git_files(root: str, problems: dict) -> list[str] | None:
     for line in proc.stderr.decode("utf-8", "surrogateescape").splitlines():
         m = _GIT_UNREADABLE.search(line)
         if m:
-            problems[printable(m.group(1).rstrip("/"))] = f"directory cannot be read ({m.group(2)}); its files are not checked"
+            problems[printable(m.group(1).rstrip("/"))] = \
+                f"directory cannot be read ({m.group(2)}); its files are not checked"
     return [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
@@ -83,7 +84,8 @@ def list_files(root: str, scope: list[str], include: list[str], exclude: list[st
     if files is None:
         found.clear()
         files = _walk(root, root, found) if any(s in ("", ".") for s in scope) else \
-            [f for s in scope for f in (_walk(root, os.path.join(root, s), found) if os.path.isdir(os.path.join(root, s)) else [s])]
+            [f for s in scope
+             for f in (_walk(root, os.path.join(root, s), found) if os.path.isdir(os.path.join(root, s)) else [s])]
     exclude_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     include_spec = pathspec.GitIgnoreSpec.from_lines(include) if include else None
     prefixes = [s.rstrip("/") for s in scope if s not in ("", ".")]

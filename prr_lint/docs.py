@@ -35,7 +35,8 @@ def fixture_files(directory: str) -> list[tuple[str, str]]:
     """(name relative to `directory`, text with flagged lines pointed at) of every file of every fixture in a
     bad/ or good/ directory: files with a flagged line first, then the others, each group in fixture order."""
     rule_dir, sub = os.path.split(os.path.normpath(directory))
-    flagged, plain = [], []
+    flagged: list[tuple[str, str]] = []
+    plain: list[tuple[str, str]] = []
     for fixture in fixtures(rule_dir, sub):
         root = fixture if os.path.isdir(fixture) else os.path.dirname(fixture)
         marks: dict[tuple[str, int], list[str]] = {}
@@ -50,10 +51,10 @@ def fixture_files(directory: str) -> list[tuple[str, str]]:
             with open(full, encoding="utf-8", errors="replace") as fh:
                 lines = fh.read().rstrip("\n").split("\n")
             shown = []
-            for n, line in enumerate(lines, 1):
-                marker = expect_marker(line)
+            for n, text in enumerate(lines, 1):
+                marker = expect_marker(text)
                 ids = sorted(marks.get((rel, n), ()))
-                shown.append((marker[1] if marker else line) + (FLAG + ", ".join(ids) if ids else ""))
+                shown.append((marker[1] if marker else text) + (FLAG + ", ".join(ids) if ids else ""))
             name = os.path.relpath(full, directory).replace(os.sep, "/")
             (flagged if any(ln == rel for ln, _ in marks) else plain).append((name, "\n".join(shown)))
     return flagged + plain

@@ -16,6 +16,7 @@ What the runners honour (why each rule below exists):
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # C0 and C1 controls, DEL, Unicode line/paragraph separators, bidirectional overrides (text that reads
 # differently from what it is), the noncharacters XML forbids, and lone surrogates (file names read with
@@ -76,7 +77,7 @@ def valid_unicode(value: str) -> str:
     return _SURROGATE.sub("\ufffd", value)
 
 
-def deep_valid_unicode(obj):
+def deep_valid_unicode(obj: Any) -> Any:
     """`valid_unicode` applied to every string (keys and values) of a JSON-like structure."""
     if isinstance(obj, str):
         return valid_unicode(obj)

@@ -36,7 +36,8 @@ def add_commands(subparsers) -> None:
     p.add_argument("--service", action="append", default=[], metavar="NAME",
                    help="decide for these services only (repeatable, comma-separated)")
     p.add_argument("--report", metavar="FILE", help="write the machine-readable decision (JSON) here")
-    p.add_argument("--fail-on", choices=FAIL_ON[:-1], help="lowest severity that blocks (default: config fail_on, else error)")
+    p.add_argument("--fail-on", choices=FAIL_ON[:-1],
+                   help="lowest severity that blocks (default: config fail_on, else error)")
     p.set_defaults(handler=cmd_gate)
 
 
@@ -221,7 +222,8 @@ def _print_verdict(report: dict, blocking: list, report_path: str | None) -> Non
                    f"{s['warnings']} warnings, {s['info']} info, {s['suppressed']} suppressed)")
     else:
         n = s["blocking"]
-        out.append(f"prr-lint gate: BLOCKED ({n} blocking finding{'s' if n != 1 else ''} at or above {report['fail_on']})")
+        out.append(f"prr-lint gate: BLOCKED ({n} blocking finding{'s' if n != 1 else ''} "
+                   f"at or above {report['fail_on']})")
     if report["services"]:
         names = {x["name"]: one_line(x["name"]) for x in report["services"]}
         width = max(7, *(len(n) for n in names.values()), 12 if report["unowned"]["findings"] else 0)
@@ -232,7 +234,8 @@ def _print_verdict(report: dict, blocking: list, report_path: str | None) -> Non
                        f"{x['decision'].upper() if x['decision'] != 'pass' else 'pass':<7}  "
                        f"{x['errors']:<6}  {x['warnings']:<8}  {x['suppressed']}")
         if report["unowned"]["findings"]:
-            out.append(f"  {'(no service)':<{width}}  -     {'BLOCKED' if report['unowned']['blocking'] else 'pass':<7}  "
+            verdict = "BLOCKED" if report["unowned"]["blocking"] else "pass"
+            out.append(f"  {'(no service)':<{width}}  -     {verdict:<7}  "
                        f"{report['unowned']['findings']} finding(s) in files no service claims")
     if blocking:
         out.append("")

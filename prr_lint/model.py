@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
-Path = tuple  # tuple of str keys and int indices
+Path: TypeAlias = tuple[str | int, ...]  # str keys and int indices
 
 KINDS = (
     "service", "backstage", "openslo", "sloth", "k8s", "helm-chart", "helm-values",
@@ -33,7 +34,7 @@ class Span(_SpanFields):
 
     __slots__ = ()
 
-    def __new__(cls, line: int, col: int = 1, end_line: int = 0, end_col: int = 0):
+    def __new__(cls, line: int, col: int = 1, end_line: int = 0, end_col: int = 0) -> Span:
         if end_line < line:
             end_line = line
         if end_line == line and end_col < col:
@@ -52,9 +53,9 @@ class Document:
     kind: str
     file: str                     # repository-relative POSIX path
     data: Any
-    spans: dict = field(default_factory=dict)
+    spans: dict[Path, Span] = field(default_factory=dict)
     index: int = 0                # position of the object in a multi-document file
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
     service: str | None = None    # owning service, set by the service graph
 
     def get(self, path: Path, default: Any = None) -> Any:
@@ -86,9 +87,11 @@ class Document:
     def address(self) -> str:
         """A logical name that survives moving code around: used in fingerprints and baselines."""
         if "address" in self.meta:
-            return self.meta["address"]
+            address: str = self.meta["address"]   # engine.emit_at sets a str
+            return address
         data = self.data if isinstance(self.data, dict) else {}
-        md = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        metadata = data.get("metadata")
+        md = metadata if isinstance(metadata, dict) else {}
         if self.kind in ("k8s", "service", "backstage", "openslo") and md.get("name"):
             ns = md.get("namespace")
             return "/".join(str(p) for p in (data.get("kind"), ns, md.get("name")) if p)
@@ -98,7 +101,8 @@ class Document:
 
     def logical_path(self, path: Path) -> str:
         """`path` with list indices replaced by the item's name where it has one."""
-        parts, value = [], self.data
+        parts: list[str] = []
+        value = self.data
         for key in path:
             if isinstance(key, int):
                 item = value[key] if isinstance(value, list) and -len(value) <= key < len(value) else None
@@ -112,7 +116,7 @@ class Document:
 
     def walk(self, path: Path = ()) -> Iterator[tuple[Path, Any]]:
         """Every (path, value) under `path`, depth first."""
-        stack = [(tuple(path), self.get(path))]
+        stack: list[tuple[Path, Any]] = [(tuple(path), self.get(path))]
         while stack:
             p, v = stack.pop()
             yield p, v
@@ -162,5 +166,5 @@ class Finding:
     def suppressed(self) -> bool:
         return self.suppression is not None
 
-    def sort_key(self):
+    def sort_key(self) -> tuple[str, int, int, str, str]:
         return (self.file, self.span.line, self.span.col, self.rule_id, self.message)

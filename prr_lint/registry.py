@@ -43,6 +43,8 @@ def _load_python_rule(directory: str, origin: str) -> Rule:
     path = os.path.join(directory, "rule.py")
     mod_name = "prr_lint_rule_" + os.path.basename(directory).replace("-", "_")
     spec = importlib.util.spec_from_file_location(mod_name, path)
+    if spec is None or spec.loader is None:   # only for a path that is not a Python source file
+        raise RuleError(f"{path}: cannot load rule")
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 # `targets` entries that are not document kinds
 SERVICE = "service-graph"     # check(service, ctx): one call per joined service
@@ -24,17 +27,17 @@ AREA_FOLDERS = {"engine": "prr", "service": "svc", "k8s": "k8s", "helm": "helm",
                 "prometheus": "prom"}
 
 
-def rule(**meta) -> Callable:
+def rule(**meta: Any) -> Callable[[F], F]:
     """Attach rule metadata to a check function: @rule(id="K8S002", name="memory-limit", ...)."""
 
-    def attach(fn):
-        fn.__prr_rule__ = meta
+    def attach(fn: F) -> F:
+        vars(fn)["__prr_rule__"] = meta   # fn.__prr_rule__, spelled so that any callable type checks
         return fn
 
     return attach
 
 
-def _levels(severity) -> dict:
+def _levels(severity: str | dict[Any, str]) -> dict[int, str | None]:
     if isinstance(severity, str):
         return {t: (None if severity == "off" else severity) for t in range(4)}
     return {int(t): (None if v == "off" else v) for t, v in severity.items()}
@@ -47,18 +50,19 @@ class Rule:
     summary: str
     why: str
     fix: str
-    targets: list
-    tags: list
-    severity: dict                # tier -> "error" | "warning" | "info" | None (rule does not apply)
+    targets: list[str]
+    tags: list[str]
+    severity: dict[int, str | None]               # tier -> "error" | "warning" | "info" | None (rule does not apply)
     since: str
-    check: Callable | None = None
+    check: Callable[..., Any] | None = None
     directory: str | None = None
     origin: str = "builtin"       # builtin, user or rego
     help_uri: str | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_meta(cls, meta: dict, check=None, directory=None, origin="builtin") -> "Rule":
+    def from_meta(cls, meta: dict[str, Any], check: Callable[..., Any] | None = None, directory: str | None = None,
+                  origin: str = "builtin") -> Rule:
         known = {"id", "name", "summary", "why", "fix", "targets", "tags", "severity", "since", "help_uri"}
         return cls(
             id=meta["id"], name=meta["name"], summary=meta["summary"], why=meta["why"], fix=meta["fix"],

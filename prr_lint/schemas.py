@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from .resources import schema_path
 
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
-@lru_cache(maxsize=None)
+
+@cache
 def load_schema(name: str) -> dict:
     with open(schema_path(name), encoding="utf-8") as fh:
         return json.load(fh)
@@ -27,7 +31,7 @@ def _inline_refs(node, defs: dict):
     return node
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator_for(schema_name: str):
     import jsonschema
 
@@ -36,7 +40,7 @@ def validator_for(schema_name: str):
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
-def schema_errors(instance, schema_name: str):
+def schema_errors(instance: Any, schema_name: str) -> list[ValidationError]:
     """jsonschema errors, most specific first, each with its absolute path."""
     return sorted(validator_for(schema_name).iter_errors(instance),
                   key=lambda e: (list(map(str, e.absolute_path)), e.message))

@@ -63,7 +63,8 @@ class Waiver:
         if not self.covers_rule(f):
             return False
         if self.kind == "inline":
-            return f.file == self.file and (f.span.line == self.line or (self.comment_only and f.span.line == self.line + 1))
+            return f.file == self.file and (f.span.line == self.line
+                                            or (self.comment_only and f.span.line == self.line + 1))
         if self.base and not (f.file == self.base or f.file.startswith(self.base + "/")):
             return False
         if self.service is not None and f.service != self.service:
@@ -147,7 +148,7 @@ class WaiverStep:
         today = result.today or datetime.date.today()
         docs = [d for d in result.docs if d.kind == "waivers"] if self.repository_files else []
         if self.extra_file:
-            doc = self._load_extra(result, run)
+            doc = self._load_extra(result, run, self.extra_file)
             if doc is not None and not any(d.file == doc.file for d in docs):
                 docs.append(doc)
         waivers = [w for doc in docs for w in file_waivers(doc, today)]
@@ -168,11 +169,10 @@ class WaiverStep:
         return result
 
     # -- waiver files ----------------------------------------------------------------------------
-    def _load_extra(self, result: Result, run: StepContext) -> Document | None:
+    def _load_extra(self, result: Result, run: StepContext, path: str) -> Document | None:
         from .loaders import load_text
         from .loaders.errors import LoadError
 
-        path = self.extra_file
         rel = os.path.relpath(path, result.root).replace(os.sep, "/") if inside(result.root, path) else path
         try:
             with open(path, encoding="utf-8") as fh:
@@ -194,9 +194,11 @@ class WaiverStep:
     # -- inline comments -------------------------------------------------------------------------
     def _inline_waivers(self, result: Result, today: datetime.date) -> list:
         repo = result.repo
-        out = []
+        out: list[Waiver] = []
+        if repo is None:   # no repository read: no file to hold a comment
+            return out
         for file in sorted({f.file for f in result.findings}):
-            how = repo.candidates.get(file) if repo is not None else None
+            how = repo.candidates.get(file)
             if how not in _INLINE_KINDS:
                 continue
             text = repo.read(file)
@@ -209,7 +211,8 @@ class WaiverStep:
                     continue
                 w = inline_waiver(file, n, m, alone and comment[:m.start()].strip() == "", today)
                 if w is None:
-                    result.notices.append((file, f"line {n}: inline waiver ignored: `expires` is not a date (YYYY-MM-DD)"))
+                    result.notices.append(
+                        (file, f"line {n}: inline waiver ignored: `expires` is not a date (YYYY-MM-DD)"))
                 else:
                     out.append(w)
         return out
@@ -311,8 +314,8 @@ def yaml_comments(text: str) -> list:
     loader = _Loader(text)
     try:
         while loader.check_token():
-            tok = loader.get_token()
-            if tok.end_mark.index > tok.start_mark.index:
+            tok = loader.get_token()   # never None after check_token()
+            if tok is not None and tok.end_mark.index > tok.start_mark.index:
                 tokens.append((tok.start_mark.index, tok.end_mark.index))
     except yaml.YAMLError as e:
         marks = [m.index for m in (getattr(e, "context_mark", None), getattr(e, "problem_mark", None)) if m]

@@ -72,7 +72,8 @@ def test_chart_templates_are_never_parse_errors(cli, tmp_path):
     write(tmp_path, {
         "chart/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
         "chart/values.yaml": "image: {repository: web, tag: '1.0'}\n",
-        "chart/templates/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\n{{- if .Values.x }}\nspec: {{ .Values.y }}\n",
+        "chart/templates/deployment.yaml":
+            "apiVersion: apps/v1\nkind: Deployment\n{{- if .Values.x }}\nspec: {{ .Values.y }}\n",
         "chart/charts/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.1.0\n",
         "chart/charts/sub/templates/x.yaml": "{{ include \"x\" . }}\nkind: {{\n",
     })
@@ -131,7 +132,8 @@ def test_usage_and_config_errors_exit_2_with_one_line(cli, tmp_path):
 
     write(tmp_path, {".prr-lint.yaml": "exclude: [unclosed\n"})
     proc = cli("check", str(tmp_path))
-    assert proc.returncode == 2 and proc.stderr.startswith("prr-lint: error: ") and ".prr-lint.yaml:1: invalid YAML" in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.startswith("prr-lint: error: ")
+    assert ".prr-lint.yaml:1: invalid YAML" in proc.stderr
 
     proc = cli("check", "--format", "xml", str(tmp_path))
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1

@@ -4,8 +4,22 @@ import json
 
 import pytest
 
-from ci_sample import (DEPLOY, WORKER, RULES, failing_rule_config, SCRATCH_LINE, SERVICE, SIDECAR_LINE, TERRAFORM, commit, found, make_repo,
-                       report, sarif_errors, write)
+from ci_sample import (
+    DEPLOY,
+    RULES,
+    SCRATCH_LINE,
+    SERVICE,
+    SIDECAR_LINE,
+    TERRAFORM,
+    WORKER,
+    commit,
+    failing_rule_config,
+    found,
+    make_repo,
+    report,
+    sarif_errors,
+    write,
+)
 
 DEPLOY_FILE = "services/checkout/k8s/deploy.yaml"
 TF_FILE = "services/checkout/infra/main.tf"

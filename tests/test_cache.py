@@ -12,13 +12,13 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run_cli, write
-
 from prr_lint import cache
 from prr_lint.cache import ParseCache, content_key, decode_loaded, default_directory, encode_loaded, read_signed
 from prr_lint.loaders import Loaded
 from prr_lint.loaders.errors import LoadError
 from prr_lint.model import Document, Span
+
+from conftest import ROOT, run_cli, write
 
 SAMPLE = os.path.join(ROOT, "examples", "monorepo")
 GOLDEN_REPO = os.path.join(ROOT, "tests", "data", "golden-repo")

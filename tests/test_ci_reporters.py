@@ -10,14 +10,14 @@ import sys
 
 import pytest
 
-from conftest import golden
-
 from prr_lint.baseline import BaselineSummary
 from prr_lint.diff import DiffSummary
 from prr_lint.engine import Result, ServiceSummary
 from prr_lint.model import Finding, Span, Suppression
 from prr_lint.reporters import github, markdown, render
 from prr_lint.rule import Rule
+
+from conftest import golden
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -175,7 +175,8 @@ def test_cli_formats_on_the_sample_monorepo(fmt, tmp_path):
     assert proc.returncode == 0, proc.stderr
     if fmt == "github":
         assert all(x.startswith(("::error ", "::warning ", "::notice ")) for x in proc.stdout.splitlines())
-        assert re.search(r"^::error file=examples/monorepo/services/inventory/service.yaml,line=\d+.*title=SVC001 owner::",
+        assert re.search(r"^::error file=examples/monorepo/services/inventory/service.yaml,"
+                         r"line=\d+.*title=SVC001 owner::",
                          proc.stdout, re.M)
     else:
         # the sample's checkout service is the well-prepared one; new rules may still find something there

@@ -4,10 +4,10 @@ import datetime
 import json
 import textwrap
 
-from conftest import write
-
 from prr_lint.config import load_config
 from prr_lint.engine import Options, run
+
+from conftest import write
 
 DB = 'resource "aws_db_instance" "db" {\n  backup_retention_period = 1\n}\n'
 DEPLOY = """\

@@ -106,7 +106,8 @@ def test_unknown_base_is_exit_2_with_one_line(cli, tmp_path):
     repo = _repo(tmp_path)
     proc = cli("check", "--diff-base", "no-such-branch", str(repo))
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == ["prr-lint: error: --diff-base no-such-branch: no such commit in this repository"]
+    assert proc.stderr.strip().splitlines() == [
+        "prr-lint: error: --diff-base no-such-branch: no such commit in this repository"]
     plain = tmp_path / "plain"
     write(str(plain), {"k8s/deploy.yaml": WORKER})
     proc = cli("check", "--diff-base", "main", str(plain))
@@ -117,7 +118,8 @@ def test_unknown_base_is_exit_2_with_one_line(cli, tmp_path):
 def test_shallow_clone_with_and_without_the_base(cli, tmp_path):
     repo = _repo(tmp_path)
     deep = tmp_path / "deep"
-    git(tmp_path, "clone", "-q", "--depth", "3", "--no-single-branch", "--branch", "feature", f"file://{repo}", str(deep))
+    git(tmp_path, "clone", "-q", "--depth", "3", "--no-single-branch", "--branch", "feature", f"file://{repo}",
+        str(deep))
     assert (deep / ".git" / "shallow").exists()
     code, rep, _ = report(cli, deep, "--diff-base", "origin/main")
     assert (code, found(rep)) == (1, [CACHE])

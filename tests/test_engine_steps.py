@@ -7,13 +7,13 @@ import datetime
 import glob
 import os
 
-from conftest import ROOT, write
-
 from prr_lint import cli, features
 from prr_lint.config import SEVERITY_LEVELS, Config
 from prr_lint.engine import Options, Result, assign_fingerprints, fingerprint, run
 from prr_lint.loaders import load_text
 from prr_lint.model import SEVERITIES, SEVERITY_RANK
+
+from conftest import ROOT, write
 
 DAY = datetime.date(2026, 11, 1)
 DEPLOY = """\

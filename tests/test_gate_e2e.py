@@ -5,8 +5,8 @@ import json
 import pytest
 
 import prr_lint
-from ci_sample import (DEPLOY, FILES, RULES, SERVICE, TERRAFORM, commit, failing_rule_config, git, make_repo,
-                       write)
+
+from ci_sample import DEPLOY, FILES, RULES, SERVICE, TERRAFORM, commit, failing_rule_config, git, make_repo, write
 
 TODAY = "2026-11-01"
 DEPLOY_FILE = "services/checkout/k8s/deploy.yaml"

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ci_sample import DEPLOY, FILES, RULES, SERVICE, TERRAFORM, commit, git, make_repo, write
+from ci_sample import DEPLOY, FILES, RULES, TERRAFORM, commit, git, make_repo, write
 from conftest import PRR
 
 TODAY = "2026-11-01"
@@ -23,7 +23,8 @@ CLEAN_DEPLOY = DEPLOY.replace("requests: {cpu: 50m, memory: 64Mi}",
 CLEAN_TF = TERRAFORM.replace("= false", "= true")
 CLEAN = {**FILES, DEPLOY_FILE: CLEAN_DEPLOY, TF_FILE: CLEAN_TF}
 WAIVE_ALL = ("waivers:\n" + "".join(
-    f"  - rule: {rule}\n    target: {{path: '**'}}\n    reason: trust me\n    owner: attacker\n    expires: 2099-01-01\n"
+    f"  - rule: {rule}\n    target: {{path: '**'}}\n    reason: trust me\n    owner: attacker\n"
+    "    expires: 2099-01-01\n"
     for rule in ("PRR000", "parse-error", "PRR007", "rule-error", "K8S002", "TF002")))
 
 
@@ -254,8 +255,8 @@ def test_trusted_config_takes_its_waiver_file_from_beside_itself(cli, tmp_path):
     assert blocking(rep) == [("TF002", TF_FILE)]
     assert [w["source"] for w in rep["waivers"]["applied"]] == [str(tmp_path / "platform" / "accepted.yaml") + ":2"]
     # and a waiver file given on the command line applies as well
-    proc, rep = gate(cli, repo, "--config", trusted(tmp_path), "--waivers", str(tmp_path / "platform" / "accepted.yaml"),
-                     report=tmp_path / "gate.json")
+    proc, rep = gate(cli, repo, "--config", trusted(tmp_path),
+                     "--waivers", str(tmp_path / "platform" / "accepted.yaml"), report=tmp_path / "gate.json")
     assert proc.returncode == 1 and blocking(rep) == [("TF002", TF_FILE)]
 
 

@@ -244,7 +244,8 @@ def test_fifos_devices_and_stdin_symlinks_are_never_opened(tmp_path, use_git):
 @pytest.mark.slow
 def test_symlink_loops_and_directories_named_like_files(tmp_path):
     repo = tmp_path / "repo"
-    git_repo(repo, {"k8s/deploy.yaml": WORKLOAD, "dir.yaml/inner.yaml": WORKLOAD, "service.yaml": manifest(["loop.md#x"])})
+    git_repo(repo, {"k8s/deploy.yaml": WORKLOAD, "dir.yaml/inner.yaml": WORKLOAD,
+                    "service.yaml": manifest(["loop.md#x"])})
     os.symlink("loop-b.yaml", repo / "loop-a.yaml")
     os.symlink("loop-a.yaml", repo / "loop-b.yaml")
     os.symlink("loop.md", repo / "loop.md")

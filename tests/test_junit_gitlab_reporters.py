@@ -8,12 +8,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import golden
-
 from prr_lint.engine import Result, ServiceSummary
 from prr_lint.model import Finding, Span, Suppression
 from prr_lint.reporters import render
 from prr_lint.rule import Rule
+
+from conftest import golden
+
 
 def _rule(rule_id, name, summary, severity):
     return Rule.from_meta({"id": rule_id, "name": name, "summary": summary, "why": f"Why {name} matters.",
@@ -30,12 +31,14 @@ def _finding(rule, message, file, line, col, tier, service, fp, suppression=None
 @pytest.fixture(scope="module")
 def result():
     k8s002 = _rule("K8S002", "memory-limit", "A container has no memory limit.", "error")
-    k8s005 = _rule("K8S005", "min-replicas", "Too few replicas for the tier.", {0: "error", 1: "warning", 2: "warning", 3: "warning"})
-    prom001 = _rule("PROM001", "alert-runbook-url", "An alert has no runbook_url.", {0: "error", 1: "error", 2: "info", 3: "info"})
+    k8s005 = _rule("K8S005", "min-replicas", "Too few replicas for the tier.",
+                   {0: "error", 1: "warning", 2: "warning", 3: "warning"})
+    prom001 = _rule("PROM001", "alert-runbook-url", "An alert has no runbook_url.",
+                    {0: "error", 1: "error", 2: "info", 3: "info"})
     svc001 = _rule("SVC001", "owner", "The service does not name an owning team.", "error")
     findings = [
-        _finding(k8s002, 'container "app" has no memory limit; set resources.limits.memory', "services/checkout/k8s/deploy.yaml",
-                 14, 11, 0, "checkout", "a" * 32, end=(16, 40)),
+        _finding(k8s002, 'container "app" has no memory limit; set resources.limits.memory',
+                 "services/checkout/k8s/deploy.yaml", 14, 11, 0, "checkout", "a" * 32, end=(16, 40)),
         _finding(k8s002, 'container "side" has no memory limit & <no> "limits"', "services/checkout/k8s/deploy.yaml",
                  21, 11, 0, "checkout", "b" * 32,
                  Suppression("waiver", "limit set by the namespace LimitRange", "team-payments", "2027-01-31",
@@ -44,8 +47,10 @@ def result():
                  6, 3, 1, "search", "c" * 32),
         _finding(k8s005, "spec.replicas is 0", "batch/cron.yaml", 5, 3, 3, None, "d" * 32),
         _finding(prom001, "alert HighLatency has no runbook_url", "services/search/alerts.yaml", 9, 11, 2, "search",
-                 "e" * 32, Suppression("baseline", "recorded in baseline .prr-baseline.json", source=".prr-baseline.json")),
-        _finding(prom001, "alert Errors has no runbook_url", "services/search/alerts.yaml", 15, 11, 1, "search", "f" * 32),
+                 "e" * 32,
+                 Suppression("baseline", "recorded in baseline .prr-baseline.json", source=".prr-baseline.json")),
+        _finding(prom001, "alert Errors has no runbook_url", "services/search/alerts.yaml", 15, 11, 1, "search",
+                 "f" * 32),
     ]
     findings.sort(key=Finding.sort_key)
     return Result("/repo", findings, [k8s002, k8s005, prom001, svc001], [],
@@ -100,7 +105,8 @@ def test_junit_control_characters_are_escaped(result):
 def test_gitlab_code_quality_shape(result):
     issues = json.loads(render("gitlab", result))
     assert len(issues) == 4, "suppressed findings are left out"
-    assert [i["severity"] for i in issues] == ["minor", "blocker", "critical", "major"]  # tier 3 warning, tier 0 error, error, warning
+    # tier 3 warning, tier 0 error, error, warning
+    assert [i["severity"] for i in issues] == ["minor", "blocker", "critical", "major"]
     for issue in issues:
         assert set(issue) >= {"description", "check_name", "fingerprint", "severity", "location"}
         assert isinstance(issue["location"]["lines"]["begin"], int)

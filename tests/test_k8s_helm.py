@@ -4,10 +4,11 @@ import json
 
 import pytest
 
-from conftest import write
 from prr_lint.checks.helm import merge, non_production
 from prr_lint.checks.k8s import selector_matches, split_image
 from prr_lint.model import Document
+
+from conftest import write
 
 
 def values(file, data, overlay=False):

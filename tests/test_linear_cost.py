@@ -71,7 +71,7 @@ def runs(tmp_path_factory):
     roots = {n: monorepo(tmp_path_factory.mktemp(f"mono{n}"), n) for n in (SMALL, 2 * SMALL, 4 * SMALL)}
     run(options(roots[SMALL]))          # imports and compiled schemas are one-time work: not counted
     for n, root in roots.items():
-        out[n] = calls_of(lambda: run(options(root)))
+        out[n] = calls_of(lambda root=root: run(options(root)))
     return out
 
 

@@ -57,7 +57,8 @@ def test_markdown_anchors_skip_code_and_front_matter_and_number_repeats():
 
 
 def test_repository_paths_and_anchors(tmp_path):
-    repo = make_repo(tmp_path, {"svc/docs/runbook.md": RUNBOOK, "svc/service.yaml": "x: 1\n", "ops/README.md": "# Ops\n"})
+    repo = make_repo(tmp_path, {"svc/docs/runbook.md": RUNBOOK, "svc/service.yaml": "x: 1\n",
+                                "ops/README.md": "# Ops\n"})
     s = settings()
     assert resolve("docs/runbook.md#high-error-rate", repo, s, "svc").ok
     assert resolve("docs/runbook.md#user-content-rollback", repo, s, "svc").ok

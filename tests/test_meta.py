@@ -77,7 +77,7 @@ def _outside_fences(page: str) -> tuple[list[str], list[str], bool]:
                 fence = opening.group(1)
             else:
                 outside.append(line)
-        elif re.fullmatch(r"`{%d,}\s*" % len(fence), line):
+        elif re.fullmatch(rf"`{{{len(fence)},}}\s*", line):
             fence = ""
         else:
             inside.append(line)

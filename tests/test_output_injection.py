@@ -7,13 +7,11 @@ is run end to end through the real CLI on a repository full of such values.
 """
 
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import run_cli, write
 from prr_lint import cli
 from prr_lint.engine import Result, ServiceSummary
 from prr_lint.escape import line_start, multi_line, one_line, printable
@@ -21,6 +19,8 @@ from prr_lint.model import Finding, Span, Suppression
 from prr_lint.reporters import render
 from prr_lint.reporters.markdown import MAX_BYTES, cell, code
 from prr_lint.rule import Rule
+
+from conftest import run_cli, write
 
 # every character sequence a runner, a log viewer or str.splitlines() may treat as the end of a line
 LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")

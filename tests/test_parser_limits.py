@@ -4,11 +4,12 @@ import json
 
 import pytest
 
-from conftest import write
 from prr_lint.checks.k8s import int_value, percent
 from prr_lint.loaders import load_file, load_text
 from prr_lint.loaders.errors import LoadError
 from prr_lint.loaders.hcl import load_hcl
+
+from conftest import write
 
 DEPLOYMENT = """\
 apiVersion: apps/v1

@@ -389,8 +389,8 @@ def test_server_rejecting_a_policy_is_file_line_col(tmp_path, repo):
 def test_opa_no_push_uses_the_servers_own_policies(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"main.rego": 'package main\nimport rego.v1\ndeny contains "local" if true\n'})
     with OpaStandin() as opa:
-        opa.state.policies["bundle/main.rego"] = 'package main\nimport rego.v1\ndeny contains "from the server bundle" ' \
-                                                 'if input.kind == "Service"\n'
+        opa.state.policies["bundle/main.rego"] = \
+            'package main\nimport rego.v1\ndeny contains "from the server bundle" if input.kind == "Service"\n'
         r = run_cli("check", "--policy", pdir, repo, "--opa-url", opa.url, "--opa-no-push", "-f", "json",
                     "--no-cache", cwd=repo)
         assert not any(m == "PUT" for m, _ in opa.state.requests)
@@ -426,7 +426,8 @@ def test_rule_paths_can_hold_rego_rules(tmp_path):
 
 @pytest.mark.slow
 def test_config_policy_keys(tmp_path, repo):
-    pdir = policy_dir(tmp_path, {"team.rego": 'package team\nimport rego.v1\ndeny contains "t" if input.kind == "Service"\n'})
+    pdir = policy_dir(tmp_path,
+                      {"team.rego": 'package team\nimport rego.v1\ndeny contains "t" if input.kind == "Service"\n'})
     write(repo, {".prr-lint.yaml": f"policy:\n  paths: [{pdir}]\n  namespaces: [team]\n"})
     r = run_cli("check", ".", "-f", "json", "--no-cache", cwd=repo)
     assert r.returncode == 1, r.stderr

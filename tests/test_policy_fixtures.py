@@ -6,11 +6,10 @@ import os
 
 import pytest
 
-from conftest import golden
-
 from prr_lint.fixtures import expected, findings, fixtures, snapshot, snapshot_path, stray_snapshots
 from prr_lint.policy.runtime import PolicyRuntime, PolicySettings
 
+from conftest import golden
 from opa_standin import OpaStandin
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,7 +52,7 @@ def test_fixtures_give_the_same_findings_on_an_opa_server():
         rules = remote.load_tree(EXAMPLES)
         remote.prepare()
         try:
-            for rule, sub, fixture in CASES:
+            for rule, _sub, fixture in CASES:
                 twin = next(r for r in rules if r.id == rule.id)
                 assert snapshot(findings(fixture, rule.id, extra_rules=rules)) == \
                     snapshot(findings(fixture, rule.id, extra_rules=RULES)), fixture

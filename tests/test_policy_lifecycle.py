@@ -2,10 +2,11 @@
 
 import pytest
 
-from conftest import write
 from prr_lint import cli
 from prr_lint.policy import embedded
 from prr_lint.registry import RuleError, validate_meta
+
+from conftest import write
 
 POLICY = """\
 package main

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, shared_schema
+
 BIN = os.path.dirname(sys.executable)
 PRE_COMMIT = os.path.join(BIN, "pre-commit")
 MANIFEST = os.path.join(ROOT, ".pre-commit-hooks.yaml")
@@ -272,9 +273,9 @@ def test_commit_renaming_a_linked_heading_fails(project, hook_repo, pre_commit_h
     subprocess.run([PRE_COMMIT, "install"], cwd=project, env=env, check=True, capture_output=True, timeout=120)
 
     def commit(message):
-        return subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "user.name=ci", "-c", "user.email=ci@example.com",
-                               "commit", "-q", "-m", message], cwd=project, env=env, capture_output=True, text=True,
-                              timeout=1800)
+        return subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "user.name=ci",
+                               "-c", "user.email=ci@example.com", "commit", "-q", "-m", message],
+                              cwd=project, env=env, capture_output=True, text=True, timeout=1800)
 
     # an unrelated Markdown file: nothing links to it, the commit goes through
     (project / "README.md").write_text("# project\n\n## Contributing\n")

@@ -3,10 +3,10 @@
 import os
 import re
 
-from ci_sample import found, make_repo, report
-
 from prr_lint.loaders.yamlread import load_yaml
 from prr_lint.schemas import schema_errors
+
+from ci_sample import found, make_repo, report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

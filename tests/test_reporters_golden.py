@@ -10,12 +10,12 @@ import os
 import jsonschema
 import pytest
 
-from conftest import golden, sarif_errors
-
 from prr_lint.config import Config
 from prr_lint.engine import Options, run
 from prr_lint.model import Suppression
 from prr_lint.reporters import render
+
+from conftest import golden, sarif_errors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.join(HERE, "data", "golden-repo")
@@ -104,4 +104,5 @@ def test_json_report_validates_against_its_published_schema(result):
     report = json.loads(render("json", result))
     validator = jsonschema.Draft202012Validator(load_schema("report.schema.json"))
     assert list(validator.iter_errors(report)) == []
-    assert report["findings"] == sorted(report["findings"], key=lambda f: (f["file"], f["line"], f["column"], f["rule"]))
+    assert report["findings"] == sorted(report["findings"],
+                                        key=lambda f: (f["file"], f["line"], f["column"], f["rule"]))

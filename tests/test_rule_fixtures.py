@@ -8,10 +8,10 @@ import os
 
 import pytest
 
-from conftest import golden
-
 from prr_lint.fixtures import expected, findings, fixtures, snapshot, snapshot_path, stray_snapshots
 from prr_lint.registry import load_rules
+
+from conftest import golden
 
 RULES = [r for r in load_rules() if r.directory]
 CASES = [(r.id, sub, path) for r in RULES for sub in ("bad", "good") for path in fixtures(r.directory, sub)]

@@ -42,7 +42,8 @@ def validate(sarif_path: str, tmp_path) -> list:
 @pytest.mark.slow
 def test_sample_repository_sarif_passes_the_multitool(tmp_path):
     out = tmp_path / "prr.sarif"
-    proc = run_cli("check", "--no-cache", "--format", "sarif", "-o", str(out), os.path.join(ROOT, "examples", "monorepo"))
+    proc = run_cli("check", "--no-cache", "--format", "sarif", "-o", str(out),
+                   os.path.join(ROOT, "examples", "monorepo"))
     assert proc.returncode in (0, 1), proc.stderr
     results = validate(str(out), tmp_path)
     blocking = [r for r in results if r.get("level") in ("error", "warning")]

@@ -6,8 +6,8 @@ import json
 import os
 
 import pytest
-from ci_sample import FILES, RULES, make_repo, write
 
+from ci_sample import FILES, RULES, make_repo, write
 from conftest import ROOT
 
 POLICY_EXAMPLES = os.path.join(ROOT, "examples", "policy")

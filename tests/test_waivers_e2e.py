@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ci_sample import RULES, SCRATCH_LINE, SIDECAR_LINE, make_repo, report, found, sarif_errors, write
+from ci_sample import RULES, SCRATCH_LINE, SIDECAR_LINE, found, make_repo, report, sarif_errors, write
 
 DEPLOY_FILE = "services/checkout/k8s/deploy.yaml"
 TF_FILE = "services/checkout/infra/main.tf"
@@ -45,7 +45,8 @@ def test_waived_findings_stay_in_the_report_as_suppressed(cli, tmp_path):
                                  "source": ".prr-waivers.yaml:3"}
     assert rep["summary"]["suppressed"] == 2
     # the third waiver matches nothing: an unused-waiver notice, which never changes the exit code
-    assert {"file": ".prr-waivers.yaml", "message": "line 14: unused waiver: K8S002 matched no finding"} in rep["notices"]
+    assert {"file": ".prr-waivers.yaml", "message": "line 14: unused waiver: K8S002 matched no finding"} \
+        in rep["notices"]
 
     proc = cli("check", "--format", "sarif", "--no-cache", "--select", RULES, "--today", "2026-11-01", str(repo))
     assert proc.returncode == 0, proc.stderr
@@ -145,8 +146,8 @@ def test_inline_waiver_only_covers_its_own_line_and_the_next(cli, tmp_path):
     repo = make_repo(tmp_path / "repo", {"services/checkout/service.yaml": SERVICE, DEPLOY_FILE: "".join(lines)})
     code, rep, _ = report(cli, repo)
     assert found(rep) == [("K8S002", DEPLOY_FILE, SIDECAR_LINE + 1)]
-    assert {"file": DEPLOY_FILE, "message": f"line {SIDECAR_LINE - 1}: unused inline waiver: K8S002 matched no finding"} \
-        in rep["notices"]
+    unused = f"line {SIDECAR_LINE - 1}: unused inline waiver: K8S002 matched no finding"
+    assert {"file": DEPLOY_FILE, "message": unused} in rep["notices"]
 
 
 def test_expired_inline_waiver_is_prr002_at_the_comment(cli, tmp_path):

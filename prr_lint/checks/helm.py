@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 from ..model import Document, Hit
 from .k8s import MUTABLE_TAGS, int_value, split_image, templated
@@ -116,7 +116,7 @@ def base_documents(repo, chart: str) -> list:
         return []
     memo = repo.memo.setdefault("helm-base-values", {})
     if chart not in memo:
-        docs = []
+        docs: list[Document] = []
         for name in VALUES_NAMES:
             rel = posixpath.join(chart, name) if chart else name
             if repo.candidates.get(rel) == "helm-values":

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Iterator
+from collections.abc import Iterable, Iterator
 
-from ..model import Document
+from ..model import Document, Path
 
 POD_SPEC = {
     "Deployment": ("spec", "template", "spec"),
@@ -228,7 +228,7 @@ def _directory_docs(repo, directory: str) -> list:
     return memo[directory]
 
 
-def autoscaler(doc: Document, docs: list) -> tuple[Document, tuple, int] | None:
+def autoscaler(doc: Document, docs: Iterable[Document]) -> tuple[Document, Path, int | None] | None:
     """(document, path, minimum) of an HPA (or KEDA ScaledObject) scaling this workload."""
     wkind, wname = kind(doc), doc.get(("metadata", "name"))
     if isinstance(docs, Neighbours):

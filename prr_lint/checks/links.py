@@ -21,6 +21,7 @@ import posixpath
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from ..service import resolve_path
@@ -134,9 +135,9 @@ def _strip_tags(raw: str) -> str:
 
 def html_anchors(text: str) -> list[str]:
     """The `name`/`id` of every `<a>` tag: the first such attribute after `<a` and before the tag's `>`."""
-    out = []
+    out: list[str] = []
     gt = _Next(text, ">")
-    attr = None
+    attr: re.Match[str] | Literal[False] | None = None   # None: not looked for yet; False: there is no more
     pos = 0
     while True:
         m = _A_OPEN.search(text, pos)
@@ -292,8 +293,8 @@ def _into_repo(url_norm: str, bases: list, repo) -> tuple[str, str] | None:
                 continue
             tail = rest[len(form):]
             # a ref may contain slashes (release/1.2): take the first split whose path exists
-            candidates = [posixpath.normpath(posixpath.join(local_dir or ".", *tail[k:])) for k in range(1, len(tail))] \
-                or [local_dir or "."]
+            candidates = [posixpath.normpath(posixpath.join(local_dir or ".", *tail[k:]))
+                          for k in range(1, len(tail))] or [local_dir or "."]
             chosen = next((c for c in candidates if repo.exists(c)), candidates[0])
             return ("" if chosen == "." else chosen), tail[0]
     return None
@@ -362,7 +363,8 @@ def resolve(ref, repo, settings, base_dir: str, project_dir: str = "") -> Link:
     scheme = ref.split(":", 1)[0].lower() if ":" in ref else ""
     if scheme and scheme.isalpha() and len(scheme) > 1 or "://" in ref:
         if scheme not in ("http", "https"):
-            return Link(ref, "invalid", problem=f"is a {scheme or 'non-http'} link, not a repository path or http(s) URL")
+            return Link(ref, "invalid",
+                        problem=f"is a {scheme or 'non-http'} link, not a repository path or http(s) URL")
         try:
             parts = urlsplit(ref)
             host = parts.hostname or ""

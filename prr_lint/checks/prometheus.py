@@ -1,8 +1,7 @@
 """Prometheus alerting rules from rule files and PrometheusRule objects."""
 
-from __future__ import annotations
-
-from typing import Iterator
+# no `from __future__ import annotations`: this module has a function named `annotations`
+from collections.abc import Iterator
 
 from ..model import Document
 

@@ -23,13 +23,17 @@ def _parse(expr: str) -> str | None:
     return parse_here(expr).error
 
 
+def _parse_into(box: list, expr: str) -> None:
+    box.append(_parse(expr))
+
+
 def main() -> None:
     threading.stack_size(STACK)
     out = sys.stdout
     for line in sys.stdin:
         expr = json.loads(line)["expr"]
         box: list = []
-        worker = threading.Thread(target=lambda: box.append(_parse(expr)))
+        worker = threading.Thread(target=_parse_into, args=(box, expr))
         worker.start()
         worker.join()
         out.write(json.dumps({"error": box[0] if box else "parser failed"}) + "\n")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any
 
 from ..model import Document
 
@@ -107,7 +108,7 @@ class Resource:
     def at(self, *keys) -> tuple:
         """Document path of keys under the body (for locating a finding)."""
         path = self.path
-        value = self.body
+        value: Any = self.body
         for key in keys:
             if isinstance(value, list) and isinstance(key, str):
                 path, value = path + (0,), (value[0] if value else {})
@@ -198,7 +199,7 @@ def _is_expr(value) -> bool:
 
 def dynamic_labels(body: dict) -> set:
     """Names of the blocks a body generates with `dynamic "NAME" { ... }`."""
-    out = set()
+    out: set[str] = set()
     items = body.get("dynamic")
     for item in items if isinstance(items, list) else [items] if isinstance(items, dict) else []:
         if isinstance(item, dict):
@@ -239,7 +240,7 @@ def module_resources(doc: Document, types, repo=None) -> list:
     if doc.kind != "terraform" or repo is None:
         return list(resources(doc, types, repo))
     module_dir = doc.meta.get("module", posixpath.dirname(doc.file))
-    out = []
+    out: list[Resource] = []
     for rel in _tf_files_by_dir(repo).get(module_dir, ()):
         for other in repo.load(rel).docs:
             out.extend(resources(other, types, repo))
@@ -262,7 +263,8 @@ def resources(doc: Document, types, repo=None) -> Iterator[Resource]:
     elif doc.kind == "terraform-plan":
         changes = doc.get(("resource_changes",))
         for i, change in enumerate(changes if isinstance(changes, list) else []):
-            if not isinstance(change, dict) or change.get("type") not in types or change.get("mode", "managed") != "managed":
+            if not isinstance(change, dict) or change.get("type") not in types \
+                    or change.get("mode", "managed") != "managed":
                 continue
             planned = _dict(change.get("change"))
             actions = planned.get("actions") or []

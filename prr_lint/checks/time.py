@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import Any, overload
 
 import promql_parser
 
@@ -65,7 +66,13 @@ def parse_date(value) -> datetime.date | None:
         return None
 
 
-def age_days(when, today: datetime.date) -> int | None:
+@overload
+def age_days(when: datetime.date, today: datetime.date) -> int: ...
+@overload
+def age_days(when: Any, today: datetime.date) -> int | None: ...
+
+
+def age_days(when: Any, today: datetime.date) -> int | None:
     """Whole days from `when` (a date, datetime or ISO string) to `today`; negative for a future date."""
     if isinstance(when, datetime.datetime):
         when = when.date()

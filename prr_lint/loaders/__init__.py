@@ -8,7 +8,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from ..model import Document, Span
+from ..model import Document, Path, Span
 from .errors import LoadError
 
 YAML_EXT = (".yaml", ".yml")
@@ -96,9 +96,10 @@ def _shift(spans: dict, prefix: tuple) -> dict:
 def _yaml_documents(rel: str, text: str, forced: str | None, meta: dict) -> list[Document]:
     from .yamlread import load_yaml
 
-    docs = []
+    docs: list[Document] = []
     duplicates: list = []
-    for (data, spans, _line), dups in zip(load_yaml(text, duplicates), duplicates):
+    # load_yaml fills `duplicates` with one entry per document it returns
+    for (data, spans, _line), dups in zip(load_yaml(text, duplicates), duplicates, strict=True):
         if forced:
             docs.append(Document(forced, rel, data if data is not None else {}, spans, len(docs),
                                  _with_duplicates(meta, dups)))
@@ -161,7 +162,7 @@ def _plan_document(rel: str, text: str) -> list[Document]:
         raise LoadError(f"invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels") from None
     if not isinstance(data, dict) or "format_version" not in data:
         return []
-    spans = {(): Span(1, 1)}
+    spans: dict[Path, Span] = {(): Span(1, 1)}
     try:  # positions: JSON is YAML, and libyaml gives every node a mark; minified plans are all line 1
         from .yamlread import load_yaml
 

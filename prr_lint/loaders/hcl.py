@@ -269,8 +269,8 @@ class _Converter:
         lines = text.split("\n")
         body = lines[1:-1]
         if lines[0].startswith("<<-"):
-            indent = min((len(l) - len(l.lstrip()) for l in body if l.strip()), default=0)
-            body = [l[indent:] for l in body]
+            indent = min((len(ln) - len(ln.lstrip()) for ln in body if ln.strip()), default=0)
+            body = [ln[indent:] for ln in body]
         return "\n".join(body) + ("\n" if body else "")
 
 

@@ -7,13 +7,14 @@ composer gives every node its line and column about 25x faster (see bench/README
 from __future__ import annotations
 
 import datetime
-from functools import lru_cache
+from functools import cache
 
 import yaml
 
 from ..model import Span
 from .errors import LoadError
 
+_Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:
     _Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing: slower but correct
@@ -30,7 +31,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 _PROBE_DEPTH = 100_000
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parser_limits_depth() -> bool:
     """Whether libyaml refuses deep nesting itself (0.2.5 and later stop at 1000 levels). An older one
     would hand PyYAML's recursive C composer a tree deep enough to overflow the C stack."""
@@ -132,7 +133,8 @@ class _Converter:
         if isinstance(node, yaml.MappingNode):
             # keys written in this mapping, with the line of the first of each: a key a merge (`<<`) brings
             # and the mapping overrides is how merges work, not a duplicate
-            explicit, first = {}, {}
+            explicit: dict[yaml.Node, int] = {}
+            first: dict[str, int] = {}
             if node not in self.seen:  # an aliased mapping is met again, already flattened: once is enough
                 self.seen.add(node)
                 for k, _ in node.value:

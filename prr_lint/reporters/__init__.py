@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from ..model import SEVERITIES
+from ..model import SEVERITIES, Finding
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 FORMATS = ("text", "json", "sarif", "github", "markdown", "junit", "gitlab")
 
 
-def render(fmt: str, result, **options) -> str:
+def render(fmt: str, result: Result, **options: Any) -> str:
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     module = importlib.import_module(f".{fmt}", __name__)
-    return module.render(result, **options)
+    text: str = module.render(result, **options)
+    return text
 
 
-def counts(findings) -> dict:
+def counts(findings: Iterable[Finding]) -> dict[str, int]:
     out = dict.fromkeys(SEVERITIES + ("suppressed",), 0)
     for f in findings:
         if f.suppressed:

@@ -15,8 +15,13 @@ a notice saying how many there are and where to see all of them.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..escape import printable
-from ..model import SEVERITY_RANK
+from ..model import SEVERITY_RANK, Finding
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 PER_STEP = 10
@@ -32,14 +37,14 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def command(kind: str, message: str, **props) -> str:
+def command(kind: str, message: str, **props: object) -> str:
     """One workflow command line; properties with a None value are left out."""
     parts = [f"{key}={escape_property(str(value))}" for key, value in props.items() if value is not None]
     head = f"::{kind} {','.join(parts)}" if parts else f"::{kind}"
     return f"{head}::{escape_data(message)}"
 
 
-def annotation(f) -> str:
+def annotation(f: Finding) -> str:
     span = f.span
     single_line = span.end_line <= span.line
     message = f.message
@@ -58,12 +63,12 @@ def annotation(f) -> str:
     )
 
 
-def render(result, **_) -> str:
+def render(result: Result, **_: Any) -> str:
     active = sorted(result.active, key=lambda f: (-SEVERITY_RANK[f.severity],) + f.sort_key())
     lines = [annotation(f) for f in active]
     # a run that could not check everything (exit 2) says so where people look
     lines[:0] = [command("error", message, title="prr-lint error") for message in getattr(result, "errors", [])]
-    per_kind: dict = {}
+    per_kind: dict[str, int] = {}
     for f in active:
         per_kind[f.severity] = per_kind.get(f.severity, 0) + 1
     over = {k: n for k, n in per_kind.items() if n > PER_STEP}

@@ -7,11 +7,16 @@ tier-0 service is `blocker`, other errors `critical`, warnings `major` (`minor` 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from ..escape import deep_valid_unicode, json_text
+from ..model import Finding
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 
-def severity(f) -> str:
+def severity(f: Finding) -> str:
     if f.severity == "error":
         return "blocker" if f.tier == 0 else "critical"
     if f.severity == "warning":
@@ -19,14 +24,14 @@ def severity(f) -> str:
     return "info"
 
 
-def render(result, **_) -> str:
+def render(result: Result, **_: Any) -> str:
     rules = {r.id: r for r in result.rules}
     issues = []
     for f in result.findings:
         if f.suppressed:
             continue
         rule = rules.get(f.rule_id)
-        issue = {
+        issue: dict[str, Any] = {
             "type": "issue",
             "description": f"{f.rule_id} {f.message}" + (f" [{f.service}]" if f.service else ""),
             "check_name": f"{f.rule_id} {f.rule_name}",

@@ -8,29 +8,34 @@ finding is one passing test case, so a clean run shows passed tests rather than 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING, Any
 
 from ..escape import multi_line, one_line, printable
+from ..rule import Rule
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 
-def _rules(result) -> list:
+def _rules(result: Result) -> list[Rule]:
     rules = result.ran
     have = {r.id for r in rules}
     rules += [r for r in result.rules if r.id not in have and any(f.rule_id == r.id for f in result.findings)]
     return sorted(rules, key=lambda r: r.id)
 
 
-def _clean(text) -> str:
+def _clean(text: str) -> str:
     """Element text: XML 1.0 cannot carry most control characters, U+FFFE/U+FFFF or lone surrogates (a file
     name that is not UTF-8); a message quoting a binary file must still render. Line breaks stay in a body."""
     return printable(text, keep="\t\n\r")
 
 
-def _attr(text) -> str:
+def _attr(text: str) -> str:
     """A name or a location: one line, every control character shown as an escape."""
     return one_line(text)
 
 
-def render(result, **_) -> str:
+def render(result: Result, **_: Any) -> str:
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     root = ET.Element("testsuites", name="prr-lint")
     for rule in _rules(result):
@@ -45,9 +50,9 @@ def render(result, **_) -> str:
             case = ET.SubElement(suite, "testcase", classname=_attr(f"prr-lint.{rule.id}"), name=_attr(where),
                                  file=_attr(f.file), line=str(f.span.line), time="0")
             service = f" [{f.service}]" if f.service else ""
-            if f.suppressed:
+            s = f.suppression
+            if s is not None:
                 skipped += 1
-                s = f.suppression
                 ET.SubElement(case, "skipped", message=_clean(f"{s.kind}: {s.justification}"
                                                               + (f" (expires {s.expires})" if s.expires else "")))
             else:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..escape import deep_valid_unicode, json_text
-from ..model import SEVERITY_RANK
+from ..model import SEVERITY_RANK, Finding
+from ..rule import Rule
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/prr-lint/prr-lint"
@@ -14,13 +19,13 @@ FINGERPRINT_KEY = "prrLint/v1"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def help_uri(rule) -> str:
+def help_uri(rule: Rule) -> str:
     return rule.help_uri or f"{INFO_URI}/blob/main/docs/rules/{rule.id}.md"
 
 
-def _rule_level(rule) -> str:
+def _rule_level(rule: Rule) -> str:
     levels = [lvl for lvl in rule.severity.values() if lvl]
-    return _LEVEL[max(levels, key=SEVERITY_RANK.get)] if levels else "none"
+    return _LEVEL[max(levels, key=lambda lvl: SEVERITY_RANK[lvl])] if levels else "none"
 
 
 def pascal(name: str) -> str:
@@ -28,9 +33,10 @@ def pascal(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in name.replace("_", "-").split("-"))
 
 
-def rule_descriptor(rule) -> dict:
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
     text = f"{rule.summary}\n\nWhy it matters: {rule.why}\n\nHow to fix: {rule.fix}"
-    markdown = f"**{rule.summary}**\n\n**Why it matters.** {rule.why}\n\n**How to fix.** {rule.fix}\n\n[Rule reference]({help_uri(rule)})"
+    markdown = (f"**{rule.summary}**\n\n**Why it matters.** {rule.why}\n\n**How to fix.** {rule.fix}\n\n"
+                f"[Rule reference]({help_uri(rule)})")
     return {
         "id": rule.id,
         "name": pascal(rule.name),
@@ -43,13 +49,13 @@ def rule_descriptor(rule) -> dict:
     }
 
 
-def _result(f, rule_index: dict) -> dict:
+def _result(f: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     region = {"startLine": f.span.line, "startColumn": f.span.col}
     if f.span.end_line >= f.span.line:
         region["endLine"] = f.span.end_line
         if f.span.end_col > (f.span.col if f.span.end_line == f.span.line else 0):
             region["endColumn"] = f.span.end_col
-    out = {
+    out: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": rule_index[f.rule_id],
         "level": _LEVEL[f.severity],
@@ -77,10 +83,10 @@ def _result(f, rule_index: dict) -> dict:
     return out
 
 
-def render(result, category: str | None = None, **_) -> str:
+def render(result: Result, category: str | None = None, **_: Any) -> str:
     rules = sorted(result.rules, key=lambda r: r.id)
     rule_index = {r.id: i for i, r in enumerate(rules)}
-    run = {
+    run: dict[str, Any] = {
         "tool": {"driver": {
             "name": "prr-lint",
             "version": __version__,

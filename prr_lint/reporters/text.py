@@ -6,14 +6,20 @@ file name must not start a line that a CI runner reads as a command.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..escape import line_start, one_line
 from . import counts, plural
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m", "dim": "\033[2m", "bold": "\033[1m"}
 _RESET = "\033[0m"
 
 
-def render(result, color: bool = False, show_suppressed: bool = False, verbose: bool = False, **_) -> str:
+def render(result: Result, color: bool = False, show_suppressed: bool = False, verbose: bool = False,
+           **_: Any) -> str:
     def paint(text: str, what: str) -> str:
         return f"{_COLOURS[what]}{text}{_RESET}" if color else text
 
@@ -28,7 +34,8 @@ def render(result, color: bool = False, show_suppressed: bool = False, verbose: 
         where = f"{line_start(f.file)}:{f.span.line}:{f.span.col}"
         severity = paint(f"{f.severity:<7}", f.severity)
         service = f"  [{one_line(f.service)}]" if f.service else ""
-        suppressed = paint(f"  (suppressed: {one_line(f.suppression.kind)})", "dim") if f.suppressed else ""
+        suppressed = paint(f"  (suppressed: {one_line(f.suppression.kind)})", "dim") \
+            if f.suppression is not None else ""
         lines.append(f"{paint(where, 'bold')}  {severity}  {one_line(f.rule_id)}  {one_line(f.message)}"
                      f"{paint(service, 'dim')}{suppressed}")
     if verbose and result.notices:

@@ -32,4 +32,5 @@ def check(doc, ctx):
             what = item.get("rule") if isinstance(item.get("rule"), str) else "?"
             owner = f" (owner: {item['owner']})" if isinstance(item.get("owner"), str) else ""
             yield Hit(doc, ("waivers", i, "expires"),
-                      f"waiver for {what} expired on {expires.isoformat()}{owner}; the finding it covered is reported again")
+                      f"waiver for {what} expired on {expires.isoformat()}{owner}; "
+                      "the finding it covered is reported again")

@@ -10,7 +10,8 @@ from prr_lint.rule import ENGINE, rule
         "pass it as if it had been. The message names the rule and the error. PRR007 is reported whatever "
         "`--select`/`--ignore` say, for every selected rule that fails. A failure of the environment rather "
         "than of the document (a policy that does not compile, a policy server that refuses the connection "
-        "or times out: any OSError) is not PRR007 but an error of the run (exit 2). The fixture harness (and so the test "
+        "or times out: any OSError) is not PRR007 but an error of the run (exit 2). "
+        "The fixture harness (and so the test "
         "suite) fails on any PRR007; the example below uses a test-only rule that raises on a Kubernetes "
         "object annotated `prr-lint.test/raise`, which exists only in the harness.",
     fix="Report the message (rule, exception) to the rule's owner: for a built-in rule, as a prr-lint bug, "

@@ -1,5 +1,13 @@
 from prr_lint.checks.k8s import (
-    disruption_budgets, int_value, percent, is_workload, kind, label, name, neighbours, replicas,
+    disruption_budgets,
+    int_value,
+    is_workload,
+    kind,
+    label,
+    name,
+    neighbours,
+    percent,
+    replicas,
 )
 from prr_lint.model import Hit
 from prr_lint.rule import rule
@@ -40,7 +48,8 @@ def check(doc, ctx):
         return
     for pdb in budgets:
         available = int_value(pdb.get(("spec", "minAvailable")))
-        if count is not None and available is not None and available >= count and not pdb.has(("spec", "maxUnavailable")):
+        if count is not None and available is not None and available >= count \
+                and not pdb.has(("spec", "maxUnavailable")):
             yield Hit(pdb, ("spec", "minAvailable"),
                       f"PodDisruptionBudget {name(pdb)}: minAvailable {available} with {count} replicas of "
                       f"{label(doc)} allows no pod to be evicted, so every node drain blocks; set "

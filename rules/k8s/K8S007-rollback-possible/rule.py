@@ -1,5 +1,13 @@
 from prr_lint.checks.k8s import (
-    MUTABLE_TAGS, WORKLOADS, container_label, containers, int_value, is_workload, label, split_image, templated,
+    MUTABLE_TAGS,
+    WORKLOADS,
+    container_label,
+    containers,
+    int_value,
+    is_workload,
+    label,
+    split_image,
+    templated,
 )
 from prr_lint.model import Hit
 from prr_lint.rule import rule

@@ -51,7 +51,7 @@ def check(service, ctx):
     if not history.available:
         ctx.note(".", f"runbook freshness (SVC022) not checked: {history.reason}")
         return
-    for ref, path, rel in local:
+    for _ref, path, rel in local:
         change = history.last_change(rel)
         if change is None or change.pending or change.date is None:
             continue  # being changed right now (uncommitted or new)
