@@ -38,9 +38,9 @@ OUT = ["--format", "json", "-o", os.devnull]
 
 def floor(root: str) -> tuple[int, float]:
     """(files, seconds) of the parse floor over the files prr-lint reads in `root`. Runs in a child."""
+    import tree_sitter_hcl
     import yaml
     from tree_sitter import Language, Parser
-    import tree_sitter_hcl
 
     from prr_lint.repo import Repository
 

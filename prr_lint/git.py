@@ -341,7 +341,7 @@ class History:
             else:
                 sha, stamp = self._seen[path]
                 try:
-                    day = datetime.datetime.fromtimestamp(int(stamp), datetime.timezone.utc).date()
+                    day = datetime.datetime.fromtimestamp(int(stamp), datetime.UTC).date()
                 except (ValueError, OverflowError, OSError):
                     day = None
                 result = LastChange(day, exact=sha not in self.boundary)

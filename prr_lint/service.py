@@ -383,7 +383,7 @@ class ServiceGraph:
             self._dirs.setdefault(svc.directory, svc)
 
     @classmethod
-    def build(cls, manifests: list, slo_docs: list, default_tier: int, anchor: str = "") -> "ServiceGraph":
+    def build(cls, manifests: list, slo_docs: list, default_tier: int, anchor: str = "") -> ServiceGraph:
         services = []
         seen: dict = {}
         for doc in sorted(manifests, key=lambda d: (d.file, d.index)):

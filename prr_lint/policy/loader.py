@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ..model import KINDS
 from ..rule import Rule

@@ -38,7 +38,7 @@ class PolicySettings:
     budget: float | None = 60.0        # every embedded evaluation of a run, together (None: no limit)
 
     @classmethod
-    def from_config(cls, policy: dict) -> "PolicySettings":
+    def from_config(cls, policy: dict) -> PolicySettings:
         s = cls()
         if policy.get("namespaces"):
             s.namespaces = list(policy["namespaces"])

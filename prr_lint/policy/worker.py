@@ -99,8 +99,15 @@ class Session:
 
     def query(self, query: str, bundle=None):
         """("ok", value) | ("undefined", None) | ("error", message)."""
-        from regopy.rego_shared import (RegoError, rego_bundle_query_entrypoint, rego_free_output,
-                                        rego_output_node, rego_output_ok, rego_output_string, rego_query)
+        from regopy.rego_shared import (
+            RegoError,
+            rego_bundle_query_entrypoint,
+            rego_free_output,
+            rego_output_node,
+            rego_output_ok,
+            rego_output_string,
+            rego_query,
+        )
 
         try:
             if bundle is not None:
