@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..escape import deep_valid_unicode, json_text
+from ..model import Finding
 from . import counts
+
+if TYPE_CHECKING:
+    from ..engine import Result
 
 REPORT_VERSION = 1
 
 
-def finding_dict(f) -> dict:
-    out = {
+def finding_dict(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "rule": f.rule_id, "name": f.rule_name, "severity": f.severity, "message": f.message,
         "file": f.file, "line": f.span.line, "column": f.span.col,
         "end_line": f.span.end_line, "end_column": f.span.end_col,
@@ -26,9 +31,9 @@ def finding_dict(f) -> dict:
     return out
 
 
-def service_dicts(result) -> list:
+def service_dicts(result: Result) -> list[dict[str, Any]]:
     # findings grouped by service in one pass: counting per service over all findings is services x findings
-    by_service: dict = {}
+    by_service: dict[str | None, list[Finding]] = {}
     for f in result.findings:
         by_service.setdefault(f.service, []).append(f)
     out = []
@@ -40,7 +45,7 @@ def service_dicts(result) -> list:
     return out
 
 
-def render(result, **_) -> str:
+def render(result: Result, **_: Any) -> str:
     c = counts(result.findings)
     report = {
         "version": REPORT_VERSION,

@@ -9,10 +9,17 @@ how many and where to find them.
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..escape import printable
-from ..model import SEVERITY_RANK
+from ..model import SEVERITY_RANK, Finding
 from . import counts, plural
+
+if TYPE_CHECKING:
+    from ..engine import Result
+
+T = TypeVar("T")
 
 MAX_BYTES = 1024 * 1024          # GitHub's limit for one step's job summary
 RESERVE = 8 * 1024               # kept free for the closing lines and the truncation note
@@ -25,7 +32,7 @@ MAX_CELL = 1000                  # characters of one repository value shown in a
 MAX_ERRORS = 20                  # "could not finish" messages shown; the rest are counted
 
 
-def cell(text) -> str:
+def cell(text: object) -> str:
     """Text safe inside a Markdown table cell: no HTML, no emphasis, no pipe, one line, bounded length."""
     text = str(text)
     if len(text) > MAX_CELL:       # one hostile value must not use up the whole summary
@@ -36,7 +43,7 @@ def cell(text) -> str:
     return text.translate(_MD_ESCAPE)
 
 
-def code(text) -> str:
+def code(text: object) -> str:
     """Inline code in a table cell (a pipe must still be escaped there). Text that a code span cannot carry
     faithfully (a backtick ends it; `<`, `&` and backslashes show as typed there but are read by GitHub's
     table and HTML filters) is shown as escaped plain text instead."""
@@ -48,7 +55,7 @@ def code(text) -> str:
 
 class _Out:
     def __init__(self, limit: int):
-        self.lines: list = []
+        self.lines: list[str] = []
         self.size = 0
         self.limit = limit
         self.full = False
@@ -63,7 +70,8 @@ class _Out:
         self.full = True
         return False
 
-    def table(self, head: list, items: list, tail: list = (), row=str) -> None:
+    def table(self, head: list[str], items: Sequence[T], tail: Sequence[str] = (),
+              row: Callable[[T], str] = str) -> None:
         """A section: its head only if at least one row fits; rows until the budget is spent; the tail always.
         Rows are formatted only while they fit: tens of thousands of findings cost nothing past the limit."""
         if not items:
@@ -83,7 +91,7 @@ class _Out:
             self.add(line, force=True)
 
 
-def _location(f, link_base: str | None) -> str:
+def _location(f: Finding, link_base: str | None) -> str:
     where = f"{f.file}:{f.span.line}"
     if not link_base:
         return code(where)
@@ -94,11 +102,11 @@ def _location(f, link_base: str | None) -> str:
     return f"[{code(where)}]({url})"
 
 
-def _severity(f) -> str:
+def _severity(f: Finding) -> str:
     return f"{_ICON[f.severity]} {f.severity}"
 
 
-def _status(c: dict) -> str:
+def _status(c: dict[str, int]) -> str:
     if c["error"]:
         return ":x:"
     if c["warning"]:
@@ -106,14 +114,15 @@ def _status(c: dict) -> str:
     return ":white_check_mark:"
 
 
-def _by_importance(findings) -> list:
+def _by_importance(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (-SEVERITY_RANK[f.severity], f.service_level is False) + f.sort_key())
 
 
-def _service_rows(result, active: list, link_base) -> list:
+def _service_rows(result: Result, active: list[Finding], link_base: str | None) -> list[str]:
     services = {s.name: s for s in result.services}
-    tiers = {}
-    by_service: dict = {}           # one pass: filtering all findings per service is services x findings
+    tiers: dict[str, int | None] = {}
+    # one pass: filtering all findings per service is services x findings
+    by_service: dict[str | None, list[Finding]] = {}
     for f in active:
         by_service.setdefault(f.service, []).append(f)
         if f.service and f.service not in services:
@@ -134,12 +143,21 @@ def _service_rows(result, active: list, link_base) -> list:
     return rows
 
 
-def _finding_row(f, link_base, service: bool) -> str:
+def _finding_row(f: Finding, link_base: str | None, service: bool) -> str:
     extra = f" {code(f.service) if f.service else '—'} |" if service else ""
-    return f"| {_severity(f)} | {code(f.rule_id)} {cell(f.rule_name)} | {_location(f, link_base)} | {cell(f.message)} |{extra}"
+    return (f"| {_severity(f)} | {code(f.rule_id)} {cell(f.rule_name)} | {_location(f, link_base)} | "
+            f"{cell(f.message)} |{extra}")
 
 
-def render(result, max_bytes: int = MAX_BYTES, link_base: str | None = None, title: str | None = None, **_) -> str:
+def _suppressed_row(f: Finding, link_base: str | None) -> str:
+    s = f.suppression
+    assert s is not None  # only suppressed findings are listed here
+    return (f"| {code(f.rule_id)} | {_location(f, link_base)} | {cell(s.kind)} | "
+            f"{cell(s.justification or '') or '—'} | {cell(s.owner or '') or '—'} | {cell(s.expires or '') or '—'} |")
+
+
+def render(result: Result, max_bytes: int = MAX_BYTES, link_base: str | None = None, title: str | None = None,
+           **_: Any) -> str:
     out = _Out(max(max_bytes - RESERVE, 0))
     active = result.active
     c = counts(result.findings)
@@ -197,10 +215,7 @@ def render(result, max_bytes: int = MAX_BYTES, link_base: str | None = None, tit
     out.table(["", f"<details><summary>{plural(len(suppressed), 'suppressed finding')}</summary>", "",
                "| Rule | Location | Kind | Reason | Owner | Expires |", "| --- | --- | --- | --- | --- | --- |"],
               suppressed, ["", "</details>"],
-              row=lambda f: (f"| {code(f.rule_id)} | {_location(f, link_base)} | {cell(f.suppression.kind)} | "
-                             f"{cell(f.suppression.justification or '') or '—'} | "
-                             f"{cell(f.suppression.owner or '') or '—'} | "
-                             f"{cell(f.suppression.expires or '') or '—'} |"))
+              row=lambda f: _suppressed_row(f, link_base))
 
     if out.omitted:
         out.add("", force=True)
