@@ -41,6 +41,22 @@ def golden(path: str, text: str, how: str = "pytest tests/") -> None:
     assert text == want, f"{os.path.relpath(path, ROOT)} differs from the output (`{rerun}` rewrites it)"
 
 
+# A Deployment with no resources, probes or replicas: a workload every Kubernetes rule has something to say about
+# (K8S002 at its container), used where a test needs one real finding beside the input it is about.
+BARE_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: app
+          image: web:1.0
+"""
+
+
 def shared_schema(name: str) -> str:
     """A published schema: from ../shared/schemas beside the checkout when there is one, else our copy."""
     beside = os.path.join(os.path.dirname(ROOT), "shared", "schemas", name)

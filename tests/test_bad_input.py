@@ -5,20 +5,9 @@ import os
 
 import pytest
 
-from conftest import write
+from conftest import BARE_DEPLOYMENT, write
 
-GOOD_WITH_FINDING = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-        - name: app
-          image: web:1.0
-"""
+GOOD_WITH_FINDING = BARE_DEPLOYMENT
 
 
 def check_json(cli, repo, *extra):

@@ -14,23 +14,12 @@ import time
 
 import pytest
 
-from conftest import PRR, write
+from conftest import BARE_DEPLOYMENT, PRR, write
 
 SECRET = "TOPSECRET-DO-NOT-PRINT"
 FORMATS = ("text", "json", "sarif", "github", "markdown", "junit")
 
-WORKLOAD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-        - name: app
-          image: web:1.0
-"""
+WORKLOAD = BARE_DEPLOYMENT
 
 
 def manifest(runbooks=(), deploy=None) -> str:

@@ -9,20 +9,9 @@ from prr_lint.loaders import load_file, load_text
 from prr_lint.loaders.errors import LoadError
 from prr_lint.loaders.hcl import load_hcl
 
-from conftest import write
+from conftest import BARE_DEPLOYMENT, write
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  template:
-    spec:
-      containers:
-        - name: app
-          image: web:1.0
-"""
+DEPLOYMENT = BARE_DEPLOYMENT
 
 PDB_SQUARED = """\
 apiVersion: policy/v1
