@@ -32,6 +32,7 @@ import posixpath
 import secrets
 import stat
 import time
+from typing import Any, TypeGuard
 
 from . import __version__
 from .loaders import Loaded
@@ -135,7 +136,7 @@ def _decode(obj) -> Loaded:
     if err is not None:
         out.error = LoadError(err[0], err[1], err[2])
     for kind, dfile, index, meta, data, paths, rows in docs:
-        spans = dict(zip(map(tuple, paths), map(_span, rows)))
+        spans = dict(zip(map(tuple, paths), map(_span, rows), strict=True))
         out.docs.append(Document(kind, dfile, data, spans, index, {k: tuple(v) if t else v for k, v, t in meta}))
     return out
 
@@ -144,11 +145,13 @@ def _same(a: Loaded, b: Loaded) -> bool:
     """Whether a round trip kept everything (JSON has no NaN equality, tuples or non-string keys)."""
     if (a.file, a.notice, type(a.error)) != (b.file, b.notice, type(b.error)) or len(a.docs) != len(b.docs):
         return False
-    if a.error is not None and (a.error.message, a.error.line, a.error.col) != \
-            (b.error.message, b.error.line, b.error.col):
-        return False
+    if a.error is not None:
+        assert b.error is not None      # same type as a.error, checked above
+        if (a.error.message, a.error.line, a.error.col) != (b.error.message, b.error.line, b.error.col):
+            return False
     return all((x.kind, x.file, x.index, x.meta, x.service, x.data, x.spans) ==
-               (y.kind, y.file, y.index, y.meta, y.service, y.data, y.spans) for x, y in zip(a.docs, b.docs))
+               (y.kind, y.file, y.index, y.meta, y.service, y.data, y.spans)
+               for x, y in zip(a.docs, b.docs, strict=True))
 
 
 def encode_loaded(loaded: Loaded) -> str | None:
@@ -248,7 +251,7 @@ class ParseCache:
         return self._shards[shard]
 
     @staticmethod
-    def _valid(entry) -> bool:
+    def _valid(entry: object) -> TypeGuard[list[Any]]:
         return isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str) \
             and isinstance(entry[1], list) and isinstance(entry[2], str) and entry[2] in SHARD_NAMES \
             and (entry[3] is None or isinstance(entry[3], list))

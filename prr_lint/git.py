@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import UsageError
 from .escape import one_line
@@ -90,11 +91,11 @@ def _raw_entries(data: bytes) -> tuple[list, int]:
     return entries, pos
 
 
-def _hunk_lines(patch: bytes) -> list | None:
+def _hunk_lines(patch: bytes) -> list[set[int]]:
     """Per file section of a `--unified=0` patch, in the order of the raw listing: the set of new-side line
     numbers its hunks add or modify. The patch's own path headers are never read: a hunk's counts say how
     many lines it holds, so no content line (`--- x`, `diff --git ...`) can pass for a header."""
-    sections: list = []
+    sections: list[set[int]] = []
     lines = patch.split(b"\n")
     i = 0
     while i < len(lines):
@@ -223,10 +224,12 @@ class History:
         self._dates: dict = {}
         self._pending: set | None = None
         self._seen: dict = {}           # git path (relative to the top level) -> (sha, committer time)
-        self._walk = None               # the running `git log`, read on demand
+        # the running `git log` (a git.cmd.Git.AutoInterrupt), read on demand. Any: GitPython types its process
+        # and pipes as optional and text-or-bytes, though a walk started with as_process=True always has them
+        self._walk: Any = None
         self._buffer = b""
         self._after_header = False
-        self._commit = None             # (sha, committer time) of the commit whose names are being read
+        self._commit: tuple[str, str] | None = None     # (sha, committer time) of the commit whose names are being read
         self._done = False
         self.boundary: set = set()
         if self.top is None:

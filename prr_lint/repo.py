@@ -29,7 +29,8 @@ class Repository:
         self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
         self.file_set = set(self.files)
         self.dirs = {posixpath.dirname(f) for f in self.files}
-        self.chart_dirs = {posixpath.dirname(f) for f in self.files if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
+        self.chart_dirs = {posixpath.dirname(f) for f in self.files
+                           if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
         # the files prr-lint reads: by name first, then one lstat each (existence, symlinks)
         self.candidates = {}
         # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
@@ -137,7 +138,8 @@ class Repository:
             return self._loaded[rel]
         refused = self.refused.get(rel)
         if refused is not None:
-            result = Loaded(rel, error=LoadError(refused.message)) if refused.error else Loaded(rel, notice=refused.message)
+            result = Loaded(rel, error=LoadError(refused.message)) if refused.error \
+                else Loaded(rel, notice=refused.message)
         elif rel not in self.candidates:
             result = Loaded(rel)
         elif self._cache is None:
@@ -147,9 +149,8 @@ class Repository:
             if key is None:
                 known = self._cache.known(rel, self._stamp(rel))
                 key = known[0] if known is not None else None
-            result = self._cache.get(rel, key) if key is not None else None
-            if result is None:
-                result = self._parse(rel, *self._read(rel))
+            cached = self._cache.get(rel, key) if key is not None else None
+            result = cached if cached is not None else self._parse(rel, *self._read(rel))
         self._loaded[rel] = result
         return result
 
@@ -171,6 +172,7 @@ class Repository:
         how = self.candidates[rel]
         if key is None:   # unreadable: the error, never cached
             return load_file(self.root, rel, how, self.chart_dirs, self.max_file_size)
+        assert self._cache is not None      # a key is only computed when the cache is on
         # the stamp was taken before the read: a change in between makes it stale, never the key
         cached = self._cache.get(rel, key)
         if cached is not None:

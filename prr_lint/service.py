@@ -10,11 +10,12 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 from dataclasses import dataclass, field
+from typing import Any
 
 from .model import Document
 
 # Where each fact lives in a prr-lint Service manifest and in a Backstage Component.
-MANIFEST_PATHS = {
+MANIFEST_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
     "service": {
         "name": ("metadata", "name"), "owner": ("metadata", "owner"), "tier": ("metadata", "tier"),
         "oncall": ("spec", "oncall"), "slos": ("spec", "slos"), "runbooks": ("spec", "runbooks"),
@@ -25,7 +26,8 @@ MANIFEST_PATHS = {
         "name": ("metadata", "name"), "owner": ("spec", "owner"),
         "tier": ("metadata", "annotations", "prr-lint/tier"),
         "oncall": ("metadata", "annotations", "pagerduty.com/service-id"),
-        "slos": ("spec", "slos"), "runbooks": ("metadata", "links"), "alerts": ("metadata", "annotations", "prr-lint/alerts"),
+        "slos": ("spec", "slos"), "runbooks": ("metadata", "links"),
+        "alerts": ("metadata", "annotations", "prr-lint/alerts"),
         "dashboards": ("metadata", "links"), "deploy": ("metadata", "annotations", "prr-lint/deploy"),
         "rollback": ("spec", "rollback"), "dr": ("spec", "dr"), "dependencies": ("spec", "dependsOn"),
     },
@@ -102,7 +104,7 @@ class Service:
         """(reference, manifest path) for runbooks or dashboards, from a list or Backstage links."""
         value = self.get(fact)
         base = self.path(fact)
-        out = []
+        out: list[tuple[str, tuple]] = []
         if isinstance(value, str):
             return [(value, base)] if self.manifest.kind != "backstage" else []
         if not isinstance(value, list):
@@ -148,7 +150,7 @@ class Service:
             return {"rotation": None, "escalation": None}
         base = self.path("oncall")
         value = self.get("oncall")
-        out = {"rotation": None, "escalation": None}
+        out: dict[str, tuple[Any, tuple] | None] = {"rotation": None, "escalation": None}
         if isinstance(value, dict):
             for key in out:
                 item = value.get(key)
@@ -378,7 +380,7 @@ class ServiceGraph:
                     self._globs.append((claim.target, svc))
                 else:
                     self._claimed.setdefault(claim.target.rstrip("/"), svc)
-        self._dirs = {}
+        self._dirs: dict[str, Service] = {}
         for svc in services:
             self._dirs.setdefault(svc.directory, svc)
 

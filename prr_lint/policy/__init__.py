@@ -6,8 +6,14 @@ Importing this package is cheap: the evaluators and regopy are imported when a p
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import PolicyError, PolicyTimeout
+
+if TYPE_CHECKING:
+    from ..rule import Rule
+    from .runtime import PolicyRuntime
 
 __all__ = ["PolicyError", "PolicyTimeout", "runtime_for", "policy_loader", "close_runtimes"]
 
@@ -16,10 +22,10 @@ __all__ = ["PolicyError", "PolicyTimeout", "runtime_for", "policy_loader", "clos
 _RUNTIMES: weakref.WeakSet = weakref.WeakSet()
 
 
-def runtime_for(owner):
+def runtime_for(owner: Any) -> PolicyRuntime:
     """The run's PolicyRuntime, kept on `owner` (engine Options, or a Config for `prr-lint rules`), created
     from the config's `policy:` settings."""
-    runtime = getattr(owner, "policy_runtime", None)
+    runtime: PolicyRuntime | None = getattr(owner, "policy_runtime", None)
     if runtime is None:
         from .runtime import PolicyRuntime, PolicySettings
 
@@ -37,10 +43,10 @@ def close_runtimes() -> None:
         runtime.close()
 
 
-def policy_loader(owner):
+def policy_loader(owner: Any) -> Callable[[str], list[Rule]]:
     """registry.load_rules' `policy_loader`: a rule directory holding policy.rego -> [Rule]."""
 
-    def load(directory: str) -> list:
+    def load(directory: str) -> list[Rule]:
         return runtime_for(owner).load_pack_dir(directory)
 
     return load

@@ -36,7 +36,8 @@ def add_arguments(parser) -> None:
     g.add_argument("--opa-no-push", action="store_true",
                    help="do not push the policies: use the ones the OPA server already has (its bundle)")
     g.add_argument("--allow-net", action="store_true",
-                   help="allow network built-ins (http.send, net.lookup_ip_addr) on an OPA server (or PRR_LINT_ALLOW_NET=1)")
+                   help="allow network built-ins (http.send, net.lookup_ip_addr) on an OPA server "
+                        "(or PRR_LINT_ALLOW_NET=1)")
     g.add_argument("--policy-timeout", type=_seconds, metavar="SECONDS",
                    help="stop a policy evaluation that takes longer than this per document, or an OPA server request "
                         "(default: 10)")

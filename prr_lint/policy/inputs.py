@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from typing import Any
 
 from ..checks.k8s import POD_SPEC
 from ..model import Document
@@ -78,7 +79,7 @@ def workload(doc: Document) -> dict | None:
 
 
 def terraform_resources(doc: Document) -> list:
-    out = []
+    out: list[dict[str, Any]] = []
     resources = doc.get(("resource",))
     if doc.kind != "terraform" or not isinstance(resources, dict):
         return out
@@ -91,7 +92,7 @@ def terraform_resources(doc: Document) -> list:
 
 
 def alerts(doc: Document) -> list:
-    out = []
+    out: list[dict[str, Any]] = []
     groups_path = tuple(doc.meta.get("groups_path", ("groups",)))
     groups = doc.get(groups_path)
     if doc.kind != "prometheus-rules" or not isinstance(groups, list):
@@ -147,7 +148,8 @@ class InputBuilder:
             out["graph"] = view[1]
         elif doc.kind == "terraform":
             module = doc.meta.get("module")
-            siblings = [d for d in (svc.docs if svc else [doc]) if d.kind == "terraform" and d.meta.get("module") == module]
+            siblings = [d for d in (svc.docs if svc else [doc])
+                        if d.kind == "terraform" and d.meta.get("module") == module]
             if doc not in siblings:
                 siblings.append(doc)
             out["terraform"] = [r for d in siblings for r in terraform_resources(d)]

@@ -171,7 +171,7 @@ class PolicyLoader:
         for d in packs:
             out.extend(self.load_pack_dir(d))
         pack_set = {os.path.abspath(d) for d in packs}
-        loose = []
+        loose: list[str] = []
         for dirpath, dirnames, filenames in os.walk(path):
             if os.path.abspath(dirpath) in pack_set:
                 dirnames[:] = []
@@ -210,7 +210,7 @@ class PolicyLoader:
             names = sorted({n for f in pfiles for n in f.result_rules})
             if not names or any((package, n) in self.routes for n in names):
                 continue
-            pkg_meta = next((f.package_annotation() for f in pfiles if f.package_annotation()), {})
+            pkg_meta: dict = next((f.package_annotation() for f in pfiles if f.package_annotation()), {})
             first = pfiles[0]
             if isinstance((pkg_meta.get("custom") or {}).get("id"), str):
                 rule = self._make_rule(pkg_meta, pkg_meta["custom"]["id"], None, first,
@@ -222,7 +222,7 @@ class PolicyLoader:
                 out.append(rule)
                 continue
             for n in names:
-                meta = next((f.rule_annotation(n) for f in pfiles if f.rule_annotation(n)), {})
+                meta: dict = next((f.rule_annotation(n) for f in pfiles if f.rule_annotation(n)), {})
                 where = next(f for f in pfiles if n in f.heads)
                 rule_id = (meta.get("custom") or {}).get("id")
                 unit_default = "warning" if n.startswith("warn") else "error"

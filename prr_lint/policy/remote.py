@@ -174,7 +174,7 @@ class OpaServerEvaluator:
             if name in self._pushed:
                 continue
             try:
-                self._call(f"push {name}", lambda client: client.update_policy_from_string(
+                self._call(f"push {name}", lambda client, source=source, name=name: client.update_policy_from_string(
                     source, policy_id(name), rego_compat=False))
             except RegoParseError as e:
                 errors = getattr(e, "errors", None) or []
@@ -194,7 +194,7 @@ class OpaServerEvaluator:
         for q in queries:
             package = re.sub(r"^data\.", "", q)
             body = self._call(f"POST /v1/data/{package.replace('.', '/')}",
-                              lambda client: client.query_rule(data, package))
+                              lambda client, package=package: client.query_rule(data, package))
             out.append(body.get("result") if isinstance(body, dict) else None)
         return out
 

@@ -139,7 +139,7 @@ class PolicyRuntime:
         if input_json is not None and packages:
             try:
                 values = self.evaluator().evaluate([f"data.{p}" for p in packages], input_json)
-                for package, value in zip(packages, values):
+                for package, value in zip(packages, values, strict=True):   # one value per query
                     if not isinstance(value, dict):
                         raise PolicyError(f"package {package} is undefined on the policy server "
                                           "(not loaded?)" if self.settings.opa_url else
@@ -173,7 +173,9 @@ class PolicyRuntime:
             raise
         for (package, name), items in results.items():
             owner = self.loader.routes.get((package, name))
-            kind = RESULT_RULE.match(name).group(1)
+            m = RESULT_RULE.match(name)
+            assert m is not None        # routes hold only result rules (RegoFile.result_rules)
+            kind = m.group(1)
             for item in items:
                 hit, target = self._hit(doc, item, kind)
                 if (target or owner) is rule:
@@ -187,8 +189,10 @@ class PolicyRuntime:
         if isinstance(item, str):
             message = item
         elif isinstance(item, dict):
-            message = item.get("msg") or item.get("message")
-            if not isinstance(message, str):
+            text = item.get("msg") or item.get("message")
+            if isinstance(text, str):
+                message = text
+            else:
                 import json
 
                 message = json.dumps(item, sort_keys=True)

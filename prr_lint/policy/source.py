@@ -106,9 +106,9 @@ def line_col(text: str, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def _metadata_blocks(lines: list[str]) -> list[tuple[int, dict, int]]:
-    """(line of `# METADATA`, parsed YAML, index of the first line after the block)."""
-    out = []
+def _metadata_blocks(lines: list[str]) -> list[tuple[int, str, int]]:
+    """(line of `# METADATA`, the block's YAML text, index of the first line after the block)."""
+    out: list[tuple[int, str, int]] = []
     i = 0
     while i < len(lines):
         if lines[i].strip() == "# METADATA":

@@ -1,7 +1,8 @@
 """The embedded evaluator's worker process: one regopy interpreter, modules compiled once, one query per request.
 
 It runs in its own process so that a policy that runs too long can be stopped (killed) by the parent at a
-deadline, and with an empty environment so that `opa.runtime().env` reveals nothing of the host. Protocol on the pipes given as argv (read fd, write fd), one JSON object per line:
+deadline, and with an empty environment so that `opa.runtime().env` reveals nothing of the host. Protocol on the
+pipes given as argv (read fd, write fd), one JSON object per line:
 
   {"op": "load", "modules": [[name, source], ...], "strict": false}   -> {"ok": true} | {"error": ...}
   {"op": "eval", "queries": ["data.main", ...], "entrypoints": true} + one line of input JSON
@@ -17,6 +18,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 
 _ERROR = re.compile(r"\(error (\d+):")
 _ERRMSG = re.compile(r"\(errormsg (\d+):")
@@ -34,7 +36,8 @@ def parse_error_text(text: str) -> tuple[str | None, int | None, str]:
         o = re.match(r"\|(\d+)\|", rest)
         offset = int(o.group(1)) if o else None
     m = _ERRMSG.search(text)
-    message = text[m.end():m.end() + int(m.group(1))] if m else text.strip().splitlines()[0] if text.strip() else "error"
+    message = text[m.end():m.end() + int(m.group(1))] if m \
+        else text.strip().splitlines()[0] if text.strip() else "error"
     return file or None, offset, message
 
 
@@ -133,7 +136,7 @@ class Session:
         finally:
             rego_free_output(impl)
 
-    def evaluate(self, queries: list, input_text: str, entrypoints: bool = False) -> dict:
+    def evaluate(self, queries: Sequence[str], input_text: str, entrypoints: bool = False) -> dict:
         from regopy import RegoError
 
         try:
