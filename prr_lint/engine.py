@@ -269,8 +269,7 @@ class Engine:
         self.today = options.today or datetime.date.today()
         from .policy import policy_loader
 
-        # TEMPORARY: policy_loader gets its annotations on the branch that changes policy/ (then drop the ignore)
-        loader = policy_loader(options)  # type: ignore[no-untyped-call]
+        loader = policy_loader(options)
         all_rules = load_rules([self._rel_to_cwd(p) for p in cfg.rule_paths], policy_loader=loader,
                                untrusted_root=None if options.trust_repo_rules else self.root) \
             + list(options.extra_rules)
