@@ -14,18 +14,9 @@ from prr_lint.loaders import load_text
 from prr_lint.model import SEVERITIES, SEVERITY_RANK
 
 from conftest import ROOT, write
+from test_config import DEPLOY
 
 DAY = datetime.date(2026, 11, 1)
-DEPLOY = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  template:
-    spec:
-      containers:
-        - {name: app, image: "web:1.0"}
-"""
 
 
 def test_a_step_sees_typed_fields_and_adds_findings_through_its_context(tmp_path):

@@ -11,23 +11,10 @@ import pytest
 
 from conftest import run_cli, write
 from opa_standin import OpaStandin
+from test_policy import SERVICE
 
 SECRET = "s3cr3t-value-of-the-ci-job"
 
-SERVICE = """\
-apiVersion: prr-lint/v1
-kind: Service
-metadata:
-  name: api
-  owner: team-core
-  tier: 1
-spec:
-  oncall: {rotation: pagerduty/P1}
-  slos:
-    - {name: availability, objective: 99.9, window: 30d}
-  deploy:
-    kubernetes: [k8s/]
-"""
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
