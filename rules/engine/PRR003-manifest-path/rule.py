@@ -31,10 +31,10 @@ def _references(service):
     """(label, reference, manifest path) of the documents a manifest points at besides deploy/alerts."""
     for ref, path in service.links("runbooks", "runbook"):
         yield "runbook", ref, path
-    for fact in ("rollback", "dr"):
+    for fact, label in (("rollback", "rollback procedure"), ("dr", "DR procedure")):
         value = service.get(fact)
         if isinstance(value, dict) and isinstance(value.get("procedure"), str):
-            yield f"{fact} procedure", value["procedure"], service.path(fact) + ("procedure",)
+            yield label, value["procedure"], service.path(fact) + ("procedure",)
     oncall = service.get("oncall")
     escalation = oncall.get("escalation") if isinstance(oncall, dict) else None
     items = [escalation] if isinstance(escalation, str) else escalation if isinstance(escalation, list) else []
