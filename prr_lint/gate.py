@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-import os
 import sys
 
 from . import __version__
@@ -41,20 +40,11 @@ def add_commands(subparsers) -> None:
     p.set_defaults(handler=cmd_gate)
 
 
-def _builtin_ids() -> set:
-    """Ids of the built-in rule pack, from its directory names (`PRR000-parse-error`)."""
-    from .registry import rule_dirs
-    from .resources import rules_dir
-
-    return {os.path.basename(d).split("-", 1)[0] for d in rule_dirs(rules_dir())}
-
-
 def _protect(options) -> None:
     """The repository's config and the command line cannot select away or turn off UNDECIDABLE rules."""
     # run whatever select/ignore say (an unreadable file is a reason not to decide)
-    options.required = [i for i in UNDECIDABLE if i in _builtin_ids()]
-    options.ignore = [i for i in options.ignore if i not in GATE_PROTECTED]
-    options.config.ignore = [i for i in options.config.ignore if i not in GATE_PROTECTED]
+    # selected whatever --select/--ignore say (by id, name, tag or area): see engine.selected_rules
+    options.required = list(UNDECIDABLE)
     # ids match in any case (`prr000: off`), names exactly
     options.config.severity = {k: v for k, v in options.config.severity.items()
                                if k not in GATE_PROTECTED and k.upper() not in GATE_PROTECTED}
@@ -186,16 +176,13 @@ def _decide(args, base: dict, options, result) -> int:
 
 
 def _unchecked(result, plans: set, paths: list) -> list:
-    """Reasons the run checked nothing: no document in the given paths, no rule selected but the
-    UNDECIDABLE ones, or an UNDECIDABLE rule not selected (an `--ignore` by tag or area)."""
+    """Reasons the run checked nothing: no document in the given paths, or no rule selected but the
+    UNDECIDABLE ones (which `_protect` always selects)."""
     from .engine import _in_scope
 
     out = []
     if result.selected is not None:
         selected = {r.id for r in result.selected}
-        for rule_id, name in UNDECIDABLE.items():
-            if rule_id not in selected and any(r.id == rule_id for r in result.rules):
-                out.append(f"rule {rule_id} ({name}) is not selected: a gate always checks it")
         if not selected - set(UNDECIDABLE):
             out.append("no rule selected (see --select, --ignore and the config): nothing to decide on")
     docs = [d for d in result.docs if _in_scope(d.file, result.scope)]

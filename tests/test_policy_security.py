@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run_cli, write
 from opa_standin import OpaStandin
-from test_policy import SERVICE
+from test_policy import SERVICE, policy_dir
 
 SECRET = "s3cr3t-value-of-the-ci-job"
 
@@ -39,10 +39,6 @@ def repo(tmp_path):
         "services/api/service.yaml": SERVICE,
         "services/api/k8s/workloads.yaml": DEPLOYMENT,
     })
-
-
-def policy_dir(tmp_path, files: dict) -> str:
-    return write(str(tmp_path / "policy"), files)
 
 
 def messages(stdout: str) -> list:
