@@ -102,12 +102,13 @@ class Repository:
         try:
             if not stat.S_ISREG(os.stat(real).st_mode):
                 return None, "is not a regular file"
+            fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+            with os.fdopen(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                    return None, "is not a regular file"
+                raw = fh.read(self.max_file_size + 1)
         except (OSError, ValueError) as e:
             return None, f"cannot be read ({getattr(e, 'strerror', None) or e})"
-        try:   # the loaders' reader: non-blocking, regular files only, bounded
-            raw = read_bytes(real, self.max_file_size)
-        except LoadError as e:
-            return None, f"cannot be read ({e.message})"
         if len(raw) > self.max_file_size:
             return None, f"is larger than max_file_size ({self.max_file_size} bytes)"
         return raw.decode("utf-8", errors="replace"), None
