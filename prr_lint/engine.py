@@ -15,6 +15,7 @@ from .discover import git_toplevel, inside
 from .errors import UsageError
 from .model import SEVERITY_RANK, Document, Finding, Hit, Span
 from .registry import check_selectors, load_rules, severity_key
+from .render import Rendered, RenderJob, render_all
 from .repo import CONTEXT_KINDS, Repository
 from .rule import ENGINE, PARSE_ERROR, RULE_ERROR, SERVICE, Rule
 from .schemas import schema_errors
@@ -276,6 +277,7 @@ class Engine:
         self.all_rules = all_rules
         resolve_severity_keys(all_rules, cfg)
         self.rules = selected_rules(all_rules, cfg, options.select, options.ignore, options.required)
+        self.rendered = Rendered()
         self.by_target: dict[str, list[Rule]] = {}
         for r in self.rules:
             for t in r.targets:
@@ -312,6 +314,9 @@ class Engine:
             needed = self._needed(repo, graph, set(context_files))
         loaded = [repo.load(rel) for rel in needed]
         docs = [d for item in loaded for d in item.docs]
+        self.rendered = render_all(RenderJob(self.root, repo, graph, cfg, docs, needed))
+        if self.rendered.docs or self.rendered.replaced:
+            docs = [d for d in docs if d.file not in self.rendered.replaced] + self.rendered.docs
         graph.attach(docs)
         repo.save_cache()
         return repo, graph, loaded, docs
@@ -366,6 +371,12 @@ class Engine:
         notices: list[Notice] = list(self.options.notices)
         errors: list[str] = []
         parse_rule = next((r for r in self.rules if r.id == PARSE_ERROR), None)
+        notices.extend(self.rendered.notices)
+        for problem in self.rendered.problems:
+            render_rule = next((r for r in self.rules if r.id == problem.rule_id), None)
+            if render_rule is not None:
+                self.emit_at(render_rule, problem.file, problem.line, problem.col, problem.message, problem.address,
+                             graph, findings)
         for item in loaded:
             if item.notice:
                 notices.append((item.file, item.notice))

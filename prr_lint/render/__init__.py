@@ -1,0 +1,77 @@
+"""What gets deployed: renderers turn sources (a Helm chart, a Kustomize overlay) into the objects that reach
+the cluster, so the K8S rules check those rather than the templates and patches they are made from.
+
+A renderer is a callable `render(job: RenderJob) -> Rendered`. It is given every document the run read and the
+service graph, and answers with the objects it built (Documents whose `file` and spans point at the source line a
+person edits), the files whose own documents must no longer be checked as whole objects (a Kustomize patch, a
+base reached through its overlays), the problems that make a render failed or partial (PRR005/PRR006 findings),
+and notices (a renderer that is not installed). Renderers never raise for a bad input: it is a problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..model import Document
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..repo import Repository
+    from ..service import ServiceGraph
+
+RENDER_FAILED = "PRR005"      # a chart or overlay that could not be rendered: nothing of it was checked
+RENDER_INCOMPLETE = "PRR006"  # rendered without a part (a chart dependency): its results are partial
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A render that failed or is partial, at the line a person must fix."""
+
+    rule_id: str                  # RENDER_FAILED or RENDER_INCOMPLETE
+    file: str                     # repository-relative
+    line: int
+    col: int
+    message: str
+    address: str                  # a stable name for the fingerprint (e.g. "helm/charts/shop")
+
+
+@dataclass
+class Rendered:
+    docs: list[Document] = field(default_factory=list)
+    replaced: set[str] = field(default_factory=set)      # files whose own documents are not checked
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[tuple[str, str]] = field(default_factory=list)   # (file, message)
+
+    def extend(self, other: Rendered) -> None:
+        self.docs.extend(other.docs)
+        self.replaced |= other.replaced
+        self.problems.extend(other.problems)
+        self.notices.extend(other.notices)
+
+
+@dataclass
+class RenderJob:
+    root: str                     # absolute repository root
+    repo: Repository
+    graph: ServiceGraph
+    config: Config
+    docs: Sequence[Document]      # every document the run read
+    files: Sequence[str]          # the files the run read (a scoped run renders only what they touch)
+
+
+Renderer = Callable[[RenderJob], Rendered]
+
+# (module, function) of each renderer, imported on first use so a run without charts pays nothing
+RENDERERS: list[tuple[str, str]] = []
+
+
+def render_all(job: RenderJob) -> Rendered:
+    import importlib
+
+    out = Rendered()
+    for module, name in RENDERERS:
+        renderer: Renderer = getattr(importlib.import_module(module, __package__), name)
+        out.extend(renderer(job))
+    return out
