@@ -40,6 +40,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-config-cache-dir", action="store_true",
                    help="honour `cache_dir:` from the config file (also PRR_LINT_ALLOW_CONFIG_CACHE_DIR=1)")
     p.add_argument("--today", type=_date, help="evaluate dates (staleness, expiry) as of this day")
+    p.add_argument("--shard", metavar="K/N",
+                   help="check part K of N of the repository (deterministic by path; `prr-lint merge` joins the "
+                        "reports of the N jobs)")
     _trust_argument(p)
     for feature in _features():
         if hasattr(feature, "add_arguments"):
@@ -100,7 +103,7 @@ def _split(values: list) -> list:
 def make_options(args):
     """Config + command-line arguments -> engine Options."""
     from .config import find_config, load_config
-    from .engine import Options, find_root
+    from .engine import Options, Shard, find_root
 
     root = find_root(args.paths)
     if args.config and not os.path.isfile(args.config):
@@ -108,7 +111,8 @@ def make_options(args):
     config = load_config(args.config or find_config(args.paths[0] if args.paths else ".", root))
     options = Options(paths=args.paths, config=config, root=root, select=_split(args.select),
                       ignore=_split(args.ignore), today=args.today or _today_from_env(), use_cache=not args.no_cache,
-                      trust_repo_rules=_trusts_repo_rules(args))
+                      trust_repo_rules=_trusts_repo_rules(args),
+                      shard=Shard.parse(args.shard) if getattr(args, "shard", None) else None)
     options.cache_home, options.cache_dir, options.notices = _cache_settings(args, config, root)
     for feature in _features():
         if hasattr(feature, "configure"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import zlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -89,6 +90,7 @@ class Options:
     extra_rules: list[Rule] = field(default_factory=list)   # e.g. Rego policies as Rule objects
     required: list[str] = field(default_factory=list)      # rule ids run whatever select/ignore say (gate: PRR000)
     trust_repo_rules: bool = False                    # load Python rule packs that live inside the checked tree
+    shard: Shard | None = None                        # check only this part of the repository (--shard K/N)
     # post-processing steps (plans, waivers, baseline, diff filter), in order
     steps: list[Step] = field(default_factory=list)
 
@@ -112,7 +114,8 @@ class Result:
     documents: int = 0
     errors: list[str] = field(default_factory=list)   # internal errors: exit 2
     scope: list[str] = field(default_factory=list)
-    whole: bool = True            # the run covered the whole project, not a narrower path
+    whole: bool = True            # the run covered the whole project, not a narrower path or a shard
+    shard: Shard | None = None
     # set by the engine: what the run read and decided with
     selected: list[Rule] | None = None            # the rules that ran (None: all of `rules`)
     today: datetime.date | None = None
@@ -168,6 +171,29 @@ class Step(Protocol):
     """A post-processing step (plans, waivers, baseline, diff filter): gets the Result, returns it."""
 
     def __call__(self, result: Result, run: StepContext) -> Result: ...
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Part K of N of a repository, deterministic by path: a service goes whole to the shard its manifest's
+    path hashes to (so cross-file rules see all its files); a file no service owns goes by its own path."""
+
+    index: int                    # 1-based
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        k, sep, n = text.partition("/")
+        if not (sep and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+            raise UsageError(f"--shard {text}: expected K/N with 1 <= K <= N (e.g. 2/8)")
+        return cls(int(k), int(n))
+
+    def holds(self, key: str) -> bool:
+        # crc32, not hash(): the same on every machine and every run, so N jobs split the tree exactly
+        return zlib.crc32(key.encode("utf-8", "surrogateescape")) % self.count == self.index - 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 def find_root(paths: Sequence[str]) -> str:
@@ -278,6 +304,8 @@ class Engine:
         resolve_severity_keys(all_rules, cfg)
         self.rules = selected_rules(all_rules, cfg, options.select, options.ignore, options.required)
         self.rendered = Rendered()
+        self.shard = options.shard
+        self.graph: ServiceGraph | None = None
         self.by_target: dict[str, list[Rule]] = {}
         for r in self.rules:
             for t in r.targets:
@@ -291,10 +319,11 @@ class Engine:
     def load(self) -> tuple[Repository, ServiceGraph, list[Loaded], list[Document]]:
         cfg = self.config
         repo = Repository(self.root, cfg.include, cfg.exclude, cfg.max_file_size, self._cache(), project=self.anchor)
-        whole = self.whole
+        whole = self.whole and self.shard is None
         # every manifest and SLO file, to know which service owns what; from the cache when unchanged
         context_files = [rel for rel in repo.candidates
-                         if whole or _in_scope(rel, self.scope) or any(k in CONTEXT_KINDS for k in repo.kinds(rel))]
+                         if whole or (self.shard is None and _in_scope(rel, self.scope))
+                         or any(k in CONTEXT_KINDS for k in repo.kinds(rel))]
         manifests: list[Document] = []
         slo_docs: list[Document] = []
         for rel in context_files:
@@ -304,12 +333,16 @@ class Engine:
                 elif doc.kind in ("openslo", "sloth"):
                     slo_docs.append(doc)
         graph = ServiceGraph.build(manifests, slo_docs, cfg.default_tier, self.anchor)
-        if not whole:
+        self.graph = graph
+        if not self.whole:
             # a Markdown file in scope (a runbook whose heading was renamed) answers for the links to it:
             # the files that link to it join the scope, so what its change breaks there is reported
             self.scope = self.scope + sorted(_linking_files(repo, graph, self.settings, self.scope) - set(self.scope))
         if whole:
             needed = list(repo.candidates)
+        elif self.whole:          # the whole project, one shard of it: its files and the context
+            context = set(context_files)
+            needed = [rel for rel in repo.candidates if rel in context or self.in_shard(rel)]
         else:
             needed = self._needed(repo, graph, set(context_files))
         loaded = [repo.load(rel) for rel in needed]
@@ -352,8 +385,28 @@ class Engine:
         tier = owner.tier if owner else self.settings.default_tier
         return RuleContext(tier, self.config.tier_policy(tier), owner, graph, repo, self.settings, self.today, notices)
 
+    def in_shard(self, rel: str) -> bool:
+        """Whether a file is this shard's to check (always, without --shard)."""
+        if self.shard is None:
+            return True
+        owner = self.graph.owner_of(rel) if self.graph is not None else None
+        return self.shard.holds(owner.manifest.file if owner is not None else rel)
+
+    def _shard_reports(self, finding: Finding) -> bool:
+        """A service's finding goes with the service (a stale runbook outside its directory included)."""
+        svc = self.graph.by_name.get(finding.service or "") if self.graph is not None else None
+        if self.shard is None or svc is None:
+            return self.in_shard(finding.file)
+        return self.shard.holds(svc.manifest.file)
+
+    def selects(self, rel: str) -> bool:
+        """Whether the run checks and reports a file: in the paths given, and in this shard."""
+        return (self.whole or _in_scope(rel, self.scope)) and self.in_shard(rel)
+
     def touches(self, svc: Service) -> bool:
         """Whether a service has its manifest or any of its files in the run's scope."""
+        if self.shard is not None and not self.in_shard(svc.manifest.file):
+            return False
         return self.whole or _in_scope(svc.manifest.file, self.scope) or any(_in_scope(d.file, self.scope)
                                                                              for d in svc.docs)
 
@@ -387,7 +440,7 @@ class Engine:
         for doc in docs:
             doc_rules = self.by_target.get(doc.kind)
             # context documents (other services' manifests) are read for the graph, not checked
-            if not doc_rules or not (self.whole or _in_scope(doc.file, self.scope)):
+            if not doc_rules or not self.selects(doc.file):
                 continue
             ctx = self.context(graph.by_name.get(doc.service or ""), graph, repo, notices)
             for r in doc_rules:
@@ -398,13 +451,15 @@ class Engine:
             for r in self.by_target.get(SERVICE, []):
                 self._check(r, svc, ctx, findings, errors, service_level=True)
 
-        findings = _dedupe(f for f in findings if _in_scope(f.file, self.scope))
+        findings = _dedupe(f for f in findings if _in_scope(f.file, self.scope) and self._shard_reports(f))
         assign_fingerprints(findings)
         findings.sort(key=Finding.sort_key)
         summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in touched]
         result = Result(self.root, findings, self.all_rules, sorted(set(notices)), summaries,
-                        files_read=sum(1 for item in loaded if item.docs or item.error), documents=len(docs),
-                        errors=errors, scope=self.scope, whole=self.whole, selected=list(self.rules),
+                        files_read=sum(1 for item in loaded if (item.docs or item.error) and self.in_shard(item.file)),
+                        documents=sum(1 for d in docs if self.in_shard(d.file)),
+                        errors=errors, scope=self.scope, whole=self.whole and self.shard is None,
+                        selected=list(self.rules), shard=self.shard,
                         today=self.today, repo=repo, graph=graph, docs=docs)
         access = StepContext(self)
         for step in self.options.steps:

@@ -61,6 +61,11 @@ def cmd_gate(args) -> int:
     args.service = _services(args)
     base = {"version": 1, "tool": {"name": "prr-lint", "version": __version__}, "paths": args.paths,
             "requested_services": args.service}
+    if getattr(args, "shard", None):   # `prr-lint merge` checks that every part is there once
+        from .engine import Shard
+
+        shard = Shard.parse(args.shard)
+        base["shard"] = {"index": shard.index, "count": shard.count}
     try:
         options = make_options(args)
         _protect(options)

@@ -56,6 +56,8 @@ def render(result: Result, **_: Any) -> str:
         "services": service_dicts(result),
         "notices": [{"file": file, "message": message} for file, message in result.notices],
     }
+    if result.shard is not None:   # `prr-lint merge` checks that every part of the repository is there once
+        report["shard"] = {"index": result.shard.index, "count": result.shard.count}
     # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
     # `##vso[` must not appear raw in a line that a CI log may show
     return json_text(json.dumps(deep_valid_unicode(report), indent=2, sort_keys=False)) + "\n"
