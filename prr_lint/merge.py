@@ -116,7 +116,7 @@ def check_shards(reports: list[tuple[str, dict]]) -> None:
     counts = set()
     seen: dict[int, str] = {}
     for path, shard in shards.items():
-        if not (isinstance(shard, dict) and isinstance(shard.get("index"), int) and isinstance(shard.get("count"), int)):
+        if not (isinstance(shard, dict) and all(isinstance(shard.get(k), int) for k in ("index", "count"))):
             raise UsageError(f"{one_line(path)}: malformed shard entry")
         counts.add(shard["count"])
         if shard["index"] in seen:
@@ -169,7 +169,8 @@ def merge_checks(reports: list[tuple[str, dict]]) -> Any:
             raise UsageError(f"{one_line(path)}: malformed report: {type(e).__name__}: {one_line(e)}") from None
     rules = load_rules()
     known = {r.id for r in rules}
-    rules += [_placeholder_rule(f) for f in {f.rule_id: f for f in findings.values() if f.rule_id not in known}.values()]
+    unknown = {f.rule_id: f for f in findings.values() if f.rule_id not in known}
+    rules += [_placeholder_rule(f) for f in unknown.values()]
     merged = sorted(findings.values(), key=Finding.sort_key)
     return Result(os.getcwd(), merged, rules, sorted(notices), list(services.values()), files_read=files,
                   documents=documents, today=datetime.date.today())
@@ -259,7 +260,8 @@ def _print_gate(gate: dict) -> int:
         print(f"prr-lint merge: BLOCKED ({n} blocking finding{'s' if n != 1 else ''} in {len(gate['merged'])} "
               "reports)")
         for f in gate["blocking"][:15]:
-            print(f"  {one_line(f.get('file'))}:{f.get('line')}  {one_line(f.get('rule'))}  {one_line(f.get('message'))}")
+            where = f"{one_line(f.get('file'))}:{f.get('line')}"
+            print(f"  {where}  {one_line(f.get('rule'))}  {one_line(f.get('message'))}")
         return 1
     print(f"prr-lint merge: PASS ({len(gate['merged'])} reports)")
     return 0
