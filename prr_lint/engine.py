@@ -43,6 +43,7 @@ class Settings:
     runbook_hosts: list[str]
     repo_url: str | None
     alert_severities: list[str]
+    availability_slos: dict[str, list[str]] = field(default_factory=dict)   # SVC061: {types, names}
 
 
 @dataclass
@@ -266,7 +267,7 @@ class Engine:
         self.whole = any(_in_scope(self.anchor, [s]) for s in self.scope)
         cfg = self.config
         self.settings = Settings(cfg.default_tier, cfg.tiers, list(cfg.runbook_hosts), cfg.repo_url,
-                                 list(cfg.alert_severities))
+                                 list(cfg.alert_severities), dict(cfg.availability_slos))
         self.today = options.today or datetime.date.today()
         from .policy import policy_loader
 
