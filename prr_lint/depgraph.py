@@ -34,6 +34,8 @@ class DependencyGraph:
     # declared service -> its lowest availability SLO objective (percent), when it has one
     availability: dict[str, float] = field(default_factory=dict)
     _out: dict[str, list[Edge]] = field(default_factory=dict)
+    _undeclared: dict[str, Edge] | None = None
+    _cycles: dict[str, list[str]] | None = None
 
     def out_edges(self, name: str) -> list[Edge]:
         return self._out.get(name, [])
@@ -53,11 +55,12 @@ class DependencyGraph:
 
     def first_undeclared(self) -> dict[str, Edge]:
         """Each undeclared service that something depends on critically -> the first such edge, in graph order."""
-        out: dict[str, Edge] = {}
-        for e in self.edges:
-            if e.critical and not self.declared(e.target):
-                out.setdefault(e.target, e)
-        return out
+        if self._undeclared is None:
+            self._undeclared = {}
+            for e in self.edges:
+                if e.critical and not self.declared(e.target):
+                    self._undeclared.setdefault(e.target, e)
+        return self._undeclared
 
     def ceiling(self, name: str) -> tuple[float, list[tuple[str, float]]] | None:
         """The availability a service can reach at most, in percent, given its critical dependencies: serial
@@ -75,15 +78,21 @@ class DependencyGraph:
     def cycles(self) -> dict[str, list[str]]:
         """Each service on a cycle of critical dependencies -> the shortest such cycle through it, as the list
         of names from the cycle's alphabetically first service round to it again (`[a, b, c, a]`): every
-        member of one simple cycle names it the same way."""
+        member of one simple cycle names it the same way. Computed once; only strongly connected parts of
+        the graph are searched, so an acyclic graph costs one linear pass."""
+        if self._cycles is not None:
+            return self._cycles
         succ = {n: sorted({e.target for e in self.critical_out(n)}) for n in sorted(self.tiers)}
-        out: dict[str, list[str]] = {}
-        for start in succ:
-            path = _shortest_cycle(start, succ)
-            if path:
-                first = path.index(min(path[:-1]))
-                out[start] = path[first:-1] + path[:first] + [path[first]]
-        return out
+        self._cycles = {}
+        for component in _strongly_connected(succ):
+            members = set(component)
+            inside = {n: [m for m in succ[n] if m in members] for n in component}
+            for start in component:
+                path = _shortest_cycle(start, inside)
+                if path:
+                    first = path.index(min(path[:-1]))
+                    self._cycles[start] = path[first:-1] + path[:first] + [path[first]]
+        return self._cycles
 
     def as_json(self) -> dict:
         """{services: [{name, tier, availability}], edges: [{from, to, critical, declared}], cycles}, for
@@ -96,6 +105,48 @@ class DependencyGraph:
                       for e in self.edges],
             "cycles": [list(c) for c in cycles],
         }
+
+
+def _strongly_connected(succ: dict[str, list[str]]) -> list[list[str]]:
+    """Strongly connected components that can hold a cycle (two or more services, or one that depends on
+    itself), each sorted; Kosaraju's algorithm, iterative so that a long chain cannot exhaust the stack."""
+    order: list[str] = []
+    seen: set[str] = set()
+    for root in succ:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(succ[root]))]
+        while stack:
+            node, it = stack[-1]
+            nxt = next((m for m in it if m not in seen), None)
+            if nxt is None:
+                stack.pop()
+                order.append(node)
+            else:
+                seen.add(nxt)
+                stack.append((nxt, iter(succ[nxt])))
+    pred: dict[str, list[str]] = {n: [] for n in succ}
+    for n, targets in succ.items():
+        for m in targets:
+            pred[m].append(n)
+    out = []
+    assigned: set[str] = set()
+    for root in reversed(order):
+        if root in assigned:
+            continue
+        component, todo = [], [root]
+        assigned.add(root)
+        while todo:
+            node = todo.pop()
+            component.append(node)
+            for m in pred[node]:
+                if m not in assigned:
+                    assigned.add(m)
+                    todo.append(m)
+        if len(component) > 1 or root in succ[root]:
+            out.append(sorted(component))
+    return out
 
 
 def _shortest_cycle(start: str, succ: dict[str, list[str]]) -> list[str] | None:
