@@ -213,12 +213,19 @@ _BUILT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()    # service gra
 
 
 def of(graph: ServiceGraph, availability_slos: dict | None = None) -> DependencyGraph:
-    """The run's dependency graph, built once per service graph (and availability SLO selection)."""
-    spec = availability_slos or {}
-    key = (tuple(spec.get("types", ())), tuple(spec.get("names", ())))
+    """The run's dependency graph, built once per service graph and availability SLO selection (the config's
+    `availability_slos`). Without a selection: the graph the run built, else one with the default selection."""
+    if availability_slos is None:
+        cached = _BUILT.get(graph)
+        if cached is not None:
+            return cached[1]
+        from .config import DEFAULT_AVAILABILITY_SLOS
+
+        availability_slos = DEFAULT_AVAILABILITY_SLOS
+    key = (tuple(availability_slos.get("types", ())), tuple(availability_slos.get("names", ())))
     cached = _BUILT.get(graph)
     if cached is None or cached[0] != key:
-        cached = (key, build(graph, availability_matcher(*key) if availability_slos else None))
+        cached = (key, build(graph, availability_matcher(*key)))
         _BUILT[graph] = cached
     return cached[1]
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from .config import Config
+from .depgraph import of as dependency_graph
 from .discover import git_toplevel, inside
 from .errors import UsageError
 from .model import SEVERITY_RANK, Document, Finding, Hit, Span
@@ -394,6 +395,7 @@ class Engine:
             for r in doc_rules:
                 self._check(r, doc, ctx, findings, errors)
         touched = [svc for svc in graph.services if self.touches(svc)]
+        dependency_graph(graph, self.settings.availability_slos)   # one per run: for SVC060-062 and the reports
         for svc in touched:
             ctx = self.context(svc, graph, repo, notices)
             for r in self.by_target.get(SERVICE, []):

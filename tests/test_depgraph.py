@@ -2,15 +2,21 @@
 ceiling, and the graph rules (SVC060-062) on runs narrowed to one service."""
 
 import datetime
+import json
+import os
 import time
+
+import jsonschema
 
 from prr_lint import depgraph
 from prr_lint.config import DEFAULT_AVAILABILITY_SLOS, Config
 from prr_lint.depgraph import DependencyGraph, Edge
 from prr_lint.engine import Options, run
+from prr_lint.reporters import render
+from prr_lint.schemas import load_schema
 from prr_lint.service import SLO
 
-from conftest import write
+from conftest import ROOT, golden, write
 
 
 def manifest(name: str, tier: int, deps=(), slos=()) -> str:
@@ -168,3 +174,54 @@ def test_duplicate_manifest_of_a_name_adds_no_edges(tmp_path):
         "b/service.yaml": manifest("b", 0),
     })
     assert [(e.source, e.target) for e in graph.edges] == [("a", "b")]
+
+
+# -- the graph in reports -----------------------------------------------------------------------
+
+DEPENDENCY_REPO = os.path.join(ROOT, "tests", "data", "dependency-repo")
+
+
+def dependency_run():
+    return run(Options(paths=[DEPENDENCY_REPO], config=Config(), root=DEPENDENCY_REPO,
+                       select=["SVC060", "SVC061", "SVC062"], today=datetime.date(2026, 11, 1), use_cache=False))
+
+
+def test_graph_rules_on_the_dependency_repository():
+    got = sorted((f.rule_id, f.file, f.span.line, f.severity) for f in dependency_run().findings)
+    assert got == [("SVC060", "api/service.yaml", 8, "error"),
+                   ("SVC060", "storefront/service.yaml", 11, "info"),
+                   ("SVC061", "storefront/service.yaml", 6, "error"),
+                   ("SVC062", "orders/service.yaml", 6, "error"),
+                   ("SVC062", "stock/service.yaml", 6, "error")]
+
+
+def test_summary_shows_the_dependency_graph():
+    golden("summary-dependencies.md", render("markdown", dependency_run()))
+
+
+def test_json_report_carries_the_graph_and_validates():
+    report = json.loads(render("json", dependency_run()))
+    assert list(jsonschema.Draft202012Validator(load_schema("report.schema.json")).iter_errors(report)) == []
+    graph = report["graph"]
+    assert [s["name"] for s in graph["services"]] == ["api", "auth", "catalog", "orders", "stock", "storefront"]
+    assert graph["cycles"] == [["orders", "stock", "orders"]]
+    assert {"from": "storefront", "to": "payments-db", "critical": True, "declared": False} in graph["edges"]
+    assert next(s for s in graph["services"] if s["name"] == "auth")["availability"] == 99.95
+
+
+def test_summary_escapes_names_from_the_repository(tmp_path):
+    component = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: "web|<b>x</b>"
+  annotations: {prr-lint/tier: "1"}
+spec:
+  owner: team-web
+  dependsOn: ["component:a`b\\n<i>z", "component:c|d"]
+"""
+    result, _ = graph_of(tmp_path, {"web/catalog-info.yaml": component})
+    section = render("markdown", result).split("### Dependencies", 1)[1]
+    row = next(line for line in section.splitlines() if line.startswith("| web"))
+    assert row == "| web\\|&lt;b&gt;x&lt;/b&gt; | 1 | — | a\\`b\\\\n&lt;i&gt;z, `c\\|d` | — |"
+    assert all("\n" not in line for line in section.splitlines())
