@@ -30,6 +30,7 @@ class Edge:
 @dataclass
 class DependencyGraph:
     tiers: dict[str, int] = field(default_factory=dict)         # declared service -> tier
+    default_tiered: set[str] = field(default_factory=set)        # services whose tier is default_tier
     edges: list[Edge] = field(default_factory=list)              # manifest order, source by source
     # declared service -> its lowest availability SLO objective (percent), when it has one
     availability: dict[str, float] = field(default_factory=dict)
@@ -234,7 +235,10 @@ def build(graph: ServiceGraph, is_availability: Callable[[SLO], bool] | None = N
     deps = DependencyGraph()
     svc: Service
     for svc in graph.services:
-        deps.tiers.setdefault(svc.name, svc.tier)
+        if svc.name not in deps.tiers:
+            deps.tiers[svc.name] = svc.tier
+            if not svc.tier_declared:
+                deps.default_tiered.add(svc.name)
         if is_availability is not None and graph.by_name.get(svc.name) is svc:
             objectives = [slo.objective for slo in svc.slos()
                           if is_availability(slo) and slo.objective is not None and 0 < slo.objective < 100]

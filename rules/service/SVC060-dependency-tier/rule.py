@@ -40,7 +40,9 @@ def check(service, ctx):
             continue
         tier = deps.tiers[edge.target]
         if tier > service.tier:
+            shown = f"tier {tier}" + (" from default_tier: it declares no tier" if edge.target in deps.default_tiered
+                                      else "")
             yield Hit(service.manifest, edge.path,
-                      f"{service.label}: critical dependency on {target} (tier {tier}), a less critical tier: it "
+                      f"{service.label}: critical dependency on {target} ({shown}), a less critical tier: it "
                       f"caps this service's reliability; raise {target} to tier {service.tier} or make the "
                       f"dependency non-critical (a fallback, a cache, a degraded mode)")
