@@ -34,6 +34,8 @@ class DependencyGraph:
     edges: list[Edge] = field(default_factory=list)              # manifest order, source by source
     # declared service -> its lowest availability SLO objective (percent), when it has one
     availability: dict[str, float] = field(default_factory=dict)
+    # whether an SLO is an availability SLO, by the run's `availability_slos` (SVC061 compares those)
+    is_availability: Callable[[SLO], bool] = field(default=lambda slo: False)
     _out: dict[str, list[Edge]] = field(default_factory=dict)
     _undeclared: dict[str, Edge] | None = None
     _cycles: dict[str, list[str]] | None = None
@@ -232,7 +234,7 @@ def of(graph: ServiceGraph, availability_slos: dict | None = None) -> Dependency
 
 
 def build(graph: ServiceGraph, is_availability: Callable[[SLO], bool] | None = None) -> DependencyGraph:
-    deps = DependencyGraph()
+    deps = DependencyGraph(is_availability=is_availability or (lambda slo: False))
     svc: Service
     for svc in graph.services:
         if svc.name not in deps.tiers:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from .baseline import BaselineSummary
     from .cache import ParseCache
+    from .depgraph import DependencyGraph
     from .diff import DiffSummary
     from .git import History
     from .loaders import Loaded
@@ -66,6 +67,10 @@ class RuleContext:
     def validate(self, instance: Any, schema_name: str) -> list[ValidationError]:
         """JSON Schema errors of `instance` against a published schema (schemas/), most specific first."""
         return schema_errors(instance, schema_name)
+
+    def dependencies(self) -> DependencyGraph:
+        """The run's service dependency graph (SVC060-062): edges, tiers, availability SLOs, cycles."""
+        return dependency_graph(self.graph, self.settings.availability_slos)
 
     def history(self) -> History:
         """The repository's git history (file ages), read once per run."""

@@ -1,4 +1,3 @@
-from prr_lint import depgraph
 from prr_lint.escape import one_line
 from prr_lint.model import Hit
 from prr_lint.rule import SERVICE, rule
@@ -25,7 +24,7 @@ from prr_lint.rule import SERVICE, rule
 def check(service, ctx):
     if ctx.graph.by_name.get(service.name) is not service:
         return                    # a second manifest of a name: the first speaks for the service
-    deps = depgraph.of(ctx.graph, ctx.settings.availability_slos)
+    deps = ctx.dependencies()
     undeclared = deps.first_undeclared()
     for edge in deps.out_edges(service.name):
         if not edge.critical:

@@ -1,6 +1,5 @@
 import math
 
-from prr_lint import depgraph
 from prr_lint.escape import one_line
 from prr_lint.model import Hit
 from prr_lint.rule import SERVICE, rule
@@ -41,17 +40,15 @@ def _ceiling(value: float) -> str:
 def check(service, ctx):
     if ctx.graph.by_name.get(service.name) is not service:
         return
-    selection = ctx.settings.availability_slos
-    deps = depgraph.of(ctx.graph, selection)
+    deps = ctx.dependencies()
     ceiling = deps.ceiling(service.name)
     if ceiling is None:
         return
     value, behind = ceiling
     product = " x ".join(f"{one_line(name)} {_pct(objective)}" for name, objective in behind)
-    is_availability = depgraph.availability_matcher(selection.get("types", ()), selection.get("names", ()))
     for slo in service.slos():
         objective = slo.objective
-        if not is_availability(slo) or objective is None or not 0 < objective < 100:
+        if not deps.is_availability(slo) or objective is None or not 0 < objective < 100:
             continue
         if objective > value + SLACK:
             yield Hit(slo.doc, slo.at("objective"),

@@ -1,4 +1,3 @@
-from prr_lint import depgraph
 from prr_lint.escape import one_line
 from prr_lint.model import Hit
 from prr_lint.rule import SERVICE, rule
@@ -24,7 +23,7 @@ from prr_lint.rule import SERVICE, rule
 def check(service, ctx):
     if ctx.graph.by_name.get(service.name) is not service:
         return
-    deps = depgraph.of(ctx.graph, ctx.settings.availability_slos)
+    deps = ctx.dependencies()
     cycle = deps.cycles().get(service.name)
     if cycle is None:
         return
