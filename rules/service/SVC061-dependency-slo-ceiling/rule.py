@@ -46,6 +46,11 @@ def check(service, ctx):
         return
     value, behind = ceiling
     product = " x ".join(f"{one_line(name)} {_pct(objective)}" for name, objective in behind)
+    # critical dependencies the product leaves out lower the ceiling further: the message names them
+    counted = {name for name, _ in behind}
+    left_out = sorted({e.target for e in deps.out_edges(service.name) if e.critical and e.target not in counted})
+    unknown = f"; not counted, without an availability SLO here: {', '.join(map(one_line, left_out))}" \
+        if left_out else ""
     for slo in service.slos():
         objective = slo.objective
         if not deps.is_availability(slo) or objective is None or not 0 < objective < 100:
@@ -53,5 +58,5 @@ def check(service, ctx):
         if objective > value + SLACK:
             yield Hit(slo.doc, slo.at("objective"),
                       f'{service.label}: SLO "{one_line(slo.name)}" objective {_pct(objective)} is above the '
-                      f"{_ceiling(value)} its critical dependencies allow ({product}); lower it to at most "
-                      f"{_ceiling(value)} or remove the serial dependency (a fallback, a cache, redundancy)")
+                      f"{_ceiling(value)} its critical dependencies allow ({product}{unknown}); lower it to at "
+                      f"most {_ceiling(value)} or remove the serial dependency (a fallback, a cache, redundancy)")
