@@ -78,6 +78,10 @@ class DependencyGraph:
             product *= objective / 100
         return product * 100, behind
 
+    def _rounded_ceiling(self, name: str) -> float | None:
+        ceiling = self.ceiling(name)
+        return round(ceiling[0], 6) if ceiling else None
+
     def cycles(self) -> dict[str, list[str]]:
         """Each service on a cycle of critical dependencies -> the shortest such cycle through it, as the list
         of names from the cycle's alphabetically first service round to it again (`[a, b, c, a]`): every
@@ -98,12 +102,12 @@ class DependencyGraph:
         return self._cycles
 
     def as_json(self) -> dict:
-        """{services: [{name, tier, availability}], edges: [{from, to, critical, declared}], cycles}, for
-        reports."""
+        """{services: [{name, tier, availability, ceiling}], edges: [{from, to, critical, declared}], cycles},
+        for reports."""
         cycles = sorted({tuple(c) for c in self.cycles().values()})
         return {
-            "services": [{"name": n, "tier": t, "availability": self.availability.get(n)}
-                         for n, t in sorted(self.tiers.items())],
+            "services": [{"name": n, "tier": t, "availability": self.availability.get(n),
+                          "ceiling": self._rounded_ceiling(n)} for n, t in sorted(self.tiers.items())],
             "edges": [{"from": e.source, "to": e.target, "critical": e.critical, "declared": self.declared(e.target)}
                       for e in self.edges],
             "cycles": [list(c) for c in cycles],

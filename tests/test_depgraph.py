@@ -137,8 +137,9 @@ def test_as_json_lists_services_edges_and_cycles(tmp_path):
         "c/service.yaml": manifest("c", 3),
     })
     assert graph.as_json() == {
-        "services": [{"name": "a", "tier": 0, "availability": 99.9}, {"name": "b", "tier": 1, "availability": None},
-                     {"name": "c", "tier": 3, "availability": None}],
+        "services": [{"name": "a", "tier": 0, "availability": 99.9, "ceiling": None},
+                     {"name": "b", "tier": 1, "availability": None, "ceiling": 99.9},
+                     {"name": "c", "tier": 3, "availability": None, "ceiling": None}],
         "edges": [{"from": "a", "to": "b", "critical": True, "declared": True},
                   {"from": "a", "to": "db", "critical": True, "declared": False},
                   {"from": "b", "to": "a", "critical": True, "declared": True},
@@ -207,6 +208,7 @@ def test_json_report_carries_the_graph_and_validates():
     assert graph["cycles"] == [["orders", "stock", "orders"]]
     assert {"from": "storefront", "to": "payments-db", "critical": True, "declared": False} in graph["edges"]
     assert next(s for s in graph["services"] if s["name"] == "auth")["availability"] == 99.95
+    assert next(s for s in graph["services"] if s["name"] == "storefront")["ceiling"] == 99.85005
 
 
 def test_summary_escapes_names_from_the_repository(tmp_path):

@@ -22,7 +22,7 @@ def _graph(result: Result) -> DependencyGraph | None:
 
 
 def graph_json(result: Result) -> dict[str, Any]:
-    """{services: [{name, tier, availability}], edges: [{from, to, critical, declared}], cycles: [[names]]}."""
+    """{services: [{name, tier, availability, ceiling}], edges: [{from, to, critical, declared}], cycles: [[names]]}."""
     graph = _graph(result)
     return graph.as_json() if graph is not None else {"services": [], "edges": [], "cycles": []}
 
