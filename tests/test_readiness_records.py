@@ -119,3 +119,22 @@ spec:
                    ("SVC080", "a/service.yaml", 7, "error"),
                    ("SVC070", "b/service.yaml", 5, "warning"), ("SVC071", "b/service.yaml", 5, "warning"),
                    ("SVC080", "b/service.yaml", 6, "warning")])
+
+
+@pytest.mark.parametrize("age,flagged", [(90, False), (91, True), (-1, True)])
+def test_load_test_window_edges(tmp_path, age, flagged):
+    ran = (datetime.date(2026, 11, 1) - datetime.timedelta(days=age)).isoformat()
+    write(tmp_path, {"p/service.yaml": f"""\
+apiVersion: prr-lint/v1
+kind: Service
+metadata: {{name: p, owner: t, tier: 0}}
+spec:
+  capacity: {{plan: https://wiki.example.com/p, headroom: 30, loadTest: {{lastRun: {ran}, report: https://x.example.com/r}}}}
+  review: {{approver: sre-leads, date: {(datetime.date(2026, 11, 1) - datetime.timedelta(days=age + 275)).isoformat()},
+           record: https://wiki.example.com/prr/p}}
+"""})
+    # the review is 275 days older than the load test: 365 days old exactly when the load test is 90
+    want = [("SVC071", "p/service.yaml", 5, "error"), ("SVC080", "p/service.yaml", 6, "error")] if flagged else []
+    if age == -1:     # a load test in the future; the review, 274 days old, is within its window
+        want = [("SVC071", "p/service.yaml", 5, "error")]
+    assert check(tmp_path, select=["SVC070", "SVC071", "SVC080"]) == want
