@@ -32,6 +32,23 @@ DEFAULT_TIERS: dict[int, dict[str, Any]] = {
     3: {"min_objective": None, "min_replicas": 1, "runbook_max_age_days": None, "rollback_tested_within_days": None,
         "dr_tested_within_days": None, "multi_window_burn_rate": False, "rollback_automated": False},
 }
+# rule pack v2 (SVC034, SVC070, SVC071, SVC080): rollback time, capacity headroom, load test and review windows
+READINESS_TIERS: dict[int, dict[str, Any]] = {
+    0: {"rollback_max_duration": "15m", "min_capacity_headroom": 30, "load_test_within_days": 90,
+        "review_within_days": 365},
+    1: {"rollback_max_duration": "30m", "min_capacity_headroom": 20, "load_test_within_days": 180,
+        "review_within_days": 365},
+    2: {"rollback_max_duration": None, "min_capacity_headroom": None, "load_test_within_days": None,
+        "review_within_days": None},
+    3: {"rollback_max_duration": None, "min_capacity_headroom": None, "load_test_within_days": None,
+        "review_within_days": None},
+}
+for _tier, _numbers in READINESS_TIERS.items():
+    DEFAULT_TIERS[_tier].update(_numbers)
+# which SLOs are availability SLOs (SVC061): an SLI `type` decides when declared, else the name matches a glob
+DEFAULT_AVAILABILITY_SLOS: dict[str, list[str]] = {"types": ["availability"],
+                                                   "names": ["availability", "*-availability", "availability-*",
+                                                             "uptime"]}
 
 
 @dataclass
@@ -56,6 +73,7 @@ class Config:
     cache_dir: str | None = None      # honoured only when the command line or environment allows it
     rule_paths: list = field(default_factory=list)
     policy: dict = field(default_factory=dict)
+    availability_slos: dict = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_AVAILABILITY_SLOS.items()})
 
     def tier_policy(self, tier: int) -> dict:
         return self.tiers.get(tier, self.tiers[self.default_tier])
@@ -164,6 +182,8 @@ def load_config(path: str | None) -> Config:
         if key == "tiers":
             for tier, numbers in value.items():
                 cfg.tiers[int(tier)].update(numbers)
+        elif key == "availability_slos":
+            cfg.availability_slos.update(value)      # `names:` alone keeps the default `types:`
         else:
             setattr(cfg, key, value)
     return cfg

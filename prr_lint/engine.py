@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from .config import Config
+from .depgraph import of as dependency_graph
 from .discover import git_toplevel, inside
 from .errors import UsageError
 from .model import SEVERITY_RANK, Document, Finding, Hit, Span
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from .baseline import BaselineSummary
     from .cache import ParseCache
+    from .depgraph import DependencyGraph
     from .diff import DiffSummary
     from .git import History
     from .loaders import Loaded
@@ -44,6 +46,7 @@ class Settings:
     runbook_hosts: list[str]
     repo_url: str | None
     alert_severities: list[str]
+    availability_slos: dict[str, list[str]] = field(default_factory=dict)   # SVC061: {types, names}
 
 
 @dataclass
@@ -65,6 +68,10 @@ class RuleContext:
     def validate(self, instance: Any, schema_name: str) -> list[ValidationError]:
         """JSON Schema errors of `instance` against a published schema (schemas/), most specific first."""
         return schema_errors(instance, schema_name)
+
+    def dependencies(self) -> DependencyGraph:
+        """The run's service dependency graph (SVC060-062): edges, tiers, availability SLOs, cycles."""
+        return dependency_graph(self.graph, self.settings.availability_slos)
 
     def history(self) -> History:
         """The repository's git history (file ages), read once per run."""
@@ -292,7 +299,7 @@ class Engine:
         self.whole = any(_in_scope(self.anchor, [s]) for s in self.scope)
         cfg = self.config
         self.settings = Settings(cfg.default_tier, cfg.tiers, list(cfg.runbook_hosts), cfg.repo_url,
-                                 list(cfg.alert_severities))
+                                 list(cfg.alert_severities), dict(cfg.availability_slos))
         self.today = options.today or datetime.date.today()
         from .policy import policy_loader
 
@@ -446,6 +453,7 @@ class Engine:
             for r in doc_rules:
                 self._check(r, doc, ctx, findings, errors)
         touched = [svc for svc in graph.services if self.touches(svc)]
+        dependency_graph(graph, self.settings.availability_slos)   # one per run: for SVC060-062 and the reports
         for svc in touched:
             ctx = self.context(svc, graph, repo, notices)
             for r in self.by_target.get(SERVICE, []):

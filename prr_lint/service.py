@@ -21,6 +21,7 @@ MANIFEST_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         "oncall": ("spec", "oncall"), "slos": ("spec", "slos"), "runbooks": ("spec", "runbooks"),
         "alerts": ("spec", "alerts"), "dashboards": ("spec", "dashboards"), "deploy": ("spec", "deploy"),
         "rollback": ("spec", "rollback"), "dr": ("spec", "dr"), "dependencies": ("spec", "dependencies"),
+        "capacity": ("spec", "capacity"), "review": ("spec", "review"),
     },
     "backstage": {
         "name": ("metadata", "name"), "owner": ("spec", "owner"),
@@ -30,6 +31,8 @@ MANIFEST_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         "alerts": ("metadata", "annotations", "prr-lint/alerts"),
         "dashboards": ("metadata", "links"), "deploy": ("metadata", "annotations", "prr-lint/deploy"),
         "rollback": ("spec", "rollback"), "dr": ("spec", "dr"), "dependencies": ("spec", "dependsOn"),
+        "capacity": ("spec", "capacity"), "review": ("spec", "review"),
+        "critical_dependencies": ("metadata", "annotations", "prr-lint/critical-dependencies"),
     },
 }
 DEPLOY_KINDS = ("helm", "kubernetes", "kustomize", "terraform")

@@ -9,6 +9,7 @@ from .. import __version__
 from ..escape import deep_valid_unicode, json_text
 from ..model import Finding
 from . import counts
+from .dependencies import graph_json
 
 if TYPE_CHECKING:
     from ..engine import Result
@@ -55,6 +56,7 @@ def render(result: Result, **_: Any) -> str:
         "findings": [finding_dict(f) for f in result.findings],
         "services": service_dicts(result),
         "notices": [{"file": file, "message": message} for file, message in result.notices],
+        "graph": graph_json(result),
     }
     if result.shard is not None:   # `prr-lint merge` checks that every part of the repository is there once
         report["shard"] = {"index": result.shard.index, "count": result.shard.count}

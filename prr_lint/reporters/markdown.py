@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..escape import printable
 from ..model import SEVERITY_RANK, Finding
 from . import counts, plural
+from .dependencies import markdown_sections
 
 if TYPE_CHECKING:
     from ..engine import Result
@@ -199,6 +200,8 @@ def render(result: Result, max_bytes: int = MAX_BYTES, link_base: str | None = N
     out.table(["", "### Services", "",
                "| | Service | Tier | Owner | Errors | Warnings | Top findings |",
                "| --- | --- | ---: | --- | ---: | ---: | --- |"], service_rows)
+    for head, rows in markdown_sections(result):
+        out.table(head, rows)
 
     unowned = _by_importance(f for f in active if not f.service)
     out.table(["", "### Not owned by a service", "",

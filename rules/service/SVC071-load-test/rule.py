@@ -1,0 +1,46 @@
+from prr_lint.checks.readiness import age_problem, field_name, reference_problem
+from prr_lint.model import Hit
+from prr_lint.rule import SERVICE, rule
+
+
+@rule(
+    id="SVC071",
+    name="load-test",
+    summary="No load test within the tier's window (`spec.capacity.loadTest.lastRun`), or its report is missing.",
+    why="A capacity plan is a guess until load has been put on the service: load tests find the connection "
+        "pool, the lock or the downstream quota that gives out long before CPU does. Code and traffic change, "
+        "so a load test from last year says little about today's release.",
+    fix="Run a load test at (or above) the planned peak, keep its report in the repository or at a stable "
+        "URL, and record both in `spec.capacity.loadTest: {lastRun: YYYY-MM-DD, report: ...}`. The window is "
+        "the tier's `load_test_within_days` (90 days for tier 0, 180 for tier 1).",
+    targets=[SERVICE],
+    tags=["capacity"],
+    severity={0: "error", 1: "warning", 2: "off", 3: "off"},
+    since="0.1.0",
+)
+def check(service, ctx):
+    within = ctx.policy.get("load_test_within_days")
+    if not within:
+        return
+    capacity = service.get("capacity")
+    base = service.path("capacity") + ("loadTest",)
+    load_test = capacity.get("loadTest") if isinstance(capacity, dict) else None
+    if not isinstance(load_test, dict):
+        yield Hit(service.manifest, base,
+                  f"{service.label}: no load test recorded; run one and add {field_name(base)} with its lastRun "
+                  f"date and report (tier {ctx.tier}: at least every {within} days)")
+        return
+    problem = age_problem(load_test.get("lastRun"), "load test", within, ctx.tier, field_name(base + ("lastRun",)),
+                          "run it again", ctx.today)
+    if problem:
+        at = base + ("lastRun",) if "lastRun" in load_test else base
+        yield Hit(service.manifest, at, f"{service.label}: {problem}")
+    report = load_test.get("report")
+    if report is None:
+        yield Hit(service.manifest, base,
+                  f"{service.label}: load test names no report; link it in {field_name(base + ('report',))}")
+    else:
+        problem = reference_problem(report, ctx, service.directory, "load test report",
+                                    field_name(base + ("report",)))
+        if problem:
+            yield Hit(service.manifest, base + ("report",), f"{service.label}: {problem}")
