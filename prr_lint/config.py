@@ -46,7 +46,8 @@ class Config:
     tiers: dict = field(default_factory=lambda: {t: dict(v) for t, v in DEFAULT_TIERS.items()})
     runbook_hosts: list = field(default_factory=list)
     repo_url: str | None = None
-    alert_severities: list = field(default_factory=lambda: ["critical", "warning", "info"])
+    # `none`: alerts routed by name, never by severity (Watchdog, InfoInhibitor)
+    alert_severities: list = field(default_factory=lambda: ["critical", "warning", "info", "none"])
     max_file_size: int = 5 * 1024 * 1024
     fail_on: str = "error"
     inline_waivers: bool = True
