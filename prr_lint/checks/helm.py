@@ -174,8 +174,19 @@ def is_image(value) -> bool:
 
 
 def disabled(block: dict) -> bool:
+    """Switched off: `enabled: false`, or scaled to zero (`replicas: 0` / `replicaCount: 0` with no
+    autoscaling turned on): the chart renders no pod for it."""
     value = block.get("enabled")
-    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+    if value is False or (isinstance(value, str) and value.strip().lower() == "false"):
+        return True
+    counts = [int_value(block[k]) for k in ("replicaCount", "replicas") if k in block]
+    if not counts or any(c != 0 for c in counts):
+        return False
+    scaling = [block.get(k) for k in ("autoscaling", "hpa")]
+    scaled = any(isinstance(b, dict) and (truthy(b.get("enabled")) or
+                                          (isinstance(b.get("hpa"), dict) and truthy(b["hpa"].get("enabled"))))
+                 for b in scaling)
+    return not scaled
 
 
 def components(view: View) -> list:
@@ -239,19 +250,35 @@ def replica_count(view: View, comp: Component) -> tuple | None:
     return None
 
 
-def image_tag(comp: Component) -> tuple | None:
-    """(path, tag) of a component's image when it names a mutable tag and no digest."""
-    image = comp.get("image")
+def image_tags(comp: Component) -> list:
+    """(path, tag) of every mutable image tag without a digest in a component: its `image` (or
+    `imageOverride`), and the images of the containers it lists (`initContainers[].image`, `sidecars[].image`)."""
+    out = []
+    for key in ("image", "imageOverride"):
+        found = _mutable_tag(comp.get(key), comp.at(key))
+        if found is not None:
+            out.append(found)
+    for key, value in comp.values.items():
+        if isinstance(value, list) and key not in NOT_COMPONENTS:
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    found = _mutable_tag(item.get("image"), comp.at(key, i, "image"))
+                    if found is not None:
+                        out.append(found)
+    return out
+
+
+def _mutable_tag(image, path: tuple) -> tuple | None:
     if isinstance(image, dict):
         digest = image.get("digest") or image.get("sha")
         tag = image.get("tag")
         if digest or not isinstance(tag, str) or templated(tag):
             return None
-        return (comp.at("image", "tag"), tag) if tag.strip().lower() in MUTABLE_TAGS else None
+        return (path + ("tag",), tag) if tag.strip().lower() in MUTABLE_TAGS else None
     if isinstance(image, str) and not templated(image):
         _, tag, digest = split_image(image.strip())
         if not digest and tag is not None and tag.lower() in MUTABLE_TAGS:
-            return comp.at("image"), tag
+            return path, tag
     return None
 
 
