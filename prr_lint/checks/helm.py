@@ -31,6 +31,9 @@ NOT_COMPONENTS = ("image", "global", "resources", "autoscaling", "livenessProbe"
                   # `helm test` hook pods: not part of what runs in production
                   "test", "tests", "testFramework", "helmTest")
 MAX_DEPTH = 4
+# a block of defaults for every component, and the maps of components that take their image from it
+SHARED_BLOCKS = ("default", "defaults")
+COMPONENT_MAPS = ("components", "services", "microservices", "apps", "applications", "workloads")
 _MISSING = object()
 
 
@@ -189,16 +192,31 @@ def disabled(block: dict) -> bool:
     return not scaled
 
 
+def shared_image(data: dict) -> str | None:
+    """The key of a block of defaults whose `image` every component uses unless it overrides it (`default:`
+    in opentelemetry-demo: `default.image` plus `components.<name>.imageOverride`); None when there is none."""
+    for key in SHARED_BLOCKS:
+        block = data.get(key)
+        if isinstance(block, dict) and is_image(block.get("image")):
+            return key
+    return None
+
+
 def components(view: View) -> list:
-    """Every values block with an `image` key that is not switched off (`enabled: false`)."""
+    """Every values block with an `image` key that is not switched off (`enabled: false`, `replicas: 0`), and
+    when the chart has a shared image (`default.image`), every block of its component map (`components.*`)."""
     out: list = []
+    shared = shared_image(view.data)
 
     def walk(node, path):
         if not isinstance(node, dict) or len(path) > MAX_DEPTH or disabled(node):
             return
+        where = ".".join(str(p) for p in path)
         if is_image(node.get("image")):
-            where = ".".join(str(p) for p in path)
-            out.append(Component(path, node, f"chart {view.name}" + (f', component "{where}"' if where else "")))
+            what = "shared defaults" if shared and path == (shared,) else "component"
+            out.append(Component(path, node, f"chart {view.name}" + (f', {what} "{where}"' if where else "")))
+        elif shared and len(path) == 2 and path[0] in COMPONENT_MAPS:
+            out.append(Component(path, node, f'chart {view.name}, component "{where}" (image from {shared}.image)'))
         for key, value in node.items():
             if isinstance(key, str) and key not in NOT_COMPONENTS and isinstance(value, dict):
                 walk(value, path + (key,))
