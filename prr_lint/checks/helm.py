@@ -143,11 +143,87 @@ def chart_name(repo, chart: str) -> str:
     return memo[chart]
 
 
-def non_production(file: str) -> bool:
-    """An overlay named for an environment that is not production: values-dev.yaml, ci/test-values.yaml."""
+def non_production(file: str, chart: str | None = None) -> bool:
+    """An overlay named for an environment that is not production: values-dev.yaml, ci/test-values.yaml; for
+    a file below its chart's directory the directories between count too (env/staging/values.yaml)."""
     stem = posixpath.basename(file).rsplit(".", 1)[0]
-    tokens = {t for t in re.split(r"[-._]+", stem.lower()) if t and t != "values"}
+    if chart is not None:
+        below = posixpath.relpath(posixpath.dirname(file), chart or ".")
+        stem = "/".join(p for p in below.split("/") if p not in (".", "..")) + "/" + stem
+    tokens = {t for t in re.split(r"[-._/]+", stem.lower()) if t and t != "values"}
     return bool(tokens & set(NON_PRODUCTION))
+
+
+# CI and deployment files whose text may name a values file they deploy with (`helm upgrade -f env/prod/values.yaml`)
+CI_FILES = (".gitlab-ci.yml", ".gitlab-ci.yaml", "helmfile.yaml", "helmfile.yml", "Jenkinsfile", "azure-pipelines.yml",
+            "bitbucket-pipelines.yml", "cloudbuild.yaml", "skaffold.yaml")
+CI_DIRS = (".github/workflows/", ".circleci/", ".buildkite/", "helmfile.d/", ".gitlab/")
+
+
+def overlay_claim(doc: Document, ctx) -> str | None:
+    """Who claims a values file in a subdirectory of its chart as an overlay: its service's manifest (a
+    `spec.deploy.helm` entry naming the file or a directory below the chart holding it), or a CI or helmfile
+    file naming its path. None when nothing does."""
+    chart = doc.meta.get("chart", "")
+    service = getattr(ctx, "service", None)
+    for claim in service.claims if service is not None else ():
+        target = claim.target.rstrip("/")
+        if claim.kind == "helm" and target != chart and (doc.file == target or doc.file.startswith(target + "/")):
+            return service.manifest.file
+    repo = getattr(ctx, "repo", None)
+    if repo is None:
+        return None
+    below = posixpath.relpath(doc.file, chart) if chart else doc.file
+    for rel, text in _ci_texts(repo):
+        if doc.file in text or ("/" in below and below in text):
+            return rel
+    return None
+
+
+def _ci_texts(repo) -> list:
+    memo = repo.memo.get("helm-ci-texts")
+    if memo is None:
+        memo = []
+        for rel in repo.files:
+            if posixpath.basename(rel) in CI_FILES or any(rel.startswith(d) or ("/" + d) in rel for d in CI_DIRS):
+                text = repo.read(rel)
+                if text:
+                    memo.append((rel, text))
+        repo.memo["helm-ci-texts"] = memo
+    return memo
+
+
+def note_unread(repo, chart: str, ctx) -> None:
+    """Name, once per chart and run, the values files of the chart that are not checked, and why."""
+    if repo is None or not hasattr(ctx, "note"):
+        return
+    done = repo.memo.setdefault("helm-unread-noted", set())
+    if chart in done:
+        return
+    done.add(chart)
+    prefix = chart + "/" if chart else ""
+    for rel in repo.files:
+        name = posixpath.basename(rel)
+        if not rel.startswith(prefix) or "values" not in name.lower() or not name.endswith((".yaml", ".yml")) \
+                or _in_templates_or_subchart(rel, chart, repo):
+            continue
+        how = repo.candidates.get(rel)
+        if how != "helm-values":
+            ctx.note(rel, f"values file not read: only values.yaml, values-<env>.yaml and <env>.values.yaml "
+                          f"beside a chart's Chart.yaml are Helm values (chart {chart or '.'})")
+        elif posixpath.dirname(rel) != chart:
+            continue  # noted by the rules when they reach it (claimed or not)
+        elif name not in VALUES_NAMES and non_production(rel):
+            ctx.note(rel, "values overlay not checked: named for a non-production environment")
+
+
+def _in_templates_or_subchart(rel: str, chart: str, repo) -> bool:
+    parts = (posixpath.relpath(rel, chart) if chart else rel).split("/")[:-1]
+    for i in range(len(parts)):
+        here = posixpath.join(chart, *parts[:i + 1]) if chart else "/".join(parts[:i + 1])
+        if parts[i] == "templates" or here in repo.chart_dirs:
+            return True
+    return False
 
 
 # -- components ------------------------------------------------------------------------------
@@ -302,11 +378,24 @@ def _mutable_tag(image, path: tuple) -> tuple | None:
 
 # -- running a rule ------------------------------------------------------------------------------
 
-def views(doc: Document, repo) -> list:
-    """The merged views a values document is checked in: the base alone, or the base + this overlay."""
+def views(doc: Document, repo, ctx=None) -> list:
+    """The merged views a values document is checked in: the base alone, or the base + this overlay. A
+    values file in a subdirectory of its chart (env/prod/values.yaml) is an overlay only when claimed."""
     chart = doc.meta.get("chart", posixpath.dirname(doc.file))
+    note_unread(repo, chart, ctx)
     base = base_documents(repo, chart) or ([] if doc.meta.get("overlay") else [doc])
-    if doc.meta.get("overlay") and non_production(doc.file):
+    if doc.meta.get("nested"):
+        claimed_by = overlay_claim(doc, ctx)
+        if claimed_by is None:
+            if ctx is not None:
+                ctx.note(doc.file, f"values file not read: it is below chart {chart or '.'} and no service "
+                                   "(spec.deploy.helm) or CI file names it as an overlay")
+            return []
+        if non_production(doc.file, chart):
+            if ctx is not None:
+                ctx.note(doc.file, "values overlay not checked: named for a non-production environment")
+            return []
+    elif doc.meta.get("overlay") and non_production(doc.file):
         return []
     view = merge(base if not doc.meta.get("overlay") else [d for d in base if d is not doc] + [doc], chart)
     view.overlay = doc if doc.meta.get("overlay") else None
@@ -322,7 +411,7 @@ def check_values(doc: Document, ctx, fn: Check) -> Iterator[Hit]:
     if doc.kind != "helm-values" or not isinstance(doc.data, dict):
         return
     repo = getattr(ctx, "repo", None)
-    for view in views(doc, repo):
+    for view in views(doc, repo, ctx):
         alone = set()
         if view.overlay is not None:  # what the base alone already shows is reported once, without a note
             base = merge([d for d in view.docs if d is not view.overlay], view.chart)
