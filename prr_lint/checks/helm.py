@@ -166,10 +166,10 @@ def overlay_claim(doc: Document, ctx) -> str | None:
     file naming its path. None when nothing does."""
     chart = doc.meta.get("chart", "")
     service = getattr(ctx, "service", None)
-    for claim in service.claims if service is not None else ():
-        target = claim.target.rstrip("/")
-        if claim.kind == "helm" and target != chart and (doc.file == target or doc.file.startswith(target + "/")):
-            return service.manifest.file
+    claims = [(c.kind, c.target.rstrip("/")) for c in service.claims] if service is not None else []
+    for kind, target in claims:
+        if kind == "helm" and target != chart and (doc.file == target or doc.file.startswith(target + "/")):
+            return service.manifest.file if service is not None else None
     repo = getattr(ctx, "repo", None)
     if repo is None:
         return None
