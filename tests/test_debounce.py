@@ -15,6 +15,8 @@ BURN = "sum(rate(e{code=~'5..'}[{w}])) / sum(rate(e[{w}])) > 14.4 * 0.001"
      "a multi-window burn rate: the 1h and 5m windows must both be over"),
     ("time() - backup_last_success_timestamp_seconds > 7200",
      "a duration inside the expression: the time since an event must exceed 2h"),
+    ("min by (user) (time() - bucket_index_last_successful_update_timestamp_seconds) > 7200",
+     "a duration inside the expression: the time since an event must exceed 2h"),
     ("(time() - backup_last_success_timestamp_seconds) / 3600 > 24",
      "a duration inside the expression: it compares the time since an event"),
     ("increase(restarts_total[2h]) >= 2", "it counts at least two events in 2h (increase)"),

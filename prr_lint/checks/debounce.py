@@ -165,6 +165,8 @@ def _number(node) -> float | None:
 def _age(node) -> str | None:
     """"seconds" for `time() - x`, "scaled" for that times or over a number (`(time() - x) / 3600`), else None."""
     node = _unwrap(node)
+    while isinstance(node, promql_parser.AggregateExpr) and str(node.op) in KEEPING:
+        node = _unwrap(node.expr)  # `min by (user) (time() - x)`: still an age
     if isinstance(node, promql_parser.BinaryExpr):
         op = str(node.op)
         if op == "-" and _is_time(node.lhs):
