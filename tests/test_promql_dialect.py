@@ -97,3 +97,22 @@ def test_a_bad_extra_function_is_a_config_error_at_its_line(cli, tmp_path):
     write(tmp_path, {".prr-lint.yaml": "promql_dialect: victoriametrics\n"})
     proc = cli("check", "--no-cache", str(tmp_path))
     assert proc.returncode == 2 and "promql_dialect" in proc.stderr
+
+
+@pytest.mark.parametrize("expr,readings", [
+    ("a / (vector(1)[5m])", ["a / (vector(1)[5m:])", "a / (default_rollup(vector(1)[5m:]))"]),
+    ("rate(sum(x)[5m])", ["rate(sum(x)[5m:])", "rate(default_rollup(sum(x)[5m:]))"]),
+    ('x{a=")[5m]"}', []),                         # inside a string: not a range
+    ("max_over_time((x)[5m:1m])", []),            # already a subquery
+])
+def test_metricsql_ranges_on_expressions_are_read_as_subqueries(expr, readings):
+    assert metricsql.implicit_subqueries(expr) == readings
+
+
+def test_sloth_victoriametrics_output_parses_under_metricsql(cli, tmp_path):
+    expr = ("(1 - histogram_share(0.2, sum by (vmrange) (rate(latency_bucket{job=\\"x\\"}[5m])))) / (vector(1)[5m])")
+    write(tmp_path, {"rules.yaml": f'groups:\n  - name: g\n    rules:\n      - record: slo:sli_error:ratio_rate5m\n'
+                                   f'        expr: "{expr}"\n'})
+    assert [line for line, _ in prom006(cli, tmp_path)] == [5]
+    write(tmp_path, {".prr-lint.yaml": "promql_dialect: metricsql\n"})
+    assert prom006(cli, tmp_path) == []

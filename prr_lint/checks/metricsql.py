@@ -7,9 +7,10 @@ takes any number of vectors (`name(vector...)`). Every function is registered wi
 whole process; whether a run accepts it is decided afterwards, from the calls in the parsed expression, so
 parse results stay shared (and cached) between runs and dialects.
 
-MetricsQL is read as PromQL plus MetricsQL's functions: the rest of what MetricsQL adds to the grammar (WITH
-templates, rollups without a window such as `rate(x)`, the `if`, `ifnot` and `default` operators,
-`keep_metric_names`, number suffixes such as `1Ki`) is not parsed and stays a PROM006 finding.
+MetricsQL is read as PromQL plus MetricsQL's functions and its implicit subqueries (a range on any expression,
+`(vector(1))[5m]`, is the subquery `[5m:]`): the rest of what MetricsQL adds to the grammar (WITH templates,
+rollups without a window such as `rate(x)`, the `if`, `ifnot` and `default` operators, `keep_metric_names`,
+number suffixes such as `1Ki`) is not parsed and stays a PROM006 finding.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ import threading
 import promql_parser
 
 TYPES = {"vector": "Vector", "matrix": "Matrix", "scalar": "Scalar", "string": "String"}
+# a range right after a closing bracket: PromQL allows only a subquery there (`)[5m:1m]`), MetricsQL reads a
+# plain range as a subquery at the default step
+_RANGE_AFTER_EXPR = re.compile(r"\)(\s*)\[(\s*[0-9][0-9a-z]*\s*)\]")
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 SPEC = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*((?:[a-z]+\s*,\s*)*[a-z]+)?\s*(\.\.\.)?\s*\))?\s*")
 
 # MetricsQL functions that PromQL does not have, with their argument types (the functions both have keep
@@ -66,6 +71,46 @@ for _names, _args, _variadic in [
 
 _lock = threading.Lock()
 _registered: dict[str, tuple] = {}    # name -> signature it was registered with
+
+
+def implicit_subqueries(expr: str) -> list[str]:
+    """PromQL readings of MetricsQL's ranges on expressions, `vector(1)[5m]`: as the subquery
+    `vector(1)[5m:]` (the argument of a rollup function) and as `default_rollup(vector(1)[5m:])` (an operand,
+    which MetricsQL rolls up implicitly). Every combination for up to 4 such ranges; [] when there is none.
+    Strings are left alone."""
+    masked = _STRINGS.sub(lambda m: m.group(0)[0] + "x" * (len(m.group(0)) - 2) + m.group(0)[-1], expr)
+    spots = list(_RANGE_AFTER_EXPR.finditer(masked))[:4]
+    if not spots:
+        return []
+    readings = []
+    for choice in range(1 << len(spots)):
+        text = expr
+        for k in range(len(spots) - 1, -1, -1):   # right to left: earlier offsets stay valid
+            m = spots[k]
+            end = m.end()
+            text = text[:m.start()] + ")" + m.group(1) + "[" + m.group(2) + ":]" + text[end:]
+            begin = _operand_start(masked, m.start()) if choice >> k & 1 else None
+            if begin is not None:
+                close = m.start() + len(")" + m.group(1) + "[" + m.group(2) + ":]")
+                text = text[:begin] + "default_rollup(" + text[begin:close] + ")" + text[close:]
+        readings.append(text)
+    return readings
+
+
+def _operand_start(masked: str, close: int) -> int | None:
+    """Where the bracketed expression ending at `close` starts, a function name before it included."""
+    depth = 0
+    for i in range(close, -1, -1):
+        if masked[i] == ")":
+            depth += 1
+        elif masked[i] == "(":
+            depth -= 1
+            if depth == 0:
+                j = i
+                while j > 0 and (masked[j - 1].isalnum() or masked[j - 1] in "_:"):
+                    j -= 1
+                return j
+    return None
 
 
 class SpecError(ValueError):

@@ -1,3 +1,4 @@
+from prr_lint.checks.metricsql import implicit_subqueries
 from prr_lint.checks.prometheus import name, rules
 from prr_lint.checks.promql import parse, unknown_function
 from prr_lint.model import Hit
@@ -16,8 +17,9 @@ from prr_lint.rule import rule
         "brackets nested 200 deep) is reported as too large to check without being parsed: the parser's "
         "time grows with the square of its size and it crashes on very large ones. Split it into "
         "recording rules. For VictoriaMetrics rule files set `promql_dialect: metricsql`: MetricsQL's "
-        "functions are then valid (the rest of MetricsQL's grammar, such as WITH templates or rollups without "
-        "a window, is not parsed and stays a finding); `extra_functions` names more functions, as `name` "
+        "functions are then valid, and so is a range on any expression (`(vector(1))[5m]`, read as the "
+        "subquery `[5m:]`); the rest of MetricsQL's grammar, such as WITH templates or rollups without "
+        "a window, is not parsed and stays a finding; `extra_functions` names more functions, as `name` "
         "(taking vectors) or `name(vector, scalar, ...)`.",
     targets=["prometheus-rules"],
     tags=["alerting"],
@@ -39,6 +41,9 @@ def check(doc, ctx):
                                              f'expression')
             continue
         parsed = parse(expr)
+        if metricsql and not parsed.ok and not parsed.too_large:
+            # MetricsQL's range on an expression: valid when one of its PromQL readings parses
+            parsed = next((p for p in map(parse, implicit_subqueries(expr)) if p.ok), parsed)
         error = parsed.error if not parsed.ok else unknown_function(parsed, ctx.settings.promql_functions)
         if parsed.too_large:
             yield Hit(doc, path + ("expr",), f'{kind} "{name(item)}": expr is {parsed.error}')
