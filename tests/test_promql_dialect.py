@@ -110,9 +110,14 @@ def test_metricsql_ranges_on_expressions_are_read_as_subqueries(expr, readings):
 
 
 def test_sloth_victoriametrics_output_parses_under_metricsql(cli, tmp_path):
-    expr = ("(1 - histogram_share(0.2, sum by (vmrange) (rate(latency_bucket{job=\\"x\\"}[5m])))) / (vector(1)[5m])")
-    write(tmp_path, {"rules.yaml": f'groups:\n  - name: g\n    rules:\n      - record: slo:sli_error:ratio_rate5m\n'
-                                   f'        expr: "{expr}"\n'})
+    rules = """\
+groups:
+  - name: g
+    rules:
+      - record: slo:sli_error:ratio_rate5m
+        expr: (1 - histogram_share(0.2, sum by (vmrange) (rate(latency_bucket{job="x"}[5m])))) / (vector(1)[5m])
+"""
+    write(tmp_path, {"rules.yaml": rules})
     assert [line for line, _ in prom006(cli, tmp_path)] == [5]
     write(tmp_path, {".prr-lint.yaml": "promql_dialect: metricsql\n"})
     assert prom006(cli, tmp_path) == []
