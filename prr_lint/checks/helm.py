@@ -292,7 +292,8 @@ def components(view: View) -> list:
             what = "shared defaults" if shared and path == (shared,) else "component"
             out.append(Component(path, node, f"chart {view.name}" + (f', {what} "{where}"' if where else "")))
         elif shared and len(path) == 2 and path[0] in COMPONENT_MAPS:
-            out.append(Component(path, node, f'chart {view.name}, component "{where}" (image from {shared}.image)'))
+            source = "" if is_image(node.get("imageOverride")) else f" (image from {shared}.image)"
+            out.append(Component(path, node, f'chart {view.name}, component "{where}"{source}'))
         for key, value in node.items():
             if isinstance(key, str) and key not in NOT_COMPONENTS and isinstance(value, dict):
                 walk(value, path + (key,))
