@@ -201,12 +201,8 @@ def note_unread(repo, chart: str, ctx) -> None:
     if chart in done:
         return
     done.add(chart)
-    prefix = chart + "/" if chart else ""
-    for rel in repo.files:
+    for rel in _values_like_files(repo).get(chart, ()):
         name = posixpath.basename(rel)
-        if not rel.startswith(prefix) or "values" not in name.lower() or not name.endswith((".yaml", ".yml")) \
-                or _in_templates_or_subchart(rel, chart, repo):
-            continue
         how = repo.candidates.get(rel)
         if how != "helm-values":
             ctx.note(rel, f"values file not read: only values.yaml, values-<env>.yaml and <env>.values.yaml "
@@ -217,13 +213,24 @@ def note_unread(repo, chart: str, ctx) -> None:
             ctx.note(rel, "values overlay not checked: named for a non-production environment")
 
 
-def _in_templates_or_subchart(rel: str, chart: str, repo) -> bool:
-    parts = (posixpath.relpath(rel, chart) if chart else rel).split("/")[:-1]
-    for i in range(len(parts)):
-        here = posixpath.join(chart, *parts[:i + 1]) if chart else "/".join(parts[:i + 1])
-        if parts[i] == "templates" or here in repo.chart_dirs:
-            return True
-    return False
+def _values_like_files(repo) -> dict:
+    """{chart directory: [YAML files with "values" in their name below it]}, each file under its nearest
+    chart, those in a chart's templates/ left out; built once per run."""
+    from ..loaders import values_chart
+
+    index = repo.memo.get("helm-values-like")
+    if index is None:
+        index = {}
+        for rel in repo.files:
+            directory, name = posixpath.split(rel)
+            if "values" not in name.lower() or not name.endswith((".yaml", ".yml")):
+                continue
+            chart = values_chart(directory, repo.chart_dirs)
+            below = posixpath.relpath(directory, chart) if chart else directory
+            if chart is not None and "templates" not in below.split("/"):
+                index.setdefault(chart, []).append(rel)
+        repo.memo["helm-values-like"] = index
+    return index
 
 
 # -- components ------------------------------------------------------------------------------
