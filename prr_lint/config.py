@@ -63,7 +63,10 @@ class Config:
     tiers: dict = field(default_factory=lambda: {t: dict(v) for t, v in DEFAULT_TIERS.items()})
     runbook_hosts: list = field(default_factory=list)
     repo_url: str | None = None
-    alert_severities: list = field(default_factory=lambda: ["critical", "warning", "info"])
+    # `none`: alerts routed by name, never by severity (Watchdog, InfoInhibitor)
+    alert_severities: list = field(default_factory=lambda: ["critical", "warning", "info", "none"])
+    promql_dialect: str = "promql"    # or metricsql: VictoriaMetrics' functions are valid too
+    extra_functions: list = field(default_factory=list)   # `name` or `name(vector, scalar, ...)`
     max_file_size: int = 5 * 1024 * 1024
     fail_on: str = "error"
     inline_waivers: bool = True
@@ -177,6 +180,14 @@ def load_config(path: str | None) -> Config:
         path_t = tuple(err.absolute_path)
         line = next((spans[path_t[:n]].line for n in range(len(path_t), -1, -1) if path_t[:n] in spans), 1)
         raise UsageError(f"{shown}:{line}: {schema_message(err)}")
+    for i, spec in enumerate(raw.get("extra_functions") or [] if isinstance(raw, dict) else []):
+        from .checks.metricsql import SpecError, parse_spec
+
+        try:
+            parse_spec(spec)
+        except SpecError as e:
+            span = spans.get(("extra_functions", i)) or spans.get(("extra_functions",))
+            raise UsageError(f"{shown}:{span.line if span else 1}: extra_functions: {e}") from None
     cfg = Config(path=path)
     for key, value in raw.items():
         if key == "tiers":

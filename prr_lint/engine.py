@@ -47,6 +47,8 @@ class Settings:
     repo_url: str | None
     alert_severities: list[str]
     availability_slos: dict[str, list[str]] = field(default_factory=dict)   # SVC061: {types, names}
+    promql_dialect: str = "promql"
+    promql_functions: dict[str, Any] = field(default_factory=dict)   # functions beyond PromQL this run accepts
 
 
 @dataclass
@@ -298,8 +300,12 @@ class Engine:
         # a run over the whole project (the repository, or the directory of .prr-lint.yaml)
         self.whole = any(_in_scope(self.anchor, [s]) for s in self.scope)
         cfg = self.config
+        from .checks import metricsql, promql
+
         self.settings = Settings(cfg.default_tier, cfg.tiers, list(cfg.runbook_hosts), cfg.repo_url,
-                                 list(cfg.alert_severities), dict(cfg.availability_slos))
+                                 list(cfg.alert_severities), dict(cfg.availability_slos), cfg.promql_dialect,
+                                 metricsql.accepted(cfg.promql_dialect, list(cfg.extra_functions)))
+        promql.use_functions(self.settings.promql_functions)
         self.today = options.today or datetime.date.today()
         from .policy import policy_loader
 

@@ -31,6 +31,9 @@ NOT_COMPONENTS = ("image", "global", "resources", "autoscaling", "livenessProbe"
                   # `helm test` hook pods: not part of what runs in production
                   "test", "tests", "testFramework", "helmTest")
 MAX_DEPTH = 4
+# a block of defaults for every component, and the maps of components that take their image from it
+SHARED_BLOCKS = ("default", "defaults")
+COMPONENT_MAPS = ("components", "services", "microservices", "apps", "applications", "workloads")
 _MISSING = object()
 
 
@@ -140,11 +143,94 @@ def chart_name(repo, chart: str) -> str:
     return memo[chart]
 
 
-def non_production(file: str) -> bool:
-    """An overlay named for an environment that is not production: values-dev.yaml, ci/test-values.yaml."""
+def non_production(file: str, chart: str | None = None) -> bool:
+    """An overlay named for an environment that is not production: values-dev.yaml, ci/test-values.yaml; for
+    a file below its chart's directory the directories between count too (env/staging/values.yaml)."""
     stem = posixpath.basename(file).rsplit(".", 1)[0]
-    tokens = {t for t in re.split(r"[-._]+", stem.lower()) if t and t != "values"}
+    if chart is not None:
+        below = posixpath.relpath(posixpath.dirname(file), chart or ".")
+        stem = "/".join(p for p in below.split("/") if p not in (".", "..")) + "/" + stem
+    tokens = {t for t in re.split(r"[-._/]+", stem.lower()) if t and t != "values"}
     return bool(tokens & set(NON_PRODUCTION))
+
+
+# CI and deployment files whose text may name a values file they deploy with (`helm upgrade -f env/prod/values.yaml`)
+CI_FILES = (".gitlab-ci.yml", ".gitlab-ci.yaml", "helmfile.yaml", "helmfile.yml", "Jenkinsfile", "azure-pipelines.yml",
+            "bitbucket-pipelines.yml", "cloudbuild.yaml", "skaffold.yaml")
+CI_DIRS = (".github/workflows/", ".circleci/", ".buildkite/", "helmfile.d/", ".gitlab/")
+
+
+def overlay_claim(doc: Document, ctx) -> str | None:
+    """Who claims a values file in a subdirectory of its chart as an overlay: its service's manifest (a
+    `spec.deploy.helm` entry naming the file or a directory below the chart holding it), or a CI or helmfile
+    file naming its path. None when nothing does."""
+    chart = doc.meta.get("chart", "")
+    service = getattr(ctx, "service", None)
+    claims = [(c.kind, c.target.rstrip("/")) for c in service.claims] if service is not None else []
+    for kind, target in claims:
+        if kind == "helm" and target != chart and (doc.file == target or doc.file.startswith(target + "/")):
+            return service.manifest.file if service is not None else None
+    repo = getattr(ctx, "repo", None)
+    if repo is None:
+        return None
+    below = posixpath.relpath(doc.file, chart) if chart else doc.file
+    for rel, text in _ci_texts(repo):
+        if doc.file in text or ("/" in below and below in text):
+            return rel
+    return None
+
+
+def _ci_texts(repo) -> list:
+    memo = repo.memo.get("helm-ci-texts")
+    if memo is None:
+        memo = []
+        for rel in repo.files:
+            if posixpath.basename(rel) in CI_FILES or any(rel.startswith(d) or ("/" + d) in rel for d in CI_DIRS):
+                text = repo.read(rel)
+                if text:
+                    memo.append((rel, text))
+        repo.memo["helm-ci-texts"] = memo
+    return memo
+
+
+def note_unread(repo, chart: str, ctx) -> None:
+    """Name, once per chart and run, the values files of the chart that are not checked, and why."""
+    if repo is None or not hasattr(ctx, "note"):
+        return
+    done = repo.memo.setdefault("helm-unread-noted", set())
+    if chart in done:
+        return
+    done.add(chart)
+    for rel in _values_like_files(repo).get(chart, ()):
+        name = posixpath.basename(rel)
+        how = repo.candidates.get(rel)
+        if how != "helm-values":
+            ctx.note(rel, f"values file not read: only values.yaml, values-<env>.yaml and <env>.values.yaml "
+                          f"beside a chart's Chart.yaml are Helm values (chart {chart or '.'})")
+        elif posixpath.dirname(rel) != chart:
+            continue  # noted by the rules when they reach it (claimed or not)
+        elif name not in VALUES_NAMES and non_production(rel):
+            ctx.note(rel, "values overlay not checked: named for a non-production environment")
+
+
+def _values_like_files(repo) -> dict:
+    """{chart directory: [YAML files with "values" in their name below it]}, each file under its nearest
+    chart, those in a chart's templates/ left out; built once per run."""
+    from ..loaders import values_chart
+
+    index = repo.memo.get("helm-values-like")
+    if index is None:
+        index = {}
+        for rel in repo.files:
+            directory, name = posixpath.split(rel)
+            if "values" not in name.lower() or not name.endswith((".yaml", ".yml")):
+                continue
+            chart = values_chart(directory, repo.chart_dirs)
+            below = posixpath.relpath(directory, chart) if chart else directory
+            if chart is not None and "templates" not in below.split("/"):
+                index.setdefault(chart, []).append(rel)
+        repo.memo["helm-values-like"] = index
+    return index
 
 
 # -- components ------------------------------------------------------------------------------
@@ -174,20 +260,47 @@ def is_image(value) -> bool:
 
 
 def disabled(block: dict) -> bool:
+    """Switched off: `enabled: false`, or scaled to zero (`replicas: 0` / `replicaCount: 0` with no
+    autoscaling turned on): the chart renders no pod for it."""
     value = block.get("enabled")
-    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+    if value is False or (isinstance(value, str) and value.strip().lower() == "false"):
+        return True
+    counts = [int_value(block[k]) for k in ("replicaCount", "replicas") if k in block]
+    if not counts or any(c != 0 for c in counts):
+        return False
+    scaling = [block.get(k) for k in ("autoscaling", "hpa")]
+    scaled = any(isinstance(b, dict) and (truthy(b.get("enabled")) or
+                                          (isinstance(b.get("hpa"), dict) and truthy(b["hpa"].get("enabled"))))
+                 for b in scaling)
+    return not scaled
+
+
+def shared_image(data: dict) -> str | None:
+    """The key of a block of defaults whose `image` every component uses unless it overrides it (`default:`
+    in opentelemetry-demo: `default.image` plus `components.<name>.imageOverride`); None when there is none."""
+    for key in SHARED_BLOCKS:
+        block = data.get(key)
+        if isinstance(block, dict) and is_image(block.get("image")):
+            return key
+    return None
 
 
 def components(view: View) -> list:
-    """Every values block with an `image` key that is not switched off (`enabled: false`)."""
+    """Every values block with an `image` key that is not switched off (`enabled: false`, `replicas: 0`), and
+    when the chart has a shared image (`default.image`), every block of its component map (`components.*`)."""
     out: list = []
+    shared = shared_image(view.data)
 
     def walk(node, path):
         if not isinstance(node, dict) or len(path) > MAX_DEPTH or disabled(node):
             return
+        where = ".".join(str(p) for p in path)
         if is_image(node.get("image")):
-            where = ".".join(str(p) for p in path)
-            out.append(Component(path, node, f"chart {view.name}" + (f', component "{where}"' if where else "")))
+            what = "shared defaults" if shared and path == (shared,) else "component"
+            out.append(Component(path, node, f"chart {view.name}" + (f', {what} "{where}"' if where else "")))
+        elif shared and len(path) == 2 and path[0] in COMPONENT_MAPS:
+            source = "" if is_image(node.get("imageOverride")) else f" (image from {shared}.image)"
+            out.append(Component(path, node, f'chart {view.name}, component "{where}"{source}'))
         for key, value in node.items():
             if isinstance(key, str) and key not in NOT_COMPONENTS and isinstance(value, dict):
                 walk(value, path + (key,))
@@ -239,29 +352,58 @@ def replica_count(view: View, comp: Component) -> tuple | None:
     return None
 
 
-def image_tag(comp: Component) -> tuple | None:
-    """(path, tag) of a component's image when it names a mutable tag and no digest."""
-    image = comp.get("image")
+def image_tags(comp: Component) -> list:
+    """(path, tag) of every mutable image tag without a digest in a component: its `image` (or
+    `imageOverride`), and the images of the containers it lists (`initContainers[].image`, `sidecars[].image`)."""
+    out = []
+    for key in ("image", "imageOverride"):
+        found = _mutable_tag(comp.get(key), comp.at(key))
+        if found is not None:
+            out.append(found)
+    for key, value in comp.values.items():
+        if isinstance(value, list) and key not in NOT_COMPONENTS:
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    found = _mutable_tag(item.get("image"), comp.at(key, i, "image"))
+                    if found is not None:
+                        out.append(found)
+    return out
+
+
+def _mutable_tag(image, path: tuple) -> tuple | None:
     if isinstance(image, dict):
         digest = image.get("digest") or image.get("sha")
         tag = image.get("tag")
         if digest or not isinstance(tag, str) or templated(tag):
             return None
-        return (comp.at("image", "tag"), tag) if tag.strip().lower() in MUTABLE_TAGS else None
+        return (path + ("tag",), tag) if tag.strip().lower() in MUTABLE_TAGS else None
     if isinstance(image, str) and not templated(image):
         _, tag, digest = split_image(image.strip())
         if not digest and tag is not None and tag.lower() in MUTABLE_TAGS:
-            return comp.at("image"), tag
+            return path, tag
     return None
 
 
 # -- running a rule ------------------------------------------------------------------------------
 
-def views(doc: Document, repo) -> list:
-    """The merged views a values document is checked in: the base alone, or the base + this overlay."""
+def views(doc: Document, repo, ctx=None) -> list:
+    """The merged views a values document is checked in: the base alone, or the base + this overlay. A
+    values file in a subdirectory of its chart (env/prod/values.yaml) is an overlay only when claimed."""
     chart = doc.meta.get("chart", posixpath.dirname(doc.file))
+    note_unread(repo, chart, ctx)
     base = base_documents(repo, chart) or ([] if doc.meta.get("overlay") else [doc])
-    if doc.meta.get("overlay") and non_production(doc.file):
+    if doc.meta.get("nested"):
+        claimed_by = overlay_claim(doc, ctx)
+        if claimed_by is None:
+            if ctx is not None:
+                ctx.note(doc.file, f"values file not read: it is below chart {chart or '.'} and no service "
+                                   "(spec.deploy.helm) or CI file names it as an overlay")
+            return []
+        if non_production(doc.file, chart):
+            if ctx is not None:
+                ctx.note(doc.file, "values overlay not checked: named for a non-production environment")
+            return []
+    elif doc.meta.get("overlay") and non_production(doc.file):
         return []
     view = merge(base if not doc.meta.get("overlay") else [d for d in base if d is not doc] + [doc], chart)
     view.overlay = doc if doc.meta.get("overlay") else None
@@ -277,7 +419,7 @@ def check_values(doc: Document, ctx, fn: Check) -> Iterator[Hit]:
     if doc.kind != "helm-values" or not isinstance(doc.data, dict):
         return
     repo = getattr(ctx, "repo", None)
-    for view in views(doc, repo):
+    for view in views(doc, repo, ctx):
         alone = set()
         if view.overlay is not None:  # what the base alone already shows is reported once, without a note
             base = merge([d for d in view.docs if d is not view.overlay], view.chart)

@@ -13,13 +13,15 @@ POD_SPEC = {
     "StatefulSet": ("spec", "template", "spec"),
     "DaemonSet": ("spec", "template", "spec"),
     "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),   # the core/v1 ancestor of ReplicaSet
     "Rollout": ("spec", "template", "spec"),          # Argo Rollouts
     "Job": ("spec", "template", "spec"),
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
     "Pod": ("spec",),
 }
-LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Rollout")
-SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet", "Rollout")
+LONG_RUNNING = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Rollout")
+SCALABLE = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController", "Rollout")
+HELM_HOOK = "helm.sh/hook"
 
 
 def kind(doc: Document) -> str | None:
@@ -36,8 +38,18 @@ def label(doc: Document) -> str:
     return f"{kind(doc)} {name(doc)}"
 
 
+def helm_test_hook(doc: Document) -> bool:
+    """A pod `helm test` runs (`helm.sh/hook: test`, or Helm 2's test-success/test-failure): it checks a
+    release once and exits; it serves nothing in production."""
+    hooks = doc.get(("metadata", "annotations", HELM_HOOK))
+    if not isinstance(hooks, str):
+        return False
+    return any(h.strip() in ("test", "test-success", "test-failure") for h in hooks.split(","))
+
+
 def pod_spec_path(doc: Document) -> tuple | None:
-    if doc.kind != "k8s":
+    """Where the pod template's spec is; None for what is not a workload (a Helm test hook is not)."""
+    if doc.kind != "k8s" or helm_test_hook(doc):
         return None
     path = POD_SPEC.get(kind(doc) or "")
     if path is None or not isinstance(doc.get(path), dict):
@@ -65,7 +77,7 @@ def container_label(container: dict, path: tuple) -> str:
 
 # -- workloads and their neighbours ------------------------------------------------------------
 
-WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Rollout")
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicationController", "Rollout")
 # tags that name a moving target: an image pulled by one of these is not the image that ran yesterday
 MUTABLE_TAGS = ("latest",)
 

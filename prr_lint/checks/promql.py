@@ -28,6 +28,30 @@ def _register_prometheus2_functions() -> None:
 _register_prometheus2_functions()
 
 
+def use_functions(functions: dict) -> None:
+    """Make the parser know these functions beyond PromQL ({name: (argument types, variadic)}, see
+    metricsql.py); a run accepts them or not through unknown_function()."""
+    from . import metricsql
+
+    if metricsql.register(functions):
+        parse.cache_clear()  # an expression that failed on one of them parses now
+        _analysis.cache_clear()
+
+
+def unknown_function(parsed: Parsed, accepted) -> str | None:
+    """The strict parser's message for the first call to a registered function beyond PromQL that this run
+    does not accept (e.g. a MetricsQL function under `promql_dialect: promql`); None when there is none."""
+    from . import metricsql
+
+    extra = metricsql.registered() - set(accepted)
+    if not extra or not parsed.ok:
+        return None
+    for node in _nodes(parsed.ast):
+        if isinstance(node, promql_parser.Call) and node.func.name in extra:
+            return f"unknown function with name '{node.func.name}'"
+    return None
+
+
 @dataclass(frozen=True)
 class Parsed:
     """The result of parsing one expression: an AST, or the parser's message."""
@@ -137,10 +161,12 @@ class _Worker:
         import json
         import select
 
+        from .metricsql import registered_signatures
+
         if self.proc is None or self.proc.poll() is not None:
             self._start()
         try:
-            self.proc.stdin.write(json.dumps({"expr": expr}) + "\n")
+            self.proc.stdin.write(json.dumps({"expr": expr, "functions": registered_signatures()}) + "\n")
             self.proc.stdin.flush()
             ready, _, _ = select.select([self.proc.stdout], [], [], self.TIMEOUT)
             line = self.proc.stdout.readline() if ready else None

@@ -5,7 +5,8 @@ dies (SIGSEGV) with no exception to catch. Expressions near the size limits are 
 thread with half the usual stack, so that one that kills the parser kills only this process; the parent
 parses in-process only what this worker parsed (with twice the stack to spare).
 
-Protocol on stdin/stdout, one JSON object per line: {"expr": "..."} -> {"error": null | "message"}.
+Protocol on stdin/stdout, one JSON object per line: {"expr": "...", "functions": {name: [types, variadic]}}
+-> {"error": null | "message"}; `functions` are those beyond PromQL the parent registered (metricsql.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ def main() -> None:
     threading.stack_size(STACK)
     out = sys.stdout
     for line in sys.stdin:
-        expr = json.loads(line)["expr"]
+        request = json.loads(line)
+        expr = request["expr"]
+        functions = request.get("functions") or {}
+        if functions:
+            from prr_lint.checks.metricsql import register
+
+            register({name: (tuple(sig[0]), bool(sig[1])) for name, sig in functions.items()})
         box: list = []
         worker = threading.Thread(target=_parse_into, args=(box, expr))
         worker.start()

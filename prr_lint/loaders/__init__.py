@@ -58,7 +58,20 @@ def candidate_kind(rel: str, chart_dirs: set) -> str | None:
             return "helm-chart"
         if is_values_file(name):
             return "helm-values"
+    elif is_values_file(name) and values_chart(directory, chart_dirs) is not None:
+        return "helm-values"   # env/prod/values.yaml: checked only as an overlay something claims
     return "yaml"
+
+
+def values_chart(directory: str, chart_dirs: set) -> str | None:
+    """The chart a values file in `directory` belongs to: that directory's, else the nearest chart above it."""
+    probe = directory
+    while True:
+        if probe in chart_dirs:
+            return probe
+        if not probe:
+            return None
+        probe = posixpath.dirname(probe)
 
 
 def classify(data) -> tuple[str | None, dict]:
@@ -186,7 +199,10 @@ def load_text(rel: str, text: str, how: str, chart_dirs: set) -> list[Document]:
         return _yaml_documents(rel, text, "helm-chart", {"chart": directory})
     if how == "helm-values":
         name = posixpath.basename(rel)
-        return _yaml_documents(rel, text, "helm-values", {"chart": directory, "overlay": name not in VALUES_NAMES})
+        chart = values_chart(directory, chart_dirs)
+        chart = directory if chart is None else chart
+        return _yaml_documents(rel, text, "helm-values", {"chart": chart, "overlay": name not in VALUES_NAMES
+                                                          or chart != directory, "nested": chart != directory})
     if how == "waivers":
         return _yaml_documents(rel, text, "waivers", {})
     if how == "yaml":

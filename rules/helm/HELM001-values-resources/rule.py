@@ -14,7 +14,8 @@ NEEDED = (("requests", "cpu", "CPU request"), ("requests", "memory", "memory req
         "memory pressure, and free to grow until the node runs out of memory.",
     fix="Set `resources.requests.cpu`, `resources.requests.memory` and `resources.limits.memory` for every "
         "component (top level and blocks such as `worker:`), in values.yaml or the production overlay. "
-        "For Bitnami charts a `resourcesPreset` other than `none` also counts.",
+        "For Bitnami charts a `resourcesPreset` other than `none` also counts. A CPU or memory limit without "
+        "its request counts as both: Kubernetes copies the limit into the missing request.",
     targets=["helm-values"],
     tags=["resources"],
     severity={0: "error", 1: "error", 2: "error", 3: "warning"},
@@ -35,9 +36,12 @@ def _component(view, comp, ctx):
         return  # a template string: cannot know
     resources = resources if isinstance(resources, dict) else {}
     missing = []
+    limits = resources.get("limits") if isinstance(resources.get("limits"), dict) else {}
     for group, key, what in NEEDED:
         block = resources.get(group)
         if not isinstance(block, dict) or block.get(key) in (None, ""):
+            if group == "requests" and limits.get(key) not in (None, ""):
+                continue  # Kubernetes copies the limit into the missing request
             missing.append((group, key, what))
     if missing:
         names = [m[2] for m in missing]

@@ -10,8 +10,9 @@ from prr_lint.rule import rule
         "behind the Service: Kubernetes only restarts containers whose process exits. A liveness probe turns "
         "a hang into a restart.",
     fix="Add `livenessProbe` (httpGet, tcpSocket, grpc or exec) to every container of Deployments, "
-        "StatefulSets, DaemonSets and Rollouts. Make it cheap and independent of downstream dependencies, so "
-        "an outage elsewhere does not restart every pod. Init containers and Jobs do not need one.",
+        "StatefulSets, DaemonSets, ReplicationControllers and Rollouts. Make it cheap and independent of "
+        "downstream dependencies, so an outage elsewhere does not restart every pod. Init containers and Jobs "
+        "do not need one.",
     targets=["k8s"],
     tags=["availability"],
     severity={0: "error", 1: "error", 2: "warning", 3: "info"},

@@ -13,7 +13,7 @@ from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 # DaemonSet pods are not evicted by a drain (kubectl drain --ignore-daemonsets): no budget needed
-REPLICATED = ("Deployment", "StatefulSet", "Rollout")
+REPLICATED = ("Deployment", "StatefulSet", "ReplicationController", "Rollout")
 
 
 @rule(

@@ -3,7 +3,7 @@ from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 # DaemonSets run one pod per node by construction
-SPREADABLE = ("Deployment", "StatefulSet", "Rollout")
+SPREADABLE = ("Deployment", "StatefulSet", "ReplicationController", "Rollout")
 
 
 @rule(

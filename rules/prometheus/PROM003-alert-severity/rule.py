@@ -10,8 +10,9 @@ from prr_lint.rule import rule
     why="Alertmanager routes on the severity label: which alerts page someone, which go to a ticket "
         "queue, which are only shown. An alert without one, or with a value no route knows, falls "
         "through to the default route, which usually pages no one.",
-    fix="Set `labels.severity` to one of `alert_severities` (by default critical, warning, info), or add "
-        "the value your routing uses to `alert_severities` in the configuration.",
+    fix="Set `labels.severity` to one of `alert_severities` (by default critical, warning, info, and none for "
+        "alerts Alertmanager routes by name, such as Watchdog), or add the value your routing uses to "
+        "`alert_severities` in the configuration.",
     targets=["prometheus-rules"],
     tags=["alerting"],
     severity={0: "error", 1: "error", 2: "warning", 3: "info"},

@@ -1,5 +1,6 @@
+from prr_lint.checks.metricsql import implicit_subqueries
 from prr_lint.checks.prometheus import name, rules
-from prr_lint.checks.promql import parse
+from prr_lint.checks.promql import parse, unknown_function
 from prr_lint.model import Hit
 from prr_lint.rule import rule
 
@@ -15,13 +16,21 @@ from prr_lint.rule import rule
         "rules` before merging. An expression over prr-lint's size limits (64 KiB, 500 binary operators, "
         "brackets nested 200 deep) is reported as too large to check without being parsed: the parser's "
         "time grows with the square of its size and it crashes on very large ones. Split it into "
-        "recording rules.",
+        "recording rules. For VictoriaMetrics rule files set `promql_dialect: metricsql`: MetricsQL's "
+        "functions are then valid, and so is a range on any expression (`(vector(1))[5m]`, read as the "
+        "subquery `[5m:]`); the rest of MetricsQL's grammar, such as WITH templates or rollups without "
+        "a window, is not parsed and stays a finding; `extra_functions` names more functions, as `name` "
+        "(taking vectors) or `name(vector, scalar, ...)`.",
     targets=["prometheus-rules"],
     tags=["alerting"],
     severity={0: "error", 1: "error", 2: "error", 3: "error"},
     since="0.1.0",
 )
-def check(doc, _ctx):
+def check(doc, ctx):
+    metricsql = ctx.settings.promql_dialect == "metricsql"
+    dialect = "PromQL with MetricsQL's functions" if metricsql else "PromQL"
+    hint = "" if metricsql else ("; for VictoriaMetrics rule files set promql_dialect: metricsql, or add the "
+                                 "function to extra_functions")
     for path, item in rules(doc):
         kind = "alert" if isinstance(item.get("alert"), str) else "recording rule"
         expr = item.get("expr")
@@ -32,7 +41,12 @@ def check(doc, _ctx):
                                              f'expression')
             continue
         parsed = parse(expr)
+        if metricsql and not parsed.ok and not parsed.too_large:
+            # MetricsQL's range on an expression: valid when one of its PromQL readings parses
+            parsed = next((p for p in map(parse, implicit_subqueries(expr)) if p.ok), parsed)
+        error = parsed.error if not parsed.ok else unknown_function(parsed, ctx.settings.promql_functions)
         if parsed.too_large:
             yield Hit(doc, path + ("expr",), f'{kind} "{name(item)}": expr is {parsed.error}')
-        elif not parsed.ok:
-            yield Hit(doc, path + ("expr",), f'{kind} "{name(item)}": expr is not valid PromQL: {parsed.error}')
+        elif error is not None:
+            yield Hit(doc, path + ("expr",), f'{kind} "{name(item)}": expr is not valid {dialect}: {error}'
+                                             + (hint if "unknown function" in error else ""))
