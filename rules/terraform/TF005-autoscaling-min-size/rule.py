@@ -1,5 +1,4 @@
 from prr_lint.checks.terraform import UNKNOWN, as_number, resources
-from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 TYPES = ("aws_autoscaling_group", "google_compute_autoscaler", "google_compute_region_autoscaler",
@@ -37,6 +36,5 @@ def check(doc, ctx):
             n = as_number(value)
             if value is UNKNOWN or n is None or n >= minimum:
                 continue
-            yield Hit(doc, res.at(*keys),
-                      f"{res.label}: {res.shown(*keys)} is below the minimum of {minimum} instances for "
-                      f"{who}; raise it to {minimum} or more")
+            yield res.hit(f"{res.label}: {res.shown(*keys)} is below the minimum of {minimum} instances for "
+                      f"{who}; raise it to {minimum} or more", *keys)
