@@ -10,7 +10,7 @@ from typing import Any
 from ..escape import one_line
 from ..model import Document, Hit
 from .tfexpr import UNKNOWN
-from .tfmodules import Scope, files_by_dir, instances
+from .tfmodules import MAX_DEPTH, MAX_INSTANCES, Scope, files_by_dir, instances
 
 
 @dataclass
@@ -207,19 +207,23 @@ def module_resources(doc: Document, types, repo=None, scope: Scope | None = None
     return out
 
 
-def resources(doc: Document, types, repo=None) -> Iterator[Resource]:
+def resources(doc: Document, types, repo=None, note=None) -> Iterator[Resource]:
     """Every resource of the given types in a .tf document or a plan (its planned `after` values).
 
     A .tf document yields its own resources when its module is a root, and those of every module
     instance its local module calls create (see tfmodules); none when its module is checked through
-    the calls of another module.
+    the calls of another module. `note(file, message)` hears of module calls that were not followed.
     """
     types = set(types)
     if doc.kind == "terraform":
         if repo is None:
             yield from _own_resources(doc, types, Scope(doc.meta.get("module", posixpath.dirname(doc.file))))
             return
-        for scope, module_doc in instances(doc, repo):
+        found = instances(doc, repo)
+        if note is not None and doc.file in repo.memo.get("tf-truncated", ()):
+            note(doc.file, f"module calls nested deeper than {MAX_DEPTH} levels, or past {MAX_INSTANCES} module "
+                           f"instances, were not followed: the resources of those instances are not checked")
+        for scope, module_doc in found:
             yield from _own_resources(module_doc, types, scope)
     elif doc.kind == "terraform-plan":
         changes = doc.get(("resource_changes",))

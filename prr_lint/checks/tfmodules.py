@@ -215,23 +215,27 @@ def instances(doc: Document, repo) -> list[tuple[Scope, Document]]:
     if directory not in called_dirs(repo):
         root = root_scope(repo, directory)
         found.append((root, doc))
-        _expand(root, doc, (directory,), found, repo)
+        if not _expand(root, doc, (directory,), found, repo):
+            repo.memo.setdefault("tf-truncated", set()).add(doc.file)
     cache[doc.file] = found
     return found
 
 
-def _expand(scope: Scope, doc: Document, chain: tuple, out: list, repo) -> None:
-    if len(chain) > MAX_DEPTH:
-        return
+def _expand(scope: Scope, doc: Document, chain: tuple, out: list, repo) -> bool:
+    """Add the module instances `doc`'s calls create to `out`; False when a limit stopped it."""
+    complete = True
     for name, body in module_calls(doc):
         target = local_source(scope.directory, body.get("source"))
-        if target is None or target in chain or target not in files_by_dir(repo):
-            continue   # registry/git source, a cycle, or a directory without Terraform
+        if target is None or target in chain or target not in called_dirs(repo):
+            # a registry/git source, a directory without Terraform, or a cycle: a module on a cycle that
+            # no root reaches is checked as a root of its own, not again through its cycle
+            continue
+        if len(chain) >= MAX_DEPTH or len(out) >= MAX_INSTANCES:
+            return False
         child = bind(scope, doc, name, body, target, repo)
         if child is None:
             continue
         for module_doc in module_docs(repo, target):
-            if len(out) >= MAX_INSTANCES:
-                return
             out.append((child, module_doc))
-            _expand(child, module_doc, chain + (target,), out, repo)
+            complete = _expand(child, module_doc, chain + (target,), out, repo) and complete
+    return complete

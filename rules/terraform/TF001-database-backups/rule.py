@@ -23,7 +23,7 @@ TYPES = ("aws_db_instance", "aws_rds_cluster", "google_sql_database_instance",
     since="0.1.0",
 )
 def check(doc, ctx):
-    for res in resources(doc, TYPES, ctx.repo):
+    for res in resources(doc, TYPES, ctx.repo, ctx.note):
         if res.type in ("aws_db_instance", "aws_rds_cluster"):
             yield from _aws_rds(doc, res)
         elif res.type == "google_sql_database_instance":

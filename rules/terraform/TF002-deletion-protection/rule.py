@@ -27,7 +27,7 @@ ATTRIBUTE = {
     since="0.1.0",
 )
 def check(doc, ctx):
-    for res in resources(doc, ATTRIBUTE, ctx.repo):
+    for res in resources(doc, ATTRIBUTE, ctx.repo, ctx.note):
         attr, default_protects = ATTRIBUTE[res.type]
         if res.prevent_destroy() or res.get("lifecycle", "prevent_destroy") is UNKNOWN:
             continue

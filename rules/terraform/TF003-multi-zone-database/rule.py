@@ -24,7 +24,7 @@ TYPES = ("aws_db_instance", "google_sql_database_instance", "azurerm_postgresql_
 )
 def check(doc, ctx):
     who = f"{ctx.service.name} is tier {ctx.tier}" if ctx.service else f"tier {ctx.tier} (default_tier)"
-    for res in resources(doc, TYPES, ctx.repo):
+    for res in resources(doc, TYPES, ctx.repo, ctx.note):
         if res.type == "aws_db_instance":
             if res.get("replicate_source_db") is not None:
                 continue

@@ -30,7 +30,7 @@ NOTIFY = {
 )
 def check(doc, ctx):
     composite_rules: dict = {}   # per module instance
-    for res in resources(doc, NOTIFY, ctx.repo):
+    for res in resources(doc, NOTIFY, ctx.repo, ctx.note):
         attr, fix = NOTIFY[res.type]
         if res.type == "aws_cloudwatch_metric_alarm":
             # a metric alarm that only feeds a composite alarm (which notifies) needs no action of its own

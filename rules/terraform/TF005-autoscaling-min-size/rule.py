@@ -36,7 +36,7 @@ def check(doc, ctx):
     if not isinstance(minimum, int):
         return
     who = f"tier {ctx.tier} (service {ctx.service.name})" if ctx.service else f"tier {ctx.tier} (default_tier)"
-    for res in resources(doc, TYPES, ctx.repo):
+    for res in resources(doc, TYPES, ctx.repo, ctx.note):
         if res.type == "azurerm_monitor_autoscale_setting":
             places = [("profile", i, "capacity", "minimum") for i, _ in res.blocks("profile")]
         elif res.type == "aws_appautoscaling_target" and res.get("service_namespace") != "ecs":

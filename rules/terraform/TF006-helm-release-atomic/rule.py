@@ -17,7 +17,7 @@ from prr_lint.rule import rule
     since="0.1.0",
 )
 def check(doc, ctx):
-    for res in resources(doc, ("helm_release",), ctx.repo):
+    for res in resources(doc, ("helm_release",), ctx.repo, ctx.note):
         value = res.get("atomic")
         if value is UNKNOWN or is_true(value):
             continue

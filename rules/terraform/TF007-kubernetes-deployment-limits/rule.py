@@ -21,7 +21,7 @@ POD = ("spec", "template", "spec")
     since="0.1.0",
 )
 def check(doc, ctx):
-    for res in resources(doc, TYPES, ctx.repo):
+    for res in resources(doc, TYPES, ctx.repo, ctx.note):
         if res.get(*POD) is UNKNOWN:
             continue
         for kind in ("init_container", "container"):
