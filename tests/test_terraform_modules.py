@@ -321,3 +321,16 @@ def test_a_conditional_keeps_the_origin_of_what_decided_it():
     assert evaluate('var.env == "prod" ? 14 : 1', lookup) == (14, ("env", "call"))
     assert evaluate('var.env == "prod" ? var.days : 1', lookup) == (3, ("days", "call"))
     assert evaluate("7", lookup) == (7, None)
+
+
+def test_a_run_scoped_to_a_module_or_to_its_caller_judges_the_call_whole(tmp_path):
+    write(tmp_path, {
+        "services/orders/main.tf": 'module "db" {\n  source = "../../modules/db"\n  identifier = "orders"\n'
+                                   '  deletion_protection = false\n}\n',
+        "modules/db/main.tf": DB_MODULE,
+    })
+    both = {("TF001", "modules/db/main.tf", MODULE_RETENTION_LINE), ("TF002", "services/orders/main.tf", 4)}
+    for scope in ("modules/db", "services/orders", "services/orders/main.tf", "."):
+        proc = run_cli("check", "--no-cache", "--format", "json", "--select", "TF001,TF002", scope, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr   # warnings at the default tier
+        assert {(f["rule"], f["file"], f["line"]) for f in json.loads(proc.stdout)["findings"]} == both, scope

@@ -239,3 +239,43 @@ def _expand(scope: Scope, doc: Document, chain: tuple, out: list, repo) -> bool:
             out.append((child, module_doc))
             complete = _expand(child, module_doc, chain + (target,), out, repo) and complete
     return complete
+
+
+def scoped_files(repo, in_scope) -> set:
+    """Terraform files a run scoped to some paths checks as well, so that module calls are judged whole:
+    the files whose calls reach a module in scope (up to the roots, where instances start), and the files
+    of the modules that in-scope files call (where a module's own values are reported)."""
+    by_dir = files_by_dir(repo)
+    calls: dict[str, set] = {}          # caller file -> module directories it calls
+    for directory in by_dir:
+        for doc in module_docs(repo, directory):
+            for _name, body in module_calls(doc):
+                target = local_source(directory, body.get("source"))
+                if target is not None and target in by_dir:
+                    calls.setdefault(doc.file, set()).add(target)
+    scoped = {rel for files in by_dir.values() for rel in files if in_scope(rel)}
+    out: set = set()
+    # up: callers of a module in scope, and their callers
+    dirs = {posixpath.dirname(rel) for rel in scoped}
+    todo = list(dirs)
+    while todo:
+        directory = todo.pop()
+        for caller, targets in calls.items():
+            if directory in targets and caller not in scoped and caller not in out:
+                out.add(caller)
+                if posixpath.dirname(caller) not in dirs:
+                    dirs.add(posixpath.dirname(caller))
+                    todo.append(posixpath.dirname(caller))
+    # down: modules that in-scope files call, and the modules they call
+    seen: set = set()
+    todo = [t for rel in scoped for t in calls.get(rel, ())]
+    while todo:
+        directory = todo.pop()
+        if directory in seen:
+            continue
+        seen.add(directory)
+        for rel in by_dir.get(directory, ()):
+            if rel not in scoped:
+                out.add(rel)
+            todo.extend(calls.get(rel, ()))
+    return out
