@@ -334,3 +334,14 @@ def test_a_run_scoped_to_a_module_or_to_its_caller_judges_the_call_whole(tmp_pat
         proc = run_cli("check", "--no-cache", "--format", "json", "--select", "TF001,TF002", scope, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr   # warnings at the default tier
         assert {(f["rule"], f["file"], f["line"]) for f in json.loads(proc.stdout)["findings"]} == both, scope
+
+
+def test_long_or_circular_chains_of_locals_are_unknown_not_a_crash(tmp_path):
+    chain = "".join(f"  l{i} = local.l{i + 1}\n" for i in range(3000))
+    write(tmp_path, {"main.tf": f"locals {{\n{chain}  l3000 = 0\n  a = local.b\n  b = local.a\n}}\n\n"
+                                'resource "aws_db_instance" "x" {\n  backup_retention_period = local.l0\n'
+                                '  deletion_protection = local.a\n}\n\n'
+                                'resource "aws_db_instance" "y" {\n  backup_retention_period = local.l2990\n'
+                                '  deletion_protection = true\n}\n'})
+    # l2990 is ten locals from its literal: known; l0 and the a/b cycle are not
+    assert {(f[0], f[2]) for f in check(tmp_path, select="TF001,TF002,PRR007")} == {("TF001", 3013)}

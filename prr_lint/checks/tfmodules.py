@@ -25,6 +25,7 @@ from .tfexpr import UNKNOWN, evaluate
 
 MAX_DEPTH = 8            # nested module calls followed from a root
 MAX_INSTANCES = 2000     # module instances expanded from one root file (a fan-out bomb stops here)
+MAX_LOCAL_CHAIN = 64     # locals defined through other locals: deeper chains are unknown
 META_ARGUMENTS = ("source", "version", "count", "for_each", "providers", "depends_on")
 
 Origin = tuple  # (Document, path): the module call argument that set a value
@@ -45,7 +46,8 @@ class Scope:
         found = self.values.get(key)
         if found is not None:
             return found
-        if key in self.local_exprs and key not in self._busy:   # a local that refers to itself is unknown
+        # a local that refers to itself, or sits at the end of an absurdly long chain, is unknown
+        if key in self.local_exprs and key not in self._busy and len(self._busy) < MAX_LOCAL_CHAIN:
             self._busy.add(key)
             try:
                 found = self.evaluate(self.local_exprs[key])
