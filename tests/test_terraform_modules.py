@@ -167,6 +167,19 @@ resource "aws_db_instance" "this" {
     assert {(f[0], f[1], f[2]) for f in check(tmp_path)} == {("TF001", "main.tf", 8), ("TF002", "main.tf", 8)}
 
 
+def test_a_null_argument_is_null_unless_the_variable_is_not_nullable(tmp_path):
+    module = DB_MODULE.replace('  default = 1\n}', '  default = 1\n  nullable = false\n}')
+    write(tmp_path, {
+        "main.tf": 'module "db" {\n  source = "./modules/db"\n  identifier = "orders"\n'
+                   '  backup_retention_period = null\n  deletion_protection = null\n}\n',
+        "modules/db/main.tf": module,
+    })
+    assert {(f[0], f[1], f[2]) for f in check(tmp_path)} == {
+        ("TF001", "modules/db/main.tf", MODULE_RETENTION_LINE + 1),   # the default (1 day) applies
+        ("TF002", "main.tf", 5),                                      # null: not protected
+    }
+
+
 def test_count_zero_and_unknown_values_give_no_finding(tmp_path):
     write(tmp_path, {
         "main.tf": 'module "off" {\n  source = "./modules/db"\n  count = 0\n  identifier = "x"\n'

@@ -12,6 +12,8 @@ from ..model import Document, Hit
 from .tfexpr import UNKNOWN
 from .tfmodules import MAX_DEPTH, MAX_INSTANCES, Scope, files_by_dir, instances
 
+MAX_SHOWN_EXPRESSION = 80   # characters of the expression a message says a value came from
+
 
 @dataclass
 class Resource:
@@ -77,7 +79,10 @@ class Resource:
         text = "null" if value is None else str(value).lower() if isinstance(value, bool) else \
             f'"{value}"' if isinstance(value, str) else str(value)
         raw = self.raw(*keys)
-        source = f" (from {raw[2:-1]})" if isinstance(raw, str) and raw.startswith("${") else ""
+        expr = raw[2:-1] if isinstance(raw, str) and raw.startswith("${") else ""
+        if len(expr) > MAX_SHOWN_EXPRESSION:
+            expr = expr[:MAX_SHOWN_EXPRESSION - 3] + "..."
+        source = f" (from {expr})" if expr else ""
         return f"{'.'.join(k for k in keys if isinstance(k, str))} = {text}{source}"
 
     def unset(self, *keys) -> str:

@@ -164,6 +164,8 @@ def _declare(scope: Scope, docs: list[Document], passed) -> None:
         for name, var in _dict(doc.get(("variable",))).items():
             key = f"var.{name}"
             given = passed(name)
+            if given is not None and given[0] is None and isinstance(var, dict) and var.get("nullable") is False:
+                given = None   # `nullable = false`: a null argument means the default
             if given is not None:
                 scope.values[key] = given
             elif isinstance(var, dict) and "default" in var:
