@@ -358,3 +358,53 @@ def test_long_or_circular_chains_of_locals_are_unknown_not_a_crash(tmp_path):
                                 '  deletion_protection = true\n}\n'})
     # l2990 is ten locals from its literal: known; l0 and the a/b cycle are not
     assert {(f[0], f[2]) for f in check(tmp_path, select="TF001,TF002,PRR007")} == {("TF001", 3013)}
+
+
+def _calls(fn) -> int:
+    """Python function calls made by fn(): work, not time, so a loaded machine gives the same answer."""
+    import sys
+
+    count = 0
+
+    def profile(frame, event, arg):
+        nonlocal count
+        if event == "call":
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        fn()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def test_work_grows_linearly_with_the_number_of_module_calls(tmp_path):
+    from prr_lint.config import Config
+    from prr_lint.engine import Options, run
+
+    def work(n: int) -> int:
+        root = tmp_path / str(n)
+        files = {"modules/db/main.tf": DB_MODULE, "modules/service/main.tf":
+                 'variable "name" {\n  type = string\n}\n\nvariable "days" {\n  type = number\n}\n\n'
+                 'module "db" {\n  source = "../db"\n  identifier = var.name\n'
+                 '  backup_retention_period = var.days\n}\n'}
+        for i in range(n):
+            files[f"services/s{i}/main.tf"] = (f'module "svc" {{\n  source = "../../modules/service"\n'
+                                               f'  name = "s{i}"\n  days = 2\n}}\n')
+        write(root, files)
+        # a scoped run: the module in scope brings in every caller
+        options = Options(paths=[str(root / "modules" / "db")], config=Config(), root=str(root), use_cache=False)
+        result = None
+
+        def go():
+            nonlocal result
+            result = run(options)
+
+        count = _calls(go)
+        assert len([f for f in result.findings if f.rule_id == "TF001"]) == n
+        return count
+
+    work(5)   # one-time work (imports, rule loading, the parser) is not the run's
+    small, large = work(40), work(80)
+    assert 1.5 < large / small < 2.2, (small, large)

@@ -257,19 +257,22 @@ def scoped_files(repo, in_scope) -> set:
                 target = local_source(directory, body.get("source"))
                 if target is not None and target in by_dir:
                     calls.setdefault(doc.file, set()).add(target)
+    callers: dict[str, list] = {}       # module directory -> files that call it
+    for caller, targets in calls.items():
+        for target in targets:
+            callers.setdefault(target, []).append(caller)
     scoped = {rel for files in by_dir.values() for rel in files if in_scope(rel)}
     out: set = set()
     # up: callers of a module in scope, and their callers
     dirs = {posixpath.dirname(rel) for rel in scoped}
     todo = list(dirs)
     while todo:
-        directory = todo.pop()
-        for caller, targets in calls.items():
-            if directory in targets and caller not in scoped and caller not in out:
+        for caller in callers.get(todo.pop(), ()):
+            if caller not in scoped:
                 out.add(caller)
-                if posixpath.dirname(caller) not in dirs:
-                    dirs.add(posixpath.dirname(caller))
-                    todo.append(posixpath.dirname(caller))
+            if posixpath.dirname(caller) not in dirs:
+                dirs.add(posixpath.dirname(caller))
+                todo.append(posixpath.dirname(caller))
     # down: modules that in-scope files call, and the modules they call
     seen: set = set()
     todo = [t for rel in scoped for t in calls.get(rel, ())]
