@@ -351,6 +351,12 @@ class Engine:
             # a Markdown file in scope (a runbook whose heading was renamed) answers for the links to it:
             # the files that link to it join the scope, so what its change breaks there is reported
             self.scope = self.scope + sorted(_linking_files(repo, graph, self.settings, self.scope) - set(self.scope))
+            # Terraform module calls are judged whole: a module in scope through its callers, a caller with
+            # the files of the modules it calls
+            from .checks.tfmodules import scoped_files
+
+            scope = self.scope
+            self.scope = scope + sorted(scoped_files(repo, lambda rel: _in_scope(rel, scope)) - set(scope))
         if whole:
             needed = list(repo.candidates)
         elif self.whole:          # the whole project, one shard of it: its files and the context

@@ -26,6 +26,8 @@ def test_terraform_rules_on_the_sample():
         ("TF004", inv, 25, "error"),
         ("TF005", inv, 38, "error"),        # min_size 1 < 3 for tier 0
         ("TF006", inv, 43, "error"),
+        # a call of the shared modules/postgres that passes deletion_protection = false: at the argument
+        ("TF002", "services/inventory/infra/ledger.tf", 6, "error"),
         ("TF001", legacy, 6, "warning"),    # Cloud SQL settings without backup_configuration (default tier 2)
         ("TF004", legacy, 11, "warning"),
         ("TF007", legacy, 52, "error"),

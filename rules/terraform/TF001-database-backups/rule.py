@@ -1,5 +1,4 @@
 from prr_lint.checks.terraform import UNKNOWN, as_number, is_true, resources
-from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 MIN_DAYS = 7
@@ -24,7 +23,7 @@ TYPES = ("aws_db_instance", "aws_rds_cluster", "google_sql_database_instance",
     since="0.1.0",
 )
 def check(doc, ctx):
-    for res in resources(doc, TYPES, ctx.repo):
+    for res in resources(doc, TYPES, ctx.repo, ctx.note):
         if res.type in ("aws_db_instance", "aws_rds_cluster"):
             yield from _aws_rds(doc, res)
         elif res.type == "google_sql_database_instance":
@@ -42,30 +41,29 @@ def _aws_rds(doc, res):
     if days is UNKNOWN:
         return
     if days is None:
-        yield Hit(doc, res.path, f"{res.label}: no backup_retention_period; set it to {MIN_DAYS} days or more")
+        yield res.hit(f"{res.label}: {res.unset('backup_retention_period')}; set it to {MIN_DAYS} days or more",
+                      "backup_retention_period")
         return
     n = as_number(days)
     if n is not None and n < MIN_DAYS:
         what = "disables automated backups" if n == 0 else \
             f"keeps backups for only {days} day{'' if n == 1 else 's'}"
-        yield Hit(doc, res.at("backup_retention_period"),
-                  f"{res.label}: {res.shown('backup_retention_period')} {what}; set it to {MIN_DAYS} or more")
+        yield res.hit(f"{res.label}: {res.shown('backup_retention_period')} {what}; set it to {MIN_DAYS} or more",
+                      "backup_retention_period")
 
 
 def _google_sql(doc, res):
     if res.get("master_instance_name") is not None:
         return  # a read replica: Cloud SQL takes backups of the primary only
-    enabled = res.get("settings", "backup_configuration", "enabled")
+    keys = ("settings", "backup_configuration", "enabled")
+    enabled = res.get(*keys)
     if enabled is UNKNOWN or is_true(enabled):
         return
     fix = "add settings { backup_configuration { enabled = true } }"
     if enabled is None:
-        yield Hit(doc, res.at("settings", "backup_configuration", "enabled"),
-                  f"{res.label}: automated backups are not enabled; {fix}")
+        yield res.hit(f"{res.label}: automated backups are not enabled{_null(res, *keys)}; {fix}", *keys)
     else:
-        yield Hit(doc, res.at("settings", "backup_configuration", "enabled"),
-                  f"{res.label}: {res.shown('settings', 'backup_configuration', 'enabled')} disables "
-                  f"automated backups; set it to true")
+        yield res.hit(f"{res.label}: {res.shown(*keys)} disables automated backups; set it to true", *keys)
 
 
 def _azure_flexible(doc, res):
@@ -73,20 +71,23 @@ def _azure_flexible(doc, res):
         return
     days = as_number(res.get("backup_retention_days"))  # absent: the provider default, 7 days
     if days is not None and days < MIN_DAYS:
-        yield Hit(doc, res.at("backup_retention_days"),
-                  f"{res.label}: {res.shown('backup_retention_days')} keeps backups for less than {MIN_DAYS} days; "
-                  f"set it to {MIN_DAYS} or more")
+        yield res.hit(f"{res.label}: {res.shown('backup_retention_days')} keeps backups for less than "
+                      f"{MIN_DAYS} days; set it to {MIN_DAYS} or more", "backup_retention_days")
 
 
 def _dynamodb(doc, res):
-    enabled = res.get("point_in_time_recovery", "enabled")
+    keys = ("point_in_time_recovery", "enabled")
+    enabled = res.get(*keys)
     if enabled is UNKNOWN or is_true(enabled):
         return
     if enabled is None:
-        yield Hit(doc, res.at("point_in_time_recovery", "enabled"),
-                  f"{res.label}: point-in-time recovery is not enabled; add point_in_time_recovery "
-                  f"{{ enabled = true }}")
+        yield res.hit(f"{res.label}: point-in-time recovery is not enabled{_null(res, *keys)}; add "
+                      f"point_in_time_recovery {{ enabled = true }}", *keys)
     else:
-        yield Hit(doc, res.at("point_in_time_recovery", "enabled"),
-                  f"{res.label}: {res.shown('point_in_time_recovery', 'enabled')}; set it to true so "
-                  f"the table can be restored to any second of the last 35 days")
+        yield res.hit(f"{res.label}: {res.shown(*keys)}; set it to true so the table can be restored to any "
+                      f"second of the last 35 days", *keys)
+
+
+def _null(res, *keys) -> str:
+    """` (name = null (from var.x))` when an expression left the value null, else nothing."""
+    return f" ({res.shown(*keys)})" if res.raw(*keys) is not None else ""

@@ -1,5 +1,4 @@
 from prr_lint.checks.terraform import UNKNOWN, is_false, is_true, resources
-from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 # resource type -> (attribute, provider default protects?)
@@ -28,7 +27,7 @@ ATTRIBUTE = {
     since="0.1.0",
 )
 def check(doc, ctx):
-    for res in resources(doc, ATTRIBUTE, ctx.repo):
+    for res in resources(doc, ATTRIBUTE, ctx.repo, ctx.note):
         attr, default_protects = ATTRIBUTE[res.type]
         if res.prevent_destroy() or res.get("lifecycle", "prevent_destroy") is UNKNOWN:
             continue
@@ -43,11 +42,11 @@ def check(doc, ctx):
             if api is UNKNOWN or is_true(api):
                 continue
         if is_false(value):
-            yield Hit(doc, res.at(attr), f"{res.label}: {res.shown(attr)} lets Terraform destroy it; set it to true "
-                                         f"or add lifecycle {{ prevent_destroy = true }}")
+            yield res.hit(f"{res.label}: {res.shown(attr)} lets Terraform destroy it; set it to true "
+                          f"or add lifecycle {{ prevent_destroy = true }}", attr)
         elif value is None and not default_protects:
-            yield Hit(doc, res.path, f"{res.label}: no {attr}; set {attr} = true or add "
-                                     f"lifecycle {{ prevent_destroy = true }}")
+            yield res.hit(f"{res.label}: {res.unset(attr)}; set {attr} = true or add "
+                          f"lifecycle {{ prevent_destroy = true }}", attr)
 
 
 def _replica(res) -> bool:

@@ -1,5 +1,4 @@
 from prr_lint.checks.terraform import UNKNOWN, is_true, resources
-from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 TYPES = ("aws_db_instance", "google_sql_database_instance", "azurerm_postgresql_flexible_server",
@@ -25,7 +24,7 @@ TYPES = ("aws_db_instance", "google_sql_database_instance", "azurerm_postgresql_
 )
 def check(doc, ctx):
     who = f"{ctx.service.name} is tier {ctx.tier}" if ctx.service else f"tier {ctx.tier} (default_tier)"
-    for res in resources(doc, TYPES, ctx.repo):
+    for res in resources(doc, TYPES, ctx.repo, ctx.note):
         if res.type == "aws_db_instance":
             if res.get("replicate_source_db") is not None:
                 continue
@@ -48,10 +47,9 @@ def _flag(doc, res, who, keys, wanted, fix):
     value = res.get(*keys)
     if value is UNKNOWN or value == wanted or (wanted is True and is_true(value)):
         return
-    attr = ".".join(keys)
     if value is None:
-        yield Hit(doc, res.at(*keys), f"{res.label}: single-zone database (no {attr}) but {who}, which needs "
-                                      f"a standby in another zone; {fix}")
+        yield res.hit(f"{res.label}: single-zone database ({res.unset(*keys)}) but {who}, which needs "
+                      f"a standby in another zone; {fix}", *keys)
     else:
-        yield Hit(doc, res.at(*keys), f"{res.label}: {res.shown(*keys)} keeps the database in one zone but {who}, "
-                                      f"which needs a standby in another zone; {fix}")
+        yield res.hit(f"{res.label}: {res.shown(*keys)} keeps the database in one zone but {who}, "
+                      f"which needs a standby in another zone; {fix}", *keys)

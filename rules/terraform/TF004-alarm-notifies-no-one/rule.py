@@ -1,5 +1,4 @@
 from prr_lint.checks.terraform import UNKNOWN, is_empty, is_false, module_resources, resources
-from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 # resource type -> (what must be set, how to say it)
@@ -30,30 +29,30 @@ NOTIFY = {
     since="0.1.0",
 )
 def check(doc, ctx):
-    composite_rules = None
-    for res in resources(doc, NOTIFY, ctx.repo):
+    composite_rules: dict = {}   # per module instance
+    for res in resources(doc, NOTIFY, ctx.repo, ctx.note):
         attr, fix = NOTIFY[res.type]
         if res.type == "aws_cloudwatch_metric_alarm":
             # a metric alarm that only feeds a composite alarm (which notifies) needs no action of its own
-            if composite_rules is None:
-                composite_rules = [str(c.raw("alarm_rule")) for c in
-                                   module_resources(doc, ("aws_cloudwatch_composite_alarm",), ctx.repo)
-                                   if not is_empty(c.get("alarm_actions"))]
-            if _feeds_composite(res, composite_rules):
+            key = (id(res.scope), res.doc.meta.get("module"))
+            if key not in composite_rules:
+                composite_rules[key] = [
+                    str(c.raw("alarm_rule")) for c in
+                    module_resources(res.doc, ("aws_cloudwatch_composite_alarm",), ctx.repo, res.scope)
+                    if not is_empty(c.get("alarm_actions"))]
+            if _feeds_composite(res, composite_rules[key]):
                 continue
         if res.type.startswith("aws_") and is_false(res.get("actions_enabled")):
-            yield Hit(doc, res.at("actions_enabled"),
-                      f"{res.label}: actions_enabled = false; the alarm notifies no one when it fires; remove it "
-                      f"or set it to true")
+            yield res.hit(f"{res.label}: actions_enabled = false; the alarm notifies no one when it fires; remove "
+                          f"it or set it to true", "actions_enabled")
             continue
         value = res.get(attr)
         if value is UNKNOWN or res.dynamic(attr):
             continue
         if is_empty(value) or (attr == "action" and not _has_target(res)):
-            where = res.at(attr) if value is not None else res.path
-            why = f"no {attr}" if value is None else f"{attr} is empty" if attr != "action" else \
+            why = res.unset(attr) if value is None else f"{attr} is empty" if attr != "action" else \
                 "its action block names no action group"
-            yield Hit(doc, where, f"{res.label}: notifies no one when it fires ({why}); {fix}")
+            yield res.hit(f"{res.label}: notifies no one when it fires ({why}); {fix}", attr)
 
 
 def _feeds_composite(res, composite_rules) -> bool:

@@ -1,9 +1,17 @@
 from prr_lint.checks.terraform import UNKNOWN, as_number, resources
-from prr_lint.model import Hit
 from prr_lint.rule import rule
 
-TYPES = ("aws_autoscaling_group", "google_compute_autoscaler", "google_compute_region_autoscaler",
-         "azurerm_monitor_autoscale_setting")
+# resource type -> where its minimum number of instances (nodes, tasks) is set
+MINIMUM = {
+    "aws_autoscaling_group": ("min_size",),
+    "google_compute_autoscaler": ("autoscaling_policy", "min_replicas"),
+    "google_compute_region_autoscaler": ("autoscaling_policy", "min_replicas"),
+    "aws_eks_node_group": ("scaling_config", "min_size"),
+    "aws_appautoscaling_target": ("min_capacity",),
+    "google_container_node_pool": ("autoscaling", "min_node_count"),
+    "azurerm_kubernetes_cluster_node_pool": ("min_count",),
+}
+TYPES = (*MINIMUM, "azurerm_monitor_autoscale_setting")
 
 
 @rule(
@@ -13,8 +21,11 @@ TYPES = ("aws_autoscaling_group", "google_compute_autoscaler", "google_compute_r
     why="With fewer instances than the tier minimum, losing one instance (a deploy, a zone problem, a "
         "host failure) leaves the service with too little capacity or none at all.",
     fix="Raise `min_size` (aws_autoscaling_group), `autoscaling_policy { min_replicas }` "
-        "(google_compute_autoscaler, google_compute_region_autoscaler) or `profile { capacity { minimum } }` "
-        "(azurerm_monitor_autoscale_setting) to the tier minimum (`min_replicas` of the tier policy).",
+        "(google_compute_autoscaler, google_compute_region_autoscaler), `profile { capacity { minimum } }` "
+        "(azurerm_monitor_autoscale_setting), `scaling_config { min_size }` (aws_eks_node_group), "
+        "`min_capacity` (aws_appautoscaling_target of an ECS service), `autoscaling { min_node_count }` "
+        "(google_container_node_pool) or `min_count` (azurerm_kubernetes_cluster_node_pool) to the tier "
+        "minimum (`min_replicas` of the tier policy).",
     targets=["terraform", "terraform-plan"],
     tags=["availability"],
     severity={0: "error", 1: "error", 2: "warning", 3: "warning"},
@@ -25,18 +36,17 @@ def check(doc, ctx):
     if not isinstance(minimum, int):
         return
     who = f"tier {ctx.tier} (service {ctx.service.name})" if ctx.service else f"tier {ctx.tier} (default_tier)"
-    for res in resources(doc, TYPES, ctx.repo):
-        if res.type == "aws_autoscaling_group":
-            places = [("min_size",)]
-        elif res.type == "azurerm_monitor_autoscale_setting":
+    for res in resources(doc, TYPES, ctx.repo, ctx.note):
+        if res.type == "azurerm_monitor_autoscale_setting":
             places = [("profile", i, "capacity", "minimum") for i, _ in res.blocks("profile")]
+        elif res.type == "aws_appautoscaling_target" and res.get("service_namespace") != "ecs":
+            continue   # DynamoDB capacity, Lambda concurrency, ...: not instances of a service
         else:
-            places = [("autoscaling_policy", "min_replicas")]
+            places = [MINIMUM[res.type]]
         for keys in places:
             value = res.get(*keys)
             n = as_number(value)
             if value is UNKNOWN or n is None or n >= minimum:
                 continue
-            yield Hit(doc, res.at(*keys),
-                      f"{res.label}: {res.shown(*keys)} is below the minimum of {minimum} instances for "
-                      f"{who}; raise it to {minimum} or more")
+            yield res.hit(f"{res.label}: {res.shown(*keys)} is below the minimum of {minimum} instances for "
+                      f"{who}; raise it to {minimum} or more", *keys)

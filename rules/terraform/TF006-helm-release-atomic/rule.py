@@ -1,5 +1,4 @@
 from prr_lint.checks.terraform import UNKNOWN, is_true, resources
-from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 
@@ -18,13 +17,14 @@ from prr_lint.rule import rule
     since="0.1.0",
 )
 def check(doc, ctx):
-    for res in resources(doc, ("helm_release",), ctx.repo):
+    for res in resources(doc, ("helm_release",), ctx.repo, ctx.note):
         value = res.get("atomic")
         if value is UNKNOWN or is_true(value):
             continue
         if value is None:
-            yield Hit(doc, res.path, f"{res.label}: not atomic, so a failed upgrade is not rolled back; "
-                                     f"set atomic = true")
+            null = f" ({res.shown('atomic')})" if res.raw("atomic") is not None else ""
+            yield res.hit(f"{res.label}: not atomic{null}, so a failed upgrade is not rolled back; "
+                          f"set atomic = true", "atomic")
         else:
-            yield Hit(doc, res.at("atomic"), f"{res.label}: {res.shown('atomic')} leaves a failed upgrade "
-                                             f"in place; set atomic = true")
+            yield res.hit(f"{res.label}: {res.shown('atomic')} leaves a failed upgrade "
+                          f"in place; set atomic = true", "atomic")

@@ -1,5 +1,4 @@
 from prr_lint.checks.terraform import UNKNOWN, resources
-from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 TYPES = ("kubernetes_deployment", "kubernetes_deployment_v1", "kubernetes_stateful_set",
@@ -22,7 +21,7 @@ POD = ("spec", "template", "spec")
     since="0.1.0",
 )
 def check(doc, ctx):
-    for res in resources(doc, TYPES, ctx.repo):
+    for res in resources(doc, TYPES, ctx.repo, ctx.note):
         if res.get(*POD) is UNKNOWN:
             continue
         for kind in ("init_container", "container"):
@@ -37,8 +36,8 @@ def check(doc, ctx):
                 if isinstance(limits, list):  # `limits { ... }` block (provider 1.x)
                     limits = limits[0] if limits else {}
                 if not isinstance(limits, dict) or not limits:
-                    yield Hit(doc, res.at(*keys, "resources", "limits"),
-                              f"{who} has no resource limits; set resources {{ limits = {{ memory = ... }} }}")
+                    yield res.hit(f"{who} has no resource limits; set resources {{ limits = {{ memory = ... }} }}",
+                                  *keys, "resources", "limits")
                 elif "memory" not in limits:
-                    yield Hit(doc, res.at(*keys, "resources", "limits"),
-                              f"{who} has no memory limit; add memory to resources.limits")
+                    yield res.hit(f"{who} has no memory limit; add memory to resources.limits",
+                                  *keys, "resources", "limits")

@@ -14,8 +14,7 @@ resource "aws_dynamodb_table" "carts" {
 }
 
 variable "pitr" {
-  type    = bool
-  default = null
+  type = bool
 }
 
 resource "aws_dynamodb_table" "sessions" {
@@ -29,6 +28,6 @@ resource "aws_dynamodb_table" "sessions" {
   }
 
   point_in_time_recovery {
-    enabled = var.pitr # default null: left to the module's caller
+    enabled = var.pitr # no default: whoever applies the module sets it
   }
 }

@@ -52,3 +52,51 @@ resource "azurerm_monitor_autoscale_setting" "api" {
     }
   }
 }
+
+resource "aws_eks_node_group" "payments" {
+  cluster_name    = "prod"
+  node_group_name = "payments"
+  node_role_arn   = "arn:aws:iam::123456789012:role/eks-nodes"
+  subnet_ids      = ["subnet-0a1b2c3d", "subnet-4e5f6a7b"]
+
+  scaling_config {
+    desired_size = 3
+    max_size     = 6
+    min_size     = 1   # expect: TF005
+  }
+}
+
+resource "aws_appautoscaling_target" "api" {
+  service_namespace  = "ecs"
+  resource_id        = "service/prod/payments-api"
+  scalable_dimension = "ecs:service:DesiredCount"
+  min_capacity       = 2   # expect: TF005
+  max_capacity       = 10
+}
+
+resource "aws_appautoscaling_target" "table_reads" {
+  service_namespace  = "dynamodb"
+  resource_id        = "table/payments"
+  scalable_dimension = "dynamodb:table:ReadCapacityUnits"
+  min_capacity       = 1   # read capacity units, not instances
+  max_capacity       = 100
+}
+
+resource "google_container_node_pool" "payments" {
+  name    = "payments"
+  cluster = "prod"
+
+  autoscaling {
+    min_node_count = 1   # expect: TF005
+    max_node_count = 5
+  }
+}
+
+resource "azurerm_kubernetes_cluster_node_pool" "payments" {
+  name                  = "payments"
+  kubernetes_cluster_id = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/prod"
+  vm_size               = "Standard_D4s_v5"
+  auto_scaling_enabled  = true
+  min_count             = 2   # expect: TF005
+  max_count             = 6
+}
