@@ -55,6 +55,7 @@ class Config:
     cache: bool = True
     cache_dir: str | None = None      # honoured only when the command line or environment allows it
     rule_paths: list = field(default_factory=list)
+    backstage_service_types: list = field(default_factory=lambda: ["service", "website"])
     policy: dict = field(default_factory=dict)
 
     def tier_policy(self, tier: int) -> dict:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..model import Document, Path, Span
 from .errors import LoadError
+from .templates import template_notice
 
 YAML_EXT = (".yaml", ".yml")
 # cheap substrings that a YAML file of a kind we read must contain; others are skipped unparsed
@@ -243,6 +244,11 @@ def load_file(root: str, rel: str, how: str, chart_dirs: set, max_size: int, raw
             if how in ("helm-chart", "terraform"):
                 return result
             result.notice = "empty file"
+            return result
+        # a scaffolder skeleton's files (any kind), and YAML with template placeholders, are templates
+        notice = template_notice(rel, text if how in ("yaml", "helm-values") else None)
+        if notice is not None:
+            result.notice = notice
             return result
         result.docs = load_text(rel, text, how, chart_dirs)
     except LoadError as e:

@@ -1,24 +1,22 @@
-import fnmatch
-
 from prr_lint.checks.links import MARKDOWN_EXT, resolve_for
+from prr_lint.globs import is_glob, matches_from_root
 from prr_lint.model import Hit
 from prr_lint.rule import SERVICE, rule
 
-WHAT = {"helm": "Helm chart", "kubernetes": "Kubernetes manifests", "terraform": "Terraform",
+WHAT = {"deploy": "deploy", "helm": "Helm chart", "kubernetes": "Kubernetes manifests", "terraform": "Terraform",
         "alerts": "alert rules"}
 
 
 def _outside(repo, target: str) -> bool:
     """A path that leaves the repository (`..`, a symlink out): reported the same whether or not it exists."""
-    if any(ch in target for ch in "*?["):
+    if is_glob(target):
         return target == ".." or target.startswith("../")
     return repo.outside(target)
 
 
 def _exists(repo, target: str) -> bool:
-    if any(ch in target for ch in "*?["):
-        pattern = target.rstrip("/")
-        return any(fnmatch.fnmatchcase(f, pattern) or fnmatch.fnmatchcase(f, pattern + "/*") for f in repo.files)
+    if is_glob(target):
+        return any(matches_from_root(target, f) for f in repo.files)
     return repo.exists(target)
 
 
@@ -63,13 +61,13 @@ def _references(service):
 def check(service, ctx):
     for claim in service.claims:
         if _outside(ctx.repo, claim.target):
-            ref = service.manifest.get(claim.path)
-            yield Hit(service.manifest, claim.path,
+            ref = claim.written or service.manifest.get(claim.path)
+            yield Hit(claim.doc or service.manifest, claim.path,
                       f"{service.label}: {WHAT.get(claim.kind, claim.kind)} path {ref!r} points outside the "
                       f"repository; name a path inside it")
         elif not _exists(ctx.repo, claim.target):
-            ref = service.manifest.get(claim.path)
-            yield Hit(service.manifest, claim.path,
+            ref = claim.written or service.manifest.get(claim.path)
+            yield Hit(claim.doc or service.manifest, claim.path,
                       f"{service.label}: {WHAT.get(claim.kind, claim.kind)} path {ref!r} does not exist"
                       f"{_resolved(str(ref), claim.target)}; correct the path or remove it")
     for label, ref, path in _references(service):
