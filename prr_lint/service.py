@@ -39,9 +39,20 @@ MANIFEST_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         "slos": ("spec", "slos"), "runbooks": ("metadata", "links"),
         "alerts": ("metadata", "annotations", ALERTS_ANNOTATION),
         "dashboards": ("metadata", "links"), "deploy": ("metadata", "annotations", DEPLOY_ANNOTATION),
-        "rollback": ("spec", "rollback"), "dr": ("spec", "dr"), "dependencies": ("spec", "dependsOn"),
+        "rollback": ("metadata", "annotations"), "dr": ("metadata", "annotations"),
+        "dependencies": ("spec", "dependsOn"),
     },
 }
+# A Component's schema has no rollback or DR block: their fields are `prr-lint/*` annotations (strings), and
+# their procedure a `metadata.links` entry whose title or type holds one of the words
+BACKSTAGE_BLOCKS: dict[str, dict[str, str]] = {
+    "rollback": {"strategy": "prr-lint/rollback-strategy", "automated": "prr-lint/rollback-automated",
+                 "maxDuration": "prr-lint/rollback-max-duration", "lastTested": "prr-lint/rollback-tested"},
+    "dr": {"rto": "prr-lint/dr-rto", "rpo": "prr-lint/dr-rpo", "backups": "prr-lint/dr-backups",
+           "lastTested": "prr-lint/dr-tested"},
+}
+BACKSTAGE_PROCEDURE_LINKS = {"rollback": ("Rollback", ("rollback",)),
+                             "dr": ("Disaster recovery", ("disaster recovery", "disaster-recovery"))}
 DEPLOY_KINDS = ("helm", "kubernetes", "terraform")
 SLI_QUERY_KEYS = ("good", "bad", "error", "total", "error_ratio", "metric")
 # Backstage annotations of an incident-management service: each carries a rotation and its escalation policy
@@ -110,7 +121,56 @@ class Service:
         return self.paths[fact]
 
     def get(self, fact: str, default=None):
+        if self.manifest.kind == "backstage" and fact in BACKSTAGE_BLOCKS:
+            block = self._backstage_block(fact)
+            return block if block else default
         return self.manifest.get(self.paths[fact], default)
+
+    # -- per-source wording: where a field of a fact is, and what a message calls it ---------------
+    def at(self, fact: str, key: str) -> tuple:
+        """Where one field of a block fact (rollback, dr) is, or belongs, in the manifest."""
+        if self.manifest.kind == "backstage" and fact in BACKSTAGE_BLOCKS:
+            if key == "procedure":
+                found = self._procedure_link(fact)
+                return found[1] if found else ("metadata", "links")
+            annotation = BACKSTAGE_BLOCKS[fact].get(key)
+            return ("metadata", "annotations", annotation) if annotation else ("metadata", "annotations")
+        return self.path(fact) + (key,)
+
+    def field(self, fact: str, key: str) -> str:
+        """A field of a block fact named the way its source writes it: `spec.rollback.automated` in a
+        prr-lint manifest, `annotation prr-lint/rollback-automated` or a titled link in a Component."""
+        if self.manifest.kind == "backstage" and fact in BACKSTAGE_BLOCKS:
+            if key == "procedure":
+                return f'a metadata.links entry titled "{BACKSTAGE_PROCEDURE_LINKS[fact][0]}"'
+            return f"the annotation {BACKSTAGE_BLOCKS[fact].get(key, 'prr-lint/' + fact)}"
+        return ".".join(map(str, self.at(fact, key)))
+
+    def _procedure_link(self, fact: str) -> tuple[str, tuple] | None:
+        words = BACKSTAGE_PROCEDURE_LINKS[fact][1]
+        links = self.manifest.get(("metadata", "links"))
+        for i, item in enumerate(links if isinstance(links, list) else []):
+            if isinstance(item, dict) and isinstance(item.get("url"), str):
+                title = f"{item.get('title', '')} {item.get('type', '')}".lower()
+                if any(w in title for w in words):
+                    return item["url"], ("metadata", "links", i, "url")
+        return None
+
+    def _backstage_block(self, fact: str) -> dict:
+        """A Component's rollback or DR block, in the manifest's shape, from its annotations and links."""
+        annotations = self.manifest.get(("metadata", "annotations"))
+        annotations = annotations if isinstance(annotations, dict) else {}
+        block: dict[str, Any] = {}
+        for key, annotation in BACKSTAGE_BLOCKS[fact].items():
+            value = annotations.get(annotation)
+            if isinstance(value, str) and value.strip():
+                flag = value.strip().lower()
+                block[key] = {"true": True, "false": False}.get(flag, value.strip()) \
+                    if key in ("automated", "backups") else value.strip()
+        procedure = self._procedure_link(fact)
+        if procedure is not None:
+            block["procedure"] = procedure[0]
+        return block
 
     def docs_of(self, *kinds: str) -> list:
         return [d for d in self.docs if d.kind in kinds]

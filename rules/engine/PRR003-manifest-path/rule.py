@@ -32,7 +32,7 @@ def _references(service):
     for fact, label in (("rollback", "rollback procedure"), ("dr", "DR procedure")):
         value = service.get(fact)
         if isinstance(value, dict) and isinstance(value.get("procedure"), str):
-            yield label, value["procedure"], service.path(fact) + ("procedure",)
+            yield label, value["procedure"], service.at(fact, "procedure")
     oncall = service.get("oncall")
     escalation = oncall.get("escalation") if isinstance(oncall, dict) else None
     items = [escalation] if isinstance(escalation, str) else escalation if isinstance(escalation, list) else []
