@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .globs import is_glob, matches_from_root
+from .checks.globs import is_glob, matches_from_root
 from .model import Document
 
 # Backstage annotations through which a Component claims its files: comma-separated paths, relative to

@@ -9,7 +9,7 @@ import os
 import jsonschema
 import pytest
 
-from prr_lint.globs import matches, matches_from_root
+from prr_lint.checks.globs import matches, matches_from_root
 
 from conftest import ROOT, write
 
@@ -176,6 +176,19 @@ def test_annotations_claim_deploy_alert_and_runbook_files(report):
         ("services/storefront/catalog-info.yaml", 8,
          "storefront (tier 1): alert rules path 'missing/*.yaml' does not exist (resolved to "
          "services/storefront/missing/*.yaml); correct the path or remove it")]
+
+
+def test_backstage_findings_name_backstage_places(report):
+    """A Component has no `spec.rollback`, `spec.dr` or `spec.slos`: its findings say what to add in Backstage."""
+    messages = {f["rule"]: f["message"] for f in report["findings"]
+                if f["file"] == "services/storefront/catalog-info.yaml"}
+    assert {"SVC010", "SVC030", "SVC040"} <= set(messages)
+    assert not [m for m in messages.values() if "spec." in m]
+    assert messages["SVC030"] == ("storefront (tier 1): no rollback plan; add the annotation "
+                                  'prr-lint/rollback-strategy and a metadata.links entry titled "Rollback" '
+                                  "(the procedure)")
+    assert messages["SVC040"] == ("storefront (tier 1): no disaster-recovery objectives; add the annotation "
+                                  "prr-lint/dr-rto and the annotation prr-lint/dr-rpo (e.g. 1h and 5m)")
 
 
 def test_duplicate_name_is_one_service_and_prr004(report):

@@ -1,5 +1,5 @@
+from prr_lint.checks.globs import is_glob, matches_from_root
 from prr_lint.checks.links import MARKDOWN_EXT, resolve_for
-from prr_lint.globs import is_glob, matches_from_root
 from prr_lint.model import Hit
 from prr_lint.rule import SERVICE, rule
 
