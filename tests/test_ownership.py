@@ -160,7 +160,24 @@ def test_templates_are_neither_services_nor_parse_errors(report):
     assert notes["templates/new-service/skeleton/k8s/deployment.yaml"] == \
         "under a scaffolder skeleton/ directory: a template, not checked"
     assert notes["templates/pull-request/catalog-info.yaml"] == \
-        "has template placeholders (${{ }} or {% %}): a template, not checked"
+        "a document with template placeholders (${{ }} or {% %}): a template, not checked"
+
+
+def test_placeholders_make_only_their_document_a_template(cli, tmp_path):
+    """A Jinja file embedded in a ConfigMap hides nothing; a templated document beside real ones hides only itself;
+    placeholders that break the YAML make the file a template, not a PRR000."""
+    configmap = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: render}\ndata:\n  page.j2: |\n"
+                 "    {% if user %}Hello {{ user }}{% endif %}\n---\n")
+    files = {"k8s/app.yaml": configmap + DEPLOYMENT.format(name="app"),
+             "k8s/mixed.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${{ values.name }}\n"
+                               "spec: {replicas: 1}\n---\n" + DEPLOYMENT.format(name="real"),
+             "k8s/broken.yaml": "{%- if values.enabled %}\n" + DEPLOYMENT.format(name="x") + "{%- endif %}\n"}
+    report = run_json(cli, write(str(tmp_path), files), "--select", "PRR000,K8S005")
+    assert sorted((f["rule"], f["file"], f["message"].split(":")[0]) for f in report["findings"]) == [
+        ("K8S005", "k8s/app.yaml", "Deployment app"), ("K8S005", "k8s/mixed.yaml", "Deployment real")]
+    assert {n["file"]: n["message"] for n in report["notices"]} == {
+        "k8s/mixed.yaml": "a document with template placeholders (${{ }} or {% %}): a template, not checked",
+        "k8s/broken.yaml": "YAML with template placeholders (${{ }} or {% %}): a template, not checked"}
 
 
 def test_annotations_claim_deploy_alert_and_runbook_files(report):
