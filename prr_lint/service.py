@@ -1,8 +1,10 @@
 """The service graph: join manifests, workloads, values, Terraform, alerts, SLOs and runbooks per service.
 
-A file belongs to a service when the manifest claims it (`spec.deploy`, `spec.alerts`; the longest claim
-wins), or else when it sits under the manifest's directory (the nearest manifest wins). Everything else
-is unowned and checked at `default_tier`.
+A file belongs to a service when the manifest claims it (`spec.deploy`, `spec.alerts`, or a Backstage
+Component's `prr-lint/deploy` and `prr-lint/alerts` annotations; the longest claim wins; globs are
+gitignore-style), or else when it sits under the manifest's directory (the nearest manifest wins). Everything
+else is unowned and checked at `default_tier`. A name is one service: of several manifests with it, one gives
+the facts and the others only their claims and directories (PRR004).
 """
 
 from __future__ import annotations
