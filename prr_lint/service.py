@@ -165,10 +165,12 @@ class Service:
         block: dict[str, Any] = {}
         for key, annotation in BACKSTAGE_BLOCKS[fact].items():
             value = annotations.get(annotation)
-            if isinstance(value, str) and value.strip():
-                flag = value.strip().lower()
-                block[key] = {"true": True, "false": False}.get(flag, value.strip()) \
-                    if key in ("automated", "backups") else value.strip()
+            if isinstance(value, str):   # annotations are strings; an unquoted `true` or date is read as meant
+                value = value.strip()
+                if key in ("automated", "backups"):
+                    value = {"true": True, "false": False}.get(value.lower(), value)
+            if value not in (None, "") and not isinstance(value, (dict, list)):
+                block[key] = value
         procedure = self._procedure_link(fact)
         if procedure is not None:
             block["procedure"] = procedure[0]
@@ -411,8 +413,9 @@ def resolve_path(base_dir: str, ref: str, anchor: str = "") -> str:
 
 
 def annotation_list(value) -> list[str]:
-    """The paths of a comma-separated Backstage annotation (annotations are strings)."""
-    return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else []
+    """The paths of a comma-separated Backstage annotation (annotations are strings; a YAML list is read too)."""
+    items = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else []
+    return [item.strip() for item in items if isinstance(item, str) and item.strip()]
 
 
 def _claims(manifest: Document, paths: dict, directory: str, anchor: str) -> list:
