@@ -39,7 +39,7 @@ from .loaders import Loaded
 from .loaders.errors import LoadError
 from .model import Document, Span
 
-FORMAT = 4
+FORMAT = 5      # 5: templates (scaffolder skeletons, placeholders) load as a notice, not documents
 MAGIC = f"prr-lint-cache {FORMAT} {__version__}".encode()
 KEY_NAME = "key"
 KEY_BYTES = 32

@@ -75,6 +75,7 @@ class Config:
     cache: bool = True
     cache_dir: str | None = None      # honoured only when the command line or environment allows it
     rule_paths: list = field(default_factory=list)
+    backstage_service_types: list = field(default_factory=lambda: ["service", "website"])
     policy: dict = field(default_factory=dict)
     availability_slos: dict = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_AVAILABILITY_SLOS.items()})
 

@@ -345,7 +345,7 @@ class Engine:
                     manifests.append(doc)
                 elif doc.kind in ("openslo", "sloth"):
                     slo_docs.append(doc)
-        graph = ServiceGraph.build(manifests, slo_docs, cfg.default_tier, self.anchor)
+        graph = ServiceGraph.build(manifests, slo_docs, cfg.default_tier, self.anchor, cfg.backstage_service_types)
         self.graph = graph
         if not self.whole:
             # a Markdown file in scope (a runbook whose heading was renamed) answers for the links to it:
@@ -389,7 +389,7 @@ class Engine:
         # a manifest's own directory makes its service the owner of the manifest file too
         touched = {id(svc) for rel in in_scope if (svc := graph.owner_of(rel)) is not None}
         services = [s for s in graph.services if id(s) in touched]
-        prefixes = list({p for s in services for p in [s.directory] + [_glob_free(c.target) for c in s.claims]})
+        prefixes = list({p for s in services for p in s.directories + [_glob_free(c.target) for c in s.claims]})
         needed = set(in_scope) | context
         for rel in repo.candidates:
             if rel not in needed and _in_scope(rel, prefixes):

@@ -1,18 +1,30 @@
 """The service graph: join manifests, workloads, values, Terraform, alerts, SLOs and runbooks per service.
 
-A file belongs to a service when the manifest claims it (`spec.deploy`, `spec.alerts`; the longest claim
-wins), or else when it sits under the manifest's directory (the nearest manifest wins). Everything else
-is unowned and checked at `default_tier`.
+A file belongs to a service when the manifest claims it (`spec.deploy`, `spec.alerts`, or a Backstage
+Component's `prr-lint/deploy` and `prr-lint/alerts` annotations; the longest claim wins; globs are
+gitignore-style), or else when it sits under the manifest's directory (the nearest manifest wins). Everything
+else is unowned and checked at `default_tier`. A name is one service: of several manifests with it, one gives
+the facts and the others only their claims and directories (PRR004).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .checks.globs import is_glob, matches_from_root
 from .model import Document
+
+# Backstage annotations through which a Component claims its files: comma-separated paths, relative to
+# the catalog file or `/`-anchored at the project root, globs allowed
+DEPLOY_ANNOTATION = "prr-lint/deploy"
+ALERTS_ANNOTATION = "prr-lint/alerts"
+RUNBOOKS_ANNOTATION = "prr-lint/runbooks"
+# Backstage Component types that run (others, such as library or documentation, are not services);
+# `backstage_service_types` in the config replaces this list
+BACKSTAGE_SERVICE_TYPES = ("service", "website")
 
 # Where each fact lives in a prr-lint Service manifest and in a Backstage Component.
 MANIFEST_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -28,13 +40,24 @@ MANIFEST_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         "tier": ("metadata", "annotations", "prr-lint/tier"),
         "oncall": ("metadata", "annotations", "pagerduty.com/service-id"),
         "slos": ("spec", "slos"), "runbooks": ("metadata", "links"),
-        "alerts": ("metadata", "annotations", "prr-lint/alerts"),
-        "dashboards": ("metadata", "links"), "deploy": ("metadata", "annotations", "prr-lint/deploy"),
-        "rollback": ("spec", "rollback"), "dr": ("spec", "dr"), "dependencies": ("spec", "dependsOn"),
+        "alerts": ("metadata", "annotations", ALERTS_ANNOTATION),
+        "dashboards": ("metadata", "links"), "deploy": ("metadata", "annotations", DEPLOY_ANNOTATION),
+        "rollback": ("metadata", "annotations"), "dr": ("metadata", "annotations"),
+        "dependencies": ("spec", "dependsOn"),
         "capacity": ("spec", "capacity"), "review": ("spec", "review"),
         "critical_dependencies": ("metadata", "annotations", "prr-lint/critical-dependencies"),
     },
 }
+# A Component's schema has no rollback or DR block: their fields are `prr-lint/*` annotations (strings), and
+# their procedure a `metadata.links` entry whose title or type holds one of the words
+BACKSTAGE_BLOCKS: dict[str, dict[str, str]] = {
+    "rollback": {"strategy": "prr-lint/rollback-strategy", "automated": "prr-lint/rollback-automated",
+                 "maxDuration": "prr-lint/rollback-max-duration", "lastTested": "prr-lint/rollback-tested"},
+    "dr": {"rto": "prr-lint/dr-rto", "rpo": "prr-lint/dr-rpo", "backups": "prr-lint/dr-backups",
+           "lastTested": "prr-lint/dr-tested"},
+}
+BACKSTAGE_PROCEDURE_LINKS = {"rollback": ("Rollback", ("rollback",)),
+                             "dr": ("Disaster recovery", ("disaster recovery", "disaster-recovery"))}
 DEPLOY_KINDS = ("helm", "kubernetes", "kustomize", "terraform")
 SLI_QUERY_KEYS = ("good", "bad", "error", "total", "error_ratio", "metric")
 # Backstage annotations of an incident-management service: each carries a rotation and its escalation policy
@@ -70,9 +93,11 @@ class SLO:
 
 @dataclass
 class Claim:
-    kind: str                     # helm, kubernetes, terraform, alerts
+    kind: str                     # helm, kubernetes, terraform, alerts; deploy for a Backstage annotation
     target: str                   # repository-relative path (or glob)
     path: tuple                   # where in the manifest
+    written: str = ""             # the reference as written (one item of a comma-separated annotation)
+    doc: Document | None = None   # the manifest that holds it (a duplicate's claims join the first's service)
 
 
 @dataclass
@@ -85,6 +110,13 @@ class Service:
     claims: list = field(default_factory=list)
     docs: list = field(default_factory=list)        # every document that belongs to the service
     slo_docs: list = field(default_factory=list)    # OpenSLO / Sloth documents joined by name
+    # later manifests of the same name (PRR004): their claims and directories join this service, nothing else
+    duplicates: list = field(default_factory=list)
+
+    @property
+    def directories(self) -> list[str]:
+        """The directories whose files belong to the service: its manifest's and its duplicates'."""
+        return list(dict.fromkeys([self.directory] + [posixpath.dirname(d.file) for d in self.duplicates]))
 
     @property
     def paths(self) -> dict:
@@ -94,7 +126,58 @@ class Service:
         return self.paths[fact]
 
     def get(self, fact: str, default=None):
+        if self.manifest.kind == "backstage" and fact in BACKSTAGE_BLOCKS:
+            block = self._backstage_block(fact)
+            return block if block else default
         return self.manifest.get(self.paths[fact], default)
+
+    # -- per-source wording: where a field of a fact is, and what a message calls it ---------------
+    def at(self, fact: str, key: str) -> tuple:
+        """Where one field of a block fact (rollback, dr) is, or belongs, in the manifest."""
+        if self.manifest.kind == "backstage" and fact in BACKSTAGE_BLOCKS:
+            if key == "procedure":
+                found = self._procedure_link(fact)
+                return found[1] if found else ("metadata", "links")
+            annotation = BACKSTAGE_BLOCKS[fact].get(key)
+            return ("metadata", "annotations", annotation) if annotation else ("metadata", "annotations")
+        return self.path(fact) + (key,)
+
+    def field(self, fact: str, key: str) -> str:
+        """A field of a block fact named the way its source writes it: `spec.rollback.automated` in a
+        prr-lint manifest, `annotation prr-lint/rollback-automated` or a titled link in a Component."""
+        if self.manifest.kind == "backstage" and fact in BACKSTAGE_BLOCKS:
+            if key == "procedure":
+                return f'a metadata.links entry titled "{BACKSTAGE_PROCEDURE_LINKS[fact][0]}"'
+            return f"the annotation {BACKSTAGE_BLOCKS[fact].get(key, 'prr-lint/' + fact)}"
+        return ".".join(map(str, self.at(fact, key)))
+
+    def _procedure_link(self, fact: str) -> tuple[str, tuple] | None:
+        words = BACKSTAGE_PROCEDURE_LINKS[fact][1]
+        links = self.manifest.get(("metadata", "links"))
+        for i, item in enumerate(links if isinstance(links, list) else []):
+            if isinstance(item, dict) and isinstance(item.get("url"), str):
+                title = f"{item.get('title', '')} {item.get('type', '')}".lower()
+                if any(w in title for w in words):
+                    return item["url"], ("metadata", "links", i, "url")
+        return None
+
+    def _backstage_block(self, fact: str) -> dict:
+        """A Component's rollback or DR block, in the manifest's shape, from its annotations and links."""
+        annotations = self.manifest.get(("metadata", "annotations"))
+        annotations = annotations if isinstance(annotations, dict) else {}
+        block: dict[str, Any] = {}
+        for key, annotation in BACKSTAGE_BLOCKS[fact].items():
+            value = annotations.get(annotation)
+            if isinstance(value, str):   # annotations are strings; an unquoted `true` or date is read as meant
+                value = value.strip()
+                if key in ("automated", "backups"):
+                    value = {"true": True, "false": False}.get(value.lower(), value)
+            if value not in (None, "") and not isinstance(value, (dict, list)):
+                block[key] = value
+        procedure = self._procedure_link(fact)
+        if procedure is not None:
+            block["procedure"] = procedure[0]
+        return block
 
     def docs_of(self, *kinds: str) -> list:
         return [d for d in self.docs if d.kind in kinds]
@@ -108,8 +191,11 @@ class Service:
         value = self.get(fact)
         base = self.path(fact)
         out: list[tuple[str, tuple]] = []
+        if self.manifest.kind == "backstage" and fact == "runbooks":
+            where = ("metadata", "annotations", RUNBOOKS_ANNOTATION)
+            out.extend((ref, where) for ref in annotation_list(self.manifest.get(where)))
         if isinstance(value, str):
-            return [(value, base)] if self.manifest.kind != "backstage" else []
+            return [(value, base)] if self.manifest.kind != "backstage" else out
         if not isinstance(value, list):
             return out
         for i, item in enumerate(value):
@@ -329,7 +415,17 @@ def resolve_path(base_dir: str, ref: str, anchor: str = "") -> str:
     return "" if norm == "." else norm
 
 
+def annotation_list(value) -> list[str]:
+    """The paths of a comma-separated Backstage annotation (annotations are strings; a YAML list is read too)."""
+    items = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else []
+    return [item.strip() for item in items if isinstance(item, str) and item.strip()]
+
+
 def _claims(manifest: Document, paths: dict, directory: str, anchor: str) -> list:
+    if manifest.kind == "backstage":
+        return [Claim(kind, resolve_path(directory, ref, anchor), paths[fact], ref, manifest)
+                for fact, kind in (("deploy", "deploy"), ("alerts", "alerts"))
+                for ref in annotation_list(manifest.get(paths[fact]))]
     out = []
     deploy = manifest.get(paths["deploy"])
     if isinstance(deploy, dict):
@@ -339,19 +435,19 @@ def _claims(manifest: Document, paths: dict, directory: str, anchor: str) -> lis
             for i, item in enumerate(items):
                 if isinstance(item, str):
                     p = paths["deploy"] + (kind,) + ((i,) if isinstance(value, list) else ())
-                    out.append(Claim(kind, resolve_path(directory, item, anchor), p))
+                    out.append(Claim(kind, resolve_path(directory, item, anchor), p, item, manifest))
     alerts = manifest.get(paths["alerts"])
     items = [alerts] if isinstance(alerts, str) else alerts if isinstance(alerts, list) else []
     for i, item in enumerate(items):
         if isinstance(item, str):
             p = paths["alerts"] + ((i,) if isinstance(alerts, list) else ())
-            out.append(Claim("alerts", resolve_path(directory, item, anchor), p))
+            out.append(Claim("alerts", resolve_path(directory, item, anchor), p, item, manifest))
     return out
 
 
 def _covers(target: str, rel: str) -> bool:
-    if any(ch in target for ch in "*?["):
-        return fnmatch.fnmatchcase(rel, target) or fnmatch.fnmatchcase(rel, target.rstrip("/") + "/*")
+    if is_glob(target):
+        return matches_from_root(target, rel)
     return target in ("", ".") or rel == target or rel.startswith(target.rstrip("/") + "/")
 
 
@@ -363,48 +459,65 @@ def _tier(value, default_tier: int) -> tuple[int, bool]:
     return default_tier, False
 
 
+def _manifest_order(doc: Document) -> tuple:
+    """Which manifest of a name is the service: a prr-lint manifest before a Backstage Component (it
+    holds every fact), then the first in path order (file, then document in the file)."""
+    return (doc.kind != "service", doc.file, doc.index)
+
+
+def is_backstage_service(doc: Document, service_types: Sequence[str]) -> bool:
+    """A Backstage Component that runs: its `spec.type` is one of `service_types` (any case)."""
+    kind_type = doc.get(("spec", "type"))
+    return doc.get(("kind",)) == "Component" and isinstance(kind_type, str) \
+        and kind_type.strip().lower() in {t.lower() for t in service_types}
+
+
 class ServiceGraph:
     def __init__(self, services: list, default_tier: int, anchor: str = ""):
         self.services = services
         self.anchor = anchor
-        self.by_name: dict = {}
-        # every manifest of a name, in manifest order: SLO ownership is a dict lookup, not a scan of all services
-        self._all_named: dict = {}
-        for i, svc in enumerate(services):
-            self.by_name.setdefault(svc.name, svc)
-            self._all_named.setdefault(svc.name, []).append((i, svc))
+        self.by_name: dict = {svc.name: svc for svc in reversed(services)}
         self.default_tier = default_tier
         # owner lookup walks a file's ancestors through these dicts: O(depth), not O(services)
         self._claimed: dict = {}
         self._globs: list = []
         for svc in services:
             for claim in svc.claims:
-                if any(ch in claim.target for ch in "*?["):
+                if is_glob(claim.target):
                     self._globs.append((claim.target, svc))
                 else:
                     self._claimed.setdefault(claim.target.rstrip("/"), svc)
         self._dirs: dict[str, Service] = {}
         for svc in services:
-            self._dirs.setdefault(svc.directory, svc)
+            for directory in svc.directories:
+                self._dirs.setdefault(directory, svc)
 
     @classmethod
-    def build(cls, manifests: list, slo_docs: list, default_tier: int, anchor: str = "") -> ServiceGraph:
+    def build(cls, manifests: list, slo_docs: list, default_tier: int, anchor: str = "",
+              service_types: Sequence[str] = BACKSTAGE_SERVICE_TYPES) -> ServiceGraph:
+        """One service per name. Of several manifests with a name (PRR004) the first in `_manifest_order`
+        gives every fact (owner, tier, on-call, SLOs, ...); the others add only their claims and their
+        directory, so all their files are checked at that one service's tier. SLO documents join by name."""
         services = []
-        seen: dict = {}
-        for doc in sorted(manifests, key=lambda d: (d.file, d.index)):
-            if doc.kind == "backstage" and doc.get(("kind",)) != "Component":
+        named: dict[str, Service] = {}
+        for doc in sorted(manifests, key=_manifest_order):
+            if doc.kind == "backstage" and not is_backstage_service(doc, service_types):
                 continue
             paths = MANIFEST_PATHS[doc.kind]
             name = doc.get(paths["name"])
             if not isinstance(name, str) or not name:
                 continue
-            if name in seen:
-                doc.meta["duplicate_of"] = seen[name]  # a second manifest of the same name: its own service
-            seen.setdefault(name, doc.file)
-            tier, declared = _tier(doc.get(paths["tier"]), default_tier)
             directory = posixpath.dirname(doc.file)
-            svc = Service(name, doc, tier, declared, directory, _claims(doc, paths, directory, anchor))
+            claims = _claims(doc, paths, directory, anchor)
             doc.service = name
+            first = named.get(name)
+            if first is not None:
+                first.duplicates.append(doc)
+                first.claims.extend(claims)
+                continue
+            tier, declared = _tier(doc.get(paths["tier"]), default_tier)
+            svc = Service(name, doc, tier, declared, directory, claims)
+            named[name] = svc
             services.append(svc)
         graph = cls(services, default_tier, anchor)
         for doc in slo_docs:
@@ -414,22 +527,21 @@ class ServiceGraph:
                 doc.service = owner.name
         return graph
 
+    def duplicate_of(self, doc: Document) -> Service | None:
+        """The service whose name a later manifest declares again (PRR004), else None."""
+        svc = self.by_name.get(doc.service or "")
+        return svc if svc is not None and any(d is doc for d in svc.duplicates) else None
+
     def slo_owner(self, doc: Document) -> Service | None:
-        """The service an OpenSLO/Sloth document names. Only services of the same project (under the
-        project root, when .prr-lint.yaml is not at the repository root) are candidates, and of several
-        manifests with that name the one nearest the SLO file wins."""
+        """The service an OpenSLO/Sloth document names, when that service is of the same project (under
+        the project root, when .prr-lint.yaml is not at the repository root)."""
         name = slo_service_name(doc)
         if not name or (self.anchor and not _covers(self.anchor, doc.file)):
             return None
-        candidates = [(i, s) for i, s in self._all_named.get(name, ())
-                      if not self.anchor or _covers(self.anchor, s.manifest.file)]
-
-        def shared(svc: Service) -> int:
-            return len(posixpath.commonpath([svc.directory or ".", posixpath.dirname(doc.file) or "."]).split("/"))
-
-        # ties go to the first manifest: its position is carried along, never looked up
-        best = max(candidates, key=lambda item: (shared(item[1]), -item[0]), default=None)
-        return best[1] if best else None
+        svc = self.by_name.get(name)
+        if svc is None or (self.anchor and not _covers(self.anchor, svc.manifest.file)):
+            return None
+        return svc
 
     def owner_of(self, rel: str) -> Service | None:
         """The service a file belongs to: longest explicit claim, else nearest manifest directory."""

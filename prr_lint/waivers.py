@@ -70,10 +70,10 @@ class Waiver:
         if self.service is not None and f.service != self.service:
             return False
         if self.path is not None:
-            import pathspec
+            from .checks.globs import matches  # gitignore-style, as excludes and manifest claims
 
             rel = f.file[len(self.base) + 1:] if self.base else f.file
-            if not pathspec.GitIgnoreSpec.from_lines([self.path]).match_file(rel):
+            if not matches(self.path, rel):
                 return False
         if self.address is not None:
             # the whole address (`Deployment/checkout:spec...`) or its part inside the document (`resource.x.y...`)

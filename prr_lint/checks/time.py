@@ -93,8 +93,8 @@ def last_tested(service, ctx, fact: str, within_key: str, what: str, redo: str):
     block = service.get(fact)
     if not within or not isinstance(block, dict):
         return
-    where = service.path(fact) + ("lastTested",)
-    field = ".".join(where)
+    where = service.at(fact, "lastTested")
+    field = service.field(fact, "lastTested")
     value = block.get("lastTested")
     tested = parse_date(value)
     if value is None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..model import Document, Path, Span
 from .errors import LoadError
+from .templates import BROKEN_NOTICE, has_placeholders, is_template_document, skeleton_notice, templates_notice
 
 YAML_EXT = (".yaml", ".yml")
 # cheap substrings that a YAML file of a kind we read must contain; others are skipped unparsed
@@ -248,6 +249,19 @@ def decode(raw: bytes, max_size: int) -> str:
     return text.lstrip("\ufeff")
 
 
+def _without_templates(rel: str, text: str, how: str, chart_dirs: set) -> tuple[list[Document], str | None]:
+    """A file's documents and a notice: YAML whose placeholders break it is a template (a notice, not a
+    PRR000), and so is each document with a placeholder in a one-line value (the others are kept)."""
+    if how not in ("yaml", "helm-values") or not has_placeholders(text):
+        return load_text(rel, text, how, chart_dirs), None
+    try:
+        docs = load_text(rel, text, how, chart_dirs)
+    except LoadError:
+        return [], BROKEN_NOTICE
+    kept = [d for d in docs if not is_template_document(d.data)]
+    return kept, templates_notice(len(docs) - len(kept)) if len(kept) < len(docs) else None
+
+
 def load_file(root: str, rel: str, how: str, chart_dirs: set, max_size: int, raw: bytes | None = None) -> Loaded:
     """Documents of one file; `raw` when the caller has read the bytes already (the cache hashes them)."""
     result = Loaded(rel)
@@ -260,7 +274,9 @@ def load_file(root: str, rel: str, how: str, chart_dirs: set, max_size: int, raw
                 return result
             result.notice = "empty file"
             return result
-        result.docs = load_text(rel, text, how, chart_dirs)
+        result.notice = skeleton_notice(rel)     # a scaffolder skeleton's files, of any kind, are templates
+        if result.notice is None:
+            result.docs, result.notice = _without_templates(rel, text, how, chart_dirs)
     except LoadError as e:
         result.error = e
     except RecursionError:

@@ -4,6 +4,18 @@ from prr_lint.model import Hit
 from prr_lint.rule import rule
 
 SCHEMAS = {"service": "service.schema.json", "waivers": "waivers.schema.json"}
+# Value ranges the schema holds for editors but a service rule reports, with the tier used instead and the
+# fix (SVC003: tier not 0-3, SVC011: objective not strictly between 0 and 100): not reported twice here.
+# `None` stands for any list index.
+LEFT_TO_RULES = {("metadata", "tier"): {"enum"},
+                 ("spec", "slos", None, "objective"): {"exclusiveMinimum", "exclusiveMaximum"}}
+
+
+def _left_to_rules(doc, error) -> bool:
+    path = tuple(error.absolute_path)
+    return doc.kind == "service" and any(
+        len(path) == len(pattern) and all(p is None or p == q for p, q in zip(pattern, path, strict=True))
+        and error.validator in validators for pattern, validators in LEFT_TO_RULES.items())
 
 
 def _place(error) -> tuple:
@@ -39,6 +51,8 @@ def check(doc, ctx):
     for error in ctx.validate(doc.data, schema):
         if error.context:
             error = best_match(error.context)
+        if _left_to_rules(doc, error):
+            continue
         path = _place(error)
         if path in seen:
             continue

@@ -1,24 +1,22 @@
-import fnmatch
-
+from prr_lint.checks.globs import is_glob, matches_from_root
 from prr_lint.checks.links import MARKDOWN_EXT, resolve_for
 from prr_lint.model import Hit
 from prr_lint.rule import SERVICE, rule
 
-WHAT = {"helm": "Helm chart", "kubernetes": "Kubernetes manifests", "terraform": "Terraform",
+WHAT = {"deploy": "deploy", "helm": "Helm chart", "kubernetes": "Kubernetes manifests", "terraform": "Terraform",
         "alerts": "alert rules"}
 
 
 def _outside(repo, target: str) -> bool:
     """A path that leaves the repository (`..`, a symlink out): reported the same whether or not it exists."""
-    if any(ch in target for ch in "*?["):
+    if is_glob(target):
         return target == ".." or target.startswith("../")
     return repo.outside(target)
 
 
 def _exists(repo, target: str) -> bool:
-    if any(ch in target for ch in "*?["):
-        pattern = target.rstrip("/")
-        return any(fnmatch.fnmatchcase(f, pattern) or fnmatch.fnmatchcase(f, pattern + "/*") for f in repo.files)
+    if is_glob(target):
+        return any(matches_from_root(target, f) for f in repo.files)
     return repo.exists(target)
 
 
@@ -34,7 +32,7 @@ def _references(service):
     for fact, label in (("rollback", "rollback procedure"), ("dr", "DR procedure")):
         value = service.get(fact)
         if isinstance(value, dict) and isinstance(value.get("procedure"), str):
-            yield label, value["procedure"], service.path(fact) + ("procedure",)
+            yield label, value["procedure"], service.at(fact, "procedure")
     oncall = service.get("oncall")
     escalation = oncall.get("escalation") if isinstance(oncall, dict) else None
     items = [escalation] if isinstance(escalation, str) else escalation if isinstance(escalation, list) else []
@@ -63,13 +61,13 @@ def _references(service):
 def check(service, ctx):
     for claim in service.claims:
         if _outside(ctx.repo, claim.target):
-            ref = service.manifest.get(claim.path)
-            yield Hit(service.manifest, claim.path,
+            ref = claim.written or service.manifest.get(claim.path)
+            yield Hit(claim.doc or service.manifest, claim.path,
                       f"{service.label}: {WHAT.get(claim.kind, claim.kind)} path {ref!r} points outside the "
                       f"repository; name a path inside it")
         elif not _exists(ctx.repo, claim.target):
-            ref = service.manifest.get(claim.path)
-            yield Hit(service.manifest, claim.path,
+            ref = claim.written or service.manifest.get(claim.path)
+            yield Hit(claim.doc or service.manifest, claim.path,
                       f"{service.label}: {WHAT.get(claim.kind, claim.kind)} path {ref!r} does not exist"
                       f"{_resolved(str(ref), claim.target)}; correct the path or remove it")
     for label, ref, path in _references(service):

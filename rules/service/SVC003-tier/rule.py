@@ -26,5 +26,6 @@ def check(service, ctx):
         what = "declares no tier"
     else:
         what = f"tier {value!r} is not 0-3"
-    yield Hit(service.manifest, where,
-              f"{service.name}: {what}; {fallback}; set {'.'.join(where)} to 0-3")
+    fix = f"set the annotation {where[-1]} to \"0\"-\"3\"" if service.manifest.kind == "backstage" \
+        else f"set {'.'.join(where)} to 0-3"
+    yield Hit(service.manifest, where, f"{service.name}: {what}; {fallback}; {fix}")

@@ -20,6 +20,11 @@ def check(service, _ctx):
     if service.slos():
         return
     where = service.path("slos")
+    if service.manifest.kind == "backstage":   # a Component holds no SLOs: they come from OpenSLO or Sloth
+        yield Hit(service.manifest, ("metadata", "name"),
+                  f"{service.label}: no SLO; add an OpenSLO SLO or a Sloth spec whose service is {service.name!r} "
+                  f"(e.g. availability 99.9% over 30d)")
+        return
     yield Hit(service.manifest, where,
               f"{service.label}: no SLO; add one under {'.'.join(where)} (e.g. availability 99.9% over 30d) "
               f"or an OpenSLO/Sloth SLO for service {service.name!r}")

@@ -11,7 +11,7 @@ from prr_lint.rule import SERVICE, rule
         "incident starts from reading code.",
     fix="List the runbook under `spec.runbooks` (a repository path, optionally with `#section`, or a URL "
         "on a host in `runbook_hosts`); in a Backstage Component add a `metadata.links` entry titled "
-        "\"Runbook\".",
+        "\"Runbook\" or a `prr-lint/runbooks` annotation (comma-separated repository paths).",
     targets=[SERVICE],
     tags=["runbook"],
     severity={0: "error", 1: "error", 2: "warning", 3: "info"},
@@ -22,7 +22,7 @@ def check(service, _ctx):
         return
     where = service.path("runbooks")
     if service.manifest.kind == "backstage":
-        hint = "add a metadata.links entry titled \"Runbook\""
+        hint = "add a metadata.links entry titled \"Runbook\" or a prr-lint/runbooks annotation (repository paths)"
     else:
         hint = f"list it under {'.'.join(where)} (e.g. docs/runbook.md)"
     yield Hit(service.manifest, where, f"{service.label}: no runbook; {hint}")

@@ -11,7 +11,8 @@ from prr_lint.rule import SERVICE, rule
         "analysis that aborts, a deploy that reverts on failed health checks) undoes the change before "
         "most users see it.",
     fix="Automate the rollback (e.g. Argo Rollouts or Flagger analysis, `helm upgrade --atomic`, a pipeline "
-        "step that reverts on failed checks) and set `spec.rollback.automated: true`. Which tiers need it is "
+        "step that reverts on failed checks) and set `spec.rollback.automated: true` (in a Backstage Component, "
+        "the annotation `prr-lint/rollback-automated: \"true\"`). Which tiers need it is "
         "`rollback_automated` in the tier policy (tier 0 by default).",
     targets=[SERVICE],
     tags=["rollback"],
@@ -24,8 +25,7 @@ def check(service, ctx):
     rollback = service.get("rollback")
     if not isinstance(rollback, dict):
         return  # no rollback plan at all: SVC030
-    where = service.path("rollback") + ("automated",)
     if rollback.get("automated") is not True:
-        yield Hit(service.manifest, where,
+        yield Hit(service.manifest, service.at("rollback", "automated"),
                   f"{service.label}: rollback is not automated; tier {ctx.tier} needs an automated rollback "
-                  f"(canary analysis, atomic upgrade) and {'.'.join(where)}: true")
+                  f"(canary analysis, atomic upgrade) and {service.field('rollback', 'automated')}: true")

@@ -10,7 +10,8 @@ from prr_lint.rule import SERVICE, rule
         "cannot be reversed, an image that was garbage-collected, a flag nobody remembers. Testing it on a "
         "schedule is the only way to know it still works.",
     fix="Exercise the rollback (a game day, or a real rollback in staging or production) and record the "
-        "date in `spec.rollback.lastTested` (YYYY-MM-DD). The window is `rollback_tested_within_days` of the "
+        "date in `spec.rollback.lastTested` (YYYY-MM-DD; in a Backstage Component, the annotation "
+        "`prr-lint/rollback-tested`). The window is `rollback_tested_within_days` of the "
         "tier (90 days for tier 0, 180 for tier 1).",
     targets=[SERVICE],
     tags=["rollback"],

@@ -23,7 +23,8 @@ def _controller(service):
         "notices. Canary and blue-green delivery expose a change to a slice of traffic (or a standby copy) "
         "first, so a bad release is caught and undone while most users never see it.",
     fix="Deliver progressively: an Argo Rollouts `Rollout` or a Flagger `Canary` among the service's "
-        "workloads, or another mechanism declared as `spec.rollback.strategy: canary` or `blue-green`.",
+        "workloads, or another mechanism declared as `spec.rollback.strategy: canary` or `blue-green` "
+        "(in a Backstage Component, the annotation `prr-lint/rollback-strategy`).",
     targets=[SERVICE],
     tags=["rollback", "availability"],
     severity={0: "error", 1: "warning", 2: "off", 3: "off"},
@@ -34,7 +35,7 @@ def check(service, _ctx):
     strategy = rollback.get("strategy") if isinstance(rollback, dict) else None
     if strategy in PROGRESSIVE or _controller(service) is not None:
         return
-    where = service.path("rollback") + (("strategy",) if isinstance(rollback, dict) else ())
+    where = service.at("rollback", "strategy") if isinstance(rollback, dict) else service.path("rollback")
     now = f"strategy {strategy!r}" if isinstance(strategy, str) else "no rollout strategy"
     yield Hit(service.manifest, where,
               f"{service.label}: no progressive delivery ({now}, no Argo Rollout or Flagger Canary among its "

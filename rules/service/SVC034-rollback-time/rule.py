@@ -1,4 +1,3 @@
-from prr_lint.checks.readiness import field_name
 from prr_lint.checks.time import format_duration, parse_duration
 from prr_lint.escape import one_line
 from prr_lint.model import Hit
@@ -27,13 +26,14 @@ def check(service, ctx):
     if limit is None or not isinstance(rollback, dict):
         return                    # no limit for the tier; a missing plan is SVC030's
     allowed = format_duration(limit)
-    where = service.path("rollback") + ("maxDuration",)
+    where = service.at("rollback", "maxDuration")
+    name = service.field("rollback", "maxDuration")
     value = rollback.get("maxDuration")
     took = parse_duration(value)
     if value is None:
         yield Hit(service.manifest, service.path("rollback"),
                   f"{service.label}: rollback plan does not say how long a rollback takes; time one and set "
-                  f"{field_name(where)} (tier {ctx.tier}: at most {allowed})")
+                  f"{name} (tier {ctx.tier}: at most {allowed})")
     elif took is None:
         yield Hit(service.manifest, where,
                   f"{service.label}: rollback maxDuration '{one_line(value)}' is not a duration; write it as a "
@@ -42,4 +42,4 @@ def check(service, ctx):
         yield Hit(service.manifest, where,
                   f"{service.label}: a rollback takes up to {format_duration(took)}, more than the {allowed} "
                   f"allowed for tier {ctx.tier}; make it faster (automate it, keep the previous release warm) "
-                  f"and update {field_name(where)}")
+                  f"and update {name}")

@@ -13,7 +13,8 @@ NAMES = {"rto": "RTO (how long until it is back)", "rpo": "RPO (how much data ma
         "backups, replicas and restore procedure are good enough, and the business learns what the service "
         "can lose only after losing it.",
     fix="Declare `spec.dr.rto` and `spec.dr.rpo` as Prometheus durations (e.g. `rto: 1h`, `rpo: 5m`), agreed "
-        "with the service's users, and make sure backups and the restore procedure meet them.",
+        "with the service's users, and make sure backups and the restore procedure meet them. In a Backstage "
+        "Component: the annotations `prr-lint/dr-rto` and `prr-lint/dr-rpo`.",
     targets=[SERVICE],
     tags=["dr"],
     severity={0: "error", 1: "warning", 2: "off", 3: "off"},
@@ -21,20 +22,19 @@ NAMES = {"rto": "RTO (how long until it is back)", "rpo": "RPO (how much data ma
 )
 def check(service, _ctx):
     where = service.path("dr")
-    field = ".".join(where)
     dr = service.get("dr")
     if not isinstance(dr, dict):
         yield Hit(service.manifest, where,
-                  f"{service.label}: no disaster-recovery objectives; add {field}.rto and {field}.rpo "
-                  "(e.g. 1h and 5m)")
+                  f"{service.label}: no disaster-recovery objectives; add {service.field('dr', 'rto')} and "
+                  f"{service.field('dr', 'rpo')} (e.g. 1h and 5m)")
         return
     missing = [key for key in ("rto", "rpo") if dr.get(key) in (None, "")]
     if missing:
         yield Hit(service.manifest, where,
                   f"{service.label}: disaster recovery declares no " + " and no ".join(NAMES[k] for k in missing)
-                  + "; set " + " and ".join(f"{field}.{k}" for k in missing))
+                  + "; set " + " and ".join(service.field("dr", k) for k in missing))
     for key in ("rto", "rpo"):
         value = dr.get(key)
         if value not in (None, "") and parse_duration(value if isinstance(value, str) else None) is None:
-            yield Hit(service.manifest, where + (key,),
+            yield Hit(service.manifest, service.at("dr", key),
                       f"{service.label}: DR {key} {value!r} is not a duration; write it like 1h or 15m")

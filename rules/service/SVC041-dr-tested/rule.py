@@ -8,8 +8,9 @@ from prr_lint.rule import SERVICE, rule
     summary="Disaster recovery has not been tested within the tier's window (`dr.lastTested`).",
     why="Backups that have never been restored are a hope, not a plan. Only a restore drill shows that the "
         "backups are complete, that the procedure works and that it meets the RTO and RPO.",
-    fix="Run a restore or failover drill and record its date in `spec.dr.lastTested` (YYYY-MM-DD). The "
-        "window is `dr_tested_within_days` of the tier (365 days for tiers 0 and 1).",
+    fix="Run a restore or failover drill and record its date in `spec.dr.lastTested` (YYYY-MM-DD; in a "
+        "Backstage Component, the annotation `prr-lint/dr-tested`). The window is `dr_tested_within_days` of "
+        "the tier (365 days for tiers 0 and 1).",
     targets=[SERVICE],
     tags=["dr"],
     severity={0: "error", 1: "warning", 2: "off", 3: "off"},
