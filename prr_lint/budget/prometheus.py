@@ -188,7 +188,8 @@ class Client:
         return self._answer(status, ctype, body)
 
     def _get(self, expr: str, at: float, limit: float) -> tuple:
-        params = {"query": expr, "time": f"{at:.3f}", "timeout": f"{max(limit, 0.001):.3f}s"}
+        # Prometheus 2.x reads `timeout` as a duration without fractions: whole milliseconds
+        params = {"query": expr, "time": f"{at:.3f}", "timeout": f"{max(int(limit * 1000), 1)}ms"}
         with self._http().get(self.s.url + "/api/v1/query", params=params, timeout=limit, stream=True,
                               allow_redirects=False) as response:
             body = response.raw.read(MAX_BODY + 1, decode_content=True)
