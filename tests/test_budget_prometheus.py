@@ -8,9 +8,9 @@ holds w samples and w - 1 increments.
 import json
 
 import pytest
-from prometheus_server import AT_ISO, PrometheusServer, openmetrics, service_series
 
 from conftest import write
+from prometheus_server import AT_ISO, PrometheusServer, openmetrics, service_series
 
 SELECT = "SVC001,SVC010,SVC011,PRR001"
 INCIDENT_MINUTES = 40

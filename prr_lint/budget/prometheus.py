@@ -74,9 +74,10 @@ def _headers(text: str) -> dict:
         if not item.strip():
             continue
         name, sep, value = item.partition(":")
-        if not sep or not name.strip() or any(c in name for c in " \t") or not value.strip():
+        name = name.strip()
+        if not sep or not name or any(c in name for c in " \t") or not value.strip():
             raise UsageError(f"{ENV}HEADERS: expected `Name: value` items, got {one_line(item.strip())!r}")
-        out[name.strip()] = value.strip()
+        out[name] = value.strip()
     return out
 
 
@@ -140,7 +141,6 @@ class Client:
 
             session = requests.Session()
             session.trust_env = False        # no proxy or netrc credentials picked up behind the user's back
-            session.max_redirects = 0
             session.headers.update({"Accept": "application/json", "User-Agent": "prr-lint budget gate"})
             session.headers.update(self.s.headers)
             if self.s.token:
@@ -200,6 +200,8 @@ class Client:
 
         if isinstance(e, requests.exceptions.Timeout):
             return late
+        if isinstance(e, requests.exceptions.TooManyRedirects):
+            return "answered with a redirect, which is never followed: give the server's own URL"
         if isinstance(e, requests.exceptions.SSLError):
             return f"TLS failed ({_first_line(e)})"
         if isinstance(e, requests.exceptions.ConnectionError):
