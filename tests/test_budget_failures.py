@@ -171,7 +171,8 @@ def repo(tmp_path):
 
 
 @pytest.mark.parametrize("answer, tail", [
-    (json_answer({"status": "error", "error": "unauthorized"}, 401), ": HTTP 401: not authorized (check PRR_PROMETHEUS_TOKEN or basic auth)"),
+    (json_answer({"status": "error", "error": "unauthorized"}, 401),
+     ": HTTP 401: not authorized (check PRR_PROMETHEUS_TOKEN or basic auth)"),
     (HTML, ": answered with text/html, not a JSON API answer (a login page or proxy?)"),
     ((301, "text/plain", b"", {"Location": "http://elsewhere/"}), "which is never followed: give the server's own URL"),
     (json_answer({**ONE_SERIES, "warnings": ["partial response"]}), "(partial data): partial response"),
@@ -211,13 +212,13 @@ def test_gate_url_and_token_from_environment(cli, repo, standin, tmp_path):
 
 def test_config_may_not_name_the_server_or_credentials(cli, repo):
     write(repo, {".prr-lint.yaml": "error_budget:\n  prometheus_url: http://attacker.example.com\n"})
-    proc = cli("gate", "--no-cache", repo)
+    proc = cli("gate", "--no-cache", ".", cwd=repo)
     assert proc.returncode == 2
     assert proc.stderr.strip() == (
         "prr-lint gate: error: .prr-lint.yaml:2: error_budget.prometheus_url is not allowed in a config file (it may "
         "be the checked repository's): use --prometheus-url or the PRR_PROMETHEUS_URL environment variable")
     write(repo, {".prr-lint.yaml": "error_budget:\n  warn_remaining_percent: 10\n  token: abc\n"})
-    proc = cli("gate", "--no-cache", repo)
+    proc = cli("gate", "--no-cache", ".", cwd=repo)
     assert proc.returncode == 2 and "prr-lint gate: error: .prr-lint.yaml:3: error_budget.token is not allowed" \
         in proc.stderr
 
