@@ -223,3 +223,65 @@ def test_prometheus_down_is_undecided(cli, repo, prometheus, tmp_path):
 class _Down:
     def __init__(self, port: int):
         self.url = f"http://127.0.0.1:{port}"
+
+
+OVERRIDES = """\
+version: 1
+overrides:
+  - service: exhausted
+    slo: availability
+    reason: rollback of the change that spent the budget
+    approver: vp-eng
+    expires: 2026-11-30
+  - service: burning
+    slo: "*"
+    reason: old incident
+    approver: sre-lead
+    expires: 2026-11-01
+"""
+
+
+def test_override_lets_a_release_through_until_it_expires(cli, repo, prometheus, tmp_path):
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text(OVERRIDES)
+    proc, rep = gate(cli, repo, prometheus, "exhausted", "--budget-overrides", str(overrides),
+                     report=tmp_path / "gate.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert slo_row(rep)["decision"] == "overridden"
+    applied = rep["error_budget"]["overrides"]["applied"]
+    assert [(o["service"], o["approver"], o["applied_to"]) for o in applied] == [
+        ("exhausted", "vp-eng", ["exhausted/availability"])]
+    assert [o["service"] for o in rep["error_budget"]["overrides"]["expired"]] == ["burning"]
+    assert ("  - exhausted/availability: override approved by vp-eng until 2026-11-30: rollback of the change that "
+            "spent the budget") in proc.stdout.splitlines()
+    # the expired one does not apply
+    proc, rep = gate(cli, repo, prometheus, "burning", "--budget-overrides", str(overrides))
+    assert proc.returncode == 1
+    assert "  1 expired override(s), not applied: burning/* (2026-11-01)" in proc.stdout.splitlines()
+    # --no-overrides: none applies
+    proc, _ = gate(cli, repo, prometheus, "exhausted", "--budget-overrides", str(overrides), "--no-overrides")
+    assert proc.returncode == 1
+
+
+def test_freeze_blocks_every_release(cli, repo, prometheus, tmp_path):
+    base = tmp_path / "r"
+    write(str(base), {"services/healthy/service.yaml": manifest("healthy"),
+                      ".prr-lint.yaml": "error_budget:\n  freeze:\n    - {from: 2026-11-20, to: 2026-11-27, "
+                                        "reason: Black Friday}\n"})
+    proc, rep = gate(cli, str(base), prometheus, "healthy", "--change-type", "hotfix", report=tmp_path / "gate.json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[0] == ("prr-lint gate: BLOCKED (error budget: release freeze until "
+                                           "2026-11-28T00:00:00+00:00: Black Friday)")
+    assert rep["error_budget"]["freeze"] == [{"from": "2026-11-20T00:00:00+00:00", "to": "2026-11-28T00:00:00+00:00",
+                                              "reason": "Black Friday"}]
+    proc = cli("gate", "--no-cache", "--select", SELECT, "--at", "2026-11-28T00:00:00Z", str(base))
+    assert proc.returncode == 0, proc.stdout + proc.stderr   # over, and no Prometheus asked
+
+
+def test_tier_thresholds_from_config(cli, repo, prometheus, tmp_path):
+    base = tmp_path / "r"
+    write(str(base), {"services/healthy/service.yaml": manifest("healthy"),
+                      ".prr-lint.yaml": "error_budget:\n  tiers:\n    '1':\n      min_remaining_percent: 90\n"})
+    proc, rep = gate(cli, str(base), prometheus, "healthy", report=tmp_path / "gate.json")
+    assert proc.returncode == 1
+    assert slo_row(rep)["reasons"] == ["only 80.0 % of the error budget left over 30d (blocks below 90 %)"]
