@@ -144,7 +144,7 @@ def _decide(args, base: dict, options, result, budget=None) -> int:
         blocked = [f for f in blocking if f.service == s.name]
         services.append({
             "name": s.name, "tier": s.tier, "owner": s.owner, "manifest": s.file,
-            "decision": "blocked" if blocked else "pass",
+            "decision": "blocked" if blocked or (budget and budget.blocks_service(s.name)) else "pass",
             **_counts(f for f in findings if f.service == s.name),
             "blocking": len(blocked),
         })

@@ -133,6 +133,8 @@ def test_fast_burn_blocks(cli, repo, prometheus, tmp_path):
     assert lines[0] == ("prr-lint gate: BLOCKED (error budget: burning/availability: burning its budget 34.0x "
                         "over 1h and 50.0x over 5m (blocks above 14.4x))")
     assert rep["decision"] == "blocked" and rep["error_budget"]["decision"] == "blocked"
+    assert "  burning  1     BLOCKED  0       0         0" in lines
+    assert [(s["name"], s["decision"], s["blocking"]) for s in rep["services"]] == [("burning", "blocked", 0)]
 
 
 def test_exhausted_budget_blocks(cli, repo, prometheus, tmp_path):

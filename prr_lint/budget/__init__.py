@@ -69,6 +69,10 @@ class Outcome:
     rows: list = field(default_factory=list)        # SloResult per SLO, for the text table
     exempt: str = ""                                # the change type let through, when one was
 
+    def blocks_service(self, name: str) -> bool:
+        """Whether the budget blocks this service's release: a freeze, or one of its SLOs."""
+        return bool(self.section["freeze"]) or any(r.service == name and r.decision == "blocked" for r in self.rows)
+
 
 def _overrides(args, config) -> tuple[list, str | None]:
     from .overrides import load_overrides
