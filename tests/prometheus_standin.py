@@ -18,7 +18,7 @@ def json_answer(body: dict, status: int = 200) -> tuple:
 
 
 class Standin:
-    def __init__(self, answer: tuple | None = None, delay: float = 0.0):
+    def __init__(self, answer: tuple | None = None, delay: float = 0.0, tls: tuple | None = None):
         self.answer = answer or json_answer(ONE_SERIES)
         self.delay = delay
         self.requests: list = []            # (path with query, headers)
@@ -46,7 +46,15 @@ class Standin:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        scheme = "http"
+        if tls:   # (certificate file, key file): serve https
+            import ssl
+
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

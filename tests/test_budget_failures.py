@@ -19,8 +19,8 @@ HTML = (200, "text/html; charset=utf-8", b"<html><body><form action=/login>Sign 
 def standin():
     servers = []
 
-    def start(answer=None, delay=0.0):
-        server = Standin(answer, delay)
+    def start(answer=None, delay=0.0, tls=None):
+        server = Standin(answer, delay, tls)
         servers.append(server)
         return server
 
@@ -106,6 +106,23 @@ def test_connection_refused(standin):
     server.stop()
     with pytest.raises(PrometheusError, match="connection refused$"):
         ask(server.url)
+
+
+def test_tls_verified_against_the_given_ca(standin, tmp_path):
+    import shutil
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    server = standin(tls=(str(cert), str(key)))
+    with pytest.raises(PrometheusError) as e:
+        ask(server.url)
+    assert str(e.value).startswith(f"Prometheus {server.url}: TLS failed (")
+    assert ask(server.url, {"PRR_PROMETHEUS_CA_FILE": str(cert)}).value == 0.5
 
 
 def test_credentials_headers_and_path_prefix(standin, tmp_path):
@@ -242,3 +259,14 @@ def test_sli_without_a_replaceable_range_needs_a_per_window_query(cli, repo, sta
     assert proc.returncode == 0, proc.stdout + proc.stderr
     queries = json.loads((tmp_path / "gate.json").read_text())["error_budget"]["slos"][0]["queries"]
     assert queries["1h"] == {"error_ratio": 'slo:sli_error:ratio_rate1h{sloth_service="checkout"}'}
+
+
+def test_named_service_without_slo_is_undecided(cli, repo, standin, tmp_path):
+    server = standin()
+    write(repo, {"services/search/service.yaml": MANIFEST.replace("checkout", "search").split("  slos:")[0]})
+    proc = gate(cli, repo, server.url, "--service", "search", report=tmp_path / "gate.json")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("prr-lint gate: error: error budget: service search declares no SLO, so its "
+                                   "budget cannot be known")
+    assert json.loads((tmp_path / "gate.json").read_text())["error_budget"]["services_without_slos"] == ["search"]
+    assert server.requests == []

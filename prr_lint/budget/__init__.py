@@ -109,7 +109,7 @@ def evaluate_budget(args, options, graph) -> Outcome | None:
     overrides, overrides_file = _overrides(args, options.config)
     section: dict = {
         "evaluated_at": at.isoformat(), "change_type": change or None, "exempt_change_types": exempt_types,
-        "prometheus": None, "freeze": [], "slos": [], "queries": [], "warnings": [],
+        "prometheus": None, "freeze": [], "slos": [], "services_without_slos": [], "queries": [], "warnings": [],
         "overrides": {"file": overrides_file, "disabled": bool(getattr(args, "no_overrides", False)),
                       "applied": [], "expired": []},
     }
@@ -142,6 +142,8 @@ def _ask_prometheus(args, url: str, at, settings: dict, graph, out: Outcome) -> 
     try:
         for svc in services:
             slos = svc.slos()
+            if not slos:
+                out.section["services_without_slos"].append(svc.name)
             if not slos and svc.name in wanted:
                 out.reasons.append(f"error budget: service {svc.name} declares no SLO, so its budget cannot be known")
             policy = tier_policy(settings, svc.tier)

@@ -29,7 +29,7 @@ def _burns(row) -> str:
 def table(out) -> list:
     s = out.section
     lines = [""]
-    where = f"Prometheus {s['prometheus']['url']}" if s.get("prometheus") else "no Prometheus asked"
+    where = f"Prometheus {one_line(s['prometheus']['url'])}" if s.get("prometheus") else "no Prometheus asked"
     lines.append(f"Error budget ({where}, at {s['evaluated_at']}):")
     for f in s["freeze"]:
         lines.append(f"  release freeze {f['from']} .. {f['to']}: {one_line(f['reason'])}")
@@ -46,6 +46,8 @@ def table(out) -> list:
         lines.append(f"  - {one_line(note)}")
     if len(notes) > MAX_NOTES:
         lines.append(f"  ... and {len(notes) - MAX_NOTES} more (see the report)")
+    if s["services_without_slos"]:
+        lines.append("  no SLO, budget not known: " + ", ".join(one_line(n) for n in s["services_without_slos"]))
     expired = s["overrides"]["expired"]
     if expired:
         lines.append(f"  {len(expired)} expired override(s), not applied: "
