@@ -132,7 +132,8 @@ def _ask_prometheus(args, url: str, at, settings: dict, graph, out: Outcome) -> 
     from .policy import tier_policy
     from .prometheus import Client, PrometheusError, settings_from
 
-    client = Client(settings_from(url, timeout=args.prometheus_timeout, deadline=args.prometheus_deadline))
+    client = Client(settings_from(url, os.environ, timeout=args.prometheus_timeout,
+                                  deadline=args.prometheus_deadline))
     out.section["prometheus"] = {"url": client.s.url, "auth": client.s.auth,
                                  "headers": sorted(client.s.headers)}
     wanted = set(getattr(args, "service", None) or [])

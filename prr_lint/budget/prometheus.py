@@ -81,10 +81,9 @@ def _headers(text: str) -> dict:
     return out
 
 
-def settings_from(url: str, environ=None, timeout: float = 10.0, deadline: float = 60.0) -> Settings:
-    """The server and its credentials, from the command line and the environment only (never a config file:
-    a pull request could point the credentials at its own server)."""
-    environ = os.environ if environ is None else environ
+def settings_from(url: str, environ, timeout: float = 10.0, deadline: float = 60.0) -> Settings:
+    """The server and its credentials, from the command line and the environment (`environ`) only, never a
+    config file: a pull request could point the credentials at its own server."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"--prometheus-url {one_line(url)}: expected http(s)://host[:port][/path]")
