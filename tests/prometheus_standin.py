@@ -1,6 +1,7 @@
 """A stand-in Prometheus HTTP API for the failure modes a real server does not produce on demand: an auth
 proxy's 401 or login page, a redirect, 5xx, `warnings` (Thanos partial responses), several series, a huge or
-non-JSON answer, a server that hangs. `answer` is (status, content type, body bytes, extra headers)."""
+non-JSON answer, a server that hangs. `answer` is (status, content type, body bytes, extra headers), or a
+function of the request path that returns one."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ class Standin:
                 state.requests.append((self.path, dict(self.headers)))
                 if state.delay:
                     time.sleep(state.delay)
-                status, ctype, body, headers = state.answer
+                answer = state.answer(self.path) if callable(state.answer) else state.answer
+                status, ctype, body, headers = answer
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", ctype)

@@ -270,3 +270,18 @@ def test_named_service_without_slo_is_undecided(cli, repo, standin, tmp_path):
                                    "budget cannot be known")
     assert json.loads((tmp_path / "gate.json").read_text())["error_budget"]["services_without_slos"] == ["search"]
     assert server.requests == []
+
+
+def number(value: str) -> tuple:
+    return json_answer({"status": "success", "data": {"resultType": "vector",
+                                                      "result": [{"metric": {}, "value": [1, value]}]}})
+
+
+def test_good_above_total_is_undecided(cli, repo, standin):
+    server = standin(lambda path: number("2") if "good" in path else number("1"))
+    write(repo, {"services/checkout/service.yaml": MANIFEST.replace("bad: sum(rate(errors_total", "good: sum(rate("
+                                                                    "good_total")})
+    proc = gate(cli, repo, server.url)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("prr-lint gate: error: checkout/availability: its error ratio over 5m is -1, "
+                                   "outside 0..1: its SLI queries do not count the same requests")

@@ -16,6 +16,8 @@ from .policy import DEFAULT_WINDOW, TierPolicy
 from .prometheus import Client
 from .queries import QueryError, for_window
 
+RATIO_SLACK = 1e-9    # float error of `1 - good/total` on a perfect SLI
+
 
 class Undecidable(Exception):
     """This SLO's budget cannot be known: the gate cannot decide."""
@@ -94,6 +96,16 @@ def error_ratio(client: Client, queries: dict, at: float) -> float | None:
     return part / total if "bad" in values else 1 - part / total
 
 
+def checked_ratio(ratio: float | None, window: str) -> float | None:
+    """An error ratio outside 0..1 means the SLI's queries do not describe the same requests."""
+    if ratio is None:
+        return None
+    if not -RATIO_SLACK <= ratio <= 1 + RATIO_SLACK:
+        raise Undecidable(f"its error ratio over {window} is {ratio:g}, outside 0..1: its SLI queries do not "
+                          "count the same requests")
+    return min(max(ratio, 0.0), 1.0)
+
+
 def evaluate_slo(client: Client, service, slo, policy: TierPolicy, at: datetime.datetime, settings: dict,
                  ) -> SloResult:
     key = f"{service.name}/{slo.name}"
@@ -116,7 +128,7 @@ def evaluate_slo(client: Client, service, slo, policy: TierPolicy, at: datetime.
         for text, w in sorted(windows.items(), key=lambda item: item[1]):
             queries = window_queries(templates, w, key)
             r.queries[text] = queries
-            ratio = error_ratio(client, queries, at.timestamp())
+            ratio = checked_ratio(error_ratio(client, queries, at.timestamp()), text)
             r.ratios[text] = ratio
             r.burn_rates[text] = None if ratio is None else round(ratio / budget, 6)
         missing = [t for t, v in r.ratios.items() if v is None]
