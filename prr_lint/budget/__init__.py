@@ -154,8 +154,7 @@ def _ask_prometheus(args, url: str, at, settings: dict, graph, out: Outcome) -> 
                 out.reasons.extend(row.reasons if row.decision == "error" else [])
     except PrometheusError as e:
         out.reasons.append(str(e))
-        if "warnings" in str(e):
-            out.section["warnings"].append(str(e))
+        out.section["warnings"].extend(e.warnings)
         done = {(r.service, r.slo) for r in out.rows}
         out.rows.extend(SloResult(s.name, s.tier, slo.name, slo.objective, str(slo.window or ""), "error",
                                   ["not asked: Prometheus failed"])

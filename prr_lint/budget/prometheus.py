@@ -31,6 +31,10 @@ ENV = "PRR_PROMETHEUS_"
 class PrometheusError(Exception):
     """Prometheus could not give a usable answer: the gate cannot decide."""
 
+    def __init__(self, message: str, warnings: list | None = None):
+        super().__init__(message)
+        self.warnings = warnings or []      # the answer's `warnings`, when that is why
+
 
 @dataclass
 class Settings:
@@ -130,8 +134,8 @@ class Client:
         self.broken: PrometheusError | None = None
         self._session = None
 
-    def _fail(self, reason: str) -> PrometheusError:
-        self.broken = PrometheusError(one_line(f"Prometheus {self.s.url}: {reason}"))
+    def _fail(self, reason: str, warnings: list | None = None) -> PrometheusError:
+        self.broken = PrometheusError(one_line(f"Prometheus {self.s.url}: {reason}"), warnings)
         return self.broken
 
     def _http(self):
@@ -234,8 +238,8 @@ class Client:
             raise self._fail(f"query error: {data.get('errorType', '')}: {data.get('error', 'no status')}")
         warnings = data.get("warnings")
         if warnings:
-            first = warnings[0] if isinstance(warnings, list) else warnings
-            raise self._fail(f"answer came with warnings (partial data): {first}")
+            listed = [str(w) for w in warnings] if isinstance(warnings, list) else [str(warnings)]
+            raise self._fail(f"answer came with warnings (partial data): {listed[0]}", listed)
         return _value(self, data.get("data"))
 
 
