@@ -73,6 +73,41 @@ slos:
         error_query: sum(rate(slo_errors_total{service="healthy"}[{{.window}}]))
         total_query: sum(rate(slo_requests_total{service="healthy"}[{{.window}}]))
 """
+    # OpenSLO, good/total, over 28 days: good = total - errors of the healthy counters
+    files["services/openslo/service.yaml"] = manifest("openslo").split("  slos:")[0] + "  slos: []\n"
+    files["services/openslo/slo.yaml"] = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: checkout-success
+spec:
+  service: openslo
+  budgetingMethod: Occurrences
+  timeWindow:
+    - duration: 28d
+      isRolling: true
+  indicator:
+    metadata:
+      name: success
+    spec:
+      ratioMetric:
+        counter: true
+        good:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: >-
+                sum(rate(slo_requests_total{service="healthy"}[5m]))
+                - sum(rate(slo_errors_total{service="healthy"}[5m]))
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: sum(rate(slo_requests_total{service="healthy"}[5m]))
+  objectives:
+    - displayName: Success
+      target: 0.9995
+"""
     return write(str(base), files)
 
 
@@ -190,6 +225,17 @@ def test_sloth_window_placeholder(cli, repo, prometheus, tmp_path):
     assert row["budget_used_percent"] == pytest.approx(20.0)
 
 
+def test_openslo_good_over_total(cli, repo, prometheus, tmp_path):
+    proc, rep = gate(cli, repo, prometheus, "openslo", report=tmp_path / "gate.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    row = slo_row(rep)
+    assert (row["slo"], row["objective"], row["window"]) == ("checkout-success", 99.95, "28d")
+    assert row["error_ratios"]["28d"] == pytest.approx(0.0002, rel=1e-6)
+    # budget 0.0005: burn 0.4x, 40 % used
+    assert row["burn_rates"]["1h"] == pytest.approx(0.4) and row["budget_used_percent"] == pytest.approx(40.0)
+    assert set(row["queries"]["6h"]) == {"good", "total"}
+
+
 def test_every_service_at_once_blocks_on_the_worst(cli, repo, prometheus, tmp_path):
     proc = cli("gate", "--no-cache", "--select", SELECT, "--prometheus-url", prometheus.url, "--at", AT_ISO,
                "--report", str(tmp_path / "gate.json"), repo)
@@ -198,7 +244,19 @@ def test_every_service_at_once_blocks_on_the_worst(cli, repo, prometheus, tmp_pa
     assert proc.returncode == 2
     decisions = {r["service"]: r["decision"] for r in rep["error_budget"]["slos"]}
     assert decisions == {"burning": "blocked", "exhausted": "blocked", "healthy": "pass", "restarted": "pass",
-                         "sloth": "pass", "thin": "warn", "young": "error"}
+                         "sloth": "pass", "openslo": "pass", "thin": "warn", "young": "error"}
+
+
+def test_ci_fails_instead_of_skipping_without_prometheus(monkeypatch, tmp_path):
+    from prometheus_server import binaries
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="prometheus/promtool not installed"):
+        binaries()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception):
+        binaries()
 
 
 def test_no_data_fails_unless_configured(cli, repo, prometheus, tmp_path):
