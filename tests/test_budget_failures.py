@@ -139,10 +139,17 @@ def test_credentials_headers_and_path_prefix(standin, tmp_path):
     assert server.requests[-1][1]["Authorization"] == "Basic dTpw"
 
 
+def test_tenant_header_alone_may_go_over_http():
+    s = settings_from("http://mimir.internal/prometheus/", {"PRR_PROMETHEUS_HEADERS": "X-Scope-OrgID: payments"})
+    assert (s.url, s.headers, s.auth) == ("http://mimir.internal/prometheus", {"X-Scope-OrgID": "payments"}, "none")
+
+
 @pytest.mark.parametrize("url, environ, message", [
     ("http://prometheus.example.com", {"PRR_PROMETHEUS_TOKEN": "x"},
      "--prometheus-url http://prometheus.example.com: credentials are never sent over plain http to another host "
      "than localhost: use https"),
+    ("http://mimir.internal/prometheus", {"PRR_PROMETHEUS_HEADERS": "X-Scope-OrgID: a; X-Api-Key: k"},
+     "credentials are never sent over plain http"),
     ("https://user:pw@prometheus.example.com", {}, "--prometheus-url: credentials in the URL are not accepted"),
     ("ftp://prometheus.example.com", {}, "expected http(s)://host[:port][/path]"),
     ("https://p.example.com", {"PRR_PROMETHEUS_TOKEN": "x", "PRR_PROMETHEUS_TOKEN_FILE": "/x"}, "both set"),

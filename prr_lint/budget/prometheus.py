@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ MAX_BODY = 1024 * 1024       # an instant query for one series answers in a few 
 GRACE = 0.25                 # lets requests' own timeout report first when both expire together
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 ENV = "PRR_PROMETHEUS_"
+_CREDENTIAL_HEADER = re.compile(r"auth|token|key|secret|cookie|password|session", re.IGNORECASE)
 
 
 class PrometheusError(Exception):
@@ -113,7 +115,9 @@ def settings_from(url: str, environ, timeout: float = 10.0, deadline: float = 60
         setattr(s, key.lower(), path)
     if s.key_file and not s.cert_file:
         raise UsageError(f"{ENV}KEY_FILE needs {ENV}CERT_FILE")
-    sends_secret = s.token or s.username or s.headers or s.cert_file
+    # a tenant header (X-Scope-OrgID) is routing, not a secret; one named like a credential is
+    secret_headers = [h for h in s.headers if _CREDENTIAL_HEADER.search(h)]
+    sends_secret = s.token or s.username or secret_headers or s.cert_file
     if parts.scheme == "http" and sends_secret and parts.hostname not in LOCAL_HOSTS:
         raise UsageError(f"--prometheus-url {base}: credentials are never sent over plain http to another host "
                          "than localhost: use https")
