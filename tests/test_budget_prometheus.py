@@ -345,3 +345,12 @@ def test_tier_thresholds_from_config(cli, repo, prometheus, tmp_path):
     proc, rep = gate(cli, str(base), prometheus, "healthy", report=tmp_path / "gate.json")
     assert proc.returncode == 1
     assert slo_row(rep)["reasons"] == ["only 80.0 % of the error budget left over 30d (blocks below 90 %)"]
+
+
+def test_findings_and_budget_both_block(cli, repo, prometheus):
+    proc = cli("gate", "--no-cache", "--select", SELECT + ",SVC002", "--prometheus-url", prometheus.url,
+               "--at", AT_ISO, "--service", "exhausted", repo)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[0] == ("prr-lint gate: BLOCKED (1 blocking finding at or above error; error "
+                                           "budget: exhausted/availability: error budget exhausted: 150.0 % used "
+                                           "over 30d)")
