@@ -19,9 +19,11 @@ def json_answer(body: dict, status: int = 200) -> tuple:
 
 
 class Standin:
-    def __init__(self, answer: tuple | None = None, delay: float = 0.0, tls: tuple | None = None):
+    def __init__(self, answer: tuple | None = None, delay: float = 0.0, tls: tuple | None = None,
+                 drip: float = 0.0):
         self.answer = answer or json_answer(ONE_SERIES)
-        self.delay = delay
+        self.delay = delay            # before the status line
+        self.drip = drip              # between the bytes of the body, after the headers
         self.requests: list = []            # (path with query, headers)
         state = self
 
@@ -39,7 +41,13 @@ class Standin:
                     for k, v in headers.items():
                         self.send_header(k, v)
                     self.end_headers()
-                    self.wfile.write(body)
+                    if state.drip:
+                        for i in range(len(body)):
+                            self.wfile.write(body[i:i + 1])
+                            self.wfile.flush()
+                            time.sleep(state.drip)
+                    else:
+                        self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 

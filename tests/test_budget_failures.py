@@ -89,6 +89,18 @@ def test_hanging_server_times_out_within_the_limit(standin):
     assert str(e.value) == f"Prometheus {server.url}: no answer within 0.5s (--prometheus-timeout)"
 
 
+def test_dripping_body_times_out_within_the_limit():
+    server = Standin(drip=0.2)     # each byte well within a socket timeout, the whole answer far beyond the limit
+    try:
+        started = time.monotonic()
+        with pytest.raises(PrometheusError) as e:
+            ask(server.url, timeout=1.0)
+        assert time.monotonic() - started < 2.5
+        assert str(e.value).endswith(": no answer within 1s (--prometheus-timeout)")
+    finally:
+        server.stop()
+
+
 def test_overall_deadline_bounds_every_query_together(standin):
     server = standin(delay=0.4)
     client = Client(settings_from(server.url, {}, timeout=5.0, deadline=1.0))

@@ -147,7 +147,9 @@ class Client:
             import requests
 
             session = requests.Session()
-            session.trust_env = False        # no proxy or netrc credentials picked up behind the user's back
+            # the CI job's proxy settings (HTTPS_PROXY, NO_PROXY) apply, but no .netrc credentials are added
+            session.trust_env = False
+            session.proxies.update(requests.utils.get_environ_proxies(self.s.url))
             session.headers.update({"Accept": "application/json", "User-Agent": "prr-lint budget gate"})
             session.headers.update(self.s.headers)
             if self.s.token:
@@ -204,9 +206,10 @@ class Client:
 
     def _reason(self, e: BaseException, late: str) -> str:
         import requests
+        import urllib3
 
-        if isinstance(e, requests.exceptions.Timeout):
-            return late
+        if isinstance(e, (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError)):
+            return late   # the body read directly from urllib3 times out with its own exception
         if isinstance(e, requests.exceptions.TooManyRedirects):
             return "answered with a redirect, which is never followed: give the server's own URL"
         if isinstance(e, requests.exceptions.SSLError):
