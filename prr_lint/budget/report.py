@@ -11,8 +11,7 @@ _SHOWN = {"pass": "pass", "warn": "warn", "blocked": "BLOCKED", "error": "UNKNOW
 
 
 def _percent(value) -> str:
-    return "-" if value is None else f"{value:g}%" if isinstance(value, (int, float)) and value == round(value, 3) \
-        else f"{value:.2f}%"
+    return "-" if value is None else f"{value:.10g}%"
 
 
 def _left(row) -> str:
