@@ -20,6 +20,14 @@ REMOTE_POLICY_KEYS = {
     "token": "use the PRR_LINT_OPA_TOKEN environment variable",
     "opa_token": "use the PRR_LINT_OPA_TOKEN environment variable",
 }
+# Likewise the Prometheus the error-budget gate asks, and its credentials (the budget package reads them).
+REMOTE_BUDGET_KEYS = {
+    "prometheus_url": "use --prometheus-url or the PRR_PROMETHEUS_URL environment variable",
+    "url": "use --prometheus-url or the PRR_PROMETHEUS_URL environment variable",
+    "token": "use PRR_PROMETHEUS_TOKEN or PRR_PROMETHEUS_TOKEN_FILE",
+    "password": "use PRR_PROMETHEUS_PASSWORD or PRR_PROMETHEUS_PASSWORD_FILE",
+    "headers": "use the PRR_PROMETHEUS_HEADERS environment variable",
+}
 
 # The tier table of the design notes; every number can be overridden under `tiers:`.
 DEFAULT_TIERS: dict[int, dict[str, Any]] = {
@@ -78,6 +86,7 @@ class Config:
     backstage_service_types: list = field(default_factory=lambda: ["service", "website"])
     policy: dict = field(default_factory=dict)
     availability_slos: dict = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_AVAILABILITY_SLOS.items()})
+    error_budget: dict = field(default_factory=dict)
 
     def tier_policy(self, tier: int) -> dict:
         return self.tiers.get(tier, self.tiers[self.default_tier])
@@ -173,6 +182,12 @@ def load_config(path: str | None) -> Config:
             line = span.line if span is not None else 1
             raise UsageError(f"{shown}:{line}: policy.{key} is not allowed in a config file (it may be the checked "
                              f"repository's): {instead}")
+    budget = raw.get("error_budget") if isinstance(raw, dict) else None
+    for key, instead in REMOTE_BUDGET_KEYS.items():
+        if isinstance(budget, dict) and key in budget:
+            span = spans.get(("error_budget", key)) or spans.get(("error_budget",))
+            raise UsageError(f"{shown}:{span.line if span else 1}: error_budget.{key} is not allowed in a config "
+                             f"file (it may be the checked repository's): {instead}")
     if isinstance(raw, dict) and isinstance(raw.get("severity"), dict):
         raw["severity"] = _severity_levels(raw["severity"], spans, shown)
     errors = schema_errors(raw, "config.schema.json")

@@ -37,6 +37,9 @@ def add_commands(subparsers) -> None:
     p.add_argument("--report", metavar="FILE", help="write the machine-readable decision (JSON) here")
     p.add_argument("--fail-on", choices=FAIL_ON[:-1],
                    help="lowest severity that blocks (default: config fail_on, else error)")
+    from .budget import add_gate_arguments
+
+    add_gate_arguments(p)
     p.set_defaults(handler=cmd_gate)
 
 
@@ -70,11 +73,14 @@ def cmd_gate(args) -> int:
         options = make_options(args)
         _protect(options)
         result = run(options)
+        from .budget import evaluate_budget
+
+        budget = evaluate_budget(args, options, result.graph)
     except UsageError as e:
         return _undecided(args, base, [str(e)], None)
     except Exception as e:  # a failing step (a policy engine that cannot be reached, ...) never passes
         return _undecided(args, base, [f"{type(e).__name__}: {e}"], None)
-    return _decide(args, base, options, result)
+    return _decide(args, base, options, result, budget)
 
 
 def _undecided(args, base: dict, reasons: list, result) -> int:
@@ -100,7 +106,7 @@ def _write_report(args, report: dict) -> str | None:
     return None
 
 
-def _decide(args, base: dict, options, result) -> int:
+def _decide(args, base: dict, options, result, budget=None) -> int:
     from .git import head_commit
     from .reporters.json import finding_dict
 
@@ -114,6 +120,7 @@ def _decide(args, base: dict, options, result) -> int:
         reasons.append(f"no service named {name!r} (known: {', '.join(sorted(known)) or 'none'})")
     plans = set(result.plans)
     reasons.extend(_unchecked(result, plans, args.paths))
+    reasons.extend(budget.reasons if budget else [])
 
     def relevant(f) -> bool:
         return not wanted or f.service in wanted or f.file in plans or (f.service is None and f.rule_id in UNDECIDABLE)
@@ -127,7 +134,7 @@ def _decide(args, base: dict, options, result) -> int:
     if reasons:
         decision = "error"
     else:
-        decision = "blocked" if blocking else "pass"
+        decision = "blocked" if blocking or (budget and budget.blocks) else "pass"
 
     summaries = [s for s in result.services if not wanted or s.name in wanted]
     if wanted and graph is not None:  # a named service is decided even when the paths do not reach it
@@ -142,7 +149,7 @@ def _decide(args, base: dict, options, result) -> int:
         blocked = [f for f in blocking if f.service == s.name]
         services.append({
             "name": s.name, "tier": s.tier, "owner": s.owner, "manifest": s.file,
-            "decision": "blocked" if blocked else "pass",
+            "decision": "blocked" if blocked or (budget and budget.blocks_service(s.name)) else "pass",
             **_counts(f for f in findings if f.service == s.name),
             "blocking": len(blocked),
         })
@@ -171,12 +178,14 @@ def _decide(args, base: dict, options, result) -> int:
     )
     if result.diff is not None:
         report["diff"] = result.diff.report()
+    if budget is not None:
+        report["error_budget"] = budget.section
     failed = _write_report(args, report)
     if failed:
         return _print_undecided(reasons + [failed])
     if decision == "error":
         return _print_undecided(reasons)
-    _print_verdict(report, blocking, args.report)
+    _print_verdict(report, blocking, args.report, budget)
     return 1 if decision == "blocked" else 0
 
 
@@ -206,16 +215,20 @@ def _print_undecided(reasons: list) -> int:
     return 2
 
 
-def _print_verdict(report: dict, blocking: list, report_path: str | None) -> None:
+def _print_verdict(report: dict, blocking: list, report_path: str | None, budget=None) -> None:
     out = []
     s = report["summary"]
+    spent = f"error budget: {one_line(budget.blocks[0])}" if budget and budget.blocks else ""
     if report["decision"] == "pass":
+        exempt = f"; {one_line(budget.exempt)} change let through the error budget" if budget and budget.exempt else ""
         out.append(f"prr-lint gate: PASS (nothing at or above {report['fail_on']}; "
-                   f"{s['warnings']} warnings, {s['info']} info, {s['suppressed']} suppressed)")
+                   f"{s['warnings']} warnings, {s['info']} info, {s['suppressed']} suppressed{exempt})")
+    elif not blocking:
+        out.append(f"prr-lint gate: BLOCKED ({spent})")
     else:
         n = s["blocking"]
         out.append(f"prr-lint gate: BLOCKED ({n} blocking finding{'s' if n != 1 else ''} "
-                   f"at or above {report['fail_on']})")
+                   f"at or above {report['fail_on']}{'; ' + spent if spent else ''})")
     if report["services"]:
         names = {x["name"]: one_line(x["name"]) for x in report["services"]}
         width = max(7, *(len(n) for n in names.values()), 12 if report["unowned"]["findings"] else 0)
@@ -237,6 +250,10 @@ def _print_verdict(report: dict, blocking: list, report_path: str | None) -> Non
             out.append(f"  {one_line(f.file)}:{f.span.line}:{f.span.col}  {f.rule_id}  {one_line(f.message)}{who}")
         if len(blocking) > MAX_LISTED:
             out.append(f"  ... and {len(blocking) - MAX_LISTED} more (see the report)")
+    if budget is not None:
+        from .budget import text_lines
+
+        out.extend(text_lines(budget))
     w = report["waivers"]
     if w["applied"] or w["expiring_within_14_days"] or w["expired"]:
         out.append("")
