@@ -258,7 +258,7 @@ def new_manifest(plan: Plan, anchor: str) -> str:
     todo += ["rollback: {strategy: rolling, automated: true, procedure: docs/runbook.md#rollback}",
              "dr: {rto: 4h, rpo: 1h, backups: true}"]
     out = io.StringIO()
-    out.write("# yaml-language-server: $schema=https://prr-lint.dev/schemas/service.schema.json\n")
+    out.write("# yaml-language-server: $schema=https://raw.githubusercontent.com/prr-lint/prr-lint/main/schemas/service.schema.json\n")
     out.write(f"# Written by `prr-lint init`: {len(plan.artifacts)} file(s) found for this service.\n")
     yaml = YAML()
     yaml.default_flow_style = False

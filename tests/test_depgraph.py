@@ -119,6 +119,7 @@ metadata:
   name: search
   annotations: {prr-lint/tier: "0", prr-lint/critical-dependencies: "index, ranker"}
 spec:
+  type: service
   owner: team-search
   dependsOn: [component:default/index, component:ranker, resource:default/search-db]
 """
@@ -127,7 +128,7 @@ spec:
                                         "ranker/service.yaml": manifest("ranker", 0)})
     assert [(e.target, e.critical) for e in graph.out_edges("search")] == [
         ("index", True), ("ranker", True), ("search-db", False)]
-    assert [(f.rule_id, f.span.line) for f in result.findings] == [("SVC060", 8)]
+    assert [(f.rule_id, f.span.line) for f in result.findings] == [("SVC060", 9)]
 
 
 def test_as_json_lists_services_edges_and_cycles(tmp_path):
@@ -219,6 +220,7 @@ metadata:
   name: "web|<b>x</b>"
   annotations: {prr-lint/tier: "1"}
 spec:
+  type: service
   owner: team-web
   dependsOn: ["component:a`b\\n<i>z", "component:c|d"]
 """
