@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
+from .. import __version__, depgraph, scorecard
 from ..escape import deep_valid_unicode, json_text
 from ..model import Finding
 from . import counts
@@ -55,6 +55,8 @@ def render(result: Result, **_: Any) -> str:
         "findings": [finding_dict(f) for f in result.findings],
         "services": service_dicts(result),
         "notices": [{"file": file, "message": message} for file, message in result.notices],
+        "scorecard": scorecard.build(result).as_json(),
+        "dependency_graph": depgraph.build(result.graph).as_json() if result.graph is not None else None,
     }
     # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
     # `##vso[` must not appear raw in a line that a CI log may show
