@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 # order matters: suppressions first, then the filters that decide what is reported
-FEATURE_MODULES: list[str] = [".waivers", ".baseline", ".diff", ".plans", ".gate", ".policy.feature"]
+FEATURE_MODULES: list[str] = [".waivers", ".baseline", ".diff", ".plans", ".gate", ".policy.feature", ".report"]
 
 _loaded: list | None = None
 

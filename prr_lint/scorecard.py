@@ -57,6 +57,12 @@ def area_title(area: str) -> str:
     return AREA_TITLES.get(area, area.upper())
 
 
+def area_order(area: str) -> tuple[int, str]:
+    """Built-in areas in the order a reviewer reads a service (manifest first), then any other by name."""
+    order = list(AREA_TITLES)
+    return (order.index(area) if area in order else len(order), area)
+
+
 @dataclass
 class Check:
     rule: Rule
@@ -156,6 +162,40 @@ def build(result: Result) -> Scorecard:
     return Scorecard(cards)
 
 
-def levels_of(cards: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """A saved report's scorecard entries by service name."""
-    return {c["name"]: c for c in cards}
+_LEVEL_ICON = {"gold": ":1st_place_medal:", "silver": ":2nd_place_medal:", "bronze": ":3rd_place_medal:",
+               NONE: ":red_circle:"}
+
+
+def markdown_table(cards: list[dict[str, Any]]) -> list[str]:
+    """The scorecard as a compact Markdown table (JSON entries, as `Scorecard.as_json()` gives them)."""
+    from .reporters.markdown import cell, code
+
+    if not cards:
+        return []
+    lines = ["", "### Readiness scorecard", "",
+             "| Service | Tier | Level | Target | Score | Checks passing | Failing checks |",
+             "| --- | ---: | --- | --- | ---: | ---: | --- |"]
+    for c in cards:
+        failing = ", ".join(code(check["rule"]) for check in c["failing"][:8])
+        if len(c["failing"]) > 8:
+            failing += f" and {len(c['failing']) - 8} more"
+        done = ":white_check_mark:" if c["ready"] else ""
+        lines.append(f"| {code(c['name'])} | {cell(c['tier'])} | {_LEVEL_ICON.get(c['level'], '')} {cell(c['level'])} "
+                     f"| {cell(c['target'])} {done} | {cell(c['score'])} | {cell(c['passing'])}/{cell(c['checks'])} "
+                     f"| {failing or '—'} |")
+    return lines
+
+
+def text_table(cards: Iterable[dict[str, Any]]) -> str:
+    """The scorecard for a terminal: one line per service."""
+    from .escape import line_start, one_line
+
+    cards = list(cards)
+    width = max((len(one_line(c["name"])) for c in cards), default=7)
+    lines = [f"{'SERVICE':<{width}}  TIER  LEVEL   TARGET  READY  SCORE  CHECKS  FAILING"]
+    for c in cards:
+        failing = ",".join(one_line(check["rule"]) for check in c["failing"])
+        lines.append(f"{line_start(c['name']):<{width}}  {c['tier']:<4}  {c['level']:<6}  {c['target']:<6}  "
+                     f"{'yes' if c['ready'] else 'no':<5}  {c['score']:>5}  {c['passing']:>3}/{c['checks']:<3} "
+                     f"{failing or '-'}".rstrip())
+    return "\n".join(lines) + "\n"
