@@ -179,9 +179,9 @@ def markdown_table(cards: list[dict[str, Any]]) -> list[str]:
         failing = ", ".join(code(check["rule"]) for check in c["failing"][:8])
         if len(c["failing"]) > 8:
             failing += f" and {len(c['failing']) - 8} more"
-        done = ":white_check_mark:" if c["ready"] else ""
+        done = " :white_check_mark:" if c["ready"] else ""
         lines.append(f"| {code(c['name'])} | {cell(c['tier'])} | {_LEVEL_ICON.get(c['level'], '')} {cell(c['level'])} "
-                     f"| {cell(c['target'])} {done} | {cell(c['score'])} | {cell(c['passing'])}/{cell(c['checks'])} "
+                     f"| {cell(c['target'])}{done} | {cell(c['score'])} | {cell(c['passing'])}/{cell(c['checks'])} "
                      f"| {failing or '—'} |")
     return lines
 

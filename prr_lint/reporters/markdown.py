@@ -156,6 +156,14 @@ def _suppressed_row(f: Finding, link_base: str | None) -> str:
             f"{cell(s.justification or '') or '—'} | {cell(s.owner or '') or '—'} | {cell(s.expires or '') or '—'} |")
 
 
+def _scorecard_table(result: Result) -> tuple[list[str], list[str]]:
+    """The readiness scorecard (prr_lint/scorecard.py): its heading lines and one row per service."""
+    from ..scorecard import build, markdown_table
+
+    lines = markdown_table(build(result).as_json()["services"])
+    return lines[:5], lines[5:]
+
+
 def render(result: Result, max_bytes: int = MAX_BYTES, link_base: str | None = None, title: str | None = None,
            **_: Any) -> str:
     out = _Out(max(max_bytes - RESERVE, 0))
@@ -199,6 +207,8 @@ def render(result: Result, max_bytes: int = MAX_BYTES, link_base: str | None = N
     out.table(["", "### Services", "",
                "| | Service | Tier | Owner | Errors | Warnings | Top findings |",
                "| --- | --- | ---: | --- | ---: | ---: | --- |"], service_rows)
+
+    out.table(*_scorecard_table(result))
 
     unowned = _by_importance(f for f in active if not f.service)
     out.table(["", "### Not owned by a service", "",
