@@ -152,7 +152,8 @@ def markdown(c: Comparison) -> str:
         out += ["| | Service | Tier | Level | Score | Errors | Warnings |",
                 "| --- | --- | ---: | --- | ---: | ---: | ---: |"]
         for s in c.services:
-            out.append(f"| {_STATUS_ICON[s.status]} {s.status} | {code(s.name)} | "
+            status = f"{_STATUS_ICON[s.status]} {s.status}".strip()
+            out.append(f"| {status} | {code(s.name)} | "
                        f"{cell(_get(s.after or s.before, 'tier'))} | {md_arrow(_level(s.before), _level(s.after))} | "
                        f"{md_arrow(_get(s.before, 'score'), _get(s.after, 'score'))} | "
                        f"{md_arrow(_get(s.before, 'errors'), _get(s.after, 'errors'))} | "
