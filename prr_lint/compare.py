@@ -36,6 +36,8 @@ class ServiceChange:
         if self.after is None:
             return "removed"
         before, after = self._key(self.before), self._key(self.after)
+        if "level" not in self.before or "level" not in self.after:   # a report without a scorecard: counts only
+            before, after = before[2:], after[2:]
         return "better" if after > before else "worse" if after < before else "same"
 
 

@@ -6,7 +6,8 @@ Playwright never downloads a browser here (`playwright install` is not used): it
 import os
 from contextlib import contextmanager
 
-CHROMIUM = "/usr/bin/chromium"
+# another path only to test what happens without a browser (tests/test_report_browser.py)
+CHROMIUM = os.environ.get("PRR_TEST_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 

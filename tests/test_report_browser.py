@@ -6,6 +6,8 @@ Under CI=true a missing chromium or playwright fails these tests; elsewhere they
 """
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -89,3 +91,13 @@ def test_hostile_names_run_nothing_in_chromium(chromium, tmp_path):
     assert page.locator("section.card .meta").inner_text() == "tier 2 · <img src=x onerror=alert(2)>"
     names = page.locator("svg.depgraph g.node text.name").all_text_contents()
     assert names == ["</svg><script>alert(3…", "<script>alert(1)</scr…"]
+
+
+@pytest.mark.parametrize("ci,code,outcome", [("true", 1, "browser test cannot run under CI"), ("", 0, "SKIPPED [1]")])
+def test_a_missing_browser_fails_under_ci_and_is_skipped_elsewhere(ci, code, outcome):
+    env = {**os.environ, "CI": ci, "PRR_TEST_CHROMIUM": "/nonexistent/chromium"}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+                           "tests/test_report_browser.py::test_sample_report_renders_in_chromium"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == code, proc.stdout
+    assert outcome in proc.stdout and "/nonexistent/chromium is not installed" in proc.stdout
