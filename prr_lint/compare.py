@@ -35,9 +35,9 @@ class ServiceChange:
             return "new"
         if self.after is None:
             return "removed"
-        before, after = self._key(self.before), self._key(self.after)
-        if "level" not in self.before or "level" not in self.after:   # a report without a scorecard: counts only
-            before, after = before[2:], after[2:]
+        # a report without a scorecard: compare the counts only
+        counts_only = "level" not in self.before or "level" not in self.after
+        before, after = (k[2:] if counts_only else k for k in (self._key(self.before), self._key(self.after)))
         return "better" if after > before else "worse" if after < before else "same"
 
 

@@ -206,3 +206,13 @@ def test_a_report_with_a_wrong_scorecard_is_refused(tmp_path):
     path.write_text(json.dumps(report))
     with pytest.raises(UsageError, match="scorecard.services.0: 'checks' is a required property"):
         load_report(str(path))
+
+
+def test_compare_with_a_report_without_a_scorecard_uses_the_counts():
+    base = _report({"web": (3, 0, "none", 0)}, [])
+    del base["scorecard"]
+    c = compare.compare(base, _report({"web": (3, 0, "gold", 100)}, []), "old.json")
+    assert c.services[0].status == "same"            # no level before: not "better" for a level it never had
+    c = compare.compare(base, _report({"web": (2, 0, "gold", 100)}, []), "old.json")
+    assert c.services[0].status == "better"
+    assert "level ? -> gold" in compare.text(c)
