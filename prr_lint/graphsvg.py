@@ -18,6 +18,7 @@ from .escape import one_line
 NODE_W, NODE_H = 170, 46
 GAP_X, GAP_Y = 30, 70
 MARGIN = 20
+MAX_PER_ROW = 6                # services side by side; a wider layer wraps
 MAX_LABEL = 22                 # characters of a name shown in a box; the whole name is in its tooltip
 LEVEL_FILL = {"gold": "#f3d27a", "silver": "#d9dee2", "bronze": "#e3b48c", "none": "#f4b6b0"}
 
@@ -96,15 +97,17 @@ def layout(graph: dict[str, Any]) -> Layout:
                 ps = [above[p] for p in parents[n] if p in above]
                 return sum(ps) / len(ps) if ps else float(len(above))
             layers[i].sort(key=lambda n: (centre(n), n))
-    widest = max((len(row) for row in layers), default=0)
+    # a wide layer wraps onto several rows: no edge joins two services of one layer, so edges still point down
+    rows = [layer_[k:k + MAX_PER_ROW] for layer_ in layers for k in range(0, len(layer_), MAX_PER_ROW)]
+    widest = max((len(row) for row in rows), default=0)
     width = 2 * MARGIN + widest * NODE_W + max(widest - 1, 0) * GAP_X
     position: dict[str, tuple[int, int]] = {}
-    for i, row in enumerate(layers):
+    for i, row in enumerate(rows):
         row_width = len(row) * NODE_W + max(len(row) - 1, 0) * GAP_X
         x0 = (width - row_width) // 2
         for k, n in enumerate(row):
             position[n] = (x0 + k * (NODE_W + GAP_X), MARGIN + i * (NODE_H + GAP_Y))
-    height = 2 * MARGIN + len(layers) * NODE_H + max(len(layers) - 1, 0) * GAP_Y
+    height = 2 * MARGIN + len(rows) * NODE_H + max(len(rows) - 1, 0) * GAP_Y
     return Layout(layers, position, back, width + (NODE_W // 2 if back else 0), height)
 
 

@@ -216,3 +216,13 @@ def test_compare_with_a_report_without_a_scorecard_uses_the_counts():
     c = compare.compare(base, _report({"web": (2, 0, "gold", 100)}, []), "old.json")
     assert c.services[0].status == "better"
     assert "level ? -> gold" in compare.text(c)
+
+
+def test_a_wide_layer_wraps_and_edges_still_point_down():
+    edges = [("app", f"dep{n:02}") for n in range(8)] + [(f"dep{n:02}", "db") for n in range(8)]
+    lay = graphsvg.layout(_graph(edges))
+    assert [len(layer) for layer in lay.layers] == [1, 8, 1]
+    rows = sorted({y for _, y in lay.position.values()})
+    assert len(rows) == 4                                   # the 8 dependencies on two rows of 6 and 2
+    assert all(lay.position[a][1] < lay.position[b][1] for a, b in edges)
+    assert lay.width == 2 * graphsvg.MARGIN + 6 * graphsvg.NODE_W + 5 * graphsvg.GAP_X
