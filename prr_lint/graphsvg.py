@@ -105,10 +105,29 @@ def layout(graph: dict[str, Any]) -> Layout:
     for i, row in enumerate(rows):
         row_width = len(row) * NODE_W + max(len(row) - 1, 0) * GAP_X
         x0 = (width - row_width) // 2
-        for k, n in enumerate(row):
-            position[n] = (x0 + k * (NODE_W + GAP_X), MARGIN + i * (NODE_H + GAP_Y))
+        wanted = []
+        for k, n in enumerate(row):   # under its dependents if placed, else centred with its row
+            placed = [position[p][0] for p in parents[n] if p in position]
+            wanted.append(sum(placed) // len(placed) if placed else x0 + k * (NODE_W + GAP_X))
+        xs = _spread(wanted, width)
+        for n, x in zip(row, xs, strict=True):
+            position[n] = (x, MARGIN + i * (NODE_H + GAP_Y))
     height = 2 * MARGIN + len(rows) * NODE_H + max(len(rows) - 1, 0) * GAP_Y
-    return Layout(layers, position, back, width + (NODE_W // 2 if back else 0), height)
+    return Layout(layers, position, back, width, height)
+
+
+def _spread(wanted: list[int], width: int) -> list[int]:
+    """x of each box of a row, in order: as near as possible to where it is wanted, never overlapping, inside."""
+    step = NODE_W + GAP_X
+    xs: list[int] = []
+    for x in wanted:
+        xs.append(max(x, xs[-1] + step) if xs else max(x, MARGIN))
+    overflow = (xs[-1] + NODE_W + MARGIN - width) if xs else 0
+    if overflow > 0:              # pushed out on the right: move back left as far as the boxes allow
+        xs = [x - overflow for x in xs]
+        for k in range(len(xs)):
+            xs[k] = max(xs[k], MARGIN if k == 0 else xs[k - 1] + step)
+    return xs
 
 
 def _label(name: str) -> str:
@@ -134,10 +153,10 @@ def svg(graph: dict[str, Any], levels: dict[str, str]) -> str:
         (sx, sy), (tx, ty) = lay.position[source], lay.position[target]
         kind = "critical" if e.get("critical") else "optional"
         title = f"{source} → {target}{' (critical)' if e.get('critical') else ''}"
-        if (source, target) in lay.back_edges:    # closes a cycle: a curve out to the right and back up
+        if (source, target) in lay.back_edges:    # closes a cycle: up the gap right of the boxes
             x1, y1, x2, y2 = sx + NODE_W, sy + NODE_H // 2, tx + NODE_W, ty + NODE_H // 2
-            bend = max(x1, x2) + NODE_W // 2
-            path = f"M {x1} {y1} C {bend} {y1}, {bend} {y2}, {x2} {y2}"
+            bow = max(x1, x2) + GAP_X // 2
+            path = f"M {x1} {y1} C {bow} {y1}, {bow} {y2}, {x2} {y2}"
             kind += " cycle"
             title += ": closes a cycle"
         else:

@@ -226,3 +226,13 @@ def test_a_wide_layer_wraps_and_edges_still_point_down():
     assert len(rows) == 4                                   # the 8 dependencies on two rows of 6 and 2
     assert all(lay.position[a][1] < lay.position[b][1] for a, b in edges)
     assert lay.width == 2 * graphsvg.MARGIN + 6 * graphsvg.NODE_W + 5 * graphsvg.GAP_X
+
+
+def test_a_dependency_sits_under_its_dependents():
+    lay = graphsvg.layout(_graph([("a", "z")], services=["a", "b", "c"]))
+    assert lay.position["z"][0] == lay.position["a"][0] == graphsvg.MARGIN
+    # two dependencies that both want the place under their one dependent: side by side, not overlapping
+    lay = graphsvg.layout(_graph([("c", "x"), ("c", "y")], services=["a", "b", "c"]))
+    step = graphsvg.NODE_W + graphsvg.GAP_X
+    assert lay.position["y"][0] - lay.position["x"][0] == step
+    assert lay.position["y"][0] + graphsvg.NODE_W + graphsvg.MARGIN <= lay.width     # pushed back inside
