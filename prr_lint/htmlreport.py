@@ -33,7 +33,7 @@ header p{margin:0;color:#c9d1d9}main{padding:20px 28px}h2{font-size:18px;margin:
 .bar{height:8px;background:#e6e9ed;border-radius:4px;margin:8px 0}.bar span{display:block;height:8px;
 border-radius:4px;background:#2da44e}.area h4{margin:10px 0 4px;font-size:13px;color:#57606a}
 .area ul{margin:0;padding-left:18px}code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
-.sev-error{color:#c0392b}.sev-warning{color:#9a6700}.sev-info{color:#0969da}.passing{color:#1a7f37}
+.partial{color:#9a6700;font-weight:600}.sev-error{color:#c0392b}.sev-warning{color:#9a6700}.sev-info{color:#0969da}.passing{color:#1a7f37}
 details{margin-top:10px}details li{word-break:break-word}
 .graph{background:#fff;border:1px solid #d5dae0;border-radius:8px;padding:10px;overflow:auto}
 .depgraph text{font:12px system-ui,sans-serif;text-anchor:middle}.depgraph .name{font-weight:600}
@@ -52,6 +52,13 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _partial(card: dict[str, Any]) -> str:
+    if card.get("complete", True):
+        return ""
+    return (' · <span class="partial" title="the run reported on part of its files (paths or --diff-base), so '
+            'a check may pass unseen">partial</span>')
+
+
 def _card(card: dict[str, Any], findings: list[dict[str, Any]]) -> str:
     level = card["level"]
     ready = ('<span class="ready">ready</span>' if card["ready"]
@@ -59,7 +66,7 @@ def _card(card: dict[str, Any], findings: list[dict[str, Any]]) -> str:
     owner = _h(card["owner"]) if card.get("owner") else "no owner"
     parts = [f'<section class="card level-{_h(level)}" data-service="{_h(card["name"])}" data-level="{_h(level)}">',
              f'<h3>{_h(card["name"])}</h3>',
-             f'<p class="meta">tier {_h(card["tier"])} · {owner}</p>',
+             f'<p class="meta">tier {_h(card["tier"])} · {owner}{_partial(card)}</p>',
              f'<p><span class="badge {_h(level)}">{_h(level)}</span> {ready} · score <b>{_h(card["score"])}</b>'
              f' · {_h(card["passing"])}/{_h(card["checks"])} checks pass</p>',
              f'<div class="bar" title="score {_h(card["score"])}"><span style="width:{int(card["score"])}%"></span>'

@@ -2,10 +2,13 @@
 
 A *check* is a rule that ran and applies to the service: it has a severity at the service's tier, and it looks
 at something the service has (a rule about Terraform does not apply to a service without Terraform). A check
-*fails* when the service has an active (not suppressed) finding of it.
+*fails* when the service has a finding of it that is not waived: a waiver (or an inline one) is an accepted
+risk with an owner and an expiry, while a finding left out by a baseline is known debt and still fails.
+A card is marked incomplete when the run did not report on all of the service's files (paths that cover part
+of it, or `--diff-base`, which reports changed lines only): its checks may pass unseen.
 
 Levels, the way scorecard products present them, each reached when every check of that level and of the levels
-below it passes (info findings never hold a level back; waived findings do not count):
+below it passes (info findings never hold a level back):
 
 - **bronze** (known): rules tagged `ownership` or `config` (owner, on-call, tier, paths, files that parse);
 - **silver** (observable): `slo`, `alerting`, `runbook`, `resources`;
@@ -89,6 +92,7 @@ class ServiceCard:
     tier: int
     owner: str | None
     checks: list[Check]
+    complete: bool = True         # False: the run reported on part of the service's files
 
     @property
     def level(self) -> str:
@@ -120,7 +124,8 @@ class ServiceCard:
                       key=lambda c: (-SEVERITY_RANK[c.as_json()["severity"]], c.rule.id))
 
     def as_json(self) -> dict[str, Any]:
-        return {"name": self.name, "tier": self.tier, "owner": self.owner, "level": self.level,
+        return {"name": self.name, "tier": self.tier, "owner": self.owner, "complete": self.complete,
+                "level": self.level,
                 "target": self.target, "ready": self.ready, "score": self.score,
                 "checks": len(self.checks), "passing": sum(1 for c in self.checks if c.passes),
                 "failing": [c.as_json() for c in self.failing]}
@@ -131,7 +136,8 @@ class Scorecard:
     services: list[ServiceCard]
 
     def as_json(self) -> dict[str, Any]:
-        return {"levels": [{"name": level, "tags": list(LEVEL_TAGS[level])} for level in LEVELS],
+        return {"complete": all(card.complete for card in self.services),
+                "levels": [{"name": level, "tags": list(LEVEL_TAGS[level])} for level in LEVELS],
                 "targets": {str(tier): level for tier, level in TARGET_BY_TIER.items()},
                 "services": [card.as_json() for card in self.services]}
 
@@ -147,8 +153,8 @@ def _applies(rule: Rule, tier: int, kinds: set[str] | None) -> bool:
 def build(result: Result) -> Scorecard:
     """One card per service of the run (those its paths touched), in name order."""
     by_service: dict[str, dict[str, list[Finding]]] = {}
-    for f in result.active:
-        if f.service:
+    for f in result.findings:
+        if f.service and (f.suppression is None or f.suppression.kind == "baseline"):
             by_service.setdefault(f.service, {}).setdefault(f.rule_id, []).append(f)
     ran = result.ran
     cards = []
@@ -158,8 +164,15 @@ def build(result: Result) -> Scorecard:
         mine = by_service.get(summary.name, {})
         checks = [Check(r, r.level(summary.tier) or "info", mine.get(r.id, []))
                   for r in ran if _applies(r, summary.tier, kinds) or r.id in mine]
-        cards.append(ServiceCard(summary.name, summary.tier, summary.owner, checks))
+        files = {summary.file} | ({d.file for d in service.docs} if service is not None else set())
+        complete = result.diff is None and all(_reported(file, result.scope) for file in files)
+        cards.append(ServiceCard(summary.name, summary.tier, summary.owner, checks, complete))
     return Scorecard(cards)
+
+
+def _reported(file: str, scope: list[str]) -> bool:
+    """Whether the run reports findings in `file` (engine scope: "" is everything, else a file or directory)."""
+    return not scope or any(s == "" or file == s or file.startswith(s.rstrip("/") + "/") for s in scope)
 
 
 _LEVEL_ICON = {"gold": ":1st_place_medal:", "silver": ":2nd_place_medal:", "bronze": ":3rd_place_medal:",
@@ -180,9 +193,13 @@ def markdown_table(cards: list[dict[str, Any]]) -> list[str]:
         if len(c["failing"]) > 8:
             failing += f" and {len(c['failing']) - 8} more"
         done = " :white_check_mark:" if c["ready"] else ""
-        lines.append(f"| {code(c['name'])} | {cell(c['tier'])} | {_LEVEL_ICON.get(c['level'], '')} {cell(c['level'])} "
-                     f"| {cell(c['target'])}{done} | {cell(c['score'])} | {cell(c['passing'])}/{cell(c['checks'])} "
-                     f"| {failing or '—'} |")
+        partial = "" if c.get("complete", True) else " (partial)"
+        level = f"{_LEVEL_ICON.get(c['level'], '')} {cell(c['level'])}{partial}"
+        lines.append(f"| {code(c['name'])} | {cell(c['tier'])} | {level} | {cell(c['target'])}{done} | "
+                     f"{cell(c['score'])} | {cell(c['passing'])}/{cell(c['checks'])} | {failing or '—'} |")
+    if any(not c.get("complete", True) for c in cards):
+        lines += ["", "Partial: the run reported on part of the service's files (paths or `--diff-base`), "
+                  "so a check may pass unseen."]
     return lines
 
 
@@ -192,10 +209,13 @@ def text_table(cards: Iterable[dict[str, Any]]) -> str:
 
     cards = list(cards)
     width = max((len(one_line(c["name"])) for c in cards), default=7)
-    lines = [f"{'SERVICE':<{width}}  TIER  LEVEL   TARGET  READY  SCORE  CHECKS  FAILING"]
+    lines = [f"{'SERVICE':<{width}}  TIER  LEVEL    TARGET  READY  SCORE  CHECKS  FAILING"]
     for c in cards:
         failing = ",".join(one_line(check["rule"]) for check in c["failing"])
-        lines.append(f"{line_start(c['name']):<{width}}  {c['tier']:<4}  {c['level']:<6}  {c['target']:<6}  "
+        level = c["level"] + ("" if c.get("complete", True) else "*")
+        lines.append(f"{line_start(c['name']):<{width}}  {c['tier']:<4}  {level:<7}  {c['target']:<6}  "
                      f"{'yes' if c['ready'] else 'no':<5}  {c['score']:>5}  {c['passing']:>3}/{c['checks']:<3} "
                      f"{failing or '-'}".rstrip())
+    if any(not c.get("complete", True) for c in cards):
+        lines.append("* partial: the run reported on part of the service's files (paths or --diff-base)")
     return "\n".join(lines) + "\n"

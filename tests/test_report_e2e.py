@@ -49,8 +49,8 @@ def test_text_and_markdown_scorecards():
     text = run_cli("report", "--no-cache", "--format", "text", SAMPLE, cwd=ROOT)
     assert text.returncode == 0
     assert text.stdout.splitlines()[:2] == [
-        "SERVICE    TIER  LEVEL   TARGET  READY  SCORE  CHECKS  FAILING",
-        "checkout   1     gold    gold    yes      100   43/43  -",
+        "SERVICE    TIER  LEVEL    TARGET  READY  SCORE  CHECKS  FAILING",
+        "checkout   1     gold     gold    yes      100   43/43  -",
     ]
     md = run_cli("report", "--no-cache", "--format", "markdown", SAMPLE, cwd=ROOT)
     assert md.returncode == 0
@@ -60,6 +60,20 @@ def test_text_and_markdown_scorecards():
         "| --- | ---: | --- | --- | ---: | ---: | --- |",
         "| `checkout` | 1 | :1st_place_medal: gold | gold :white_check_mark: | 100 | 43/43 | — |",
     ]
+
+
+def test_a_run_over_part_of_a_service_gives_partial_cards():
+    proc = run_cli("report", "--no-cache", "--format", "text", os.path.join(SAMPLE, "services", "inventory", "k8s"),
+                   cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "SERVICE    TIER  LEVEL    TARGET  READY  SCORE  CHECKS  FAILING",
+        "inventory  0     bronze*  gold    no        81   40/49  K8S001,K8S002,K8S003,K8S004,K8S005,K8S006,K8S007,"
+        "K8S008,K8S009",
+        "* partial: the run reported on part of the service's files (paths or --diff-base)",
+    ]
+    html = run_cli("report", "--no-cache", os.path.join(SAMPLE, "services", "inventory", "k8s"), cwd=ROOT).stdout
+    assert '· <span class="partial"' in html
 
 
 def test_a_saved_json_report_gives_the_same_page(tmp_path, sample_html):

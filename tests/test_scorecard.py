@@ -2,12 +2,14 @@
 inputs whose answer is known."""
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
 from prr_lint import compare, graphsvg, scorecard
+from prr_lint.engine import Result, ServiceSummary
 from prr_lint.errors import UsageError
-from prr_lint.model import Finding, Span
+from prr_lint.model import Finding, Span, Suppression
 from prr_lint.report import load_report
 from prr_lint.rule import Rule
 from prr_lint.scorecard import Check, ServiceCard
@@ -204,7 +206,7 @@ def test_a_report_with_a_wrong_scorecard_is_refused(tmp_path):
               "scorecard": {"levels": [], "targets": {}, "services": [{"name": "x"}]}}
     path = tmp_path / "r.json"
     path.write_text(json.dumps(report))
-    with pytest.raises(UsageError, match="scorecard.services.0: 'checks' is a required property"):
+    with pytest.raises(UsageError, match="scorecard: 'complete' is a required property"):
         load_report(str(path))
 
 
@@ -236,3 +238,26 @@ def test_a_dependency_sits_under_its_dependents():
     step = graphsvg.NODE_W + graphsvg.GAP_X
     assert lay.position["y"][0] - lay.position["x"][0] == step
     assert lay.position["y"][0] + graphsvg.NODE_W + graphsvg.MARGIN <= lay.width     # pushed back inside
+
+
+def _result(findings, scope=()):
+    return Result(root="/r", findings=findings, rules=[OWNER, SLO], notices=[], scope=list(scope),
+                  services=[ServiceSummary("web", 1, "web/service.yaml", "team-web")])
+
+
+def test_waived_findings_pass_their_check_and_baselined_ones_still_fail():
+    waived, baselined = _finding("SVC001"), _finding("SVC010")
+    waived.suppression = Suppression("waiver", "accepted until the migration", "team-web", "2027-01-31")
+    baselined.suppression = Suppression("baseline", "recorded in the baseline")
+    card = scorecard.build(_result([waived, baselined])).services[0]
+    assert [c.rule.id for c in card.failing] == ["SVC010"] and card.level == "bronze"
+
+
+def test_a_card_is_partial_when_the_run_did_not_report_all_of_the_service():
+    assert scorecard.build(_result([])).as_json()["complete"] is True
+    assert scorecard.build(_result([], scope=["web"])).services[0].complete
+    partial = scorecard.build(_result([], scope=["web/k8s"]))
+    assert not partial.services[0].complete and partial.as_json()["complete"] is False
+    diff = _result([])
+    diff.diff = SimpleNamespace(base="origin/main")         # a diff-aware run reports changed lines only
+    assert not scorecard.build(diff).services[0].complete

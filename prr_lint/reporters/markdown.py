@@ -156,12 +156,13 @@ def _suppressed_row(f: Finding, link_base: str | None) -> str:
             f"{cell(s.justification or '') or '—'} | {cell(s.owner or '') or '—'} | {cell(s.expires or '') or '—'} |")
 
 
-def _scorecard_table(result: Result) -> tuple[list[str], list[str]]:
-    """The readiness scorecard (prr_lint/scorecard.py): its heading lines and one row per service."""
+def _scorecard_table(result: Result) -> tuple[list[str], list[str], list[str]]:
+    """The readiness scorecard (prr_lint/scorecard.py): its heading lines, one row per service, a closing note."""
     from ..scorecard import build, markdown_table
 
     lines = markdown_table(build(result).as_json()["services"])
-    return lines[:5], lines[5:]
+    rows = [line for line in lines[5:] if line.startswith("|")]
+    return lines[:5], rows, lines[5 + len(rows):]
 
 
 def render(result: Result, max_bytes: int = MAX_BYTES, link_base: str | None = None, title: str | None = None,
