@@ -80,10 +80,14 @@ class Check:
     def blocks_level(self) -> bool:
         return any(f.severity != "info" for f in self.findings)
 
+    @property
+    def worst(self) -> str:
+        """The most severe of its findings (a failing check)."""
+        return max(self.findings, key=lambda f: SEVERITY_RANK[f.severity]).severity
+
     def as_json(self) -> dict[str, Any]:
-        worst = max(self.findings, key=lambda f: SEVERITY_RANK[f.severity]).severity
         return {"rule": self.rule.id, "name": self.rule.name, "summary": self.rule.summary, "area": self.rule.area,
-                "level": rule_level(self.rule), "severity": worst, "findings": len(self.findings)}
+                "level": rule_level(self.rule), "severity": self.worst, "findings": len(self.findings)}
 
 
 @dataclass
@@ -121,12 +125,11 @@ class ServiceCard:
     def failing(self) -> list[Check]:
         """Failing checks, most severe first, then by rule id."""
         return sorted((c for c in self.checks if not c.passes),
-                      key=lambda c: (-SEVERITY_RANK[c.as_json()["severity"]], c.rule.id))
+                      key=lambda c: (-SEVERITY_RANK[c.worst], c.rule.id))
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "tier": self.tier, "owner": self.owner, "complete": self.complete,
-                "level": self.level,
-                "target": self.target, "ready": self.ready, "score": self.score,
+                "level": self.level, "target": self.target, "ready": self.ready, "score": self.score,
                 "checks": len(self.checks), "passing": sum(1 for c in self.checks if c.passes),
                 "failing": [c.as_json() for c in self.failing]}
 
