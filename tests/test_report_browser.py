@@ -14,6 +14,8 @@ import pytest
 import browser
 from conftest import ROOT, run_cli, write
 
+pytestmark = pytest.mark.slow  # a real browser, and the CLI run for each page
+
 SAMPLE = os.path.join(ROOT, "examples", "monorepo")
 ARTIFACTS = os.path.join(ROOT, "build", "test-artifacts")
 

@@ -45,6 +45,7 @@ def test_html_is_self_contained(sample_html):
     assert sample_html.count("<svg ") == 1 and 'data-service="payments-db"' in sample_html
 
 
+@pytest.mark.slow
 def test_text_and_markdown_scorecards():
     text = run_cli("report", "--no-cache", "--format", "text", SAMPLE, cwd=ROOT)
     assert text.returncode == 0
@@ -62,6 +63,7 @@ def test_text_and_markdown_scorecards():
     ]
 
 
+@pytest.mark.slow
 def test_a_run_over_part_of_a_service_gives_partial_cards():
     proc = run_cli("report", "--no-cache", "--format", "text", os.path.join(SAMPLE, "services", "inventory", "k8s"),
                    cwd=ROOT)
@@ -76,6 +78,7 @@ def test_a_run_over_part_of_a_service_gives_partial_cards():
     assert '· <span class="partial"' in html
 
 
+@pytest.mark.slow
 def test_a_saved_json_report_gives_the_same_page(tmp_path, sample_html):
     saved = tmp_path / "report.json"
     assert run_cli("check", "--no-cache", "--format", "json", "-o", str(saved), SAMPLE, cwd=ROOT).returncode == 1
@@ -99,6 +102,7 @@ def two_states(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt,name", [("text", "compare.txt"), ("markdown", "compare.md")])
 def test_compare_golden(two_states, fmt, name):
     proc = run_cli("report", "--no-cache", "--compare", "base.json", "--format", fmt, "monorepo", cwd=two_states)
@@ -106,6 +110,7 @@ def test_compare_golden(two_states, fmt, name):
     golden(name, proc.stdout)
 
 
+@pytest.mark.slow
 def test_compare_two_saved_reports(two_states):
     assert run_cli("check", "--no-cache", "-f", "json", "-o", "head.json", "monorepo", cwd=two_states).returncode == 1
     proc = run_cli("report", "--compare", "base.json", "--from", "head.json", cwd=two_states)
@@ -117,6 +122,7 @@ def test_compare_two_saved_reports(two_states):
                                 "->", "97", "errors", "0", "->", "1", "warnings", "0"]
 
 
+@pytest.mark.slow
 def test_hostile_names_are_shown_not_run(tmp_path):
     write(tmp_path, {
         "a/service.yaml": "apiVersion: prr-lint/v1\nkind: Service\n"
