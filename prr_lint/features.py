@@ -11,7 +11,7 @@ import importlib
 
 # order matters: suppressions first, then the filters that decide what is reported
 FEATURE_MODULES: list[str] = [".waivers", ".baseline", ".diff", ".plans", ".gate", ".policy.feature", ".merge",
-                              ".init"]
+                              ".init", ".report"]
 
 _loaded: list | None = None
 

@@ -120,7 +120,7 @@ def test_markdown_table_rows_have_the_right_number_of_cells():
             current.append(n)
         else:
             current = None
-    assert len(tables) == 4
+    assert len(tables) == 5     # services, readiness scorecard, unowned, all findings, suppressed
     for widths in tables:
         assert len(set(widths)) == 1, widths
     assert "<b>" not in out and "&lt;b&gt;" in out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__
+from .. import __version__, scorecard
 from ..escape import deep_valid_unicode, json_text
 from ..model import Finding
 from . import counts
@@ -57,6 +57,7 @@ def render(result: Result, **_: Any) -> str:
         "services": service_dicts(result),
         "notices": [{"file": file, "message": message} for file, message in result.notices],
         "graph": graph_json(result),
+        "scorecard": scorecard.build(result).as_json(),
     }
     if result.shard is not None:   # `prr-lint merge` checks that every part of the repository is there once
         report["shard"] = {"index": result.shard.index, "count": result.shard.count}

@@ -157,6 +157,15 @@ def _suppressed_row(f: Finding, link_base: str | None) -> str:
             f"{cell(s.justification or '') or '—'} | {cell(s.owner or '') or '—'} | {cell(s.expires or '') or '—'} |")
 
 
+def _scorecard_table(result: Result) -> tuple[list[str], list[str], list[str]]:
+    """The readiness scorecard (prr_lint/scorecard.py): its heading lines, one row per service, a closing note."""
+    from ..scorecard import build, markdown_table
+
+    lines = markdown_table(build(result).as_json()["services"])
+    rows = [line for line in lines[5:] if line.startswith("|")]
+    return lines[:5], rows, lines[5 + len(rows):]
+
+
 def render(result: Result, max_bytes: int = MAX_BYTES, link_base: str | None = None, title: str | None = None,
            **_: Any) -> str:
     out = _Out(max(max_bytes - RESERVE, 0))
@@ -202,6 +211,8 @@ def render(result: Result, max_bytes: int = MAX_BYTES, link_base: str | None = N
                "| --- | --- | ---: | --- | ---: | ---: | --- |"], service_rows)
     for head, rows in markdown_sections(result):
         out.table(head, rows)
+
+    out.table(*_scorecard_table(result))
 
     unowned = _by_importance(f for f in active if not f.service)
     out.table(["", "### Not owned by a service", "",

@@ -1,0 +1,224 @@
+"""The readiness scorecard: a level and a score per service, computed from the findings of one run.
+
+A *check* is a rule that ran and applies to the service: it has a severity at the service's tier, and it looks
+at something the service has (a rule about Terraform does not apply to a service without Terraform). A check
+*fails* when the service has a finding of it that is not waived: a waiver (or an inline one) is an accepted
+risk with an owner and an expiry, while a finding left out by a baseline is known debt and still fails.
+A card is marked incomplete when the run did not report on all of the service's files (paths that cover part
+of it, or `--diff-base`, which reports changed lines only): its checks may pass unseen.
+
+Levels, the way scorecard products present them, each reached when every check of that level and of the levels
+below it passes (info findings never hold a level back):
+
+- **bronze** (known): rules tagged `ownership` or `config` (owner, on-call, tier, paths, files that parse);
+- **silver** (observable): `slo`, `alerting`, `runbook`, `resources`;
+- **gold** (resilient): `availability`, `rollback`, `dr`, and every rule without one of the tags above.
+
+A rule belongs to the lowest level among its tags. A service's *target* comes from its tier: gold for tier 0
+and 1, silver for tier 2, bronze for tier 3; it is *ready* when its level reaches its target.
+
+The score is 100 x (weight of passing checks) / (weight of all its checks), rounded down (so 100 means every
+check passes), where a check weighs 3, 2 or 1 as its severity at the tier is error, warning or info.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .model import SEVERITY_RANK, Finding
+from .rule import ENGINE, SERVICE, Rule
+
+if TYPE_CHECKING:
+    from .engine import Result
+
+NONE = "none"
+LEVELS = ("bronze", "silver", "gold")         # lowest first
+RANK = {name: i for i, name in enumerate((NONE,) + LEVELS)}   # none 0, bronze 1, silver 2, gold 3
+LEVEL_TAGS = {
+    "bronze": ("ownership", "config"),
+    "silver": ("slo", "alerting", "runbook", "resources"),
+    "gold": ("availability", "rollback", "dr"),
+}
+TARGET_BY_TIER = {0: "gold", 1: "gold", 2: "silver", 3: "bronze"}
+# how the report names each rule area (the rule id prefix)
+AREA_TITLES = {"prr": "Files and manifests", "svc": "Service", "k8s": "Kubernetes", "helm": "Helm",
+               "tf": "Terraform", "prom": "Prometheus"}
+
+
+def rule_level(rule: Rule) -> str:
+    """The level a rule counts toward: the lowest level any of its tags belongs to; gold without one."""
+    tags = {t.lower() for t in rule.tags}
+    for level in LEVELS:
+        if tags.intersection(LEVEL_TAGS[level]):
+            return level
+    return LEVELS[-1]
+
+
+def area_title(area: str) -> str:
+    return AREA_TITLES.get(area, area.upper())
+
+
+def area_order(area: str) -> tuple[int, str]:
+    """Built-in areas in the order a reviewer reads a service (manifest first), then any other by name."""
+    order = list(AREA_TITLES)
+    return (order.index(area) if area in order else len(order), area)
+
+
+@dataclass
+class Check:
+    rule: Rule
+    severity: str                 # the rule's severity at the service's tier (the weight)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def passes(self) -> bool:
+        return not self.findings
+
+    @property
+    def blocks_level(self) -> bool:
+        return any(f.severity != "info" for f in self.findings)
+
+    @property
+    def worst(self) -> str:
+        """The most severe of its findings (a failing check)."""
+        return max(self.findings, key=lambda f: SEVERITY_RANK[f.severity]).severity
+
+    def as_json(self) -> dict[str, Any]:
+        return {"rule": self.rule.id, "name": self.rule.name, "summary": self.rule.summary, "area": self.rule.area,
+                "level": rule_level(self.rule), "severity": self.worst, "findings": len(self.findings)}
+
+
+@dataclass
+class ServiceCard:
+    name: str
+    tier: int
+    owner: str | None
+    checks: list[Check]
+    complete: bool = True         # False: the run reported on part of the service's files
+
+    @property
+    def level(self) -> str:
+        reached = NONE
+        for level in LEVELS:
+            if any(c.blocks_level and rule_level(c.rule) == level for c in self.checks):
+                break
+            reached = level
+        return reached
+
+    @property
+    def target(self) -> str:
+        return TARGET_BY_TIER.get(self.tier, LEVELS[-1])
+
+    @property
+    def ready(self) -> bool:
+        return RANK[self.level] >= RANK[self.target]
+
+    @property
+    def score(self) -> int:
+        total = sum(SEVERITY_RANK[c.severity] for c in self.checks)
+        passing = sum(SEVERITY_RANK[c.severity] for c in self.checks if c.passes)
+        return 100 if total == 0 else passing * 100 // total
+
+    @property
+    def failing(self) -> list[Check]:
+        """Failing checks, most severe first, then by rule id."""
+        return sorted((c for c in self.checks if not c.passes),
+                      key=lambda c: (-SEVERITY_RANK[c.worst], c.rule.id))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "tier": self.tier, "owner": self.owner, "complete": self.complete,
+                "level": self.level, "target": self.target, "ready": self.ready, "score": self.score,
+                "checks": len(self.checks), "passing": sum(1 for c in self.checks if c.passes),
+                "failing": [c.as_json() for c in self.failing]}
+
+
+@dataclass
+class Scorecard:
+    services: list[ServiceCard]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"complete": all(card.complete for card in self.services),
+                "levels": [{"name": level, "tags": list(LEVEL_TAGS[level])} for level in LEVELS],
+                "targets": {str(tier): level for tier, level in TARGET_BY_TIER.items()},
+                "services": [card.as_json() for card in self.services]}
+
+
+def _applies(rule: Rule, tier: int, kinds: set[str] | None) -> bool:
+    if rule.level(tier) is None:
+        return False
+    if kinds is None or ENGINE in rule.targets or SERVICE in rule.targets:
+        return True
+    return any(t in kinds for t in rule.targets)
+
+
+def build(result: Result) -> Scorecard:
+    """One card per service of the run (those its paths touched), in name order."""
+    by_service: dict[str, dict[str, list[Finding]]] = {}
+    for f in result.findings:
+        if f.service and (f.suppression is None or f.suppression.kind == "baseline"):
+            by_service.setdefault(f.service, {}).setdefault(f.rule_id, []).append(f)
+    ran = result.ran
+    cards = []
+    for summary in sorted(result.services, key=lambda s: s.name):
+        service = result.graph.by_name.get(summary.name) if result.graph is not None else None
+        kinds = {d.kind for d in service.docs} | {service.manifest.kind} if service is not None else None
+        mine = by_service.get(summary.name, {})
+        checks = [Check(r, r.level(summary.tier) or "info", mine.get(r.id, []))
+                  for r in ran if _applies(r, summary.tier, kinds) or r.id in mine]
+        files = {summary.file} | ({d.file for d in service.docs} if service is not None else set())
+        complete = result.diff is None and all(_reported(file, result.scope) for file in files)
+        cards.append(ServiceCard(summary.name, summary.tier, summary.owner, checks, complete))
+    return Scorecard(cards)
+
+
+def _reported(file: str, scope: list[str]) -> bool:
+    """Whether the run reports findings in `file` (engine scope: "" is everything, else a file or directory)."""
+    return not scope or any(s == "" or file == s or file.startswith(s.rstrip("/") + "/") for s in scope)
+
+
+_LEVEL_ICON = {"gold": ":1st_place_medal:", "silver": ":2nd_place_medal:", "bronze": ":3rd_place_medal:",
+               NONE: ":red_circle:"}
+
+
+def markdown_table(cards: list[dict[str, Any]]) -> list[str]:
+    """The scorecard as a compact Markdown table (JSON entries, as `Scorecard.as_json()` gives them)."""
+    from .reporters.markdown import cell, code
+
+    if not cards:
+        return []
+    lines = ["", "### Readiness scorecard", "",
+             "| Service | Tier | Level | Target | Score | Checks passing | Failing checks |",
+             "| --- | ---: | --- | --- | ---: | ---: | --- |"]
+    for c in cards:
+        failing = ", ".join(code(check["rule"]) for check in c["failing"][:8])
+        if len(c["failing"]) > 8:
+            failing += f" and {len(c['failing']) - 8} more"
+        done = " :white_check_mark:" if c["ready"] else ""
+        partial = "" if c.get("complete", True) else " (partial)"
+        level = f"{_LEVEL_ICON.get(c['level'], '')} {cell(c['level'])}{partial}"
+        lines.append(f"| {code(c['name'])} | {cell(c['tier'])} | {level} | {cell(c['target'])}{done} | "
+                     f"{cell(c['score'])} | {cell(c['passing'])}/{cell(c['checks'])} | {failing or '—'} |")
+    if any(not c.get("complete", True) for c in cards):
+        lines += ["", "Partial: the run reported on part of the service's files (paths or `--diff-base`), "
+                  "so a check may pass unseen."]
+    return lines
+
+
+def text_table(cards: Iterable[dict[str, Any]]) -> str:
+    """The scorecard for a terminal: one line per service."""
+    from .escape import line_start, one_line
+
+    cards = list(cards)
+    width = max((len(one_line(c["name"])) for c in cards), default=7)
+    lines = [f"{'SERVICE':<{width}}  TIER  LEVEL    TARGET  READY  SCORE  CHECKS  FAILING"]
+    for c in cards:
+        failing = ",".join(one_line(check["rule"]) for check in c["failing"])
+        level = c["level"] + ("" if c.get("complete", True) else "*")
+        lines.append(f"{line_start(c['name']):<{width}}  {c['tier']:<4}  {level:<7}  {c['target']:<6}  "
+                     f"{'yes' if c['ready'] else 'no':<5}  {c['score']:>5}  {c['passing']:>3}/{c['checks']:<3} "
+                     f"{failing or '-'}".rstrip())
+    if any(not c.get("complete", True) for c in cards):
+        lines.append("* partial: the run reported on part of the service's files (paths or --diff-base)")
+    return "\n".join(lines) + "\n"
