@@ -41,7 +41,7 @@ def test_html_is_self_contained(sample_html):
     assert not re.search(r"""(src|href)\s*=|@import|url\((?!#)""", sample_html)
     assert "Content-Security-Policy\" content=\"default-src 'none';" in sample_html
     cards = re.findall(r'<section class="card [^"]*" data-service="([^"]*)" data-level="([^"]*)">', sample_html)
-    assert cards == [("checkout", "gold"), ("inventory", "none"), ("search", "none")]
+    assert cards == [("checkout", "gold"), ("inventory", "none"), ("search", "none"), ("stock-sync", "bronze")]
     assert sample_html.count("<svg ") == 1 and 'data-service="payments-db"' in sample_html
 
 
@@ -50,8 +50,8 @@ def test_text_and_markdown_scorecards():
     text = run_cli("report", "--no-cache", "--format", "text", SAMPLE, cwd=ROOT)
     assert text.returncode == 0
     assert text.stdout.splitlines()[:2] == [
-        "SERVICE    TIER  LEVEL    TARGET  READY  SCORE  CHECKS  FAILING",
-        "checkout   1     gold     gold    yes      100   43/43  -",
+        "SERVICE     TIER  LEVEL    TARGET  READY  SCORE  CHECKS  FAILING",
+        "checkout    1     gold     gold    yes       97   50/51  SVC060",
     ]
     md = run_cli("report", "--no-cache", "--format", "markdown", SAMPLE, cwd=ROOT)
     assert md.returncode == 0
@@ -59,7 +59,7 @@ def test_text_and_markdown_scorecards():
         "## prr-lint: readiness scorecard", "",
         "| Service | Tier | Level | Target | Score | Checks passing | Failing checks |",
         "| --- | ---: | --- | --- | ---: | ---: | --- |",
-        "| `checkout` | 1 | :1st_place_medal: gold | gold :white_check_mark: | 100 | 43/43 | — |",
+        "| `checkout` | 1 | :1st_place_medal: gold | gold :white_check_mark: | 97 | 50/51 | `SVC060` |",
     ]
 
 
@@ -70,7 +70,7 @@ def test_a_run_over_part_of_a_service_gives_partial_cards():
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
         "SERVICE    TIER  LEVEL    TARGET  READY  SCORE  CHECKS  FAILING",
-        "inventory  0     bronze*  gold    no        81   40/49  K8S001,K8S002,K8S003,K8S004,K8S005,K8S006,K8S007,"
+        "inventory  0     bronze*  gold    no        84   48/57  K8S001,K8S002,K8S003,K8S004,K8S005,K8S006,K8S007,"
         "K8S008,K8S009",
         "* partial: the run reported on part of the service's files (paths or --diff-base)",
     ]
@@ -116,10 +116,10 @@ def test_compare_two_saved_reports(two_states):
     proc = run_cli("report", "--compare", "base.json", "--from", "head.json", cwd=two_states)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[1] == ("services: 1 better, 1 worse, 1 unchanged; findings: 1 new, 1 fixed; "
-                        "errors 56, warnings 9")
-    assert lines[3].split() == ["worse", "checkout", "tier", "1", "level", "gold", "->", "bronze", "score", "100",
-                                "->", "97", "errors", "0", "->", "1", "warnings", "0"]
+    assert lines[1] == ("services: 1 better, 1 worse, 2 unchanged; findings: 1 new, 1 fixed; "
+                        "errors 64, warnings 11")
+    assert lines[3].split() == ["worse", "checkout", "tier", "1", "level", "gold", "->", "bronze", "score", "97",
+                                "->", "95", "errors", "0", "->", "1", "warnings", "0"]
 
 
 @pytest.mark.slow
