@@ -25,7 +25,9 @@ def _percent(value) -> float | None:
         "spike while autoscaling catches up; at 5 % headroom, losing one of three zones is an outage.",
     fix="Write a capacity plan (expected peak, the resource that runs out first, how it scales) and link it in "
         "`spec.capacity.plan`; record the headroom kept at the planned peak, in percent, in "
-        "`spec.capacity.headroom`: at least the tier's `min_capacity_headroom` (30 for tier 0, 20 for tier 1).",
+        "`spec.capacity.headroom`: at least the tier's `min_capacity_headroom` (30 for tier 0, 20 for tier 1). "
+        "In a Backstage Component: the annotations `prr-lint/capacity-plan` (or a `metadata.links` entry "
+        "titled \"Capacity plan\") and `prr-lint/capacity-headroom`.",
     targets=[SERVICE],
     tags=["capacity"],
     severity={0: "error", 1: "warning", 2: "off", 3: "off"},

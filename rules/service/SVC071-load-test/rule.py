@@ -12,7 +12,9 @@ from prr_lint.rule import SERVICE, rule
         "so a load test from last year says little about today's release.",
     fix="Run a load test at (or above) the planned peak, keep its report in the repository or at a stable "
         "URL, and record both in `spec.capacity.loadTest: {lastRun: YYYY-MM-DD, report: ...}`. The window is "
-        "the tier's `load_test_within_days` (90 days for tier 0, 180 for tier 1).",
+        "the tier's `load_test_within_days` (90 days for tier 0, 180 for tier 1). In a Backstage Component: "
+        "the annotations `prr-lint/load-test-date` and `prr-lint/load-test-report` (or a `metadata.links` "
+        "entry titled \"Load test report\").",
     targets=[SERVICE],
     tags=["capacity"],
     severity={0: "error", 1: "warning", 2: "off", 3: "off"},

@@ -14,7 +14,9 @@ from prr_lint.rule import SERVICE, rule
     fix="Hold a production-readiness review, keep its record (the checklist, the decisions, the follow-ups) in "
         "the repository or at a stable URL, and add `spec.review` with the `approver`, the `date` "
         "(YYYY-MM-DD) and the `record`. Review again within the tier's `review_within_days` (365 days for "
-        "tiers 0 and 1).",
+        "tiers 0 and 1). In a Backstage Component: the annotations `prr-lint/review-approver`, "
+        "`prr-lint/review-date` and `prr-lint/review-record` (or a `metadata.links` entry titled "
+        "\"Readiness review\").",
     targets=[SERVICE],
     tags=["review"],
     severity={0: "error", 1: "warning", 2: "off", 3: "off"},
