@@ -44,20 +44,31 @@ MANIFEST_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         "dashboards": ("metadata", "links"), "deploy": ("metadata", "annotations", DEPLOY_ANNOTATION),
         "rollback": ("metadata", "annotations"), "dr": ("metadata", "annotations"),
         "dependencies": ("spec", "dependsOn"),
-        "capacity": ("spec", "capacity"), "review": ("spec", "review"),
+        "capacity": ("metadata", "annotations"), "review": ("metadata", "annotations"),
         "critical_dependencies": ("metadata", "annotations", "prr-lint/critical-dependencies"),
     },
 }
-# A Component's schema has no rollback or DR block: their fields are `prr-lint/*` annotations (strings), and
-# their procedure a `metadata.links` entry whose title or type holds one of the words
+# A Component's schema has no rollback, DR, capacity or review block: their fields are `prr-lint/*`
+# annotations (strings; a dotted key is a field of a nested block, such as capacity's `loadTest`)
 BACKSTAGE_BLOCKS: dict[str, dict[str, str]] = {
     "rollback": {"strategy": "prr-lint/rollback-strategy", "automated": "prr-lint/rollback-automated",
                  "maxDuration": "prr-lint/rollback-max-duration", "lastTested": "prr-lint/rollback-tested"},
     "dr": {"rto": "prr-lint/dr-rto", "rpo": "prr-lint/dr-rpo", "backups": "prr-lint/dr-backups",
            "lastTested": "prr-lint/dr-tested"},
+    "capacity": {"plan": "prr-lint/capacity-plan", "headroom": "prr-lint/capacity-headroom",
+                 "loadTest.lastRun": "prr-lint/load-test-date", "loadTest.report": "prr-lint/load-test-report"},
+    "review": {"approver": "prr-lint/review-approver", "date": "prr-lint/review-date",
+               "record": "prr-lint/review-record"},
 }
-BACKSTAGE_PROCEDURE_LINKS = {"rollback": ("Rollback", ("rollback",)),
-                             "dr": ("Disaster recovery", ("disaster recovery", "disaster-recovery"))}
+# Documents a Component may link instead: a `metadata.links` entry whose title or type holds one of the
+# words (an annotation of the same field wins); a procedure has no annotation, only its link
+BACKSTAGE_LINKS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
+    "rollback": {"procedure": ("Rollback", ("rollback",))},
+    "dr": {"procedure": ("Disaster recovery", ("disaster recovery", "disaster-recovery"))},
+    "capacity": {"plan": ("Capacity plan", ("capacity plan", "capacity-plan")),
+                 "loadTest.report": ("Load test report", ("load test", "load-test"))},
+    "review": {"record": ("Readiness review", ("readiness review", "readiness-review"))},
+}
 DEPLOY_KINDS = ("helm", "kubernetes", "kustomize", "terraform")
 SLI_QUERY_KEYS = ("good", "bad", "error", "total", "error_ratio", "metric")
 # Backstage annotations of an incident-management service: each carries a rotation and its escalation policy
@@ -133,26 +144,47 @@ class Service:
 
     # -- per-source wording: where a field of a fact is, and what a message calls it ---------------
     def at(self, fact: str, key: str) -> tuple:
-        """Where one field of a block fact (rollback, dr) is, or belongs, in the manifest."""
+        """Where one field of a block fact (rollback, dr, capacity, review) is, or belongs, in the manifest;
+        `key` may be dotted (`loadTest.lastRun`)."""
         if self.manifest.kind == "backstage" and fact in BACKSTAGE_BLOCKS:
-            if key == "procedure":
-                found = self._procedure_link(fact)
-                return found[1] if found else ("metadata", "links")
             annotation = BACKSTAGE_BLOCKS[fact].get(key)
+            if annotation and self._annotation(annotation) is not None:
+                return ("metadata", "annotations", annotation)
+            if key in BACKSTAGE_LINKS[fact]:
+                found = self._link(fact, key)
+                if found:
+                    return found[1]
+                if not annotation:
+                    return ("metadata", "links")
             return ("metadata", "annotations", annotation) if annotation else ("metadata", "annotations")
-        return self.path(fact) + (key,)
+        return self.path(fact) + tuple(key.split("."))
 
     def field(self, fact: str, key: str) -> str:
         """A field of a block fact named the way its source writes it: `spec.rollback.automated` in a
-        prr-lint manifest, `annotation prr-lint/rollback-automated` or a titled link in a Component."""
+        prr-lint manifest, `the annotation prr-lint/rollback-automated` or a titled link in a Component."""
         if self.manifest.kind == "backstage" and fact in BACKSTAGE_BLOCKS:
-            if key == "procedure":
-                return f'a metadata.links entry titled "{BACKSTAGE_PROCEDURE_LINKS[fact][0]}"'
-            return f"the annotation {BACKSTAGE_BLOCKS[fact].get(key, 'prr-lint/' + fact)}"
+            annotation = BACKSTAGE_BLOCKS[fact].get(key)
+            named = f"the annotation {annotation}" if annotation else f"the prr-lint/{fact}-* annotations"
+            if key not in BACKSTAGE_LINKS[fact]:
+                return named
+            title = BACKSTAGE_LINKS[fact][key][0]
+            if annotation and self._annotation(annotation) is not None:
+                return named
+            if annotation and self._link(fact, key) is None:
+                return f'{named} (or a metadata.links entry titled "{title}")'
+            return f'a metadata.links entry titled "{title}"'
         return ".".join(map(str, self.at(fact, key)))
 
-    def _procedure_link(self, fact: str) -> tuple[str, tuple] | None:
-        words = BACKSTAGE_PROCEDURE_LINKS[fact][1]
+    def _annotation(self, name: str):
+        """An annotation's value when it holds one (a scalar, not blank), else None."""
+        annotations = self.manifest.get(("metadata", "annotations"))
+        value = annotations.get(name) if isinstance(annotations, dict) else None
+        if isinstance(value, str):
+            value = value.strip()
+        return None if value in (None, "") or isinstance(value, (dict, list)) else value
+
+    def _link(self, fact: str, key: str) -> tuple[str, tuple] | None:
+        words = BACKSTAGE_LINKS[fact][key][1]
         links = self.manifest.get(("metadata", "links"))
         for i, item in enumerate(links if isinstance(links, list) else []):
             if isinstance(item, dict) and isinstance(item.get("url"), str):
@@ -162,21 +194,24 @@ class Service:
         return None
 
     def _backstage_block(self, fact: str) -> dict:
-        """A Component's rollback or DR block, in the manifest's shape, from its annotations and links."""
-        annotations = self.manifest.get(("metadata", "annotations"))
-        annotations = annotations if isinstance(annotations, dict) else {}
+        """A Component's block (rollback, dr, capacity, review) in the manifest's shape, from its
+        annotations and links."""
         block: dict[str, Any] = {}
-        for key, annotation in BACKSTAGE_BLOCKS[fact].items():
-            value = annotations.get(annotation)
-            if isinstance(value, str):   # annotations are strings; an unquoted `true` or date is read as meant
-                value = value.strip()
-                if key in ("automated", "backups"):
-                    value = {"true": True, "false": False}.get(value.lower(), value)
-            if value not in (None, "") and not isinstance(value, (dict, list)):
-                block[key] = value
-        procedure = self._procedure_link(fact)
-        if procedure is not None:
-            block["procedure"] = procedure[0]
+        keys = dict.fromkeys([*BACKSTAGE_BLOCKS[fact], *BACKSTAGE_LINKS.get(fact, {})])
+        for key in keys:
+            annotation = BACKSTAGE_BLOCKS[fact].get(key)
+            value = self._annotation(annotation) if annotation else None
+            if isinstance(value, str) and key in ("automated", "backups"):   # an unquoted `true` is read as meant
+                value = {"true": True, "false": False}.get(value.lower(), value)
+            if value is None and key in BACKSTAGE_LINKS.get(fact, {}):
+                found = self._link(fact, key)
+                value = found[0] if found else None
+            if value is not None:
+                *outer, last = key.split(".")
+                inner = block
+                for part in outer:
+                    inner = inner.setdefault(part, {})
+                inner[last] = value
         return block
 
     def docs_of(self, *kinds: str) -> list:

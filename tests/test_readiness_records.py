@@ -70,20 +70,73 @@ def test_availability_slo_names_alone_keep_the_default_types(tmp_path):
         "types": ["availability"], "names": ["success-rate"]}
 
 
-def test_backstage_component_keeps_its_records_under_spec(tmp_path):
+def messages(root, select) -> list:
+    result = run(Options(paths=[str(root)], config=load_config(None), root=str(root), use_cache=False,
+                         select=list(select), today=datetime.date(2026, 11, 1)))
+    assert not result.errors, result.errors
+    return sorted((f.rule_id, f.span.line, f.message) for f in result.findings)
+
+
+def test_backstage_component_keeps_its_records_in_annotations_and_links(tmp_path):
+    """A Component has no `spec.capacity` or `spec.review`: the records are `prr-lint/*` annotations or
+    titled links, and findings point at and name those."""
     write(tmp_path, {"search/catalog-info.yaml": """\
 apiVersion: backstage.io/v1alpha1
 kind: Component
 metadata:
   name: search
-  annotations: {prr-lint/tier: "0"}
+  annotations:
+    prr-lint/tier: "0"
+    prr-lint/capacity-headroom: "15%"
+    prr-lint/load-test-date: "2026-03-01"
+    prr-lint/review-approver: sre-leads
+    prr-lint/review-date: "2026-10-01"
+    prr-lint/review-record: docs/prr.md
+  links:
+    - {title: Capacity plan, url: https://wiki.example.com/search/capacity}
+    - {title: Load test report, url: docs/load-test.md}
 spec:
+  type: service
   owner: team-search
-  capacity: {plan: https://wiki.example.com/search/capacity, headroom: 50}
-  review: {approver: sre-leads, date: 2026-10-01, record: docs/prr.md}
 """})
     assert check(tmp_path, select=["SVC070", "SVC071", "SVC080"]) == [
-        ("SVC071", "search/catalog-info.yaml", 8, "error"), ("SVC080", "search/catalog-info.yaml", 9, "error")]
+        ("SVC070", "search/catalog-info.yaml", 7, "error"), ("SVC071", "search/catalog-info.yaml", 8, "error"),
+        ("SVC071", "search/catalog-info.yaml", 14, "error"), ("SVC080", "search/catalog-info.yaml", 11, "error")]
+    assert messages(tmp_path, ["SVC070", "SVC071", "SVC080"]) == [
+        ("SVC070", 7, "search (tier 0): capacity headroom 15% is under the tier 0 minimum of 30%; add capacity (or "
+                      "lower the planned peak) and update the annotation prr-lint/capacity-headroom"),
+        ("SVC071", 8, "search (tier 0): last load test was 2026-03-01 (245 days ago), more than the 90 days allowed "
+                      "for tier 0; run it again and update the annotation prr-lint/load-test-date"),
+        ("SVC071", 14, "search (tier 0): load test report 'docs/load-test.md' (a metadata.links entry titled "
+                       "\"Load test report\") does not exist; correct the path or add the file"),
+        ("SVC080", 11, "search (tier 0): review record 'docs/prr.md' (the annotation prr-lint/review-record) does "
+                       "not exist; correct the path or add the file")]
+
+
+def test_backstage_component_without_records_is_told_which_annotations_to_add(tmp_path):
+    write(tmp_path, {"search/catalog-info.yaml": """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: search
+  annotations: {prr-lint/tier: "1"}
+spec:
+  type: service
+  owner: team-search
+  capacity: {plan: https://wiki.example.com/search/capacity, headroom: 50}
+"""})
+    got = messages(tmp_path, ["SVC070", "SVC071", "SVC080"])
+    assert [(rule, line) for rule, line, _ in got] == [("SVC070", 5), ("SVC071", 5), ("SVC080", 5)]
+    assert got[0][2] == ('search (tier 1): no capacity plan; add the annotation prr-lint/capacity-plan (or a '
+                         'metadata.links entry titled "Capacity plan") and the annotation prr-lint/capacity-headroom '
+                         '(tier 1: at least 20%)')
+    assert got[1][2] == ('search (tier 1): no load test recorded; run one and add the annotation '
+                         'prr-lint/load-test-date and the annotation prr-lint/load-test-report (or a metadata.links '
+                         'entry titled "Load test report") (tier 1: at least every 180 days)')
+    assert got[2][2] == ('search (tier 1): no production-readiness review on record; hold one and add the annotation '
+                         'prr-lint/review-approver, the annotation prr-lint/review-date and the annotation '
+                         'prr-lint/review-record (or a metadata.links entry titled "Readiness review") (tier 1: at '
+                         'least every 365 days)')
 
 
 def test_fields_of_the_wrong_shape_are_findings_not_crashes(tmp_path):

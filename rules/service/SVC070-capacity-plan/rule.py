@@ -25,7 +25,9 @@ def _percent(value) -> float | None:
         "spike while autoscaling catches up; at 5 % headroom, losing one of three zones is an outage.",
     fix="Write a capacity plan (expected peak, the resource that runs out first, how it scales) and link it in "
         "`spec.capacity.plan`; record the headroom kept at the planned peak, in percent, in "
-        "`spec.capacity.headroom`: at least the tier's `min_capacity_headroom` (30 for tier 0, 20 for tier 1).",
+        "`spec.capacity.headroom`: at least the tier's `min_capacity_headroom` (30 for tier 0, 20 for tier 1). "
+        "In a Backstage Component: the annotations `prr-lint/capacity-plan` (or a `metadata.links` entry "
+        "titled \"Capacity plan\") and `prr-lint/capacity-headroom`.",
     targets=[SERVICE],
     tags=["capacity"],
     severity={0: "error", 1: "warning", 2: "off", 3: "off"},
@@ -35,25 +37,27 @@ def check(service, ctx):
     minimum = ctx.policy.get("min_capacity_headroom")
     base = service.path("capacity")
     capacity = service.get("capacity")
+    plan_field, headroom_field = service.field("capacity", "plan"), service.field("capacity", "headroom")
     if not isinstance(capacity, dict):
+        add = (f"{plan_field} and {headroom_field}" if service.manifest.kind == "backstage"
+               else f"{field_name(base)} with a plan and its headroom")
         yield Hit(service.manifest, base,
-                  f"{service.label}: no capacity plan; add {field_name(base)} with a plan and its headroom"
+                  f"{service.label}: no capacity plan; add {add}"
                   + (f" (tier {ctx.tier}: at least {minimum:g}%)" if minimum is not None else ""))
         return
     plan = capacity.get("plan")
     if plan is None:
-        yield Hit(service.manifest, base,
-                  f"{service.label}: capacity names no plan; link it in {field_name(base + ('plan',))}")
+        yield Hit(service.manifest, base, f"{service.label}: capacity names no plan; link it in {plan_field}")
     else:
-        problem = reference_problem(plan, ctx, service.directory, "capacity plan", field_name(base + ("plan",)))
+        problem = reference_problem(plan, ctx, service.directory, "capacity plan", plan_field)
         if problem:
-            yield Hit(service.manifest, base + ("plan",), f"{service.label}: {problem}")
+            yield Hit(service.manifest, service.at("capacity", "plan"), f"{service.label}: {problem}")
     headroom = capacity.get("headroom")
     percent = _percent(headroom)
-    where = base + ("headroom",)
+    where = service.at("capacity", "headroom")
     if headroom is None:
         yield Hit(service.manifest, base,
-                  f"{service.label}: capacity plan records no headroom; set {field_name(where)} in percent"
+                  f"{service.label}: capacity plan records no headroom; set {headroom_field} in percent"
                   + (f" (tier {ctx.tier}: at least {minimum:g})" if minimum is not None else ""))
     elif percent is None:
         yield Hit(service.manifest, where,
@@ -62,4 +66,4 @@ def check(service, ctx):
     elif minimum is not None and percent < minimum:
         yield Hit(service.manifest, where,
                   f"{service.label}: capacity headroom {percent:g}% is under the tier {ctx.tier} minimum of "
-                  f"{minimum:g}%; add capacity (or lower the planned peak) and update {field_name(where)}")
+                  f"{minimum:g}%; add capacity (or lower the planned peak) and update {headroom_field}")

@@ -14,7 +14,9 @@ from prr_lint.rule import SERVICE, rule
     fix="Hold a production-readiness review, keep its record (the checklist, the decisions, the follow-ups) in "
         "the repository or at a stable URL, and add `spec.review` with the `approver`, the `date` "
         "(YYYY-MM-DD) and the `record`. Review again within the tier's `review_within_days` (365 days for "
-        "tiers 0 and 1).",
+        "tiers 0 and 1). In a Backstage Component: the annotations `prr-lint/review-approver`, "
+        "`prr-lint/review-date` and `prr-lint/review-record` (or a `metadata.links` entry titled "
+        "\"Readiness review\").",
     targets=[SERVICE],
     tags=["review"],
     severity={0: "error", 1: "warning", 2: "off", 3: "off"},
@@ -26,26 +28,28 @@ def check(service, ctx):
         return
     base = service.path("review")
     review = service.get("review")
+    names = {key: service.field("review", key) for key in ("approver", "date", "record")}
     if not isinstance(review, dict):
+        add = (f"{names['approver']}, {names['date']} and {names['record']}" if service.manifest.kind == "backstage"
+               else f"{field_name(base)} with its approver, date and record")
         yield Hit(service.manifest, base,
-                  f"{service.label}: no production-readiness review on record; hold one and add {field_name(base)} "
-                  f"with its approver, date and record (tier {ctx.tier}: at least every {within} days)")
+                  f"{service.label}: no production-readiness review on record; hold one and add {add} "
+                  f"(tier {ctx.tier}: at least every {within} days)")
         return
     approver = review.get("approver")
     if not isinstance(approver, str) or not approver.strip():
-        yield Hit(service.manifest, base + ("approver",) if "approver" in review else base,
-                  f"{service.label}: production-readiness review names no approver; set "
-                  f"{field_name(base + ('approver',))}")
-    problem = age_problem(review.get("date"), "production-readiness review", within, ctx.tier,
-                          field_name(base + ("date",)), "review the service again", ctx.today)
+        yield Hit(service.manifest, service.at("review", "approver") if "approver" in review else base,
+                  f"{service.label}: production-readiness review names no approver; set {names['approver']}")
+    problem = age_problem(review.get("date"), "production-readiness review", within, ctx.tier, names["date"],
+                          "review the service again", ctx.today)
     if problem:
-        yield Hit(service.manifest, base + ("date",) if "date" in review else base, f"{service.label}: {problem}")
+        yield Hit(service.manifest, service.at("review", "date") if "date" in review else base,
+                  f"{service.label}: {problem}")
     record = review.get("record")
     if record is None:
         yield Hit(service.manifest, base,
-                  f"{service.label}: production-readiness review names no record; link it in "
-                  f"{field_name(base + ('record',))}")
+                  f"{service.label}: production-readiness review names no record; link it in {names['record']}")
     else:
-        problem = reference_problem(record, ctx, service.directory, "review record", field_name(base + ("record",)))
+        problem = reference_problem(record, ctx, service.directory, "review record", names["record"])
         if problem:
-            yield Hit(service.manifest, base + ("record",), f"{service.label}: {problem}")
+            yield Hit(service.manifest, service.at("review", "record"), f"{service.label}: {problem}")
