@@ -318,9 +318,12 @@ def test_diff_base_auto_reports_only_the_change(tmp_path, workspace, installed):
     out = runner.run()
     assert (out["errors"], out["warnings"], out["exit-code"]) == ("1", "0", "1")
     annotations = [x for x in runner.logs["run"].splitlines() if x.startswith("::")]
-    assert len(annotations) == 1
-    assert annotations[0].startswith("::error file=services/checkout/k8s/rollout.yaml,line=")
-    assert "title=K8S002 memory-limit::" in annotations[0]
+    errors = [x for x in annotations if x.startswith("::error")]
+    assert len(errors) == 1
+    assert errors[0].startswith("::error file=services/checkout/k8s/rollout.yaml,line=")
+    assert "title=K8S002 memory-limit::" in errors[0]
+    # besides it, only the service-level findings of the service the change touched (diff.py keeps those)
+    assert [x.split(",")[0] for x in annotations if x not in errors] == ["::notice file=services/checkout/service.yaml"]
     assert f"Scope: only findings on lines changed since `{base}`" in runner.summary_text
     # the SARIF is still the whole analysis
     assert len(json.load(open(out["sarif-file"]))["runs"][0]["results"]) > 1
