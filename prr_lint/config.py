@@ -56,6 +56,7 @@ class Config:
     cache_dir: str | None = None      # honoured only when the command line or environment allows it
     rule_paths: list = field(default_factory=list)
     policy: dict = field(default_factory=dict)
+    kustomize_bin: str | None = None  # kustomize or kubectl; else the first of them on PATH
 
     def tier_policy(self, tier: int) -> dict:
         return self.tiers.get(tier, self.tiers[self.default_tier])

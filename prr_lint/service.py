@@ -32,7 +32,7 @@ MANIFEST_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
         "rollback": ("spec", "rollback"), "dr": ("spec", "dr"), "dependencies": ("spec", "dependsOn"),
     },
 }
-DEPLOY_KINDS = ("helm", "kubernetes", "terraform")
+DEPLOY_KINDS = ("helm", "kubernetes", "kustomize", "terraform")
 SLI_QUERY_KEYS = ("good", "bad", "error", "total", "error_ratio", "metric")
 # Backstage annotations of an incident-management service: each carries a rotation and its escalation policy
 ONCALL_ANNOTATIONS = ("pagerduty.com/service-id", "pagerduty.com/integration-key", "opsgenie.com/team",
