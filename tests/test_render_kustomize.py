@@ -1,0 +1,250 @@
+"""Kustomize overlays end to end, with the real kustomize (or kubectl's): production overlays are built and
+checked, each finding at the line that set the value; patches are never objects; a failed build is PRR005.
+
+scripts/test installs a kustomize when neither kustomize nor kubectl is on PATH (into .venv/kustomize/bin).
+Under CI=true a missing binary fails these tests instead of skipping them."""
+
+import datetime
+import os
+import shutil
+
+import pytest
+
+from prr_lint.config import Config
+from prr_lint.engine import Engine, Options, run
+from prr_lint.errors import UsageError
+from prr_lint.render import RENDER_FAILED
+
+from conftest import ROOT, write
+
+LOCAL_BIN = os.path.join(ROOT, ".venv", "kustomize", "bin")
+if os.path.isdir(LOCAL_BIN) and LOCAL_BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = LOCAL_BIN + os.pathsep + os.environ.get("PATH", "")
+TODAY = datetime.date(2026, 11, 23)
+
+
+@pytest.fixture(autouse=True)
+def kustomize_binary():
+    if not (shutil.which("kustomize") or shutil.which("kubectl")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("no kustomize or kubectl on PATH: run scripts/test, which installs one")
+        pytest.skip("no kustomize or kubectl on PATH (scripts/test installs one)")
+
+
+SERVICE = """\
+apiVersion: prr-lint/v1
+kind: Service
+metadata: {name: web, owner: team-web, tier: 1}
+spec:
+  deploy: {kustomize: [overlays/prod]}
+"""
+BASE_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: registry.example.com/web:1.4.2
+          livenessProbe:
+            httpGet: {path: /healthz, port: 8080}
+          readinessProbe:
+            httpGet: {path: /ready, port: 8080}
+          resources:
+            requests: {cpu: 100m, memory: 128Mi}
+            limits: {memory: 256Mi}
+"""
+PDB = """\
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: web
+spec:
+  maxUnavailable: 1
+  selector:
+    matchLabels: {app: web}
+"""
+BASE_KUSTOMIZATION = "resources:\n  - deployment.yaml\n  - pdb.yaml\n"
+# a strategic-merge patch: alone it would look like a Deployment with no probes, resources or budget
+PATCH = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          env:
+            - name: MODE
+              value: production
+"""
+PROD_KUSTOMIZATION = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+  - ../../base
+replicas:
+  - name: web
+    count: 4
+patches:
+  - path: patch.yaml
+"""
+
+
+def tree(tmp_path, **overrides) -> str:
+    files = {
+        "service.yaml": SERVICE,
+        "base/deployment.yaml": BASE_DEPLOYMENT,
+        "base/pdb.yaml": PDB,
+        "base/kustomization.yaml": BASE_KUSTOMIZATION,
+        "overlays/prod/kustomization.yaml": PROD_KUSTOMIZATION,
+        "overlays/prod/patch.yaml": PATCH,
+    }
+    for name, text in overrides.items():
+        rel = name.replace("__", "/").replace("_yaml", ".yaml")
+        if text is None:
+            files.pop(rel)
+        else:
+            files[rel] = text
+    return write(str(tmp_path), files)
+
+
+def check(root: str, config: Config | None = None) -> tuple[list[tuple[str, str, int]], list]:
+    result = run(Options(paths=[root], root=root, config=config or Config(), today=TODAY, use_cache=False))
+    assert result.errors == []
+    # the manifest's own findings (no SLO, no runbook, ...) are not what these tests are about
+    return sorted((f.rule_id, f.file, f.span.line) for f in result.findings if f.rule_id.startswith("K8S")), \
+        result.notices
+
+
+def problems(root: str, config: Config | None = None) -> list:
+    engine = Engine(Options(paths=[root], root=root, config=config or Config(), today=TODAY, use_cache=False))
+    engine.load()
+    return engine.rendered.problems
+
+
+def test_prod_overlay_replicas_replace_the_base_value(tmp_path):
+    assert check(tree(tmp_path)) == ([], [])
+
+
+def test_base_alone_keeps_its_finding(tmp_path):
+    # the same base with no overlay is built on its own: its replicas: 1 is the tier 1 error, at the base line
+    root = tree(tmp_path, overlays__prod__kustomization_yaml=None, overlays__prod__patch_yaml=None)
+    assert check(root) == ([("K8S005", "base/deployment.yaml", 6)], [])
+
+
+def test_overlay_replicas_entry_is_where_a_low_count_is_reported(tmp_path):
+    root = tree(tmp_path, overlays__prod__kustomization_yaml=PROD_KUSTOMIZATION.replace("count: 4", "count: 1"))
+    assert check(root)[0] == [("K8S005", "overlays/prod/kustomization.yaml", 7)]
+
+
+def test_patch_removing_a_probe_is_reported_at_the_patch_line(tmp_path):
+    patch = PATCH.replace("          env:\n", "          livenessProbe: null\n          env:\n")
+    findings, _ = check(tree(tmp_path, overlays__prod__patch_yaml=patch))
+    assert findings == [("K8S003", "overlays/prod/patch.yaml", 10)]
+
+
+def test_patch_setting_a_bad_value_is_reported_at_the_patch_line(tmp_path):
+    patch = PATCH.replace("spec:\n  template:", "spec:\n  replicas: 1\n  template:")
+    prod = PROD_KUSTOMIZATION.replace("replicas:\n  - name: web\n    count: 4\n", "")
+    findings, _ = check(tree(tmp_path, overlays__prod__patch_yaml=patch, overlays__prod__kustomization_yaml=prod))
+    assert findings == [("K8S005", "overlays/prod/patch.yaml", 6)]
+
+
+def test_json6902_remove_is_reported_at_the_operation(tmp_path):
+    ops = "- op: remove\n  path: /spec/template/spec/containers/0/readinessProbe\n"
+    prod = PROD_KUSTOMIZATION.replace("  - path: patch.yaml\n",
+                                      "  - path: ops.yaml\n    target: {kind: Deployment, name: web}\n")
+    root = tree(tmp_path, overlays__prod__kustomization_yaml=prod, overlays__prod__patch_yaml=None,
+                overlays__prod__ops_yaml=ops)
+    assert check(root)[0] == [("K8S004", "overlays/prod/ops.yaml", 1)]
+
+
+def test_images_entry_is_where_a_mutable_tag_is_reported(tmp_path):
+    prod = PROD_KUSTOMIZATION + "images:\n  - name: registry.example.com/web\n    newTag: latest\n"
+    findings, _ = check(tree(tmp_path, overlays__prod__kustomization_yaml=prod))
+    assert findings == [("K8S007", "overlays/prod/kustomization.yaml", 12)]
+
+
+def test_non_production_overlay_is_not_built(tmp_path):
+    dev = "resources:\n  - ../../base\npatches:\n  - path: patch.yaml\n"
+    dev_patch = PATCH.replace("          env:\n", "          livenessProbe: null\n          env:\n")
+    root = tree(tmp_path, overlays__dev__kustomization_yaml=dev, overlays__dev__patch_yaml=dev_patch)
+    assert check(root) == ([], [])
+
+
+def test_base_used_only_by_non_production_overlays_is_checked_as_written(tmp_path):
+    dev = "resources:\n  - ../../base\n"
+    root = tree(tmp_path, overlays__prod__kustomization_yaml=None, overlays__prod__patch_yaml=None,
+                overlays__staging__kustomization_yaml=dev)
+    assert check(root) == ([("K8S005", "base/deployment.yaml", 6)], [])
+
+
+def test_broken_kustomization_is_render_failed_at_the_kustomization(tmp_path):
+    prod = PROD_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - missing.yaml\n")
+    root = tree(tmp_path, overlays__prod__kustomization_yaml=prod)
+    found = problems(root)
+    assert [(p.rule_id, p.file, p.line) for p in found] == [(RENDER_FAILED, "overlays/prod/kustomization.yaml", 1)]
+    assert "Kustomize overlay overlays/prod could not be built: " in found[0].message
+    assert "missing.yaml" in found[0].message
+    assert str(tmp_path) not in found[0].message and "\n" not in found[0].message
+    # nothing of the overlay is checked, and its base is not checked as written in its place
+    assert check(root) == ([], [])
+
+
+def test_remote_base_is_refused_without_running_kustomize(tmp_path):
+    prod = PROD_KUSTOMIZATION.replace("  - ../../base\n",
+                                      "  - ../../base\n  - https://github.com/acme/bases//web?ref=v1\n")
+    found = problems(tree(tmp_path, overlays__prod__kustomization_yaml=prod))
+    assert [(p.rule_id, p.file, p.line) for p in found] == [(RENDER_FAILED, "overlays/prod/kustomization.yaml", 5)]
+    assert found[0].message == ("Kustomize overlay overlays/prod not built: remote resource "
+                                "https://github.com/acme/bases//web?ref=v1 is not fetched (no network)")
+
+
+def test_base_outside_the_repository_is_refused(tmp_path):
+    write(str(tmp_path), {"base/kustomization.yaml": BASE_KUSTOMIZATION, "base/deployment.yaml": BASE_DEPLOYMENT})
+    prod = PROD_KUSTOMIZATION.replace("../../base", "../../../base")
+    root = tree(tmp_path / "repo", overlays__prod__kustomization_yaml=prod, base__kustomization_yaml=None)
+    found = problems(root)
+    assert [(p.rule_id, p.file, p.line) for p in found] == [(RENDER_FAILED, "overlays/prod/kustomization.yaml", 4)]
+    assert found[0].message == ("Kustomize overlay overlays/prod not built: resource ../../../base is outside "
+                                "the repository")
+
+
+def test_no_binary_gives_one_notice_and_patches_stay_out(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    root = tree(tmp_path)
+    findings, notices = check(root)
+    # the base is checked as written (replicas: 1); the 12-line patch is not a Deployment of its own
+    assert findings == [("K8S005", "base/deployment.yaml", 6)]
+    assert notices == [("overlays/prod/kustomization.yaml",
+                        "Kustomize overlays not built: neither kustomize nor kubectl is on PATH (set "
+                        "kustomize_bin); their patches are not checked as objects")]
+
+
+def test_configured_binary_must_be_kustomize_or_kubectl(tmp_path):
+    with pytest.raises(UsageError, match="kustomize_bin: sh is not a kustomize or kubectl binary"):
+        problems(tree(tmp_path), Config(kustomize_bin="sh"))
+
+
+def test_origin_annotations_are_not_seen_by_rules(tmp_path):
+    engine = Engine(Options(paths=[tree(tmp_path)], root=str(tmp_path), today=TODAY, use_cache=False))
+    engine.load()
+    built = {d.data["kind"]: d for d in engine.rendered.docs}
+    assert sorted(built) == ["Deployment", "PodDisruptionBudget"]
+    deployment = built["Deployment"]
+    assert "annotations" not in deployment.data["metadata"]
+    assert (deployment.file, deployment.data["spec"]["replicas"]) == ("base/deployment.yaml", 4)
+    assert deployment.source(("spec", "replicas"))[0] == "overlays/prod/kustomization.yaml"
+    assert deployment.source(("spec", "template", "spec", "containers", 0, "env"))[0] == "overlays/prod/patch.yaml"
+    assert engine.rendered.replaced == {"overlays/prod/patch.yaml", "base/deployment.yaml", "base/pdb.yaml"}
