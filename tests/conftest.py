@@ -11,6 +11,11 @@ PRR = os.path.join(os.path.dirname(sys.executable), "prr-lint")
 # the same answer next year. Tests that are about dates pass their own --today.
 os.environ.setdefault("PRR_LINT_TODAY", "2026-11-23")
 
+# the kustomize scripts/test installs when neither kustomize nor kubectl is on PATH (Kustomize overlay tests)
+LOCAL_KUSTOMIZE = os.path.join(ROOT, ".venv", "kustomize", "bin")
+if os.path.isdir(LOCAL_KUSTOMIZE) and LOCAL_KUSTOMIZE not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = LOCAL_KUSTOMIZE + os.pathsep + os.environ.get("PATH", "")
+
 
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 # PRR_UPDATE_SNAPSHOTS=1 rewrites golden files and rule fixture snapshots; PRR_UPDATE_GOLDEN=1 is its older name

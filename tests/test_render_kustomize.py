@@ -1,7 +1,8 @@
 """Kustomize overlays end to end, with the real kustomize (or kubectl's): production overlays are built and
 checked, each finding at the line that set the value; patches are never objects; a failed build is PRR005.
 
-scripts/test installs a kustomize when neither kustomize nor kubectl is on PATH (into .venv/kustomize/bin).
+scripts/test installs a kustomize when neither kustomize nor kubectl is on PATH (into .venv/kustomize/bin, which
+conftest puts on PATH).
 Under CI=true a missing binary fails these tests instead of skipping them."""
 
 import datetime
@@ -15,11 +16,8 @@ from prr_lint.engine import Engine, Options, run
 from prr_lint.errors import UsageError
 from prr_lint.render import RENDER_FAILED
 
-from conftest import ROOT, write
+from conftest import write
 
-LOCAL_BIN = os.path.join(ROOT, ".venv", "kustomize", "bin")
-if os.path.isdir(LOCAL_BIN) and LOCAL_BIN not in os.environ.get("PATH", "").split(os.pathsep):
-    os.environ["PATH"] = LOCAL_BIN + os.pathsep + os.environ.get("PATH", "")
 TODAY = datetime.date(2026, 11, 23)
 
 
