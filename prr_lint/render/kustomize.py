@@ -321,9 +321,10 @@ def _failed(kust: Kustomization, why: str) -> Problem:
 
 
 def _offline_env(home: str) -> dict[str, str]:
-    """kustomize's environment: nothing of the caller's but PATH, and every way to the network closed."""
+    """kustomize's environment: nothing of the caller's (not even PATH: a local build runs no other program),
+    and every way to the network closed."""
     unreachable = "http://127.0.0.1:9"
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "KUBECONFIG": os.devnull,
+    return {"PATH": "", "HOME": home, "KUBECONFIG": os.devnull,
             "HTTP_PROXY": unreachable, "HTTPS_PROXY": unreachable, "http_proxy": unreachable,
             "https_proxy": unreachable, "NO_PROXY": "", "no_proxy": "", "GIT_ALLOW_PROTOCOL": "none",
             "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
