@@ -246,3 +246,25 @@ def test_origin_annotations_are_not_seen_by_rules(tmp_path):
     assert deployment.source(("spec", "replicas"))[0] == "overlays/prod/kustomization.yaml"
     assert deployment.source(("spec", "template", "spec", "containers", 0, "env"))[0] == "overlays/prod/patch.yaml"
     assert engine.rendered.replaced == {"overlays/prod/patch.yaml", "base/deployment.yaml", "base/pdb.yaml"}
+
+
+def test_configured_binary_that_is_not_there_is_a_notice(tmp_path):
+    _, notices = check(tree(tmp_path), Config(kustomize_bin="/nonexistent/kustomize"))
+    assert notices == [("overlays/prod/kustomization.yaml",
+                        "Kustomize overlays not built: kustomize_bin /nonexistent/kustomize is not found; their "
+                        "patches are not checked as objects")]
+
+
+def test_config_file_names_only_a_kustomize_or_kubectl(tmp_path, cli):
+    root = tree(tmp_path, **{".prr-lint.yaml": "kustomize_bin: /bin/sh\n"})
+    proc = cli("check", "--no-cache", root)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("prr-lint: error: ") and "kustomize_bin" in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_component_alone_is_not_built(tmp_path):
+    component = "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: ha-\n"
+    root = tree(tmp_path, components__ha__kustomization_yaml=component)
+    assert problems(root) == []
+    assert check(root) == ([], [])

@@ -83,15 +83,20 @@ def render(job: RenderJob) -> Rendered:
     used = {base for kust in found.values() for base in kust.bases}
     claimed = _claimed(job, found)
     files = set(job.files)
+    # a Component is only a part of the overlays that include it: never built alone
     overlays = [k for d, k in sorted(found.items())
-                if (d not in used or d in claimed) and not non_production(posixpath.basename(d) or "root")]
+                if (d not in used or d in claimed) and k.data.get("kind") != "Component"
+                and not non_production(posixpath.basename(d) or "root")]
     overlays = [k for k in overlays if files & _closure(k, found)]
     if not overlays:
         return out
     command = _command(job)
     if command is None:
-        out.notices.append((overlays[0].file, "Kustomize overlays not built: neither kustomize nor kubectl is on "
-                                              "PATH (set kustomize_bin); their patches are not checked as objects"))
+        configured = getattr(job.config, "kustomize_bin", None)
+        missing = f"kustomize_bin {one_line(configured)} is not found" if configured else \
+            "neither kustomize nor kubectl is on PATH (set kustomize_bin)"
+        out.notices.append((overlays[0].file, f"Kustomize overlays not built: {missing}; their patches are not "
+                                              "checked as objects"))
         return out
     for kust in overlays:
         for member in _members(kust, found):
