@@ -196,6 +196,9 @@ def test_broken_kustomization_is_render_failed_at_the_kustomization(tmp_path):
     assert "Kustomize overlay overlays/prod could not be built: " in found[0].message
     assert "missing.yaml" in found[0].message
     assert str(tmp_path) not in found[0].message and "\n" not in found[0].message
+    # kustomize's own words, without kubectl's log prefix or the temporary wrapper around the overlay
+    assert "run.go" not in found[0].message and "../src" not in found[0].message
+    assert "must resolve to a file" not in found[0].message
     # nothing of the overlay is checked, and its base is not checked as written in its place
     assert check(root) == ([], [])
 

@@ -299,9 +299,8 @@ def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[s
             out.problems.append(_failed(kust, f"kustomize could not be run: {e.strerror}"))
             return out
         if proc.returncode != 0:
-            message = proc.stderr.decode("utf-8", "replace").strip() or f"exit status {proc.returncode}"
-            message = message.replace(source + "/", "").replace(tmp + "/", "")
-            out.problems.append(_failed(kust, message))
+            message = _error_message(proc.stderr.decode("utf-8", "replace"), tmp)
+            out.problems.append(_failed(kust, message or f"kustomize exited with status {proc.returncode}"))
             return out
         try:
             built = [data for data, _spans, _ in load_yaml(proc.stdout.decode("utf-8", "replace"))]
@@ -313,6 +312,29 @@ def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[s
         if doc is not None:
             out.docs.append(doc)
     return out
+
+
+# kubectl logs the error through klog: `E1202 09:50:53.212603   11047 run.go:72] "command failed" err="..."`
+_KLOG = re.compile(r'^[IWEF]\d{4} [\d:.]+\s+\d+ [^\]]*\] (?:"command failed" err=)?')
+# the layer of the error that is about the temporary wrapper, not the overlay
+_WRAPPER = re.compile(r"^accumulating resources: accumulation err='accumulating resources from '\.\./src[^']*': "
+                      r"'[^']*' must resolve to a file': (?:couldn't make target for path '[^']*': |"
+                      r"recursed accumulation of path '[^']*': )?")
+
+
+def _error_message(stderr: str, tmp: str) -> str:
+    """kustomize's error, as a person reads it: without the log prefix, the wrapper and the temporary paths."""
+    text = stderr.strip()
+    klog = _KLOG.match(text)
+    if klog:
+        text = text[klog.end():]
+        if len(text) >= 2 and text[0] == text[-1] == '"':
+            text = text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    text = text.removeprefix("Error: ")
+    text = _WRAPPER.sub("", text)
+    for prefix in (os.path.join(tmp, "src") + "/", "../src/", tmp + "/"):
+        text = text.replace(prefix, "")
+    return text.strip()
 
 
 def _failed(kust: Kustomization, why: str) -> Problem:
