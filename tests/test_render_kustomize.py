@@ -271,3 +271,12 @@ def test_component_alone_is_not_built(tmp_path):
     root = tree(tmp_path, components__ha__kustomization_yaml=component)
     assert problems(root) == []
     assert check(root) == ([], [])
+
+
+def test_claimed_directory_without_kustomization_is_render_failed(tmp_path):
+    service = SERVICE.replace("[overlays/prod]", "[overlays/prod, deploy/k8s]")
+    root = tree(tmp_path, service_yaml=service, deploy__k8s__deployment_yaml=BASE_DEPLOYMENT)
+    found = problems(root)
+    assert [(p.rule_id, p.file, p.line, p.col) for p in found] == [(RENDER_FAILED, "service.yaml", 5, 39)]
+    assert found[0].message == ("web: Kustomize overlay deploy/k8s has no kustomization.yaml; nothing of it was "
+                                "built or checked")

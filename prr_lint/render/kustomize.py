@@ -76,12 +76,12 @@ class Kustomization:
 def render(job: RenderJob) -> Rendered:
     out = Rendered()
     found = _find(job)
+    claimed = _claimed(job, found, out)
     if not found:
         return out
     for kust in found.values():
         out.replaced.update(p.file for p in kust.patches if not p.inline)
     used = {base for kust in found.values() for base in kust.bases}
-    claimed = _claimed(job, found)
     files = set(job.files)
     # a Component is only a part of the overlays that include it: never built alone
     overlays = [k for d, k in sorted(found.items())
@@ -204,18 +204,26 @@ def _join(directory: str, ref: str) -> str | None:
     return "" if norm == "." else norm
 
 
-def _claimed(job: RenderJob, found: dict[str, Kustomization]) -> set[str]:
-    """Directories that services name under spec.deploy.kustomize (a directory or its kustomization.yaml)."""
-    out = set()
+def _claimed(job: RenderJob, found: dict[str, Kustomization], out: Rendered) -> set[str]:
+    """Directories that services name under spec.deploy.kustomize (a directory or its kustomization.yaml). A
+    named directory with no kustomization is a failed render: the service says it deploys what is not there."""
+    claimed = set()
     for svc in job.graph.services:
         for claim in svc.claims:
-            if claim.kind == "kustomize":
-                target = claim.target.rstrip("/")
-                if posixpath.basename(target) in KUSTOMIZATION_NAMES:
-                    target = posixpath.dirname(target)
-                if target in found:
-                    out.add(target)
-    return out
+            if claim.kind != "kustomize" or any(ch in claim.target for ch in "*?["):
+                continue
+            target = claim.target.rstrip("/")
+            if posixpath.basename(target) in KUSTOMIZATION_NAMES:
+                target = posixpath.dirname(target)
+            if target in found:
+                claimed.add(target)
+            elif job.repo.is_dir(target or "."):
+                span = svc.manifest.locate(claim.path)
+                out.problems.append(Problem(
+                    RENDER_FAILED, svc.manifest.file, span.line, span.col,
+                    f"{one_line(svc.name)}: Kustomize overlay {one_line(target or '.')} has no kustomization.yaml; "
+                    "nothing of it was built or checked", f"kustomize/{target}"))
+    return claimed
 
 
 def _members(kust: Kustomization, found: dict[str, Kustomization]) -> list[Kustomization]:
