@@ -21,8 +21,11 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
+
+import yaml
 
 from ..checks.helm import non_production
 from ..errors import UsageError
@@ -35,6 +38,7 @@ from . import RENDER_FAILED, Problem, Rendered, RenderJob
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 BUILD_TIMEOUT = 60                 # seconds per overlay
+BUILD_WORKERS = 4                  # overlays built at once
 MAX_MESSAGE = 500                  # characters of kustomize's error quoted in a PRR005 message
 MAX_COPY_FILES = 20000             # files copied for one build; a larger tree is a failed render
 ORIGIN = "config.kubernetes.io/origin"
@@ -101,7 +105,10 @@ def render(job: RenderJob) -> Rendered:
     for kust in overlays:
         for member in _members(kust, found):
             out.replaced.update(member.resources)
-        out.extend(_build(kust, found, command, job))
+    # kustomize runs in its own process: builds overlap; results keep the overlays' order
+    with ThreadPoolExecutor(max_workers=max(1, min(BUILD_WORKERS, os.cpu_count() or 1, len(overlays)))) as pool:
+        for built in pool.map(lambda kust: _build(kust, found, command, job), overlays):
+            out.extend(built)
     return out
 
 
@@ -311,9 +318,9 @@ def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[s
             out.problems.append(_failed(kust, message or f"kustomize exited with status {proc.returncode}"))
             return out
         try:
-            built = [data for data, _spans, _ in load_yaml(proc.stdout.decode("utf-8", "replace"))]
-        except LoadError as e:
-            out.problems.append(_failed(kust, f"kustomize output is not YAML: {e.message}"))
+            built = list(yaml.load_all(proc.stdout, Loader=_OutputLoader))
+        except yaml.YAMLError as e:
+            out.problems.append(_failed(kust, f"kustomize output is not YAML: {e}"))
             return out
     for data in built:
         doc = _document(data, kust, found, job)
@@ -343,6 +350,20 @@ def _error_message(stderr: str, tmp: str) -> str:
     for prefix in (os.path.join(tmp, "src") + "/", "../src/", tmp + "/"):
         text = text.replace(prefix, "")
     return text.strip()
+
+
+class _OutputLoader(yaml.CSafeLoader):
+    """kustomize's output read as the loaders read YAML (keys as written, dates as text), without their spans:
+    a built object's spans come from its sources, and its YAML is kustomize's, not the repository's."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        return {key.value if isinstance(key, yaml.ScalarNode) else str(self.construct_object(key, deep=True)):
+                self.construct_object(value, deep=deep) for key, value in node.value}
+
+
+_OutputLoader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: node.value)
+_OutputLoader.add_constructor("tag:yaml.org,2002:binary", lambda loader, node: node.value)
 
 
 def _failed(kust: Kustomization, why: str) -> Problem:
@@ -415,7 +436,11 @@ def _document(data: Any, kust: Kustomization, found: dict[str, Kustomization], j
     if base is not None:
         _map(base.data, base.spans, (), data, (), origin_file, spans, origins, patch=False)
     else:
-        spans[()] = Span(1)
+        # a generated object (configMapGenerator, secretGenerator): all of it at its generator's entry
+        generator = by_file.get(origin_file)
+        entry = _generator_entry(generator, data) if generator is not None else None
+        spans.update(_flat_spans(data, generator.spans.get(entry) or Span(1)) if generator is not None and entry
+                     else {(): Span(1)})
     # what each kustomization on the way changed, in the order kustomize applied them
     seen: list[str] = []
     for step in transformations if isinstance(transformations, list) else []:
@@ -426,6 +451,7 @@ def _document(data: Any, kust: Kustomization, found: dict[str, Kustomization], j
         changer = by_file.get(configured)
         if changer is None:
             continue
+        _map_metadata(changer, data, spans, origins)
         for patch in changer.patches:
             if _targets(patch, data, names):
                 _apply_patch(patch, data, spans, origins)
@@ -440,10 +466,9 @@ def _annotation(value: Any) -> Any:
     if not isinstance(value, str):
         return None
     try:
-        docs = load_yaml(value)
-    except LoadError:
+        return yaml.load(value, Loader=_OutputLoader)
+    except yaml.YAMLError:
         return None
-    return docs[0][0] if docs else None
 
 
 def _source_path(value: Any) -> str | None:
@@ -570,6 +595,53 @@ def _get(obj: Any, path: Path) -> Any:
         except (KeyError, IndexError, TypeError):
             return _MISSING
     return obj
+
+
+GENERATORS = ("configMapGenerator", "secretGenerator")
+# where a kustomization's labels go in an object besides metadata.labels (selectors and the pod template)
+LABEL_PLACES: tuple[Path, ...] = (("metadata", "labels"), ("spec", "selector", "matchLabels"), ("spec", "selector"),
+                                  ("spec", "template", "metadata", "labels"))
+
+
+def _generator_entry(kust: Kustomization, obj: dict) -> Path | None:
+    """The configMapGenerator/secretGenerator entry that made an object (its name, maybe with a hash suffix)."""
+    name = str(obj.get("metadata", {}).get("name", ""))
+    for key in GENERATORS:
+        entries = kust.data.get(key)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            wanted = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(wanted, str) and wanted and (name == wanted or wanted in name):
+                return (key, i)
+    return None
+
+
+def _map_metadata(kust: Kustomization, obj: dict, spans: dict[Path, Span], origins: dict[Path, str]) -> None:
+    """What a kustomization's `namespace:`, `namePrefix:`/`nameSuffix:`, labels and annotations set."""
+    def set_at(path: Path, where: Path) -> None:
+        span = kust.spans.get(where)
+        if span is not None and _get(obj, path) is not _MISSING:
+            spans[path] = span
+            origins[path] = kust.file
+
+    data = kust.data
+    if isinstance(data.get("namespace"), str):
+        set_at(("metadata", "namespace"), ("namespace",))
+    for key in ("namePrefix", "nameSuffix"):
+        if isinstance(data.get(key), str):
+            set_at(("metadata", "name"), (key,))
+    labels = data.get("commonLabels")
+    for label in labels if isinstance(labels, dict) else {}:
+        for place in LABEL_PLACES:
+            set_at(place + (label,), ("commonLabels", label))
+    entries = data.get("labels")
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        pairs = entry.get("pairs") if isinstance(entry, dict) else None
+        for label in pairs if isinstance(pairs, dict) else {}:
+            for place in LABEL_PLACES:
+                set_at(place + (label,), ("labels", i, "pairs", label))
+    annotations = data.get("commonAnnotations")
+    for name in annotations if isinstance(annotations, dict) else {}:
+        set_at(("metadata", "annotations", name), ("commonAnnotations", name))
 
 
 def _map_replicas(kust: Kustomization, obj: dict, names: set, spans: dict[Path, Span],
