@@ -280,3 +280,52 @@ def test_claimed_directory_without_kustomization_is_render_failed(tmp_path):
     assert [(p.rule_id, p.file, p.line, p.col) for p in found] == [(RENDER_FAILED, "service.yaml", 5, 39)]
     assert found[0].message == ("web: Kustomize overlay deploy/k8s has no kustomization.yaml; nothing of it was "
                                 "built or checked")
+
+
+def test_inline_patch_is_reported_at_its_entry(tmp_path):
+    prod = PROD_KUSTOMIZATION.replace("  - path: patch.yaml\n", """\
+  - target: {kind: Deployment, name: web}
+    patch: |-
+      - op: remove
+        path: /spec/template/spec/containers/0/livenessProbe
+""")
+    root = tree(tmp_path, overlays__prod__kustomization_yaml=prod, overlays__prod__patch_yaml=None)
+    # the operation's line inside the literal block
+    assert check(root)[0] == [("K8S003", "overlays/prod/kustomization.yaml", 11)]
+
+
+def test_kustomization_fields_map_to_their_lines(tmp_path):
+    prod = PROD_KUSTOMIZATION.replace("resources:", "namespace: shop\ncommonLabels:\n  team: web\nresources:")
+    root = tree(tmp_path, overlays__prod__kustomization_yaml=prod)
+    engine = Engine(Options(paths=[root], root=root, today=TODAY, use_cache=False))
+    engine.load()
+    deployment = next(d for d in engine.rendered.docs if d.data["kind"] == "Deployment")
+    kustomization = "overlays/prod/kustomization.yaml"
+    assert deployment.source(("metadata", "namespace"))[0] == kustomization
+    assert deployment.source(("metadata", "namespace"))[1].line == 3
+    assert [deployment.source(place + ("team",))[1].line for place in
+            [("metadata", "labels"), ("spec", "selector", "matchLabels"), ("spec", "template", "metadata", "labels")]] \
+        == [5, 5, 5]
+    # what nothing in the overlay touched stays at the base's line
+    assert deployment.source(("spec", "template", "spec", "containers", 0, "image")) == \
+        ("base/deployment.yaml", deployment.spans[("spec", "template", "spec", "containers", 0, "image")])
+    assert deployment.spans[("spec", "template", "spec", "containers", 0, "image")].line == 15
+
+
+def test_a_run_on_the_patch_alone_reports_what_the_patch_breaks(tmp_path):
+    patch = PATCH.replace("          env:\n", "          livenessProbe: null\n          env:\n")
+    root = tree(tmp_path, overlays__prod__patch_yaml=patch)
+    result = run(Options(paths=[os.path.join(root, "overlays", "prod", "patch.yaml")], root=root, today=TODAY,
+                         use_cache=False, select=["K8S003", "K8S005"]))
+    assert [(f.rule_id, f.file, f.span.line) for f in result.findings] == [("K8S003", "overlays/prod/patch.yaml", 10)]
+
+
+def test_two_production_overlays_of_one_base_report_a_base_problem_once(tmp_path):
+    base = BASE_DEPLOYMENT.replace("          livenessProbe:\n            httpGet: {path: /healthz, port: 8080}\n", "")
+    root = tree(tmp_path, base__deployment_yaml=base, overlays__prod_eu__kustomization_yaml=PROD_KUSTOMIZATION,
+                overlays__prod_eu__patch_yaml=PATCH)
+    engine = Engine(Options(paths=[root], root=root, today=TODAY, use_cache=False))
+    engine.load()
+    assert sorted(d.meta["overlay"] for d in engine.rendered.docs if d.data["kind"] == "Deployment") == \
+        ["overlays/prod/kustomization.yaml", "overlays/prod_eu/kustomization.yaml"]
+    assert check(root)[0] == [("K8S003", "base/deployment.yaml", 14)]

@@ -178,14 +178,28 @@ def _patch(kust: Kustomization, key: str, i: int, entry: Any, job: RenderJob) ->
         return Patch(rel, where, _yaml(job.repo, rel), target if isinstance(target, dict) else None)
     if isinstance(inline, str):
         try:
-            parsed = [data for data, _spans, _ in load_yaml(inline)]
+            parsed = load_yaml(inline)
         except LoadError:
             parsed = []
-        # an inline patch's nodes all point at its entry in the kustomization
-        span = kust.spans.get(where + ("patch",)) or kust.spans.get(where) or Span(1)
-        return Patch(kust.file, where, [(data, _flat_spans(data, span)) for data in parsed],
-                     target if isinstance(target, dict) else None, inline=True)
+        entry = where + ("patch",) if isinstance(entry, dict) else where
+        span = kust.spans.get(entry) or Span(1)
+        shift = _block_shift(job.repo.read(kust.file) or "", span.line)
+        docs = [(data, {p: Span(s.line + shift[0], s.col + shift[1], s.end_line + shift[0], s.end_col + shift[1])
+                        for p, s in spans.items()} if shift else _flat_spans(data, span))
+                for data, spans, _ in parsed]
+        return Patch(kust.file, where, docs, target if isinstance(target, dict) else None, inline=True)
     return None
+
+
+def _block_shift(text: str, line: int) -> tuple[int, int] | None:
+    """(lines, columns) from a position in an inline patch to the kustomization, when the patch is a literal
+    block (`patch: |`) whose text starts on the next line; None for any other style (its nodes then point at
+    the entry)."""
+    lines = text.splitlines()
+    if not 0 < line < len(lines) or not re.search(r"\|[-+]?\s*(#.*)?$", lines[line - 1]):
+        return None
+    following = lines[line]
+    return line, len(following) - len(following.lstrip(" "))
 
 
 def _flat_spans(data: Any, span: Span) -> dict:
