@@ -32,7 +32,7 @@ from ..errors import UsageError
 from ..escape import one_line
 from ..loaders import read_bytes
 from ..loaders.errors import LoadError
-from ..loaders.yamlread import load_yaml
+from ..loaders.yamlread import MAX_NODES_PER_BYTE, MIN_NODE_BUDGET, load_yaml
 from ..model import ORIGINS, Document, Path, Span
 from . import RENDER_FAILED, Problem, Rendered, RenderJob
 
@@ -40,6 +40,7 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 BUILD_TIMEOUT = 60                 # seconds per overlay
 BUILD_WORKERS = 4                  # overlays built at once
 MAX_MESSAGE = 500                  # characters of kustomize's error quoted in a PRR005 message
+MAX_OUTPUT = 256 << 20             # bytes of built YAML read from kustomize
 MAX_COPY_FILES = 20000             # files copied for one build; a larger tree is a failed render
 ORIGIN = "config.kubernetes.io/origin"
 TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations"
@@ -331,10 +332,17 @@ def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[s
             message = _error_message(proc.stderr.decode("utf-8", "replace"), tmp)
             out.problems.append(_failed(kust, message or f"kustomize exited with status {proc.returncode}"))
             return out
+        if len(proc.stdout) > MAX_OUTPUT:
+            out.problems.append(_failed(kust, f"kustomize output is larger than {MAX_OUTPUT >> 20} MiB"))
+            return out
         try:
             built = list(yaml.load_all(proc.stdout, Loader=_OutputLoader))
-        except yaml.YAMLError as e:
+        except (yaml.YAMLError, RecursionError) as e:
             out.problems.append(_failed(kust, f"kustomize output is not YAML: {e}"))
+            return out
+        # aliases are shared when read: a few bytes could stand for more nodes than any rule can walk
+        if _nodes_over(built, MAX_NODES_PER_BYTE * len(proc.stdout) + MIN_NODE_BUDGET):
+            out.problems.append(_failed(kust, "kustomize output expands to too many nodes (YAML aliases?)"))
             return out
     for data in built:
         doc = _document(data, kust, found, job)
@@ -364,6 +372,21 @@ def _error_message(stderr: str, tmp: str) -> str:
     for prefix in (os.path.join(tmp, "src") + "/", "../src/", tmp + "/"):
         text = text.replace(prefix, "")
     return text.strip()
+
+
+def _nodes_over(data: Any, budget: int) -> bool:
+    """Whether `data`, walked as the rules walk it (a shared alias once per use), has more than `budget` nodes."""
+    stack = [data]
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return True
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
 
 
 class _OutputLoader(yaml.CSafeLoader):
