@@ -181,6 +181,15 @@ def test_non_production_overlay_is_not_built(tmp_path):
     assert check(root) == ([], [])
 
 
+def test_overlay_below_a_non_production_directory_is_not_built(tmp_path):
+    region = "resources:\n  - ../../../base\nreplicas:\n  - {name: web, count: 1}\n"
+    root = tree(tmp_path, overlays__staging__eu_west_1__kustomization_yaml=region)
+    engine = Engine(Options(paths=[root], root=root, today=TODAY, use_cache=False))
+    engine.load()
+    assert {d.meta["overlay"] for d in engine.rendered.docs} == {"overlays/prod/kustomization.yaml"}
+    assert check(root) == ([], [])
+
+
 def test_base_used_only_by_non_production_overlays_is_checked_as_written(tmp_path):
     dev = "resources:\n  - ../../base\n"
     root = tree(tmp_path, overlays__prod__kustomization_yaml=None, overlays__prod__patch_yaml=None,

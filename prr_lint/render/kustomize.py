@@ -91,7 +91,7 @@ def render(job: RenderJob) -> Rendered:
     # a Component is only a part of the overlays that include it: never built alone
     overlays = [k for d, k in sorted(found.items())
                 if (d not in used or d in claimed) and k.data.get("kind") != "Component"
-                and not non_production(posixpath.basename(d) or "root")]
+                and not _non_production(d)]
     overlays = [k for k in overlays if files & _closure(k, found)]
     if not overlays:
         return out
@@ -224,6 +224,12 @@ def _join(directory: str, ref: str) -> str | None:
     if norm == ".." or norm.startswith("../"):
         return None
     return "" if norm == "." else norm
+
+
+def _non_production(directory: str) -> bool:
+    """An overlay for an environment that is not production: its directory or the one above is named for one
+    (overlays/dev, environments/staging/eu-west-1), with the names Helm values overlays use."""
+    return any(non_production(part) for part in directory.split("/")[-2:] if part)
 
 
 def _claimed(job: RenderJob, found: dict[str, Kustomization], out: Rendered) -> set[str]:
