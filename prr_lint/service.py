@@ -453,7 +453,8 @@ class ServiceGraph:
                 continue
             if doc.kind in ("openslo", "sloth") and doc.service:
                 continue
-            svc = self.owner_of(doc.file)
+            # a built object belongs to whoever deploys what built it (a Kustomize overlay), not its base's owner
+            svc = self.owner_of(doc.meta.get("deployed_by") or doc.file)
             if svc is not None:
                 doc.service = svc.name
                 svc.docs.append(doc)

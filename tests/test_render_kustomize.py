@@ -338,3 +338,17 @@ def test_two_production_overlays_of_one_base_report_a_base_problem_once(tmp_path
     assert sorted(d.meta["overlay"] for d in engine.rendered.docs if d.data["kind"] == "Deployment") == \
         ["overlays/prod/kustomization.yaml", "overlays/prod_eu/kustomization.yaml"]
     assert check(root)[0] == [("K8S003", "base/deployment.yaml", 14)]
+
+
+def test_built_objects_belong_to_the_service_that_deploys_the_overlay(tmp_path):
+    # a shared base outside the service's directory: the overlay's service and tier judge what it deploys
+    service = SERVICE.replace("tier: 1", "tier: 0")
+    prod = PROD_KUSTOMIZATION.replace("../../base", "../../../../shared/base").replace("count: 4", "count: 2")
+    root = write(str(tmp_path), {
+        "services/web/service.yaml": service, "services/web/overlays/prod/kustomization.yaml": prod,
+        "services/web/overlays/prod/patch.yaml": PATCH, "shared/base/kustomization.yaml": BASE_KUSTOMIZATION,
+        "shared/base/deployment.yaml": BASE_DEPLOYMENT, "shared/base/pdb.yaml": PDB})
+    result = run(Options(paths=[root], root=root, today=TODAY, use_cache=False, select=["K8S005"]))
+    assert [(f.file, f.span.line, f.service, f.tier) for f in result.findings] == \
+        [("services/web/overlays/prod/kustomization.yaml", 7, "web", 0)]
+    assert "below the tier 0 minimum of 3" in result.findings[0].message

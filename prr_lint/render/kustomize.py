@@ -502,7 +502,8 @@ def _document(data: Any, kust: Kustomization, found: dict[str, Kustomization], j
         _map_images(changer, data, spans, origins)
     file = origin_file
     return Document("k8s", file, data, spans, base.index if base is not None else 0,
-                    meta={ORIGINS: {p: f for p, f in origins.items() if f != file}, "overlay": kust.file})
+                    meta={ORIGINS: {p: f for p, f in origins.items() if f != file}, "overlay": kust.file,
+                          "deployed_by": kust.file})
 
 
 def _annotation(value: Any) -> Any:
