@@ -352,3 +352,21 @@ def test_built_objects_belong_to_the_service_that_deploys_the_overlay(tmp_path):
     assert [(f.file, f.span.line, f.service, f.tier) for f in result.findings] == \
         [("services/web/overlays/prod/kustomization.yaml", 7, "web", 0)]
     assert "below the tier 0 minimum of 3" in result.findings[0].message
+
+
+def test_patch_targets_by_kind_name_and_simple_selectors():
+    from prr_lint.render.kustomize import Patch, _targets
+
+    web = {"kind": "Deployment", "metadata": {"name": "web", "labels": {"app": "web"}}}
+
+    def targets(target: dict) -> bool:
+        return _targets(Patch("p.yaml", ("patches", 0), [], target), web, {"web"})
+
+    assert targets({"kind": "Deployment", "name": "web"}) is True
+    assert targets({"kind": "StatefulSet", "name": "web"}) is False
+    assert targets({"name": "api"}) is False
+    assert targets({"labelSelector": "app=web"}) is True
+    assert targets({"labelSelector": "app=api"}) is False
+    assert targets({"labelSelector": "app!=web"}) is False
+    # a pattern is never run as a Python regular expression (it could backtrack for ever): it counts as a match
+    assert targets({"name": "(a+)+$"}) is True

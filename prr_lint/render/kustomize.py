@@ -572,20 +572,38 @@ def _matching_item(item: Any, index: int, built: Any) -> int | None:
 
 
 def _targets(patch: Patch, obj: dict, names: set) -> bool:
-    """Whether a patch applies to a built object: its `target:` selector, else its own kind and name."""
+    """Whether a patch applies to a built object: its `target:` selector, else its own kind and name. A name
+    written as a pattern, or a selector more complex than `key=value` pairs, counts as a match (the object's
+    transformer annotation already says that this kustomization changed it); a pattern from the repository is
+    never run as a Python regular expression, which could backtrack for ever."""
     kind = obj.get("kind")
+    metadata: dict = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     if patch.target is not None:
-        want_kind, want_name = patch.target.get("kind"), patch.target.get("name")
-        if isinstance(want_kind, str) and want_kind != kind:
+        target = patch.target
+        if isinstance(target.get("kind"), str) and target["kind"] != kind:
             return False
-        if isinstance(want_name, str):
-            try:
-                return any(re.fullmatch(want_name, str(n)) for n in names)
-            except re.error:
-                return want_name in names
+        name = target.get("name")
+        if isinstance(name, str) and not re.search(r"[\\^$|?*+()\[\]{}]", name) and name not in names:
+            return False
+        for key, where in (("labelSelector", "labels"), ("annotationSelector", "annotations")):
+            if isinstance(target.get(key), str) and not _selects(target[key], metadata.get(where)):
+                return False
         return True
     return any(isinstance(d, dict) and d.get("kind") == kind and d.get("metadata", {}).get("name") in names
                for d, _ in patch.docs)
+
+
+def _selects(selector: str, labels: Any) -> bool:
+    """A `key=value,key!=value` selector against labels; any other form of selector counts as a match."""
+    labels = labels if isinstance(labels, dict) else {}
+    for term in filter(None, (t.strip() for t in selector.split(","))):
+        m = re.fullmatch(r"([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)", term)
+        if m is None:
+            return True
+        key, op, value = m.groups()
+        if (labels.get(key) == value) != (op != "!="):
+            return False
+    return True
 
 
 def _apply_patch(patch: Patch, obj: dict, spans: dict[Path, Span], origins: dict[Path, str]) -> None:
