@@ -370,3 +370,31 @@ def test_patch_targets_by_kind_name_and_simple_selectors():
     assert targets({"labelSelector": "app!=web"}) is False
     # a pattern is never run as a Python regular expression (it could backtrack for ever): it counts as a match
     assert targets({"name": "(a+)+$"}) is True
+
+
+def test_symlink_out_of_the_repository_is_not_copied_for_kustomize(tmp_path):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: host-secret}\nstringData: {token: hunter2}\n")
+    root = tree(tmp_path / "repo")
+    os.symlink(secret, os.path.join(root, "base", "secret.yaml"))
+    with open(os.path.join(root, "base", "kustomization.yaml"), "a") as fh:
+        fh.write("  - secret.yaml\n")
+    # refused at the base's entry before kustomize runs: the real path leaves the repository
+    found = problems(root)
+    assert [(p.rule_id, p.file, p.line) for p in found] == [(RENDER_FAILED, "base/kustomization.yaml", 4)]
+    assert found[0].message == ("Kustomize overlay overlays/prod not built: resource secret.yaml is outside the "
+                                "repository")
+
+
+def test_generator_file_behind_a_symlink_out_of_the_repository_is_never_read(tmp_path):
+    secret = tmp_path / "token.txt"
+    secret.write_text("hunter2\n")
+    prod = PROD_KUSTOMIZATION + "configMapGenerator:\n  - name: leak\n    files: [token.txt]\n"
+    root = tree(tmp_path / "repo", overlays__prod__kustomization_yaml=prod)
+    os.symlink(secret, os.path.join(root, "overlays", "prod", "token.txt"))
+    found = problems(root)
+    assert [(p.rule_id, p.file, p.line) for p in found] == [(RENDER_FAILED, "overlays/prod/kustomization.yaml", 1)]
+    assert "token.txt" in found[0].message and "hunter2" not in found[0].message
+    engine = Engine(Options(paths=[root], root=root, today=TODAY, use_cache=False))
+    engine.load()
+    assert "hunter2" not in repr([d.data for d in engine.rendered.docs])
