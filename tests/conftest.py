@@ -17,6 +17,16 @@ if os.path.isdir(LOCAL_KUSTOMIZE) and LOCAL_KUSTOMIZE not in os.environ.get("PAT
     os.environ["PATH"] = LOCAL_KUSTOMIZE + os.pathsep + os.environ.get("PATH", "")
 
 
+def require_kustomize() -> None:
+    """Skip a test that builds Kustomize overlays when no kustomize or kubectl is there; under CI, fail it."""
+    import shutil
+
+    if not (shutil.which("kustomize") or shutil.which("kubectl")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("no kustomize or kubectl on PATH: run scripts/test, which installs one")
+        pytest.skip("no kustomize or kubectl on PATH (scripts/test installs one)")
+
+
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 # PRR_UPDATE_SNAPSHOTS=1 rewrites golden files and rule fixture snapshots; PRR_UPDATE_GOLDEN=1 is its older name
 UPDATE_ENV = "PRR_UPDATE_SNAPSHOTS"

@@ -7,7 +7,6 @@ Under CI=true a missing binary fails these tests instead of skipping them."""
 
 import datetime
 import os
-import shutil
 
 import pytest
 
@@ -16,17 +15,21 @@ from prr_lint.engine import Engine, Options, run
 from prr_lint.errors import UsageError
 from prr_lint.render import RENDER_FAILED
 
-from conftest import write
+from conftest import require_kustomize, write
 
 TODAY = datetime.date(2026, 11, 23)
 
 
 @pytest.fixture(autouse=True)
-def kustomize_binary():
-    if not (shutil.which("kustomize") or shutil.which("kubectl")):
-        if os.environ.get("CI") == "true":
-            pytest.fail("no kustomize or kubectl on PATH: run scripts/test, which installs one")
-        pytest.skip("no kustomize or kubectl on PATH (scripts/test installs one)")
+def kustomize_binary(request):
+    if "no_kustomize" not in request.fixturenames:
+        require_kustomize()
+
+
+@pytest.fixture
+def no_kustomize(tmp_path_factory, monkeypatch):
+    """A test about what happens without any kustomize: PATH holds none."""
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
 
 
 SERVICE = """\
@@ -231,8 +234,7 @@ def test_base_outside_the_repository_is_refused(tmp_path):
                                 "the repository")
 
 
-def test_no_binary_gives_one_notice_and_patches_stay_out(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+def test_no_binary_gives_one_notice_and_patches_stay_out(tmp_path, no_kustomize):
     root = tree(tmp_path)
     findings, notices = check(root)
     # the base is checked as written (replicas: 1); the 12-line patch is not a Deployment of its own
@@ -242,7 +244,7 @@ def test_no_binary_gives_one_notice_and_patches_stay_out(tmp_path, monkeypatch):
                         "kustomize_bin); their patches are not checked as objects")]
 
 
-def test_configured_binary_must_be_kustomize_or_kubectl(tmp_path):
+def test_configured_binary_must_be_kustomize_or_kubectl(tmp_path, no_kustomize):
     with pytest.raises(UsageError, match="kustomize_bin: sh is not a kustomize or kubectl binary"):
         problems(tree(tmp_path), Config(kustomize_bin="sh"))
 
@@ -260,7 +262,7 @@ def test_origin_annotations_are_not_seen_by_rules(tmp_path):
     assert engine.rendered.replaced == {"overlays/prod/patch.yaml", "base/deployment.yaml", "base/pdb.yaml"}
 
 
-def test_configured_binary_that_is_not_there_is_a_notice(tmp_path):
+def test_configured_binary_that_is_not_there_is_a_notice(tmp_path, no_kustomize):
     _, notices = check(tree(tmp_path), Config(kustomize_bin="/nonexistent/kustomize"))
     assert notices == [("overlays/prod/kustomization.yaml",
                         "Kustomize overlays not built: kustomize_bin /nonexistent/kustomize is not found; their "
@@ -354,7 +356,7 @@ def test_built_objects_belong_to_the_service_that_deploys_the_overlay(tmp_path):
     assert "below the tier 0 minimum of 3" in result.findings[0].message
 
 
-def test_patch_targets_by_kind_name_and_simple_selectors():
+def test_patch_targets_by_kind_name_and_simple_selectors(no_kustomize):
     from prr_lint.render.kustomize import Patch, _targets
 
     web = {"kind": "Deployment", "metadata": {"name": "web", "labels": {"app": "web"}}}

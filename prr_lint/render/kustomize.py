@@ -285,12 +285,12 @@ def _command(job: RenderJob) -> list[str] | None:
     repository is run, never another program."""
     configured = getattr(job.config, "kustomize_bin", None)
     if configured:
-        found = shutil.which(configured)
         name = posixpath.basename(configured)
-        if found is None:
-            return None
         if not name.startswith(("kustomize", "kubectl")):
             raise UsageError(f"kustomize_bin: {one_line(configured)} is not a kustomize or kubectl binary")
+        found = shutil.which(configured)
+        if found is None:
+            return None
         real, root = os.path.realpath(found), os.path.realpath(job.root)
         if real == root or real.startswith(root.rstrip(os.sep) + os.sep):
             raise UsageError(f"kustomize_bin: {one_line(configured)} is inside the checked repository")
