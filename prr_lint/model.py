@@ -17,6 +17,8 @@ SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {s: len(SEVERITIES) - i for i, s in enumerate(SEVERITIES)}   # error 3, warning 2, info 1
 # Document.meta key of a built object (a Kustomize overlay): {path: file} of nodes set in another file than its own
 ORIGINS = "origins"
+# Document.meta key of a built object: the file that deploys it (an overlay's kustomization.yaml); its owner owns it
+DEPLOYED_BY = "deployed_by"
 _MISSING = object()
 
 

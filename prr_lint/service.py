@@ -12,7 +12,7 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Document
+from .model import DEPLOYED_BY, Document
 
 # Where each fact lives in a prr-lint Service manifest and in a Backstage Component.
 MANIFEST_PATHS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -454,7 +454,7 @@ class ServiceGraph:
             if doc.kind in ("openslo", "sloth") and doc.service:
                 continue
             # a built object belongs to whoever deploys what built it (a Kustomize overlay), not its base's owner
-            svc = self.owner_of(doc.meta.get("deployed_by") or doc.file)
+            svc = self.owner_of(doc.meta.get(DEPLOYED_BY) or doc.file)
             if svc is not None:
                 doc.service = svc.name
                 svc.docs.append(doc)

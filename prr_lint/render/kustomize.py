@@ -33,7 +33,7 @@ from ..escape import one_line
 from ..loaders import read_bytes
 from ..loaders.errors import LoadError
 from ..loaders.yamlread import MAX_NODES_PER_BYTE, MIN_NODE_BUDGET, load_yaml
-from ..model import ORIGINS, Document, Path, Span
+from ..model import DEPLOYED_BY, ORIGINS, Document, Path, Span
 from . import RENDER_FAILED, Problem, Rendered, RenderJob
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -503,7 +503,7 @@ def _document(data: Any, kust: Kustomization, found: dict[str, Kustomization], j
     file = origin_file
     return Document("k8s", file, data, spans, base.index if base is not None else 0,
                     meta={ORIGINS: {p: f for p, f in origins.items() if f != file}, "overlay": kust.file,
-                          "deployed_by": kust.file})
+                          DEPLOYED_BY: kust.file})
 
 
 def _annotation(value: Any) -> Any:
