@@ -184,6 +184,15 @@ def test_non_production_overlay_is_not_built(tmp_path):
     assert check(root) == ([], [])
 
 
+def test_resources_of_a_non_production_overlay_are_not_checked(tmp_path, no_kustomize):
+    dev = "resources:\n  - ../../base\n  - debug.yaml\n"
+    debug = BASE_DEPLOYMENT.replace("name: web\n", "name: web-debug\n", 1)
+    debug = debug.replace("          livenessProbe:\n            httpGet: {path: /healthz, port: 8080}\n", "")
+    root = tree(tmp_path, overlays__dev__kustomization_yaml=dev, overlays__dev__debug_yaml=debug)
+    # without kustomize the base is checked as written (replicas: 1), never the dev overlay's own Deployment
+    assert check(root)[0] == [("K8S005", "base/deployment.yaml", 6)]
+
+
 def test_overlay_below_a_non_production_directory_is_not_built(tmp_path):
     region = "resources:\n  - ../../../base\nreplicas:\n  - {name: web, count: 1}\n"
     root = tree(tmp_path, overlays__staging__eu_west_1__kustomization_yaml=region)

@@ -86,6 +86,9 @@ def render(job: RenderJob) -> Rendered:
         return out
     for kust in found.values():
         out.replaced.update(p.file for p in kust.patches if not p.inline)
+        # what a non-production overlay adds of its own (a debug pod) never reaches production
+        if _non_production(kust.directory):
+            out.replaced.update(kust.resources)
     used = {base for kust in found.values() for base in kust.bases}
     files = set(job.files)
     # a Component is only a part of the overlays that include it: never built alone
