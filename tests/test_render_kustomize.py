@@ -135,7 +135,17 @@ def problems(root: str, config: Config | None = None) -> list:
 
 
 def test_prod_overlay_replicas_replace_the_base_value(tmp_path):
+    # no K8S005 for the base's replicas: 1 (the overlay sets 4), and no K8S003/K8S004/K8S006 for the 12-line patch
+    assert len(PATCH.splitlines()) == 12
     assert check(tree(tmp_path)) == ([], [])
+
+
+def test_the_same_patch_outside_a_kustomization_is_a_deployment_with_five_findings(tmp_path):
+    # what the patch got before overlays were built: the findings the overlay must not produce
+    root = write(str(tmp_path), {"service.yaml": SERVICE, "deployment.yaml": PATCH})
+    assert check(root)[0] == [("K8S001", "deployment.yaml", 9), ("K8S002", "deployment.yaml", 9),
+                              ("K8S003", "deployment.yaml", 9), ("K8S004", "deployment.yaml", 9),
+                              ("K8S005", "deployment.yaml", 5)]
 
 
 def test_base_alone_keeps_its_finding(tmp_path):
