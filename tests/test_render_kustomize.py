@@ -419,3 +419,15 @@ def test_generator_file_behind_a_symlink_out_of_the_repository_is_never_read(tmp
     engine = Engine(Options(paths=[root], root=root, today=TODAY, use_cache=False))
     engine.load()
     assert "hunter2" not in repr([d.data for d in engine.rendered.docs])
+
+
+def test_kustomize_too_old_for_origin_annotations_says_so(tmp_path, no_kustomize):
+    # a stand-in for kustomize before 4.5: it refuses the wrapper's buildMetadata field, as those versions do
+    old = tmp_path / "bin" / "kustomize"
+    old.parent.mkdir()
+    old.write_text("#!/bin/sh\necho 'Error: json: unknown field \"buildMetadata\"' >&2\nexit 1\n")
+    old.chmod(0o755)
+    found = problems(tree(tmp_path / "repo"), Config(kustomize_bin=str(old)))
+    assert [p.message for p in found] == [
+        "Kustomize overlay overlays/prod could not be built: json: unknown field \"buildMetadata\" (origin "
+        "annotations need kustomize 4.5.4 or later: set kustomize_bin)"]

@@ -339,6 +339,8 @@ def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[s
             return out
         if proc.returncode != 0:
             message = _error_message(proc.stderr.decode("utf-8", "replace"), tmp)
+            if "buildMetadata" in message:   # the wrapper's own field: this kustomize predates origin annotations
+                message += " (origin annotations need kustomize 4.5.4 or later: set kustomize_bin)"
             out.problems.append(_failed(kust, message or f"kustomize exited with status {proc.returncode}"))
             return out
         if len(proc.stdout) > MAX_OUTPUT:
