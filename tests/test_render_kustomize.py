@@ -431,3 +431,12 @@ def test_kustomize_too_old_for_origin_annotations_says_so(tmp_path, no_kustomize
     assert [p.message for p in found] == [
         "Kustomize overlay overlays/prod could not be built: json: unknown field \"buildMetadata\" (origin "
         "annotations need kustomize 4.5.4 or later: set kustomize_bin)"]
+
+
+def test_overlay_directory_name_is_quoted_in_the_wrapper(tmp_path):
+    # a name that YAML would read as a mapping and a comment, were it written unquoted
+    name = "prod: eu #1\nbuildMetadata: []"
+    root = tree(tmp_path, overlays__prod__kustomization_yaml=None, overlays__prod__patch_yaml=None,
+                **{f"overlays/{name}/kustomization.yaml": PROD_KUSTOMIZATION, f"overlays/{name}/patch.yaml": PATCH})
+    assert problems(root) == []
+    assert check(root) == ([], [])

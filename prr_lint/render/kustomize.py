@@ -14,6 +14,7 @@ timeout and no network (remote bases are refused before the build).
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
@@ -109,10 +110,16 @@ def render(job: RenderJob) -> Rendered:
     for kust in overlays:
         for member in _members(kust, found):
             out.replaced.update(member.resources)
-    # kustomize runs in its own process: builds overlap; results keep the overlays' order
+    # kustomize runs in its own process: builds overlap. Mapping the objects back reads documents through the
+    # repository (and its cache), so it happens here, one overlay after the other, in the overlays' order.
     with ThreadPoolExecutor(max_workers=max(1, min(BUILD_WORKERS, os.cpu_count() or 1, len(overlays)))) as pool:
-        for built in pool.map(lambda kust: _build(kust, found, command, job), overlays):
-            out.extend(built)
+        results = list(pool.map(lambda kust: _build(kust, found, command, job), overlays))
+    for kust, (problems, objects) in zip(overlays, results, strict=True):
+        out.problems.extend(problems)
+        for data in objects:
+            doc = _document(data, kust, found, job)
+            if doc is not None:
+                out.docs.append(doc)
     return out
 
 
@@ -305,61 +312,54 @@ def _command(job: RenderJob) -> list[str] | None:
     return None
 
 
-def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[str], job: RenderJob) -> Rendered:
-    out = Rendered()
+def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[str],
+           job: RenderJob) -> tuple[list[Problem], list[Any]]:
+    """The objects kustomize builds from an overlay, or the problems that kept it from building them. Runs in a
+    worker thread: it only reads the repository's files, never its document cache."""
+    problems: list[Problem] = []
     members = _members(kust, found)
     for member in members:
         for entry, why in member.refused:
             span = member.spans.get(entry) or Span(1)
-            out.problems.append(Problem(RENDER_FAILED, member.file, span.line, span.col,
-                                        f"Kustomize overlay {one_line(kust.directory or '.')} not built: "
-                                        f"{one_line(why)}", f"kustomize/{kust.directory}"))
-    if out.problems:
-        return out
+            problems.append(Problem(RENDER_FAILED, member.file, span.line, span.col,
+                                    f"Kustomize overlay {one_line(kust.directory or '.')} not built: "
+                                    f"{one_line(why)}", f"kustomize/{kust.directory}"))
+    if problems:
+        return problems, []
     with tempfile.TemporaryDirectory(prefix="prr-lint-kustomize-") as tmp:
         source = os.path.join(tmp, "src")
         copied = _copy(job, [m.directory for m in members], source)
         if copied is None:
-            out.problems.append(_failed(kust, f"more than {MAX_COPY_FILES} files under its kustomizations"))
-            return out
+            return [_failed(kust, f"more than {MAX_COPY_FILES} files under its kustomizations")], []
         wrapper = os.path.join(tmp, "build")
         os.mkdir(wrapper)
         overlay = posixpath.join("../src", kust.directory) if kust.directory else "../src"
+        # JSON is YAML: a directory name from the repository stays one quoted string, whatever it holds
         with open(os.path.join(wrapper, "kustomization.yaml"), "w", encoding="utf-8") as fh:
-            fh.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-                     f"resources:\n- {overlay}\nbuildMetadata: [originAnnotations, transformerAnnotations]\n")
+            json.dump({"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+                       "resources": [overlay], "buildMetadata": ["originAnnotations", "transformerAnnotations"]}, fh)
         try:
             proc = subprocess.run(command + [wrapper], cwd=tmp, capture_output=True, timeout=BUILD_TIMEOUT,
                                   env=_offline_env(tmp), stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            out.problems.append(_failed(kust, f"kustomize did not finish within {BUILD_TIMEOUT}s"))
-            return out
+            return [_failed(kust, f"kustomize did not finish within {BUILD_TIMEOUT}s")], []
         except OSError as e:
-            out.problems.append(_failed(kust, f"kustomize could not be run: {e.strerror}"))
-            return out
+            return [_failed(kust, f"kustomize could not be run: {e.strerror}")], []
         if proc.returncode != 0:
             message = _error_message(proc.stderr.decode("utf-8", "replace"), tmp)
             if "buildMetadata" in message:   # the wrapper's own field: this kustomize predates origin annotations
                 message += " (origin annotations need kustomize 4.5.4 or later: set kustomize_bin)"
-            out.problems.append(_failed(kust, message or f"kustomize exited with status {proc.returncode}"))
-            return out
+            return [_failed(kust, message or f"kustomize exited with status {proc.returncode}")], []
         if len(proc.stdout) > MAX_OUTPUT:
-            out.problems.append(_failed(kust, f"kustomize output is larger than {MAX_OUTPUT >> 20} MiB"))
-            return out
+            return [_failed(kust, f"kustomize output is larger than {MAX_OUTPUT >> 20} MiB")], []
         try:
             built = list(yaml.load_all(proc.stdout, Loader=_OutputLoader))
         except (yaml.YAMLError, RecursionError) as e:
-            out.problems.append(_failed(kust, f"kustomize output is not YAML: {e}"))
-            return out
+            return [_failed(kust, f"kustomize output is not YAML: {e}")], []
         # aliases are shared when read: a few bytes could stand for more nodes than any rule can walk
         if _nodes_over(built, MAX_NODES_PER_BYTE * len(proc.stdout) + MIN_NODE_BUDGET):
-            out.problems.append(_failed(kust, "kustomize output expands to too many nodes (YAML aliases?)"))
-            return out
-    for data in built:
-        doc = _document(data, kust, found, job)
-        if doc is not None:
-            out.docs.append(doc)
-    return out
+            return [_failed(kust, "kustomize output expands to too many nodes (YAML aliases?)")], []
+    return [], built
 
 
 # kubectl logs the error through klog: `E1202 09:50:53.212603   11047 run.go:72] "command failed" err="..."`
