@@ -440,3 +440,24 @@ def test_overlay_directory_name_is_quoted_in_the_wrapper(tmp_path):
                 **{f"overlays/{name}/kustomization.yaml": PROD_KUSTOMIZATION, f"overlays/{name}/patch.yaml": PATCH})
     assert problems(root) == []
     assert check(root) == ([], [])
+
+
+def test_copy_for_kustomize_leaves_out_kustomizations_the_overlay_does_not_build_on(tmp_path, monkeypatch):
+    import prr_lint.render.kustomize as kustomize
+
+    root = tree(tmp_path, **{"kustomization.yaml": "resources:\n  - overlays/prod\n",
+                             "overlays/dev/kustomization.yaml": "resources:\n  - ../../base\n",
+                             "overlays/dev/notes.txt": "dev only\n", "README.md": "# web\n"})
+    copied: list[str] = []
+
+    def read_bytes(path: str, max_size: int) -> bytes:
+        copied.append(os.path.relpath(path, os.path.realpath(root)).replace(os.sep, "/"))
+        with open(path, "rb") as fh:
+            return fh.read()
+
+    monkeypatch.setattr(kustomize, "read_bytes", read_bytes)
+    assert problems(root) == []
+    # the root kustomization and the claimed overlay are built; nothing of overlays/dev is copied for either
+    assert sorted(set(copied)) == ["README.md", "base/deployment.yaml", "base/kustomization.yaml", "base/pdb.yaml",
+                                   "kustomization.yaml", "overlays/prod/kustomization.yaml",
+                                   "overlays/prod/patch.yaml", "service.yaml"]

@@ -328,7 +328,9 @@ def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[s
         return problems, []
     with tempfile.TemporaryDirectory(prefix="prr-lint-kustomize-") as tmp:
         source = os.path.join(tmp, "src")
-        copied = _copy(job, [m.directory for m in members], source)
+        others = [d for d in found if d not in {m.directory for m in members}]
+        listed = {f for m in members for f in m.resources + [p.file for p in m.patches]}
+        copied = _copy(job, [m.directory for m in members], others, listed, source)
         if copied is None:
             return [_failed(kust, f"more than {MAX_COPY_FILES} files under its kustomizations")], []
         wrapper = os.path.join(tmp, "build")
@@ -434,13 +436,21 @@ def _offline_env(home: str) -> dict[str, str]:
             "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
 
 
-def _copy(job: RenderJob, directories: list[str], dest: str) -> int | None:
-    """Copy the repository files under `directories` into `dest`; only files inside the repository, within
+def _copy(job: RenderJob, directories: list[str], others: list[str], listed: set[str], dest: str) -> int | None:
+    """Copy the repository files under `directories` into `dest`, but not those of the kustomizations in `others`
+    (the overlay does not build on them) unless `listed` names them; only files inside the repository, within
     max_file_size, never through a symlink out of it. None when there are too many."""
     repo = job.repo
-    prefixes = sorted(set(directories))
-    chosen = [rel for rel in repo.files
-              if any(not p or rel.startswith(p + "/") for p in prefixes)]
+    members = set(directories)
+    nested = [o for o in others if any(not p or o.startswith(p + "/") for p in members)]
+    # a file goes with the innermost kustomization directory it is in: copied when that one is the overlay's
+    innermost = sorted(members | set(nested), key=len, reverse=True)
+
+    def wanted(rel: str) -> bool:
+        home = next((d for d in innermost if not d or rel.startswith(d + "/")), None)
+        return home in members
+
+    chosen = [rel for rel in repo.files if rel in listed or wanted(rel)]
     if len(chosen) > MAX_COPY_FILES:
         return None
     for rel in chosen:
