@@ -220,18 +220,27 @@ def test_base_used_only_by_non_production_overlays_is_checked_as_written(tmp_pat
 
 
 def test_broken_kustomization_is_render_failed_at_the_kustomization(tmp_path):
-    prod = PROD_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - missing.yaml\n")
+    prod = PROD_KUSTOMIZATION.replace("replicas:", "replicaz:")
     root = tree(tmp_path, overlays__prod__kustomization_yaml=prod)
     found = problems(root)
     assert [(p.rule_id, p.file, p.line) for p in found] == [(RENDER_FAILED, "overlays/prod/kustomization.yaml", 1)]
-    assert "Kustomize overlay overlays/prod could not be built: " in found[0].message
-    assert "missing.yaml" in found[0].message
+    assert found[0].message.startswith("Kustomize overlay overlays/prod could not be built: ")
+    assert "replicaz" in found[0].message
     assert str(tmp_path) not in found[0].message and "\n" not in found[0].message
     # kustomize's own words, without kubectl's log prefix or the temporary wrapper around the overlay
     assert "run.go" not in found[0].message and "../src" not in found[0].message
     assert "must resolve to a file" not in found[0].message
     # nothing of the overlay is checked, and its base is not checked as written in its place
     assert check(root) == ([], [])
+
+
+def test_missing_resource_is_refused_at_its_entry(tmp_path):
+    # kustomize would take a name it cannot find for a remote base: it is refused before kustomize runs
+    prod = PROD_KUSTOMIZATION.replace("  - ../../base\n", "  - ../../base\n  - gitlab.example.com/acme/web\n")
+    found = problems(tree(tmp_path, overlays__prod__kustomization_yaml=prod))
+    assert [(p.rule_id, p.file, p.line, p.message) for p in found] == [
+        (RENDER_FAILED, "overlays/prod/kustomization.yaml", 5,
+         "Kustomize overlay overlays/prod not built: resource gitlab.example.com/acme/web is not in the repository")]
 
 
 def test_remote_base_is_refused_without_running_kustomize(tmp_path):

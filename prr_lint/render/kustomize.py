@@ -166,6 +166,9 @@ def _read(rel: str, directory: str, data: dict, spans: dict, job: RenderJob) -> 
                 kust.bases.append(target)
             elif target in repo.file_set:
                 kust.resources.append(target)
+            elif not repo.is_dir(target or "."):
+                # kustomize would take a name it cannot find here for a remote base and try to fetch it
+                kust.refused.append(((key, i), f"{key[:-1]} {entry} is not in the repository"))
     for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
         entries = data.get(key)
         for i, entry in enumerate(entries if isinstance(entries, list) else []):
