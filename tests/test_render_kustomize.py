@@ -470,3 +470,11 @@ def test_copy_for_kustomize_leaves_out_kustomizations_the_overlay_does_not_build
     assert sorted(set(copied)) == ["README.md", "base/deployment.yaml", "base/kustomization.yaml", "base/pdb.yaml",
                                    "kustomization.yaml", "overlays/prod/kustomization.yaml",
                                    "overlays/prod/patch.yaml", "service.yaml"]
+
+
+def test_remote_transformer_configuration_is_refused(tmp_path):
+    prod = PROD_KUSTOMIZATION + "transformers:\n  - https://example.com/labels.yaml\n"
+    found = problems(tree(tmp_path, overlays__prod__kustomization_yaml=prod))
+    assert [(p.rule_id, p.line, p.message) for p in found] == [
+        (RENDER_FAILED, 11, "Kustomize overlay overlays/prod not built: remote transformers entry "
+                            "https://example.com/labels.yaml is not fetched (no network)")]

@@ -169,6 +169,17 @@ def _read(rel: str, directory: str, data: dict, spans: dict, job: RenderJob) -> 
             elif not repo.is_dir(target or "."):
                 # kustomize would take a name it cannot find here for a remote base and try to fetch it
                 kust.refused.append(((key, i), f"{key[:-1]} {entry} is not in the repository"))
+    # generator and transformer configurations may name remote or outside files too (or be written inline)
+    for key in ("generators", "transformers", "validators"):
+        entries = data.get(key)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, str) or "\n" in entry:
+                continue
+            target = _join(directory, entry)
+            if _REMOTE.search(entry):
+                kust.refused.append(((key, i), f"remote {key} entry {entry} is not fetched (no network)"))
+            elif target is None or repo.outside(target or "."):
+                kust.refused.append(((key, i), f"{key} entry {entry} is outside the repository"))
     for key in ("patches", "patchesStrategicMerge", "patchesJson6902"):
         entries = data.get(key)
         for i, entry in enumerate(entries if isinstance(entries, list) else []):
