@@ -87,6 +87,7 @@ class Config:
     policy: dict = field(default_factory=dict)
     availability_slos: dict = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_AVAILABILITY_SLOS.items()})
     error_budget: dict = field(default_factory=dict)
+    kustomize_bin: str | None = None  # kustomize or kubectl; else the first of them on PATH
 
     def tier_policy(self, tier: int) -> dict:
         return self.tiers.get(tier, self.tiers[self.default_tier])

@@ -15,7 +15,7 @@ from .config import Config
 from .depgraph import of as dependency_graph
 from .discover import git_toplevel, inside
 from .errors import UsageError
-from .model import SEVERITY_RANK, Document, Finding, Hit, Span
+from .model import ORIGINS, SEVERITY_RANK, Document, Finding, Hit, Span
 from .registry import check_selectors, load_rules, severity_key
 from .render import Rendered, RenderJob, render_all
 from .repo import CONTEXT_KINDS, Repository
@@ -459,8 +459,13 @@ class Engine:
         for doc in docs:
             doc_rules = self.by_target.get(doc.kind)
             # context documents (other services' manifests) are read for the graph, not checked
-            if not doc_rules or not self.selects(doc.file):
+            if not doc_rules:
                 continue
+            if not self.selects(doc.file):
+                # an object built from sources in scope (a Kustomize patch) is checked where it lands
+                origins = doc.meta.get(ORIGINS) or {}
+                if not (self.in_shard(doc.file) and any(_in_scope(f, self.scope) for f in origins.values())):
+                    continue
             ctx = self.context(graph.by_name.get(doc.service or ""), graph, repo, notices)
             for r in doc_rules:
                 self._check(r, doc, ctx, findings, errors)
@@ -525,11 +530,11 @@ class Engine:
             return
         if hit.severity and r.id not in self.config.severity and r.name not in self.config.severity:
             level = hit.severity
-        span = hit.span or hit.doc.locate(hit.path)
+        file, span = (hit.doc.file, hit.span) if hit.span else hit.doc.source(hit.path)
         address = hit.doc.address
         logical = hit.doc.logical_path(hit.path) if hit.doc.data is not None else ""
         findings.append(Finding(
-            rule_id=r.id, rule_name=r.name, severity=level, message=hit.message, file=hit.doc.file, span=span,
+            rule_id=r.id, rule_name=r.name, severity=level, message=hit.message, file=file, span=span,
             service=hit.service or (owner.name if owner else None), tier=tier,
             address=f"{address}:{logical}" if logical else address, service_level=service_level,
         ))

@@ -15,6 +15,10 @@ KINDS = (
 # the one severity order, most severe first; the rank compares them (fail_on, blocking, SARIF levels)
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {s: len(SEVERITIES) - i for i, s in enumerate(SEVERITIES)}   # error 3, warning 2, info 1
+# Document.meta key of a built object (a Kustomize overlay): {path: file} of nodes set in another file than its own
+ORIGINS = "origins"
+# Document.meta key of a built object: the file that deploys it (an overlay's kustomization.yaml); its owner owns it
+DEPLOYED_BY = "deployed_by"
 _MISSING = object()
 
 
@@ -78,6 +82,19 @@ class Document:
             if span is not None:
                 return span
         return Span(1, 1)
+
+    def source(self, path: Path) -> tuple[str, Span]:
+        """File and span of the deepest existing node on `path`: the nodes of a built object come from
+        several files (a base, the patch that changed them), named in meta[ORIGINS]."""
+        origins = self.meta.get(ORIGINS)
+        if not origins:
+            return self.file, self.locate(path)
+        path = tuple(path)
+        for n in range(len(path), -1, -1):
+            span = self.spans.get(path[:n])
+            if span is not None:
+                return origins.get(path[:n], self.file), span
+        return self.file, Span(1, 1)
 
     @property
     def span(self) -> Span:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checks.globs import is_glob, matches_from_root
-from .model import Document
+from .model import DEPLOYED_BY, Document
 
 # Backstage annotations through which a Component claims its files: comma-separated paths, relative to
 # the catalog file or `/`-anchored at the project root, globs allowed
@@ -603,7 +603,8 @@ class ServiceGraph:
                 continue
             if doc.kind in ("openslo", "sloth") and doc.service:
                 continue
-            svc = self.owner_of(doc.file)
+            # a built object belongs to whoever deploys what built it (a Kustomize overlay), not its base's owner
+            svc = self.owner_of(doc.meta.get(DEPLOYED_BY) or doc.file)
             if svc is not None:
                 doc.service = svc.name
                 svc.docs.append(doc)

@@ -11,6 +11,21 @@ PRR = os.path.join(os.path.dirname(sys.executable), "prr-lint")
 # the same answer next year. Tests that are about dates pass their own --today.
 os.environ.setdefault("PRR_LINT_TODAY", "2026-11-23")
 
+# the kustomize scripts/test installs when neither kustomize nor kubectl is on PATH (Kustomize overlay tests)
+LOCAL_KUSTOMIZE = os.path.join(ROOT, ".venv", "kustomize", "bin")
+if os.path.isdir(LOCAL_KUSTOMIZE) and LOCAL_KUSTOMIZE not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = LOCAL_KUSTOMIZE + os.pathsep + os.environ.get("PATH", "")
+
+
+def require_kustomize() -> None:
+    """Skip a test that builds Kustomize overlays when no kustomize or kubectl is there; under CI, fail it."""
+    import shutil
+
+    if not (shutil.which("kustomize") or shutil.which("kubectl")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("no kustomize or kubectl on PATH: run scripts/test, which installs one")
+        pytest.skip("no kustomize or kubectl on PATH (scripts/test installs one)")
+
 
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 # PRR_UPDATE_SNAPSHOTS=1 rewrites golden files and rule fixture snapshots; PRR_UPDATE_GOLDEN=1 is its older name

@@ -11,7 +11,7 @@ import pytest
 from prr_lint.fixtures import expected, findings, fixtures, snapshot, snapshot_path, stray_snapshots
 from prr_lint.registry import load_rules
 
-from conftest import golden
+from conftest import golden, require_kustomize
 
 RULES = [r for r in load_rules() if r.directory]
 CASES = [(r.id, sub, path) for r in RULES for sub in ("bad", "good") for path in fixtures(r.directory, sub)]
@@ -21,6 +21,8 @@ HOW = "pytest tests/test_rule_fixtures.py"
 @pytest.mark.parametrize("rule_id,sub,fixture", CASES,
                          ids=[f"{c[0]}-{c[1]}-{os.path.basename(c[2])}" for c in CASES])
 def test_fixture(rule_id, sub, fixture):
+    if os.path.isdir(fixture) and any("kustomization.yaml" in names for _, _, names in os.walk(fixture)):
+        require_kustomize()
     want = {e for e in expected(fixture) if e[0] == rule_id} if sub == "bad" else set()
     found = findings(fixture, rule_id)
     assert {(f.rule_id, f.file, f.span.line) for f in found} == want
