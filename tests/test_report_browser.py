@@ -57,11 +57,11 @@ def test_sample_report_renders_in_chromium(chromium, tmp_path):
     assert events["errors"] == [] and events["dialogs"] == []
     assert events["requests"] == [f"file://{tmp_path / 'report.html'}"]      # the page itself, nothing else
     cards = page.locator("section.card")
-    assert cards.count() == 4
+    assert cards.count() == 5
     seen = [(cards.nth(i).locator("h3").inner_text(), cards.nth(i).locator(".badge").inner_text())
-            for i in range(4)]
+            for i in range(5)]
     # CSS upper-cases badges
-    assert seen == [("checkout", "GOLD"), ("inventory", "NONE"), ("search", "NONE"), ("stock-sync", "BRONZE")]
+    assert seen == [("cart", "SILVER"), ("checkout", "GOLD"), ("inventory", "NONE"), ("search", "NONE"), ("stock-sync", "BRONZE")]
     inventory = page.locator('section.card[data-service="inventory"]')
     assert inventory.locator(".not-ready").inner_text() == "needs gold"
     areas = inventory.locator(".area h4").all_inner_texts()
@@ -73,7 +73,7 @@ def test_sample_report_renders_in_chromium(chromium, tmp_path):
     graph = page.locator("svg.depgraph")
     box = graph.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 100
-    assert graph.locator("g.node").count() == 5 and graph.locator("g.undeclared").count() == 1
+    assert graph.locator("g.node").count() == 6 and graph.locator("g.undeclared").count() == 1
     assert graph.locator("path.edge.critical").count() == 3
     os.makedirs(ARTIFACTS, exist_ok=True)
     shot = os.path.join(ARTIFACTS, "report.png")

@@ -41,7 +41,7 @@ def test_html_is_self_contained(sample_html):
     assert not re.search(r"""(src|href)\s*=|@import|url\((?!#)""", sample_html)
     assert "Content-Security-Policy\" content=\"default-src 'none';" in sample_html
     cards = re.findall(r'<section class="card [^"]*" data-service="([^"]*)" data-level="([^"]*)">', sample_html)
-    assert cards == [("checkout", "gold"), ("inventory", "none"), ("search", "none"), ("stock-sync", "bronze")]
+    assert cards == [("cart", "silver"), ("checkout", "gold"), ("inventory", "none"), ("search", "none"), ("stock-sync", "bronze")]
     assert sample_html.count("<svg ") == 1 and 'data-service="payments-db"' in sample_html
 
 
@@ -49,16 +49,18 @@ def test_html_is_self_contained(sample_html):
 def test_text_and_markdown_scorecards():
     text = run_cli("report", "--no-cache", "--format", "text", SAMPLE, cwd=ROOT)
     assert text.returncode == 0
-    assert text.stdout.splitlines()[:2] == [
+    assert text.stdout.splitlines()[:3] == [
         "SERVICE     TIER  LEVEL    TARGET  READY  SCORE  CHECKS  FAILING",
+        "cart        2     silver   silver  yes       97   33/34  K8S004",
         "checkout    1     gold     gold    yes       97   50/51  SVC060",
     ]
     md = run_cli("report", "--no-cache", "--format", "markdown", SAMPLE, cwd=ROOT)
     assert md.returncode == 0
-    assert md.stdout.splitlines()[:5] == [
+    assert md.stdout.splitlines()[:6] == [
         "## prr-lint: readiness scorecard", "",
         "| Service | Tier | Level | Target | Score | Checks passing | Failing checks |",
         "| --- | ---: | --- | --- | ---: | ---: | --- |",
+        "| `cart` | 2 | :2nd_place_medal: silver | silver :white_check_mark: | 97 | 33/34 | `K8S004` |",
         "| `checkout` | 1 | :1st_place_medal: gold | gold :white_check_mark: | 97 | 50/51 | `SVC060` |",
     ]
 
@@ -116,8 +118,8 @@ def test_compare_two_saved_reports(two_states):
     proc = run_cli("report", "--compare", "base.json", "--from", "head.json", cwd=two_states)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[1] == ("services: 1 better, 1 worse, 2 unchanged; findings: 1 new, 1 fixed; "
-                        "errors 64, warnings 11")
+    assert lines[1] == ("services: 1 better, 1 worse, 3 unchanged; findings: 1 new, 1 fixed; "
+                        "errors 64, warnings 12")
     assert lines[3].split() == ["worse", "checkout", "tier", "1", "level", "gold", "->", "bronze", "score", "97",
                                 "->", "95", "errors", "0", "->", "1", "warnings", "0"]
 
