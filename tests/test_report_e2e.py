@@ -120,7 +120,7 @@ def test_compare_two_saved_reports(two_states):
     lines = proc.stdout.splitlines()
     assert lines[1] == ("services: 1 better, 1 worse, 3 unchanged; findings: 1 new, 1 fixed; "
                         "errors 64, warnings 12")
-    assert lines[3].split() == ["worse", "checkout", "tier", "1", "level", "gold", "->", "bronze", "score", "97",
+    assert lines[4].split() == ["worse", "checkout", "tier", "1", "level", "gold", "->", "bronze", "score", "97",
                                 "->", "95", "errors", "0", "->", "1", "warnings", "0"]
 
 
