@@ -18,7 +18,8 @@ WAIVER_EXPIRED = "PRR002"     # an expired waiver
 RULE_ERROR = "PRR007"         # a rule that raised on a document
 # Findings that mean a run did not see everything (id -> name). A gate never lets them be selected away,
 # turned off, waived, baselined or left out by a diff.
-UNDECIDABLE = {PARSE_ERROR: "parse-error", RULE_ERROR: "rule-error"}
+UNDECIDABLE = {PARSE_ERROR: "parse-error", RULE_ERROR: "rule-error", "PRR005": "render-failed",
+               "PRR006": "render-incomplete"}
 GATE_PROTECTED = frozenset(UNDECIDABLE) | frozenset(UNDECIDABLE.values())   # ids and names
 
 

@@ -64,7 +64,7 @@ class RenderJob:
 Renderer = Callable[[RenderJob], Rendered]
 
 # (module, function) of each renderer, imported on first use so a run without charts pays nothing
-RENDERERS: list[tuple[str, str]] = []
+RENDERERS: list[tuple[str, str]] = [(".helm", "render")]
 
 
 def render_all(job: RenderJob) -> Rendered:

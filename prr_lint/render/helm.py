@@ -1,0 +1,424 @@
+"""Helm charts rendered in-process (helm-python-sdk, the `render` extra), offline, so the K8S rules check the
+objects a chart deploys, each field at the template line that emitted it.
+
+Per chart: its files are copied into a temporary directory (regular files only, never through a symlink),
+`file://` dependencies are placed in `charts/`, `dependency_list()` names what is still missing (PRR006 at
+its line in Chart.yaml), the templates get line markers (markers.py), and the chart is rendered with its
+values.yaml and with each production overlay (as `helm -f`). A render that fails is PRR005 at the template line
+Helm names. Charts render in threads: the library must never run in a forked child.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..checks.helm import RENDERED_VALUES, merge, non_production
+from ..escape import one_line
+from ..loaders import _yaml_documents
+from ..loaders.errors import LoadError
+from ..model import Document, Span
+from . import RENDER_FAILED, RENDER_INCOMPLETE, Problem, Rendered, RenderJob
+from .markers import exact_lines, instrument, source_lines
+
+CHART_FILES = ("Chart.yaml", "Chart.yml")
+TEMPLATE_EXT = (".yaml", ".yml")
+KINDS = ("k8s", "prometheus-rules")     # rendered documents the rules check
+RESOLVED = ("ok", "unpacked")           # dependency_list() statuses of a dependency that is there
+MAX_MESSAGE = 400
+WORKERS = 4
+_HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)")
+_VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+_OPENS = re.compile(r"\{\{-?\s*(if|with|range|define|block)\b")
+_WITH_VALUES = re.compile(r"\{\{-?\s*with\s+\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+_ENDS = re.compile(r"\{\{-?\s*end\b")
+
+
+@dataclass
+class Chart:
+    """A chart to render, gathered from the repository on the main thread."""
+
+    directory: str                          # repository-relative
+    chart_file: str
+    meta: Document                          # the Chart.yaml document
+    files: dict[str, bytes]                 # path inside the chart -> bytes
+    templates: dict[str, str]               # repository path -> template text (the ones marked)
+    local_deps: dict[str, str]              # dependency name -> repository directory (file://, charts/<dir>)
+    renders: list[Document | None]          # None: values.yaml alone; else a production overlay
+    base_values: list[Document] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Output:
+    """What the library answered for one set of values: manifests by template, or Helm's error."""
+
+    overlay: Document | None
+    manifests: dict[str, str] | None = None
+    error: str | None = None
+
+
+@dataclass
+class Answer:
+    missing: list[tuple[int, str, str]] = field(default_factory=list)   # (dependency index, name, status)
+    outputs: list[Output] = field(default_factory=list)
+    load_error: str | None = None
+
+
+def render(job: RenderJob) -> Rendered:
+    out = Rendered()
+    charts = [c for c in (_gather(job, d) for d in _chart_dirs(job)) if c is not None]
+    if not charts:
+        return out
+    try:
+        import helm_python
+    except ImportError:
+        out.notices.append((charts[0].chart_file, "Helm templates were not rendered: helm-python-sdk is not "
+                            "installed (pip install 'prr-lint[render]'); Helm values are checked by HELM001-005 "
+                            "only"))
+        return out
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(charts))) as pool:
+        answers = list(pool.map(lambda c: _render_chart(helm_python, c), charts))
+    rendered_values: set[str] = job.repo.memo.setdefault(RENDERED_VALUES, set())
+    for chart, answer in zip(charts, answers, strict=True):
+        _collect(job, chart, answer, out, rendered_values)
+    _share_neighbours(job, out.docs)
+    return out
+
+
+# -- which charts, and their files ------------------------------------------------------------------
+
+def _chart_dirs(job: RenderJob) -> list[str]:
+    """Charts with a file the run read or under a path it checks, except subcharts vendored in another's charts/."""
+    repo = job.repo
+    read = set(job.files)
+    out = []
+    for directory in sorted(repo.chart_dirs):
+        parts = directory.split("/")
+        if any(parts[i] == "charts" and "/".join(parts[:i]) in repo.chart_dirs for i in range(len(parts))):
+            continue
+        prefix = directory + "/" if directory else ""
+        if any(f.startswith(prefix) for f in read):
+            out.append(directory)
+    return out
+
+
+def _chart_yaml(job: RenderJob, directory: str) -> tuple[str, Document] | None:
+    for name in CHART_FILES:
+        rel = posixpath.join(directory, name) if directory else name
+        if rel in job.repo.file_set:
+            docs = [d for d in job.repo.load(rel).docs if d.kind == "helm-chart"]
+            return rel, docs[0] if docs else Document("helm-chart", rel, {}, {})
+    return None
+
+
+def _read_tree(job: RenderJob, directory: str) -> dict[str, bytes]:
+    """The regular files under a repository directory (path inside it -> bytes); symlinks are not followed."""
+    repo = job.repo
+    prefix = directory + "/" if directory else ""
+    out: dict[str, bytes] = {}
+    for rel in repo.files:
+        if not rel.startswith(prefix) or repo.real(rel) is None:
+            continue
+        full = os.path.join(repo.root, rel)
+        if os.path.islink(full) or not os.path.isfile(full) or os.path.getsize(full) > repo.max_file_size:
+            continue
+        try:
+            with open(full, "rb") as fh:
+                out[rel[len(prefix):]] = fh.read(repo.max_file_size + 1)
+        except OSError:
+            continue
+    return out
+
+
+def _gather(job: RenderJob, directory: str) -> Chart | None:
+    found = _chart_yaml(job, directory)
+    if found is None:
+        return None
+    chart_file, meta = found
+    data = meta.data if isinstance(meta.data, dict) else {}
+    if str(data.get("type", "")).strip() == "library":
+        return None
+    files = _read_tree(job, directory)
+    local_deps: dict[str, str] = {}
+    for rel in files:
+        parts = rel.split("/")
+        if len(parts) > 2 and parts[0] == "charts" and parts[2] in CHART_FILES:
+            local_deps[parts[1]] = posixpath.join(directory, "charts", parts[1])
+    for dep in data.get("dependencies") or []:
+        if not isinstance(dep, dict) or not isinstance(dep.get("repository"), str):
+            continue
+        source = dep["repository"]
+        if source.startswith("file://") and isinstance(dep.get("name"), str):
+            target = posixpath.normpath(posixpath.join(directory, source[len("file://"):]))
+            if target in job.repo.chart_dirs and not target.startswith("../"):
+                for rel, raw in _read_tree(job, target).items():
+                    files[f"charts/{dep['name']}/{rel}"] = raw
+                local_deps[dep["name"]] = target
+    templates = {}
+    for rel, raw in files.items():
+        place = _repo_path(directory, local_deps, rel)
+        if place is not None and "/templates/" in "/" + rel and rel.endswith(TEMPLATE_EXT):
+            try:
+                templates[place] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+    values = [d for d in job.docs if d.kind == "helm-values" and d.meta.get("chart") == directory]
+    base = [d for d in values if not d.meta.get("overlay")]
+    overlays = sorted({d.file: d for d in values if d.meta.get("overlay") and not non_production(d.file)}.values(),
+                      key=lambda d: d.file)
+    renders: list[Document | None] = [None, *overlays]
+    return Chart(directory, chart_file, meta, files, templates, local_deps, renders, base)
+
+
+def _repo_path(directory: str, local_deps: dict[str, str], inside: str) -> str | None:
+    """The repository file a path inside the chart copy comes from (None: from an archive)."""
+    parts = inside.split("/")
+    if len(parts) > 2 and parts[0] == "charts" and parts[1] in local_deps:
+        nested = _repo_path(local_deps[parts[1]], {}, "/".join(parts[2:]))
+        return nested
+    if parts[0] == "charts" and len(parts) > 1:
+        return None
+    return posixpath.join(directory, inside) if directory else inside
+
+
+# -- rendering (worker threads: no repository access here) --------------------------------------------
+
+def _render_chart(helm: Any, chart: Chart) -> Answer:
+    answer = Answer()
+    with tempfile.TemporaryDirectory(prefix="prr-helm-") as tmp:
+        root = os.path.join(tmp, "chart")
+        for inside, raw in chart.files.items():
+            place = _repo_path(chart.directory, chart.local_deps, inside)
+            if place in chart.templates:
+                raw = instrument(chart.templates[place])[0].encode("utf-8")
+            target = os.path.join(root, *inside.split("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as fh:
+                fh.write(raw)
+        values = _values_data(chart.base_values)
+        try:
+            listed = helm.dependency_list(root)
+        except helm.HelmError as e:
+            answer.load_error = _detail(e)
+            return answer
+        declared = chart.meta.get(("dependencies",)) or []
+        for dep in listed:
+            status = str(dep.get("status", ""))
+            if status in RESOLVED:
+                continue
+            index = next((i for i, d in enumerate(declared) if isinstance(d, dict) and d.get("name") == dep.get("name")),
+                         0)
+            spec = declared[index] if index < len(declared) and isinstance(declared[index], dict) else {}
+            if _switched_off(spec, values):
+                continue
+            answer.missing.append((index, str(dep.get("name", "")), status))
+        try:
+            loaded = helm.Chart.load(root)
+        except helm.HelmError as e:
+            answer.load_error = _detail(e)
+            return answer
+        with loaded:
+            name = _release_name(chart)
+            for overlay in chart.renders:
+                given = overlay.data if overlay is not None and isinstance(overlay.data, dict) else None
+                try:
+                    answer.outputs.append(Output(overlay, manifests=loaded.render(given, name=name,
+                                                                                  namespace="default")))
+                except helm.HelmError as e:
+                    answer.outputs.append(Output(overlay, error=_detail(e)))
+    return answer
+
+
+def _release_name(chart: Chart) -> str:
+    name = chart.meta.get(("name",))
+    text = name.strip().lower() if isinstance(name, str) else ""
+    text = re.sub(r"[^a-z0-9-]", "-", text).strip("-")[:53]
+    return text or "release"
+
+
+def _values_data(docs: list[Document]) -> dict:
+    return merge(docs).data
+
+
+def _switched_off(spec: dict, values: dict) -> bool:
+    """A dependency whose `condition` is false in the values is not rendered, so its absence is no gap."""
+    condition = spec.get("condition")
+    if not isinstance(condition, str):
+        return False
+    for path in condition.split(","):
+        value: Any = values
+        for key in path.strip().split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, bool):
+            return not value
+    return False
+
+
+def _detail(error: Exception) -> str:
+    text = " ".join(str(getattr(error, "detail", None) or error).split())
+    return text[:MAX_MESSAGE] + ("..." if len(text) > MAX_MESSAGE else "")
+
+
+# -- back on the main thread: problems and documents ------------------------------------------------------
+
+def _collect(job: RenderJob, chart: Chart, answer: Answer, out: Rendered, rendered_values: set[str]) -> None:
+    name = _release_name(chart)
+    address = f"helm/{chart.directory or '.'}"
+    if answer.load_error is not None:
+        out.problems.append(Problem(RENDER_FAILED, chart.chart_file, 1, 1,
+                                    f"chart {name} could not be loaded: {answer.load_error}", address))
+        return
+    for index, dep, status in answer.missing:
+        span = chart.meta.locate(("dependencies", index))
+        out.problems.append(Problem(
+            RENDER_INCOMPLETE, chart.chart_file, span.line, span.col,
+            f"dependency {dep} of chart {name} is {status} (not vendored in charts/ nor a file:// path): the chart "
+            f"was rendered without it, so its objects were not checked", f"{address}/{dep}"))
+    seen_errors: set[tuple[str, int, str]] = set()
+    seen_docs: set[tuple[str, str]] = set()
+    indices: dict[str, int] = {}
+    for output in answer.outputs:
+        label = posixpath.basename(output.overlay.file) if output.overlay is not None else "values.yaml"
+        values_docs = chart.base_values + ([output.overlay] if output.overlay is not None else [])
+        if output.error is not None:
+            file, line = _error_place(chart, output.error)
+            if (file, line, output.error) in seen_errors:
+                continue
+            seen_errors.add((file, line, output.error))
+            out.problems.append(Problem(RENDER_FAILED, file, line, 1,
+                                        f"chart {name} failed to render with {label}: {output.error}", address))
+            continue
+        rendered_values.update(d.file for d in values_docs)
+        for key, text in sorted((output.manifests or {}).items()):
+            for doc in _documents(chart, key, text, values_docs):
+                identity = (doc.file, json.dumps(doc.data, sort_keys=True, default=str))
+                if identity in seen_docs:
+                    continue      # the same object from another values file: checked once
+                seen_docs.add(identity)
+                doc.index = indices.get(doc.file, 0)
+                indices[doc.file] = doc.index + 1
+                doc.meta["values"] = label
+                out.docs.append(doc)
+
+
+def _error_place(chart: Chart, message: str) -> tuple[str, int]:
+    for m in _HELM_PLACE.finditer(message):
+        inside = m.group(1).split("/", 1)[1]
+        place = _repo_path(chart.directory, chart.local_deps, inside)
+        if place is not None and place in chart.templates:
+            return place, int(m.group(2))
+    return chart.chart_file, 1
+
+
+def _documents(chart: Chart, key: str, text: str, values_docs: list[Document]) -> list[Document]:
+    inside = key.split("/", 1)[1] if "/" in key else key
+    place = _repo_path(chart.directory, chart.local_deps, inside)
+    if not text.strip() or inside.endswith("NOTES.txt"):
+        return []
+    if place is None or place not in chart.templates:
+        # from an archived subchart: its objects are checked at the dependency's line in Chart.yaml
+        sub = inside.split("/")[1] if inside.startswith("charts/") else ""
+        declared = chart.meta.get(("dependencies",)) or []
+        index = next((i for i, d in enumerate(declared) if isinstance(d, dict) and d.get("name") == sub), None)
+        span = chart.meta.locate(("dependencies", index)) if index is not None else Span(1, 1)
+        lines: list[int | None] = [span.line] * (text.count("\n") + 1)
+        file, source = chart.chart_file, ""
+    else:
+        lines, file, source = source_lines(text), place, chart.templates[place]
+    try:
+        docs = _yaml_documents(file, text, None, {"chart": chart.directory})
+    except LoadError:
+        return []
+    template_lines = source.split("\n")
+    marked = exact_lines(text) if source else set()
+    view = merge(values_docs, chart.directory)
+    out = []
+    for doc in docs:
+        if doc.kind not in KINDS or _test_hook(doc):
+            continue
+        spans = {}
+        exact = 0
+        for path, span in doc.spans.items():
+            line = lines[span.line - 1] if 0 < span.line <= len(lines) else None
+            fits = source and line and line <= len(template_lines) and span.col <= len(template_lines[line - 1])
+            spans[path] = Span(line or 1, span.col if fits else 1)
+            exact += span.line - 1 in marked
+        doc.spans = spans
+        doc.meta["mapped"] = (exact, len(spans))   # fields on a line with its own marker, fields
+        if source:
+            doc.meta["value_origin"] = _value_origins(doc, template_lines, view)
+        out.append(doc)
+    return out
+
+
+def _test_hook(doc: Document) -> bool:
+    hook = doc.get(("metadata", "annotations", "helm.sh/hook"))
+    return isinstance(hook, str) and any(h.strip().startswith("test") for h in hook.split(","))
+
+
+# -- where a value came from --------------------------------------------------------------------------------
+
+def _refs(template_lines: list[str], line: int) -> list[tuple[str, ...]]:
+    """`.Values` paths named on a template line, else by the `with .Values.x` block around it."""
+    if not 0 < line <= len(template_lines):
+        return []
+    found = [tuple(m.group(1)[1:].split(".")) for m in _VALUES_REF.finditer(template_lines[line - 1])]
+    if found:
+        return found
+    depth = 0
+    for text in reversed(template_lines[:line - 1]):
+        depth += len(_ENDS.findall(text)) - len(_OPENS.findall(text))
+        if depth < 0:
+            m = _WITH_VALUES.search(text)
+            if m:
+                return [tuple(m.group(1)[1:].split("."))]
+            depth = 0
+    return []
+
+
+def _value_origins(doc: Document, template_lines: list[str], view: Any) -> dict[tuple, str]:
+    """For each rendered field whose value comes from the values files: `values-prod.yaml:7`."""
+    out: dict[tuple, str] = {}
+    for path, value in doc.walk():
+        if isinstance(value, (dict, list)) or not path:
+            continue
+        line = doc.locate(path).line
+        best: tuple[int, str] | None = None
+        for ref in _refs(template_lines, line):
+            for n in range(len(path) + 1):
+                full = ref + tuple(path[n:])
+                if not view.has(full):
+                    continue
+                given = view.get(full)
+                exact = type(given) is type(value) and given == value
+                if not exact and not (isinstance(given, (str, int, float)) and not isinstance(given, bool)
+                                      and str(given) and str(given) in str(value)):
+                    continue
+                source = view.source(full)
+                if source is None:
+                    continue
+                rank = 2 * exact + bool(source.meta.get("overlay"))
+                if best is None or rank >= best[0]:
+                    best = (rank, f"{source.file}:{source.locate(full).line}")
+                break
+        if best is not None:
+            out[tuple(path)] = best[1]
+    return out
+
+
+def _share_neighbours(job: RenderJob, docs: list[Document]) -> None:
+    """An unowned chart's workloads are judged with the HPAs and PDBs it renders: the K8S rules look for
+    them by directory in repo.memo["k8s-dir-docs"], where rendered templates (never read as files) are not."""
+    memo = job.repo.memo.setdefault("k8s-dir-docs", {})
+    rendered = [d for d in docs if d.kind == "k8s"]
+    for directory in sorted({posixpath.dirname(d.file) for d in rendered}):
+        near = [d for d in rendered if posixpath.dirname(d.file) == directory
+                or posixpath.dirname(posixpath.dirname(d.file)) == directory]
+        memo[directory] = [d for d in memo.get(directory, []) if d not in near] + near
