@@ -454,7 +454,8 @@ class Engine:
         address = hit.doc.address
         logical = hit.doc.logical_path(hit.path) if hit.doc.data is not None else ""
         findings.append(Finding(
-            rule_id=r.id, rule_name=r.name, severity=level, message=_with_value_origin(hit, span), file=hit.doc.file, span=span,
+            rule_id=r.id, rule_name=r.name, severity=level, message=_with_value_origin(hit, span),
+            file=hit.doc.file, span=span,
             service=hit.service or (owner.name if owner else None), tier=tier,
             address=f"{address}:{logical}" if logical else address, service_level=service_level,
         ))

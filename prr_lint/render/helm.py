@@ -33,7 +33,7 @@ KINDS = ("k8s", "prometheus-rules")     # rendered documents the rules check
 RESOLVED = ("ok", "unpacked")           # dependency_list() statuses of a dependency that is there
 MAX_MESSAGE = 400
 WORKERS = 4
-_HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)")
+_HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
 _VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _OPENS = re.compile(r"\{\{-?\s*(if|with|range|define|block)\b")
 _WITH_VALUES = re.compile(r"\{\{-?\s*with\s+\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
@@ -213,8 +213,8 @@ def _render_chart(helm: Any, chart: Chart) -> Answer:
             status = str(dep.get("status", ""))
             if status in RESOLVED:
                 continue
-            index = next((i for i, d in enumerate(declared) if isinstance(d, dict) and d.get("name") == dep.get("name")),
-                         0)
+            index = next((i for i, d in enumerate(declared)
+                          if isinstance(d, dict) and d.get("name") == dep.get("name")), 0)
             spec = declared[index] if index < len(declared) and isinstance(declared[index], dict) else {}
             if _switched_off(spec, values):
                 continue
@@ -262,7 +262,7 @@ def _switched_off(spec: dict, values: dict) -> bool:
 
 
 def _detail(error: Exception) -> str:
-    text = " ".join(str(getattr(error, "detail", None) or error).split())
+    text = one_line(" ".join(str(getattr(error, "detail", None) or error).split()))
     return text[:MAX_MESSAGE] + ("..." if len(text) > MAX_MESSAGE else "")
 
 
@@ -288,11 +288,11 @@ def _collect(job: RenderJob, chart: Chart, answer: Answer, out: Rendered, render
         label = posixpath.basename(output.overlay.file) if output.overlay is not None else "values.yaml"
         values_docs = chart.base_values + ([output.overlay] if output.overlay is not None else [])
         if output.error is not None:
-            file, line = _error_place(chart, output.error)
+            file, line, col = _error_place(chart, output.error)
             if (file, line, output.error) in seen_errors:
-                continue
+                continue      # the same failure with another values file: one finding
             seen_errors.add((file, line, output.error))
-            out.problems.append(Problem(RENDER_FAILED, file, line, 1,
+            out.problems.append(Problem(RENDER_FAILED, file, line, col,
                                         f"chart {name} failed to render with {label}: {output.error}", address))
             continue
         rendered_values.update(d.file for d in values_docs)
@@ -308,13 +308,14 @@ def _collect(job: RenderJob, chart: Chart, answer: Answer, out: Rendered, render
                 out.docs.append(doc)
 
 
-def _error_place(chart: Chart, message: str) -> tuple[str, int]:
+def _error_place(chart: Chart, message: str) -> tuple[str, int, int]:
+    """The template, line and column Helm's error names (markers never move a line), else Chart.yaml."""
     for m in _HELM_PLACE.finditer(message):
         inside = m.group(1).split("/", 1)[1]
         place = _repo_path(chart.directory, chart.local_deps, inside)
         if place is not None and place in chart.templates:
-            return place, int(m.group(2))
-    return chart.chart_file, 1
+            return place, int(m.group(2)), int(m.group(3) or 1)
+    return chart.chart_file, 1, 1
 
 
 def _documents(chart: Chart, key: str, text: str, values_docs: list[Document]) -> list[Document]:
