@@ -95,13 +95,18 @@ def render(job: RenderJob) -> Rendered:
 # -- which charts, and their files ------------------------------------------------------------------
 
 def _chart_dirs(job: RenderJob) -> list[str]:
-    """Charts with a file the run read or under a path it checks, except subcharts vendored in another's charts/."""
+    """Charts with a file the run read, except subcharts: those vendored in another's charts/ or named by
+    another's `file://` dependency are rendered as part of their parent, with its values."""
     repo = job.repo
     read = set(job.files)
+    subcharts = {_file_dependency(d.meta.get("chart", ""), dep) for d in job.docs if d.kind == "helm-chart"
+                 for dep in (d.get(("dependencies",)) or []) if isinstance(dep, dict)} - {None}
     out = []
     for directory in sorted(repo.chart_dirs):
         parts = directory.split("/")
         if any(parts[i] == "charts" and "/".join(parts[:i]) in repo.chart_dirs for i in range(len(parts))):
+            continue
+        if directory in subcharts:
             continue
         prefix = directory + "/" if directory else ""
         if any(f.startswith(prefix) for f in read):
@@ -152,15 +157,11 @@ def _gather(job: RenderJob, directory: str) -> Chart | None:
         if len(parts) > 2 and parts[0] == "charts" and parts[2] in CHART_FILES:
             local_deps[parts[1]] = posixpath.join(directory, "charts", parts[1])
     for dep in data.get("dependencies") or []:
-        if not isinstance(dep, dict) or not isinstance(dep.get("repository"), str):
-            continue
-        source = dep["repository"]
-        if source.startswith("file://") and isinstance(dep.get("name"), str):
-            target = posixpath.normpath(posixpath.join(directory, source[len("file://"):]))
-            if target in job.repo.chart_dirs and not target.startswith("../"):
-                for rel, raw in _read_tree(job, target).items():
-                    files[f"charts/{dep['name']}/{rel}"] = raw
-                local_deps[dep["name"]] = target
+        target = _file_dependency(directory, dep) if isinstance(dep, dict) else None
+        if target is not None and target in job.repo.chart_dirs:
+            for rel, raw in _read_tree(job, target).items():
+                files[f"charts/{dep['name']}/{rel}"] = raw
+            local_deps[dep["name"]] = target
     templates = {}
     for rel, raw in files.items():
         place = _repo_path(directory, local_deps, rel)
@@ -175,6 +176,15 @@ def _gather(job: RenderJob, directory: str) -> Chart | None:
                       key=lambda d: d.file)
     renders: list[Document | None] = [None, *overlays]
     return Chart(directory, chart_file, meta, files, templates, local_deps, renders, base)
+
+
+def _file_dependency(directory: str, dep: dict) -> str | None:
+    """The repository directory a `repository: file://...` dependency names (None: another kind, or outside)."""
+    source, name = dep.get("repository"), dep.get("name")
+    if not isinstance(source, str) or not source.startswith("file://") or not isinstance(name, str):
+        return None
+    target = posixpath.normpath(posixpath.join(directory, source[len("file://"):]))
+    return None if target == ".." or target.startswith("../") or posixpath.isabs(target) else target
 
 
 def _repo_path(directory: str, local_deps: dict[str, str], inside: str) -> str | None:
