@@ -324,7 +324,9 @@ def _error_place(chart: Chart, message: str) -> tuple[str, int, int]:
         inside = m.group(1).split("/", 1)[1]
         place = _repo_path(chart.directory, chart.local_deps, inside)
         if place is not None and place in chart.templates:
-            return place, int(m.group(2)), int(m.group(3) or 1)
+            last = max(1, len(chart.templates[place].rstrip("\n").split("\n")))   # "unclosed action" names EOF
+            line = int(m.group(2))
+            return (place, line, int(m.group(3) or 1)) if line <= last else (place, last, 1)
     return chart.chart_file, 1, 1
 
 
