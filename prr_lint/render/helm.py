@@ -305,9 +305,10 @@ def _collect(job: RenderJob, chart: Chart, answer: Answer, out: Rendered, render
             out.problems.append(Problem(RENDER_FAILED, file, line, col,
                                         f"chart {name} failed to render with {label}: {output.error}", address))
             continue
-        rendered_values.update(d.file for d in values_docs)
         for key, text in sorted((output.manifests or {}).items()):
             for doc in _documents(chart, key, text, values_docs):
+                # the K8S rules judge these values now; a chart that renders no object keeps the values rules
+                rendered_values.update(d.file for d in values_docs)
                 identity = (doc.file, json.dumps(doc.data, sort_keys=True, default=str))
                 if identity in seen_docs:
                     continue      # the same object from another values file: checked once
