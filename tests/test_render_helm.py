@@ -299,3 +299,13 @@ def test_markers_keep_lines_and_skip_unsafe_places():
 def test_unmarked_rendered_lines_take_the_next_marker():
     rendered = "a: 1  # prr-line:1\nf:  # prr-line:11\n  x: 1\n  y: 2  # prr-line:12\n---\nz: 1\n"
     assert source_lines(rendered) == [1, 11, 12, 12, None, None, None]
+
+
+def test_overlay_with_a_date_and_an_overlay_that_is_no_mapping(tmp_path):
+    root = chart_repo(tmp_path, {"charts/shop/values-prod.yaml": "released: 2026-11-01\nreplicaCount: 4\n",
+                                 "charts/shop/values.production.yaml": "- a list\n"})
+    _, report = check(root)
+    assert [f[:3] for f in found(report)] == [
+        ("K8S003", "charts/shop/templates/deployment.yaml", 28),
+        ("K8S008", "charts/shop/templates/deployment.yaml", 11),
+    ]

@@ -84,10 +84,17 @@ def render(job: RenderJob) -> Rendered:
                             "only"))
         return out
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(charts))) as pool:
-        answers = list(pool.map(lambda c: _render_chart(helm_python, c), charts))
+        answers = list(pool.map(lambda c: _render_safely(helm_python, c), charts))
     rendered_values: set[str] = job.repo.memo.setdefault(RENDERED_VALUES, set())
     for chart, answer in zip(charts, answers, strict=True):
-        _collect(job, chart, answer, out, rendered_values)
+        part = Rendered()
+        try:
+            _collect(job, chart, answer, part, rendered_values)
+        except Exception as e:  # a chart the renderer cannot take apart is a finding, not a crashed run
+            part = Rendered(problems=[Problem(RENDER_FAILED, chart.chart_file, 1, 1,
+                                              f"chart {_release_name(chart)} could not be checked: "
+                                              f"{_detail(e, type(e).__name__)}", f"helm/{chart.directory or '.'}")])
+        out.extend(part)
     _share_neighbours(job, out.docs)
     return out
 
@@ -200,6 +207,13 @@ def _repo_path(directory: str, local_deps: dict[str, str], inside: str) -> str |
 
 # -- rendering (worker threads: no repository access here) --------------------------------------------
 
+def _render_safely(helm: Any, chart: Chart) -> Answer:
+    try:
+        return _render_chart(helm, chart)
+    except Exception as e:  # the library or the file system failed on this chart: the others go on
+        return Answer(load_error=_detail(e, type(e).__name__))
+
+
 def _render_chart(helm: Any, chart: Chart) -> Answer:
     answer = Answer()
     with tempfile.TemporaryDirectory(prefix="prr-helm-") as tmp:
@@ -237,7 +251,7 @@ def _render_chart(helm: Any, chart: Chart) -> Answer:
         with loaded:
             name = _release_name(chart)
             for overlay in chart.renders:
-                given = overlay.data if overlay is not None and isinstance(overlay.data, dict) else None
+                given = _plain(overlay.data) if overlay is not None and isinstance(overlay.data, dict) else None
                 try:
                     answer.outputs.append(Output(overlay, manifests=loaded.render(given, name=name,
                                                                                   namespace="default")))
@@ -271,8 +285,15 @@ def _switched_off(spec: dict, values: dict) -> bool:
     return False
 
 
-def _detail(error: Exception) -> str:
-    text = one_line(" ".join(str(getattr(error, "detail", None) or error).split()))
+def _plain(values: dict) -> dict:
+    """Values as JSON can carry them (a YAML date becomes its text, as Helm reads it)."""
+    plain: dict = json.loads(json.dumps(values, default=str))
+    return plain
+
+
+def _detail(error: Exception, kind: str = "") -> str:
+    text = " ".join(str(getattr(error, "detail", None) or error).split())
+    text = one_line(f"{kind}: {text}" if kind else text)
     return text[:MAX_MESSAGE] + ("..." if len(text) > MAX_MESSAGE else "")
 
 
