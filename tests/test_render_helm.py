@@ -309,3 +309,24 @@ def test_overlay_with_a_date_and_an_overlay_that_is_no_mapping(tmp_path):
         ("K8S003", "charts/shop/templates/deployment.yaml", 28),
         ("K8S008", "charts/shop/templates/deployment.yaml", 11),
     ]
+
+
+def test_rendered_objects_map_to_their_template_and_test_hooks_are_dropped(tmp_path):
+    root = chart_repo(tmp_path, {"charts/shop/values-prod.yaml": "replicaCount: 4\n"})
+    from prr_lint.engine import Options, run
+
+    result = run(Options(paths=[root], root=root, use_cache=False))
+    rendered = sorted((d.file, d.data["kind"], d.meta["values"]) for d in result.docs if "value_origin" in d.meta)
+    assert rendered == [
+        ("charts/shop/templates/deployment.yaml", "Deployment", "values-prod.yaml"),
+        ("charts/shop/templates/deployment.yaml", "Deployment", "values.yaml"),
+        ("charts/shop/templates/pdb.yaml", "PodDisruptionBudget", "values.yaml"),   # the same in both renders
+    ]
+    prod = next(d for d in result.docs if d.meta.get("values") == "values-prod.yaml")
+    assert prod.service == "shop"
+    assert prod.locate(("spec", "replicas")).line == 8
+    assert prod.locate(("spec", "strategy", "type")).line == 11
+    assert prod.locate(("spec", "template", "spec", "containers", 0, "resources", "limits", "memory")).line == 33
+    assert prod.meta["value_origin"][("spec", "replicas")] == "charts/shop/values-prod.yaml:1"
+    assert prod.meta["value_origin"][("spec", "template", "spec", "containers", 0, "resources", "limits",
+                                      "memory")] == "charts/shop/values.yaml:7"
