@@ -330,3 +330,17 @@ def test_rendered_objects_map_to_their_template_and_test_hooks_are_dropped(tmp_p
     assert prod.meta["value_origin"][("spec", "replicas")] == "charts/shop/values-prod.yaml:1"
     assert prod.meta["value_origin"][("spec", "template", "spec", "containers", 0, "resources", "limits",
                                       "memory")] == "charts/shop/values.yaml:7"
+
+
+def test_block_scalar_content_is_never_marked_across_control_lines():
+    template = ("data:\n"
+                "{{- range $key, $value := .Values.files }}\n"
+                "  {{ $key }}: |\n"
+                "{{- if eq $key \"a\" }}\n"
+                "    global:\n"
+                "{{ $value | indent 6 }}\n"
+                "{{- end }}\n"
+                "{{- end }}\n"
+                "kind: ConfigMap\n")
+    marked, _ = instrument(template)
+    assert [n for n, line in enumerate(marked.split("\n"), 1) if "# prr-line:" in line] == [1, 3, 9]

@@ -34,7 +34,8 @@ def instrument(text: str) -> tuple[str, int]:
         indent = len(body) - len(body.lstrip(" "))
         literal = _ACTION.sub("", body)
         if block_indent is not None:
-            if body.strip() and indent <= block_indent and not literal.strip().startswith("#"):
+            # a line of actions only (`{{- if }}` at column 0) neither ends the block nor may be marked
+            if literal.strip() and indent <= block_indent and not literal.strip().startswith("#"):
                 block_indent = None
             else:
                 safe = False
