@@ -344,3 +344,30 @@ def test_block_scalar_content_is_never_marked_across_control_lines():
                 "kind: ConfigMap\n")
     marked, _ = instrument(template)
     assert [n for n, line in enumerate(marked.split("\n"), 1) if "# prr-line:" in line] == [1, 3, 9]
+
+
+def test_vendored_archive_dependency_is_rendered_at_its_chart_yaml_line(tmp_path):
+    import io
+    import tarfile
+
+    cache = DEPLOYMENT.replace("name: {{ .Release.Name }}", "name: {{ .Release.Name }}-cache") \
+        .replace("type: Recreate", "type: RollingUpdate").replace("{{ .Values.replicaCount }}", "1")
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for name, text in {"cache/Chart.yaml": "apiVersion: v2\nname: cache\nversion: 0.3.0\n",
+                           "cache/values.yaml": VALUES, "cache/templates/deployment.yaml": cache}.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    chart = CHART + "dependencies:\n  - name: cache\n    version: 0.3.0\n    repository: https://charts.example.com\n"
+    root = chart_repo(tmp_path, {"charts/shop/Chart.yaml": chart, "charts/shop/charts/cache-0.3.0.tgz": b""})
+    with open(os.path.join(root, "charts/shop/charts/cache-0.3.0.tgz"), "wb") as fh:
+        fh.write(archive.getvalue())
+    _, report = check(root)
+    # its objects are checked; what they get wrong is set where the chart names the dependency
+    assert [f[:3] for f in found(report) if f[1] == "charts/shop/Chart.yaml"] == [
+        ("K8S003", "charts/shop/Chart.yaml", 5),
+        ("K8S005", "charts/shop/Chart.yaml", 5),
+    ]
+    assert "Deployment shop-cache:" in next(f[3] for f in found(report) if f[0] == "K8S005")
