@@ -314,7 +314,7 @@ class Engine:
             needed = self._needed(repo, graph, set(context_files))
         loaded = [repo.load(rel) for rel in needed]
         docs = [d for item in loaded for d in item.docs]
-        self.rendered = render_all(RenderJob(self.root, repo, graph, cfg, docs, needed))
+        self.rendered = render_all(RenderJob(self.root, repo, graph, cfg, docs, needed, self.scope))
         if self.rendered.docs or self.rendered.replaced:
             docs = [d for d in docs if d.file not in self.rendered.replaced] + self.rendered.docs
         graph.attach(docs)

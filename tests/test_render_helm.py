@@ -371,3 +371,14 @@ def test_vendored_archive_dependency_is_rendered_at_its_chart_yaml_line(tmp_path
         ("K8S005", "charts/shop/Chart.yaml", 5),
     ]
     assert "Deployment shop-cache:" in next(f[3] for f in found(report) if f[0] == "K8S005")
+
+
+def test_a_run_scoped_to_one_template_renders_its_chart(tmp_path):
+    root = chart_repo(tmp_path, {"charts/shop/values-prod.yaml": "replicaCount: 1\n"})
+    proc = run_cli("check", "--no-cache", "--format", "json", "charts/shop/templates/deployment.yaml", cwd=root)
+    report = json.loads(proc.stdout)
+    assert [f[:3] for f in found(report)] == [
+        ("K8S003", "charts/shop/templates/deployment.yaml", 28),
+        ("K8S005", "charts/shop/templates/deployment.yaml", 8),     # with the prod overlay, read for the render
+        ("K8S008", "charts/shop/templates/deployment.yaml", 11),
+    ]

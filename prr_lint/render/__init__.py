@@ -59,6 +59,7 @@ class RenderJob:
     config: Config
     docs: Sequence[Document]      # every document the run read
     files: Sequence[str]          # the files the run read (a scoped run renders only what they touch)
+    scope: Sequence[str] = ()     # the paths the run checks ("" is the whole project): a template in scope counts
 
 
 Renderer = Callable[[RenderJob], Rendered]

@@ -106,8 +106,9 @@ def _chart_dirs(job: RenderJob) -> list[str]:
     another's `file://` dependency are rendered as part of their parent, with its values."""
     repo = job.repo
     read = set(job.files)
-    subcharts = {_file_dependency(d.meta.get("chart", ""), dep) for d in job.docs if d.kind == "helm-chart"
-                 for dep in (d.get(("dependencies",)) or []) if isinstance(dep, dict)} - {None}
+    metas = [(d, found[1]) for d in repo.chart_dirs if (found := _chart_yaml(job, d)) is not None]
+    subcharts = {_file_dependency(d, dep) for d, meta in metas
+                 for dep in (meta.get(("dependencies",)) or []) if isinstance(dep, dict)} - {None}
     out = []
     for directory in sorted(repo.chart_dirs):
         parts = directory.split("/")
@@ -116,7 +117,8 @@ def _chart_dirs(job: RenderJob) -> list[str]:
         if directory in subcharts:
             continue
         prefix = directory + "/" if directory else ""
-        if any(f.startswith(prefix) for f in read):
+        if any(f.startswith(prefix) for f in read) or any(
+                s == "" or s == directory or s.startswith(prefix) or directory.startswith(s + "/") for s in job.scope):
             out.append(directory)
     return out
 
@@ -177,7 +179,9 @@ def _gather(job: RenderJob, directory: str) -> Chart | None:
                 templates[place] = raw.decode("utf-8")
             except UnicodeDecodeError:
                 continue
-    values = [d for d in job.docs if d.kind == "helm-values" and d.meta.get("chart") == directory]
+    # from the repository, not job.docs: a run scoped to one template has not read the chart's values
+    values = [d for rel, how in job.repo.candidates.items() if how == "helm-values"
+              and posixpath.dirname(rel) == directory for d in job.repo.load(rel).docs if d.kind == "helm-values"]
     base = [d for d in values if not d.meta.get("overlay")]
     overlays = sorted({d.file: d for d in values if d.meta.get("overlay") and not non_production(d.file)}.values(),
                       key=lambda d: d.file)
