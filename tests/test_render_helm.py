@@ -382,3 +382,16 @@ def test_a_run_scoped_to_one_template_renders_its_chart(tmp_path):
         ("K8S005", "charts/shop/templates/deployment.yaml", 8),     # with the prod overlay, read for the render
         ("K8S008", "charts/shop/templates/deployment.yaml", 11),
     ]
+
+
+def test_a_template_that_renders_for_too_long_is_given_up(tmp_path, monkeypatch):
+    import prr_lint.render.helm as helm_renderer
+    from prr_lint.engine import Options, run
+
+    slow = "{{- range until 4000 }}{{ range until 4000 }}{{ end }}{{ end }}\n" + PDB
+    root = chart_repo(tmp_path, {"charts/shop/templates/pdb.yaml": slow})
+    monkeypatch.setattr(helm_renderer, "RENDER_TIMEOUT", 0.2)
+    result = run(Options(paths=[root], root=root, use_cache=False))
+    assert [(f.rule_id, f.file, f.span.line, f.message) for f in result.findings if f.rule_id == "PRR005"] == [
+        ("PRR005", "charts/shop/Chart.yaml", 1,
+         "chart shop could not be rendered: rendering took longer than 0.2 seconds; given up")]

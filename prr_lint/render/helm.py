@@ -15,7 +15,8 @@ import os
 import posixpath
 import re
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,7 @@ KINDS = ("k8s", "prometheus-rules")     # rendered documents the rules check
 RESOLVED = ("ok", "unpacked")           # dependency_list() statuses of a dependency that is there
 MAX_MESSAGE = 400
 WORKERS = 4
+RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must not hang the run
 _HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
 _VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _OPENS = re.compile(r"\{\{-?\s*(if|with|range|define|block)\b")
@@ -83,8 +85,7 @@ def render(job: RenderJob) -> Rendered:
                             "installed (pip install 'prr-lint[render]'); Helm values are checked by HELM001-005 "
                             "only"))
         return out
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(charts))) as pool:
-        answers = list(pool.map(lambda c: _render_safely(helm_python, c), charts))
+    answers = _render_in_threads(helm_python, charts)
     rendered_values: set[str] = job.repo.memo.setdefault(RENDERED_VALUES, set())
     for chart, answer in zip(charts, answers, strict=True):
         part = Rendered()
@@ -211,6 +212,34 @@ def _repo_path(directory: str, local_deps: dict[str, str], inside: str) -> str |
 
 # -- rendering (worker threads: no repository access here) --------------------------------------------
 
+def _render_in_threads(helm: Any, charts: list[Chart]) -> list[Answer]:
+    """Render up to WORKERS charts at a time (threads: the library must never run in a forked child). A chart
+    still rendering after RENDER_TIMEOUT is given up: its daemon thread is left behind and dies with the run."""
+    answers: list[Answer | None] = [None] * len(charts)
+    finished: dict[int, Answer] = {}        # written by the threads; a thread given up may still write here
+    waiting = list(range(len(charts)))
+    running: dict[int, float] = {}          # chart index -> deadline
+
+    def work(i: int) -> None:
+        finished[i] = _render_safely(helm, charts[i])
+
+    while waiting or running:
+        while waiting and len(running) < WORKERS:
+            i = waiting.pop(0)
+            threading.Thread(target=work, args=(i,), name=f"prr-helm-{i}", daemon=True).start()
+            running[i] = time.monotonic() + RENDER_TIMEOUT
+        time.sleep(0.005)
+        now = time.monotonic()
+        for i, deadline in list(running.items()):
+            if i in finished:
+                answers[i] = finished[i]
+                del running[i]
+            elif now > deadline:
+                del running[i]
+                answers[i] = Answer(load_error=f"rendering took longer than {RENDER_TIMEOUT:g} seconds; given up")
+    return [a if a is not None else Answer(load_error="not rendered") for a in answers]
+
+
 def _render_safely(helm: Any, chart: Chart) -> Answer:
     try:
         return _render_chart(helm, chart)
@@ -308,7 +337,7 @@ def _collect(job: RenderJob, chart: Chart, answer: Answer, out: Rendered, render
     address = f"helm/{chart.directory or '.'}"
     if answer.load_error is not None:
         out.problems.append(Problem(RENDER_FAILED, chart.chart_file, 1, 1,
-                                    f"chart {name} could not be loaded: {answer.load_error}", address))
+                                    f"chart {name} could not be rendered: {answer.load_error}", address))
         return
     for index, dep, status in answer.missing:
         span = chart.meta.locate(("dependencies", index))
