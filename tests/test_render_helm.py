@@ -395,3 +395,32 @@ def test_a_template_that_renders_for_too_long_is_given_up(tmp_path, monkeypatch)
     assert [(f.rule_id, f.file, f.span.line, f.message) for f in result.findings if f.rule_id == "PRR005"] == [
         ("PRR005", "charts/shop/Chart.yaml", 1,
          "chart shop could not be rendered: rendering took longer than 0.2 seconds; given up")]
+
+
+def test_multi_line_scalars_keep_their_text_and_their_key_line():
+    template = ("spec:\n"
+                "  description: spec defines the\n"
+                "    specification of\n"
+                "    the thing.\n"
+                "  items:\n"
+                "  - first item\n"
+                "    continued\n"
+                "  - name: x\n"
+                "    image: y\n")
+    marked, _ = instrument(template)
+    assert marked.split("\n") == [
+        "spec:  # prr-line:1",
+        "  description: spec defines the",
+        "    specification of",
+        "    the thing.  # prr-line:2",      # the scalar's last line carries its key's line
+        "  items:  # prr-line:5",
+        "  - first item",
+        "    continued  # prr-line:6",
+        "  - name: x  # prr-line:8",
+        "    image: y  # prr-line:9",
+        "",
+    ]
+    import yaml
+
+    assert yaml.safe_load(marked) == yaml.safe_load(template)
+    assert source_lines(marked)[:4] == [1, 2, 2, 2]

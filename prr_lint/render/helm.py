@@ -37,9 +37,7 @@ WORKERS = 4
 RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must not hang the run
 _HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
 _VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
-_OPENS = re.compile(r"\{\{-?\s*(if|with|range|define|block)\b")
 _WITH_VALUES = re.compile(r"\{\{-?\s*with\s+\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
-_ENDS = re.compile(r"\{\{-?\s*end\b")
 
 
 @dataclass
@@ -360,7 +358,13 @@ def _collect(job: RenderJob, chart: Chart, answer: Answer, out: Rendered, render
                                         f"chart {name} failed to render with {label}: {output.error}", address))
             continue
         for key, text in sorted((output.manifests or {}).items()):
-            for doc in _documents(chart, key, text, values_docs):
+            try:
+                docs = _documents(chart, key, text, values_docs, job.repo.max_file_size)
+            except BadOutput as e:   # Helm would refuse to install it too
+                out.problems.append(Problem(RENDER_FAILED, e.file, e.line, 1,
+                                            f"chart {name} rendered with {label}: {e.message}", address))
+                continue
+            for doc in docs:
                 # the K8S rules judge these values now; a chart that renders no object keeps the values rules
                 rendered_values.update(d.file for d in values_docs)
                 identity = (doc.file, json.dumps(doc.data, sort_keys=True, default=str))
@@ -385,7 +389,15 @@ def _error_place(chart: Chart, message: str) -> tuple[str, int, int]:
     return chart.chart_file, 1, 1
 
 
-def _documents(chart: Chart, key: str, text: str, values_docs: list[Document]) -> list[Document]:
+class BadOutput(Exception):
+    """Rendered text that is no set of objects, at the template line that emitted its first bad line."""
+
+    def __init__(self, file: str, line: int, message: str) -> None:
+        super().__init__(message)
+        self.file, self.line, self.message = file, line, message
+
+
+def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], max_size: int) -> list[Document]:
     inside = key.split("/", 1)[1] if "/" in key else key
     place = _repo_path(chart.directory, chart.local_deps, inside)
     if not text.strip() or inside.endswith("NOTES.txt"):
@@ -400,11 +412,17 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document]) -
         file, source = chart.chart_file, ""
     else:
         lines, file, source = source_lines(text), place, chart.templates[place]
+    if len(text) > max_size:
+        raise BadOutput(file, lines[0] or 1, f"the output of {inside} is larger than max_file_size ({max_size} "
+                                             "bytes); not checked")
     try:
         docs = _yaml_documents(file, text, None, {"chart": chart.directory})
-    except LoadError:
-        return []
+    except LoadError as e:
+        where = lines[e.line - 1] if 0 < e.line <= len(lines) else None
+        raise BadOutput(file, where or 1, f"the output of {inside} is not valid YAML: {one_line(e.message)}") \
+            from None
     template_lines = source.split("\n")
+    refs = _refs(template_lines) if source else []
     marked = exact_lines(text) if source else set()
     view = merge(values_docs, chart.directory)
     out = []
@@ -421,7 +439,7 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document]) -
         doc.spans = spans
         doc.meta["mapped"] = (exact, len(spans))   # fields on a line with its own marker, fields
         if source:
-            doc.meta["value_origin"] = _value_origins(doc, template_lines, view)
+            doc.meta["value_origin"] = _value_origins(doc, refs, view)
         out.append(doc)
     return out
 
@@ -433,25 +451,25 @@ def _test_hook(doc: Document) -> bool:
 
 # -- where a value came from --------------------------------------------------------------------------------
 
-def _refs(template_lines: list[str], line: int) -> list[tuple[str, ...]]:
-    """`.Values` paths named on a template line, else by the `with .Values.x` block around it."""
-    if not 0 < line <= len(template_lines):
-        return []
-    found = [tuple(m.group(1)[1:].split(".")) for m in _VALUES_REF.finditer(template_lines[line - 1])]
-    if found:
-        return found
-    depth = 0
-    for text in reversed(template_lines[:line - 1]):
-        depth += len(_ENDS.findall(text)) - len(_OPENS.findall(text))
-        if depth < 0:
-            m = _WITH_VALUES.search(text)
-            if m:
-                return [tuple(m.group(1)[1:].split("."))]
-            depth = 0
-    return []
+def _refs(template_lines: list[str]) -> list[list[tuple[str, ...]]]:
+    """For each template line, the `.Values` paths it names, else the one of the `with .Values.x` around it."""
+    out: list[list[tuple[str, ...]]] = []
+    blocks: list[tuple[str, ...] | None] = []      # open if/with/range/define blocks: the `with` path, or None
+    for text in template_lines:
+        found = [tuple(m.group(1)[1:].split(".")) for m in _VALUES_REF.finditer(text)]
+        around = next((b for b in reversed(blocks) if b is not None), None)
+        out.append(found or ([around] if around is not None else []))
+        for m in re.finditer(r"\{\{-?\s*(if|with|range|define|block|end)\b", text):
+            if m.group(1) == "end":
+                if blocks:
+                    blocks.pop()
+                continue
+            with_values = _WITH_VALUES.match(text, m.start()) if m.group(1) == "with" else None
+            blocks.append(tuple(with_values.group(1)[1:].split(".")) if with_values else None)
+    return out
 
 
-def _value_origins(doc: Document, template_lines: list[str], view: Any) -> dict[tuple, str]:
+def _value_origins(doc: Document, refs: list[list[tuple[str, ...]]], view: Any) -> dict[tuple, str]:
     """For each rendered field whose value comes from the values files: `values-prod.yaml:7`."""
     out: dict[tuple, str] = {}
     for path, value in doc.walk():
@@ -459,7 +477,7 @@ def _value_origins(doc: Document, template_lines: list[str], view: Any) -> dict[
             continue
         line = doc.locate(path).line
         best: tuple[int, str] | None = None
-        for ref in _refs(template_lines, line):
+        for ref in refs[line - 1] if 0 < line <= len(refs) else ():
             for n in range(len(path) + 1):
                 full = ref + tuple(path[n:])
                 if not view.has(full):

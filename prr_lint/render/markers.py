@@ -22,30 +22,81 @@ _BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(#.*)?$|^\s*-\s+[|>][-+0-9]*\s*(
 
 def instrument(text: str) -> tuple[str, int]:
     """The template with a marker on every line where one is safe, and how many lines were marked."""
-    out: list[str] = []
-    marked = 0
-    depth = 0                     # `{{` not yet closed: an action that spans lines
-    block_indent: int | None = None   # indentation of the key that opened a block scalar
-    for number, line in enumerate(text.split("\n"), 1):
-        body = line.rstrip("\r")
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    literals: list[str] = []      # each line without its actions ("" inside an action that spans lines)
+    closed: list[bool] = []       # the line starts and ends outside any action
+    depth = 0
+    for body in lines:
         was_open = depth > 0
         depth = max(0, depth + body.count("{{") - body.count("}}"))
-        safe = not was_open and depth == 0
-        indent = len(body) - len(body.lstrip(" "))
-        literal = _ACTION.sub("", body)
-        if block_indent is not None:
-            # a line of actions only (`{{- if }}` at column 0) neither ends the block nor may be marked
-            if literal.strip() and indent <= block_indent and not literal.strip().startswith("#"):
-                block_indent = None
+        closed.append(not was_open and depth == 0)
+        literals.append("" if was_open else _ACTION.sub("", body))
+    following = _next_indents(literals)
+    out: list[str] = []
+    marked = 0
+    inside: int | None = None     # column a node's text continues under (block scalar, multi-line scalar)
+    scalar_line = 0               # the line of a multi-line plain or quoted scalar's key (0: a block scalar)
+    last_text: int | None = None  # the last line of that scalar so far
+    for i, body in enumerate(lines):
+        literal = literals[i]
+        indent = len(literal) - len(literal.lstrip(" "))
+        safe = closed[i]
+        if inside is not None:
+            # a line of actions only (`{{- if }}` at column 0) neither ends the text nor may be marked
+            if literal.strip() and indent <= inside and not literal.strip().startswith("#"):
+                if scalar_line and last_text is not None and _markable(out[last_text], literals[last_text]) \
+                        and closed[last_text]:
+                    # the scalar ends on its last line: a comment there is safe, and it names the key's line
+                    out[last_text] += f"  {MARKER}{scalar_line}"
+                    marked += 1
+                inside, scalar_line, last_text = None, 0, None
             else:
                 safe = False
-        if safe and not was_open and _BLOCK_SCALAR.search(literal.rstrip()):
-            block_indent = indent
+                if literal.strip():
+                    last_text = i
+        if safe:
+            if _BLOCK_SCALAR.search(literal.rstrip()):
+                inside = indent
+            else:
+                column = _continued_at(literal)
+                if column is not None and following[i] > column:
+                    inside, safe = column, False     # a plain or quoted scalar that goes on below
+                    scalar_line = i + 1
         if safe and _markable(body, literal):
-            body = f"{body}  {MARKER}{number}"
+            body = f"{body}  {MARKER}{i + 1}"
             marked += 1
-        out.append(body + ("\r" if line.endswith("\r") else ""))
-    return "\n".join(out), marked
+        out.append(body)
+    ends = text.split("\n")
+    return "\n".join(b + ("\r" if e.endswith("\r") else "") for b, e in zip(out, ends, strict=True)), marked
+
+
+def _next_indents(literals: list[str]) -> list[int]:
+    """For each line, the indentation of the next line with text of its own (-1: none)."""
+    out = [-1] * len(literals)
+    nxt = -1
+    for i in range(len(literals) - 1, -1, -1):
+        out[i] = nxt
+        stripped = literals[i].strip()
+        if stripped and not stripped.startswith("#"):
+            nxt = len(literals[i]) - len(literals[i].lstrip(" "))
+    return out
+
+
+_SCALAR_ENTRY = re.compile(r"^(\s*(?:-\s+)*)(?:([^\s#'\"][^:#]*?|\"[^\"]*\"|'[^']*')\s*:\s+)?(\S.*)$")
+
+
+def _continued_at(literal: str) -> int | None:
+    """The column under which a line's scalar would continue (`key: some text` or `- some text`), or None."""
+    m = _SCALAR_ENTRY.match(literal.rstrip())
+    if not m:
+        return None
+    value = m.group(3)
+    if value.startswith(("#", "&", "!")) or (m.group(2) is None and not m.group(1)):
+        return None
+    if m.group(2) is None and re.match(r"[^\s#'\"][^#]*?:(\s|$)", value):
+        return None               # `- key: value`: the key of a mapping in a sequence (matched above when set)
+    prefix = m.group(1)
+    return len(prefix) if m.group(2) is not None else len(prefix.rstrip()) - 1   # the key's column, or the dash's
 
 
 def _markable(body: str, literal: str) -> bool:
