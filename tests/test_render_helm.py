@@ -424,3 +424,14 @@ def test_multi_line_scalars_keep_their_text_and_their_key_line():
 
     assert yaml.safe_load(marked) == yaml.safe_load(template)
     assert source_lines(marked)[:4] == [1, 2, 2, 2]
+
+
+def test_rendered_output_that_is_not_yaml_is_prr005_at_the_template_line(tmp_path):
+    bad = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  a: b: c\n"
+    root = chart_repo(tmp_path, {"charts/shop/templates/cm.yaml": bad})
+    _, report = check(root)
+    assert found(report, ("PRR",)) == [
+        ("PRR005", "charts/shop/templates/cm.yaml", 6,
+         "chart shop rendered with values.yaml: the output of templates/cm.yaml cannot be read: invalid YAML: "
+         "mapping values are not allowed in this context"),
+    ]

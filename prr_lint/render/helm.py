@@ -419,7 +419,7 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], m
         docs = _yaml_documents(file, text, None, {"chart": chart.directory})
     except LoadError as e:
         where = lines[e.line - 1] if 0 < e.line <= len(lines) else None
-        raise BadOutput(file, where or 1, f"the output of {inside} is not valid YAML: {one_line(e.message)}") \
+        raise BadOutput(file, where or 1, f"the output of {inside} cannot be read: {one_line(e.message)}") \
             from None
     template_lines = source.split("\n")
     refs = _refs(template_lines) if source else []
