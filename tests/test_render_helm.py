@@ -435,3 +435,16 @@ def test_rendered_output_that_is_not_yaml_is_prr005_at_the_template_line(tmp_pat
          "chart shop rendered with values.yaml: the output of templates/cm.yaml cannot be read: invalid YAML: "
          "mapping values are not allowed in this context"),
     ]
+
+
+def test_a_file_dependency_named_as_a_path_never_leaves_the_copy(tmp_path):
+    import tempfile
+
+    # from the copy's charts/ directory (<tmp>/prr-helm-*/chart/charts) up and into this test's directory
+    name = os.path.relpath(str(tmp_path / "escaped"), os.path.join(tempfile.gettempdir(), "x", "chart", "charts"))
+    chart = CHART + f"dependencies:\n  - name: {name}\n    version: 0.1.0\n    repository: file://../worker\n"
+    root = chart_repo(tmp_path / "repo", {"charts/shop/Chart.yaml": chart,
+                                          "charts/worker/Chart.yaml": "apiVersion: v2\nname: worker\nversion: 0.1.0\n"})
+    _, report = check(root)
+    assert [f[:3] for f in found(report, ("PRR",))] == [("PRR006", "charts/shop/Chart.yaml", 5)]
+    assert not list(tmp_path.glob("**/escaped"))

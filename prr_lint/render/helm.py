@@ -36,6 +36,7 @@ MAX_MESSAGE = 400
 WORKERS = 4
 RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must not hang the run
 _HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
+_NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.-]+")
 _VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _WITH_VALUES = re.compile(r"\{\{-?\s*with\s+\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 
@@ -191,8 +192,9 @@ def _gather(job: RenderJob, directory: str) -> Chart | None:
 def _file_dependency(directory: str, dep: dict) -> str | None:
     """The repository directory a `repository: file://...` dependency names (None: another kind, or outside)."""
     source, name = dep.get("repository"), dep.get("name")
-    if not isinstance(source, str) or not source.startswith("file://") or not isinstance(name, str):
-        return None
+    if not isinstance(source, str) or not source.startswith("file://") or not isinstance(name, str) \
+            or not _NAME.fullmatch(name):
+        return None               # the name becomes a directory of the copy: never `..` or a path
     target = posixpath.normpath(posixpath.join(directory, source[len("file://"):]))
     return None if target == ".." or target.startswith("../") or posixpath.isabs(target) else target
 
@@ -253,7 +255,10 @@ def _render_chart(helm: Any, chart: Chart) -> Answer:
             place = _repo_path(chart.directory, chart.local_deps, inside)
             if place in chart.templates:
                 raw = instrument(chart.templates[place])[0].encode("utf-8")
-            target = os.path.join(root, *inside.split("/"))
+            parts = inside.split("/")
+            if any(p in ("", ".", "..") for p in parts):
+                continue
+            target = os.path.join(root, *parts)
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as fh:
                 fh.write(raw)
