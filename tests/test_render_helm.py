@@ -448,3 +448,18 @@ def test_a_file_dependency_named_as_a_path_never_leaves_the_copy(tmp_path):
     _, report = check(root)
     assert [f[:3] for f in found(report, ("PRR",))] == [("PRR006", "charts/shop/Chart.yaml", 5)]
     assert not list(tmp_path.glob("**/escaped"))
+
+
+def test_templates_cannot_resolve_names_nor_read_the_environment(tmp_path):
+    from prr_lint.engine import Options, run
+
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  ip: \"{{ getHostByName \"localhost\" }}\"\n"
+    root = chart_repo(tmp_path / "dns", {"charts/shop/templates/cm.yaml": cm})
+    result = run(Options(paths=[root], root=root, use_cache=False))
+    assert [d.data["data"] for d in result.docs if d.file == "charts/shop/templates/cm.yaml"] == [{"ip": ""}]
+
+    root = chart_repo(tmp_path / "env", {"charts/shop/templates/env.yaml": "a: {{ env \"HOME\" }}\n"})
+    result = run(Options(paths=[root], root=root, use_cache=False))
+    # `env` is no template function in Helm: the chart does not render
+    assert [(f.rule_id, f.file, f.span.line) for f in result.findings if f.rule_id == "PRR005"] == [
+        ("PRR005", "charts/shop/templates/env.yaml", 1)]
