@@ -463,3 +463,20 @@ def test_templates_cannot_resolve_names_nor_read_the_environment(tmp_path):
     # `env` is no template function in Helm: the chart does not render
     assert [(f.rule_id, f.file, f.span.line) for f in result.findings if f.rule_id == "PRR005"] == [
         ("PRR005", "charts/shop/templates/env.yaml", 1)]
+
+
+def test_a_gate_cannot_turn_off_ignore_or_waive_a_chart_that_does_not_render(tmp_path):
+    broken = DEPLOYMENT.replace("{{ .Values.replicaCount }}", "{{ .Values.replicaCount | nosuchfunc }}")
+    chart = CHART + "dependencies:\n  - name: redis\n    version: 19.0.0\n    repository: https://charts.example.com\n"
+    waive = "waivers:\n" + "".join(
+        f"  - rule: {rule}\n    target: {{path: '**'}}\n    reason: trust me\n    owner: someone\n"
+        "    expires: 2099-01-01\n"
+        for rule in ("PRR005", "render-failed", "PRR006", "render-incomplete"))
+    root = chart_repo(tmp_path, {
+        "charts/shop/templates/deployment.yaml": broken, "charts/shop/Chart.yaml": chart,
+        ".prr-lint.yaml": "ignore: [PRR005, PRR006]\nseverity: {PRR005: 'off', render-incomplete: 'off'}\n",
+        ".prr-waivers.yaml": waive})
+    proc = run_cli("gate", "--no-cache", root, cwd=root)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "charts/shop/templates/deployment.yaml:8: cannot render:" in proc.stdout
+    assert "charts/shop/Chart.yaml:5: rendered in part: dependency redis of chart shop is missing" in proc.stdout
