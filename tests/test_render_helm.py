@@ -406,7 +406,10 @@ def test_multi_line_scalars_keep_their_text_and_their_key_line():
                 "  - first item\n"
                 "    continued\n"
                 "  - name: x\n"
-                "    image: y\n")
+                "    image: y\n"
+                "    args:\n"
+                "      - {{ .Values.arg | quote }}\n"
+                "    ports:\n")
     marked, _ = instrument(template)
     assert marked.split("\n") == [
         "spec:  # prr-line:1",
@@ -418,11 +421,15 @@ def test_multi_line_scalars_keep_their_text_and_their_key_line():
         "    continued  # prr-line:6",
         "  - name: x  # prr-line:8",
         "    image: y  # prr-line:9",
+        "    args:  # prr-line:10",
+        "      - {{ .Values.arg | quote }}  # prr-line:11",   # an item made by an action opens no scalar
+        "    ports:  # prr-line:12",
         "",
     ]
     import yaml
 
-    assert yaml.safe_load(marked) == yaml.safe_load(template)
+    plain = template.replace("{{ .Values.arg | quote }}", "x")
+    assert yaml.safe_load(marked.replace("{{ .Values.arg | quote }}", "x")) == yaml.safe_load(plain)
     assert source_lines(marked)[:4] == [1, 2, 2, 2]
 
 

@@ -91,7 +91,7 @@ def _continued_at(literal: str) -> int | None:
     if not m:
         return None
     value = m.group(3)
-    if value.startswith(("#", "&", "!")) or (m.group(2) is None and not m.group(1)):
+    if value.startswith(("#", "&", "!")) or (m.group(2) is None and "-" not in m.group(1)):
         return None
     if m.group(2) is None and re.match(r"[^\s#'\"][^#]*?:(\s|$)", value):
         return None               # `- key: value`: the key of a mapping in a sequence (matched above when set)
