@@ -487,3 +487,27 @@ def test_a_gate_cannot_turn_off_ignore_or_waive_a_chart_that_does_not_render(tmp
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "charts/shop/templates/deployment.yaml:8: cannot render:" in proc.stdout
     assert "charts/shop/Chart.yaml:5: rendered in part: dependency redis of chart shop is missing" in proc.stdout
+
+
+def test_markers_never_change_what_yaml_says():
+    """Any YAML (block or flow, folded plain scalars, quoted and block strings, any value) with keys as
+    Kubernetes objects have them: marked, it reads the same."""
+    import yaml
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    text = st.text(st.sampled_from("ab :#-'\"|>{}[],\n\\"), max_size=30)
+    keys = st.text(st.sampled_from("ab-_./1"), min_size=1, max_size=8)     # keys as Kubernetes writes them
+    scalars = st.one_of(text, st.integers(), st.booleans(), st.none())
+    trees = st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
+        max_leaves=20)
+
+    @settings(max_examples=300, deadline=None)
+    @given(trees, st.integers(min_value=12, max_value=60), st.sampled_from([None, "|", '"', "'"]), st.booleans())
+    def check(tree, width, style, flow):
+        source = yaml.safe_dump({"root": tree}, width=width, default_style=style, default_flow_style=flow)
+        marked, _ = instrument(source)
+        assert yaml.safe_load(marked) == yaml.safe_load(source), (source, marked)
+
+    check()

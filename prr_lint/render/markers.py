@@ -17,7 +17,7 @@ MARKER = "# prr-line:"
 _MARKER_AT_END = re.compile(r"\s#\s?prr-line:(\d+)\s*$")
 _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _CONTROL = re.compile(r"(if|else|end|range|with|define|block|break|continue)\b|/\*")
-_BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(#.*)?$|^\s*-\s+[|>][-+0-9]*\s*(#.*)?$")
+_BLOCK_SCALAR = re.compile(r"(?::\s+|^\s*(?:-\s+)+)(?:[!&]\S*\s+)*[|>][-+0-9]*\s*(#.*)?$")   # `key: |`, `- !!str >-`
 
 
 def instrument(text: str) -> tuple[str, int]:
@@ -82,7 +82,12 @@ def _next_indents(literals: list[str]) -> list[int]:
     return out
 
 
-_SCALAR_ENTRY = re.compile(r"^(\s*(?:-\s+)*)(?:([^\s#'\"][^:#]*?|\"[^\"]*\"|'[^']*')\s*:\s+)?(\S.*)$")
+
+
+
+_QUOTED = r"\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'"
+_SCALAR_ENTRY = re.compile(rf"^(\s*(?:-\s+)*)(?:([^\s#'\"][^:#]*?|{_QUOTED})\s*:\s+)?(\S.*)$")
+_KEY = re.compile(rf"(?:{_QUOTED}|[^\s#'\"][^#]*?)\s*:(?:\s|$)")
 
 
 def _continued_at(literal: str) -> int | None:
@@ -93,7 +98,7 @@ def _continued_at(literal: str) -> int | None:
     value = m.group(3)
     if value.startswith(("#", "&", "!")) or (m.group(2) is None and "-" not in m.group(1)):
         return None
-    if m.group(2) is None and re.match(r"[^\s#'\"][^#]*?:(\s|$)", value):
+    if m.group(2) is None and _KEY.match(value):
         return None               # `- key: value`: the key of a mapping in a sequence (matched above when set)
     prefix = m.group(1)
     return len(prefix) if m.group(2) is not None else len(prefix.rstrip()) - 1   # the key's column, or the dash's
