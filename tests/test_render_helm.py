@@ -260,6 +260,19 @@ def test_without_the_sdk_one_notice_and_values_rules(tmp_path):
     assert "helm-python-sdk is not installed" in json.dumps(notices[0])
 
 
+def test_an_sdk_that_cannot_run_here_is_one_notice_and_values_rules(tmp_path):
+    blocker = write(str(tmp_path / "blocker"), {"helm_python/__init__.py": (
+        "class HelmLibraryError(Exception):\n    pass\n\n\n"
+        "def helm_sdk_version():\n    raise HelmLibraryError('libhelm_c.so: cannot open shared object file')\n")})
+    root = chart_repo(tmp_path / "repo", {"charts/shop/values.yaml": VALUES.replace("replicaCount: 3",
+                                                                                    "replicaCount: 1")})
+    _, report = check(root, env={"PYTHONPATH": blocker})
+    assert [f[:3] for f in found(report)] == [("HELM002", "charts/shop/values.yaml", 1)]
+    assert [n["message"] for n in report["notices"] if "not rendered" in n["message"]] == [
+        "Helm templates were not rendered: helm-python-sdk cannot run here (HelmLibraryError: libhelm_c.so: cannot "
+        "open shared object file); Helm values are checked by HELM001-005 only"]
+
+
 def test_symlink_out_of_the_chart_is_not_read(tmp_path):
     secret = tmp_path / "outside.txt"
     secret.write_text("top secret\n")

@@ -79,10 +79,16 @@ def render(job: RenderJob) -> Rendered:
         return out
     try:
         import helm_python
+
+        helm_python.helm_sdk_version()      # loads the native library: it may not run on this machine
     except ImportError:
         out.notices.append((charts[0].chart_file, "Helm templates were not rendered: helm-python-sdk is not "
                             "installed (pip install 'prr-lint[render]'); Helm values are checked by HELM001-005 "
                             "only"))
+        return out
+    except Exception as e:
+        out.notices.append((charts[0].chart_file, f"Helm templates were not rendered: helm-python-sdk cannot run "
+                            f"here ({_detail(e, type(e).__name__)}); Helm values are checked by HELM001-005 only"))
         return out
     answers = _render_in_threads(helm_python, charts)
     rendered_values: set[str] = job.repo.memo.setdefault(RENDERED_VALUES, set())
