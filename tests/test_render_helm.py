@@ -524,3 +524,15 @@ def test_markers_never_change_what_yaml_says():
         assert yaml.safe_load(marked) == yaml.safe_load(source), (source, marked)
 
     check()
+
+
+def test_a_vendored_dependency_of_another_version_is_prr006(tmp_path):
+    chart = CHART + "dependencies:\n  - name: cache\n    version: 0.3.0\n    repository: https://charts.example.com\n"
+    vendored = "apiVersion: v2\nname: cache\nversion: 0.2.0\n"
+    root = chart_repo(tmp_path, {"charts/shop/Chart.yaml": chart, "charts/shop/charts/cache/Chart.yaml": vendored})
+    _, report = check(root)
+    assert found(report, ("PRR",)) == [
+        ("PRR006", "charts/shop/Chart.yaml", 5,
+         "dependency cache of chart shop in charts/ is wrong version: what was rendered and checked is not the "
+         "dependency Chart.yaml asks for"),
+    ]

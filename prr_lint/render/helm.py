@@ -350,10 +350,14 @@ def _collect(job: RenderJob, chart: Chart, answer: Answer, out: Rendered, render
         return
     for index, dep, status in answer.missing:
         span = chart.meta.locate(("dependencies", index))
-        out.problems.append(Problem(
-            RENDER_INCOMPLETE, chart.chart_file, span.line, span.col,
-            f"dependency {dep} of chart {name} is {status} (not vendored in charts/ nor a file:// path): the chart "
-            f"was rendered without it, so its objects were not checked", f"{address}/{dep}"))
+        if status == "missing":
+            message = (f"dependency {dep} of chart {name} is missing (not vendored in charts/ nor a file:// path): "
+                       "the chart was rendered without it, so its objects were not checked")
+        else:   # "wrong version", "corrupt", "misnamed", ...: what was rendered is not what Chart.yaml asks for
+            message = (f"dependency {dep} of chart {name} in charts/ is {one_line(status)}: what was rendered and "
+                       "checked is not the dependency Chart.yaml asks for")
+        out.problems.append(Problem(RENDER_INCOMPLETE, chart.chart_file, span.line, span.col, message,
+                                    f"{address}/{dep}"))
     seen_errors: set[tuple[str, int, str]] = set()
     seen_docs: set[tuple[str, str]] = set()
     indices: dict[str, int] = {}
