@@ -536,3 +536,16 @@ def test_a_vendored_dependency_of_another_version_is_prr006(tmp_path):
          "dependency cache of chart shop in charts/ is wrong version: what was rendered and checked is not the "
          "dependency Chart.yaml asks for"),
     ]
+
+
+def test_a_dependency_switched_on_in_production_only_is_needed(tmp_path):
+    chart = (CHART + "dependencies:\n  - name: redis\n    version: 19.0.0\n    repository: https://charts.example.com\n"
+             "    condition: redis.enabled\n")
+    values = VALUES + "redis:\n  enabled: false\n"
+    root = chart_repo(tmp_path / "off", {"charts/shop/Chart.yaml": chart, "charts/shop/values.yaml": values})
+    _, report = check(root)
+    assert found(report, ("PRR",)) == []
+    root = chart_repo(tmp_path / "prod", {"charts/shop/Chart.yaml": chart, "charts/shop/values.yaml": values,
+                                          "charts/shop/values-prod.yaml": "redis:\n  enabled: true\n"})
+    _, report = check(root)
+    assert [f[:3] for f in found(report, ("PRR",))] == [("PRR006", "charts/shop/Chart.yaml", 5)]

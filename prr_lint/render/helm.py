@@ -53,7 +53,6 @@ class Chart:
     local_deps: dict[str, str]              # dependency name -> repository directory (file://, charts/<dir>)
     renders: list[Document | None]          # None: values.yaml alone; else a production overlay
     base_values: list[Document] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
 
 
 @dataclass
@@ -268,7 +267,9 @@ def _render_chart(helm: Any, chart: Chart) -> Answer:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as fh:
                 fh.write(raw)
-        values = _values_data(chart.base_values)
+        # the values of each render (values.yaml alone, then with each overlay): a dependency switched on in any
+        # of them is needed
+        each_values = [merge(chart.base_values + ([o] if o is not None else [])).data for o in chart.renders]
         try:
             listed = helm.dependency_list(root)
         except helm.HelmError as e:
@@ -282,7 +283,7 @@ def _render_chart(helm: Any, chart: Chart) -> Answer:
             index = next((i for i, d in enumerate(declared)
                           if isinstance(d, dict) and d.get("name") == dep.get("name")), 0)
             spec = declared[index] if index < len(declared) and isinstance(declared[index], dict) else {}
-            if _switched_off(spec, values):
+            if all(_switched_off(spec, values) for values in each_values):
                 continue
             answer.missing.append((index, str(dep.get("name", "")), status))
         try:
@@ -307,10 +308,6 @@ def _release_name(chart: Chart) -> str:
     text = name.strip().lower() if isinstance(name, str) else ""
     text = re.sub(r"[^a-z0-9-]", "-", text).strip("-")[:53]
     return text or "release"
-
-
-def _values_data(docs: list[Document]) -> dict:
-    return merge(docs).data
 
 
 def _switched_off(spec: dict, values: dict) -> bool:
