@@ -549,3 +549,16 @@ def test_a_dependency_switched_on_in_production_only_is_needed(tmp_path):
                                           "charts/shop/values-prod.yaml": "redis:\n  enabled: true\n"})
     _, report = check(root)
     assert [f[:3] for f in found(report, ("PRR",))] == [("PRR006", "charts/shop/Chart.yaml", 5)]
+
+
+def test_custom_resource_definitions_are_not_read_and_keep_the_lines_after_them(tmp_path):
+    crd = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: x.example.com\n"
+           "spec:\n  group: example.com\n---\n")
+    root = chart_repo(tmp_path, {"charts/shop/templates/deployment.yaml": crd + DEPLOYMENT})
+    from prr_lint.engine import Options, run
+
+    result = run(Options(paths=[root], root=root, use_cache=False))
+    kinds = sorted(d.data["kind"] for d in result.docs if d.file == "charts/shop/templates/deployment.yaml")
+    assert kinds == ["Deployment"]
+    assert [(f.rule_id, f.span.line) for f in result.findings if f.rule_id in ("K8S003", "K8S008")] == [
+        ("K8S008", 11 + 7), ("K8S003", 28 + 7)]

@@ -428,7 +428,7 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], m
         raise BadOutput(file, lines[0] or 1, f"the output of {inside} is larger than max_file_size ({max_size} "
                                              "bytes); not checked")
     try:
-        docs = _yaml_documents(file, text, None, {"chart": chart.directory})
+        docs = _yaml_documents(file, _without_crds(text), None, {"chart": chart.directory})
     except LoadError as e:
         where = lines[e.line - 1] if 0 < e.line <= len(lines) else None
         raise BadOutput(file, where or 1, f"the output of {inside} cannot be read: {one_line(e.message)}") \
@@ -454,6 +454,20 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], m
             doc.meta["value_origin"] = _value_origins(doc, refs, view)
         out.append(doc)
     return out
+
+
+_CRD = re.compile(r"^kind:\s*[\"']?CustomResourceDefinition[\"']?\s*(#.*)?$", re.MULTILINE)
+_DOCUMENT_START = re.compile(r"^---", re.MULTILINE)
+
+
+def _without_crds(text: str) -> str:
+    """The rendered text with each CustomResourceDefinition blanked out (its lines kept, empty): no rule reads
+    one, and a CRD's schema can be most of what a chart renders (50k fields for prometheus-operator's)."""
+    if not _CRD.search(text):
+        return text
+    starts = [0] + [m.start() for m in _DOCUMENT_START.finditer(text)] + [len(text)]
+    parts = [text[a:b] for a, b in zip(starts, starts[1:], strict=False) if b > a]
+    return "".join("\n" * part.count("\n") if _CRD.search(part) else part for part in parts)
 
 
 def _test_hook(doc: Document) -> bool:
