@@ -53,6 +53,7 @@ class Chart:
     local_deps: dict[str, str]              # dependency name -> repository directory (file://, charts/<dir>)
     renders: list[Document | None]          # None: values.yaml alone; else a production overlay
     base_values: list[Document] = field(default_factory=list)
+    refs: dict[str, list] = field(default_factory=dict)   # template -> `.Values` paths per line (helm._refs)
 
 
 @dataclass
@@ -433,14 +434,17 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], m
         where = lines[e.line - 1] if 0 < e.line <= len(lines) else None
         raise BadOutput(file, where or 1, f"the output of {inside} cannot be read: {one_line(e.message)}") \
             from None
+    docs = [d for d in docs if d.kind in KINDS and not _test_hook(d)]
+    if not docs:
+        return []
     template_lines = source.split("\n")
-    refs = _refs(template_lines) if source else []
+    if source and file not in chart.refs:
+        chart.refs[file] = _refs(template_lines)
+    refs = chart.refs.get(file, [])
     marked = exact_lines(text) if source else set()
     view = merge(values_docs, chart.directory)
     out = []
     for doc in docs:
-        if doc.kind not in KINDS or _test_hook(doc):
-            continue
         spans = {}
         exact = 0
         for path, span in doc.spans.items():
