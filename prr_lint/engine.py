@@ -366,7 +366,7 @@ class Engine:
             needed = self._needed(repo, graph, set(context_files))
         loaded = [repo.load(rel) for rel in needed]
         docs = [d for item in loaded for d in item.docs]
-        self.rendered = render_all(RenderJob(self.root, repo, graph, cfg, docs, needed))
+        self.rendered = render_all(RenderJob(self.root, repo, graph, cfg, docs, needed, self.scope))
         if self.rendered.docs or self.rendered.replaced:
             docs = [d for d in docs if d.file not in self.rendered.replaced] + self.rendered.docs
         graph.attach(docs)
@@ -534,10 +534,26 @@ class Engine:
         address = hit.doc.address
         logical = hit.doc.logical_path(hit.path) if hit.doc.data is not None else ""
         findings.append(Finding(
-            rule_id=r.id, rule_name=r.name, severity=level, message=hit.message, file=file, span=span,
+            rule_id=r.id, rule_name=r.name, severity=level, message=_with_value_origin(hit, file, span),
+            file=file, span=span,
             service=hit.service or (owner.name if owner else None), tier=tier,
             address=f"{address}:{logical}" if logical else address, service_level=service_level,
         ))
+
+
+def _with_value_origin(hit: Hit, file: str, span: Span) -> str:
+    """A rendered object's finding names the values file line that set the value, when that is elsewhere."""
+    origins = hit.doc.meta.get("value_origin")
+    path = tuple(hit.path)
+    for n in range(len(path), 0, -1):
+        where = origins.get(path[:n]) if origins else None
+        if where is not None:
+            if where != f"{file}:{span.line}":
+                from .escape import one_line
+
+                return f"{hit.message} (value from {one_line(where)})"
+            break
+    return hit.message
 
 
 def _linking_files(repo: Repository, graph: ServiceGraph, settings: Settings, scope: list[str]) -> set[str]:

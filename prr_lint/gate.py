@@ -10,13 +10,14 @@ from . import __version__
 from .errors import UsageError
 from .escape import one_line
 from .model import SEVERITY_RANK
-from .rule import GATE_PROTECTED, PARSE_ERROR, RULE_ERROR, UNDECIDABLE
+from .rule import GATE_PROTECTED, PARSE_ERROR, RENDER_FAILED, RENDER_INCOMPLETE, RULE_ERROR, UNDECIDABLE
 
 EXPIRING_DAYS = 14
 MAX_LISTED = 15
 # why each UNDECIDABLE finding (a file the gate could not read or parse, a rule that crashed on a document)
 # leaves the gate unable to decide
-UNDECIDED_BECAUSE = {PARSE_ERROR: "cannot read or parse", RULE_ERROR: "a rule failed"}
+UNDECIDED_BECAUSE = {PARSE_ERROR: "cannot read or parse", RULE_ERROR: "a rule failed",
+                     RENDER_FAILED: "cannot render", RENDER_INCOMPLETE: "rendered in part"}
 
 
 def _counts(findings) -> dict:

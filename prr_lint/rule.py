@@ -16,9 +16,12 @@ ENGINE = "engine"             # findings made by the engine itself (parse errors
 PARSE_ERROR = "PRR000"        # a file that cannot be read or parsed
 WAIVER_EXPIRED = "PRR002"     # an expired waiver
 RULE_ERROR = "PRR007"         # a rule that raised on a document
+RENDER_FAILED = "PRR005"      # a chart that could not be rendered (prr_lint.render names them too)
+RENDER_INCOMPLETE = "PRR006"  # a chart rendered without one of its dependencies
 # Findings that mean a run did not see everything (id -> name). A gate never lets them be selected away,
 # turned off, waived, baselined or left out by a diff.
-UNDECIDABLE = {PARSE_ERROR: "parse-error", RULE_ERROR: "rule-error"}
+UNDECIDABLE = {PARSE_ERROR: "parse-error", RULE_ERROR: "rule-error", RENDER_FAILED: "render-failed",
+               RENDER_INCOMPLETE: "render-incomplete"}
 GATE_PROTECTED = frozenset(UNDECIDABLE) | frozenset(UNDECIDABLE.values())   # ids and names
 
 

@@ -13,9 +13,9 @@ if [ -n "${PRR_VERSION:-}" ]; then
     echo "::error title=prr-lint::input version is not a version number: $PRR_VERSION" >&2
     exit 2
   fi
-  spec="prr-lint==$PRR_VERSION"
+  spec="prr-lint[render]==$PRR_VERSION"
 else
-  spec="${PRR_ACTION_PATH:?PRR_ACTION_PATH or PRR_VERSION must be set}"
+  spec="${PRR_ACTION_PATH:?PRR_ACTION_PATH or PRR_VERSION must be set}[render]"
 fi
 
 "$python" -m venv "$venv"

@@ -23,7 +23,8 @@ def test_sample_has_findings_from_every_input_kind(sample_report):
     prefix = "examples/monorepo/"
     assert prefix + "services/inventory/service.yaml" in files                       # service manifest
     assert prefix + "services/inventory/k8s/deployment.yaml" in files                # Kubernetes
-    assert any(f.startswith(prefix + "charts/inventory/values") for f in files)      # Helm values
+    assert prefix + "charts/inventory/templates/deployment.yaml" in files            # Helm chart, rendered
+    assert any(f.startswith(prefix + "charts/inventory-cache/values") for f in files)  # Helm values (not rendered)
     assert prefix + "services/inventory/infra/main.tf" in files                      # Terraform
     assert prefix + "services/inventory/monitoring/inventory-rules.yaml" in files    # PrometheusRule
     assert prefix + "legacy-batch/alerts.yaml" in files                              # rule file, unowned

@@ -19,6 +19,7 @@ from ..model import Document, Hit
 from .k8s import MUTABLE_TAGS, int_value, split_image, templated
 
 VALUES_NAMES = ("values.yaml", "values.yml")
+RENDERED_VALUES = "helm-rendered-values"   # repo.memo: values files of charts rendered this run (render/helm.py)
 NON_PRODUCTION = ("dev", "develop", "development", "test", "testing", "tests", "ci", "e2e", "local", "kind",
                   "minikube", "k3d", "sandbox", "preview", "review", "qa", "staging", "stage", "stg", "demo",
                   "example", "examples", "lint", "minimal", "debug")
@@ -419,6 +420,8 @@ def check_values(doc: Document, ctx, fn: Check) -> Iterator[Hit]:
     if doc.kind != "helm-values" or not isinstance(doc.data, dict):
         return
     repo = getattr(ctx, "repo", None)
+    if repo is not None and doc.file in repo.memo.get(RENDERED_VALUES, ()):
+        return    # the chart was rendered: the K8S rules judge what its templates make of these values
     for view in views(doc, repo, ctx):
         alone = set()
         if view.overlay is not None:  # what the base alone already shows is reported once, without a note

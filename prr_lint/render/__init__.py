@@ -59,12 +59,13 @@ class RenderJob:
     config: Config
     docs: Sequence[Document]      # every document the run read
     files: Sequence[str]          # the files the run read (a scoped run renders only what they touch)
+    scope: Sequence[str] = ()     # the paths the run checks ("" is the whole project): a template in scope counts
 
 
 Renderer = Callable[[RenderJob], Rendered]
 
 # (module, function) of each renderer, imported on first use so a run without charts pays nothing
-RENDERERS: list[tuple[str, str]] = [(".kustomize", "render")]
+RENDERERS: list[tuple[str, str]] = [(".helm", "render"), (".kustomize", "render")]
 
 
 def render_all(job: RenderJob) -> Rendered:

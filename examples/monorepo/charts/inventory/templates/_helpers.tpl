@@ -1,0 +1,3 @@
+{{- define "inventory.fullname" -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end }}

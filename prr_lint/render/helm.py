@@ -1,0 +1,540 @@
+"""Helm charts rendered in-process (helm-python-sdk, the `render` extra), offline, so the K8S rules check the
+objects a chart deploys, each field at the template line that emitted it.
+
+Per chart: its files are copied into a temporary directory (regular files only, never through a symlink),
+`file://` dependencies are placed in `charts/`, `dependency_list()` names what is still missing (PRR006 at
+its line in Chart.yaml), the templates get line markers (markers.py), and the chart is rendered with its
+values.yaml and with each production overlay (as `helm -f`). A render that fails is PRR005 at the template line
+Helm names. Charts render in threads: the library must never run in a forked child.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..checks.helm import RENDERED_VALUES, merge, non_production
+from ..escape import one_line
+from ..loaders import _yaml_documents
+from ..loaders.errors import LoadError
+from ..model import Document, Span
+from . import RENDER_FAILED, RENDER_INCOMPLETE, Problem, Rendered, RenderJob
+from .markers import exact_lines, instrument, source_lines
+
+CHART_FILES = ("Chart.yaml", "Chart.yml")
+TEMPLATE_EXT = (".yaml", ".yml")
+KINDS = ("k8s", "prometheus-rules")     # rendered documents the rules check
+RESOLVED = ("ok", "unpacked")           # dependency_list() statuses of a dependency that is there
+MAX_MESSAGE = 400
+WORKERS = 4
+RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must not hang the run
+_HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
+_NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.-]+")
+_VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+_WITH_VALUES = re.compile(r"\{\{-?\s*with\s+\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
+
+
+@dataclass
+class Chart:
+    """A chart to render, gathered from the repository on the main thread."""
+
+    directory: str                          # repository-relative
+    chart_file: str
+    meta: Document                          # the Chart.yaml document
+    files: dict[str, bytes]                 # path inside the chart -> bytes
+    templates: dict[str, str]               # repository path -> template text (the ones marked)
+    local_deps: dict[str, str]              # dependency name -> repository directory (file://, charts/<dir>)
+    renders: list[Document | None]          # None: values.yaml alone; else a production overlay
+    base_values: list[Document] = field(default_factory=list)
+    refs: dict[str, list] = field(default_factory=dict)   # template -> `.Values` paths per line (helm._refs)
+
+
+@dataclass
+class Output:
+    """What the library answered for one set of values: manifests by template, or Helm's error."""
+
+    overlay: Document | None
+    manifests: dict[str, str] | None = None
+    error: str | None = None
+
+
+@dataclass
+class Answer:
+    missing: list[tuple[int, str, str]] = field(default_factory=list)   # (dependency index, name, status)
+    outputs: list[Output] = field(default_factory=list)
+    load_error: str | None = None
+
+
+def render(job: RenderJob) -> Rendered:
+    out = Rendered()
+    charts = [c for c in (_gather(job, d) for d in _chart_dirs(job)) if c is not None]
+    if not charts:
+        return out
+    try:
+        import helm_python
+
+        helm_python.helm_sdk_version()      # loads the native library: it may not run on this machine
+    except ImportError:
+        out.notices.append((charts[0].chart_file, "Helm templates were not rendered: helm-python-sdk is not "
+                            "installed (pip install 'prr-lint[render]'); Helm values are checked by HELM001-005 "
+                            "only"))
+        return out
+    except Exception as e:
+        out.notices.append((charts[0].chart_file, f"Helm templates were not rendered: helm-python-sdk cannot run "
+                            f"here ({_detail(e, type(e).__name__)}); Helm values are checked by HELM001-005 only"))
+        return out
+    answers = _render_in_threads(helm_python, charts)
+    rendered_values: set[str] = job.repo.memo.setdefault(RENDERED_VALUES, set())
+    for chart, answer in zip(charts, answers, strict=True):
+        part = Rendered()
+        try:
+            _collect(job, chart, answer, part, rendered_values)
+        except Exception as e:  # a chart the renderer cannot take apart is a finding, not a crashed run
+            part = Rendered(problems=[Problem(RENDER_FAILED, chart.chart_file, 1, 1,
+                                              f"chart {_release_name(chart)} could not be checked: "
+                                              f"{_detail(e, type(e).__name__)}", f"helm/{chart.directory or '.'}")])
+        out.extend(part)
+    _share_neighbours(job, out.docs)
+    return out
+
+
+# -- which charts, and their files ------------------------------------------------------------------
+
+def _chart_dirs(job: RenderJob) -> list[str]:
+    """Charts with a file the run read, except subcharts: those vendored in another's charts/ or named by
+    another's `file://` dependency are rendered as part of their parent, with its values."""
+    repo = job.repo
+    read = set(job.files)
+    metas = [(d, found[1]) for d in repo.chart_dirs if (found := _chart_yaml(job, d)) is not None]
+    subcharts = {_file_dependency(d, dep) for d, meta in metas
+                 for dep in (meta.get(("dependencies",)) or []) if isinstance(dep, dict)} - {None}
+    out = []
+    for directory in sorted(repo.chart_dirs):
+        parts = directory.split("/")
+        if any(parts[i] == "charts" and "/".join(parts[:i]) in repo.chart_dirs for i in range(len(parts))):
+            continue
+        if directory in subcharts:
+            continue
+        prefix = directory + "/" if directory else ""
+        if any(f.startswith(prefix) for f in read) or any(
+                s == "" or s == directory or s.startswith(prefix) or directory.startswith(s + "/") for s in job.scope):
+            out.append(directory)
+    return out
+
+
+def _chart_yaml(job: RenderJob, directory: str) -> tuple[str, Document] | None:
+    for name in CHART_FILES:
+        rel = posixpath.join(directory, name) if directory else name
+        if rel in job.repo.file_set:
+            docs = [d for d in job.repo.load(rel).docs if d.kind == "helm-chart"]
+            return rel, docs[0] if docs else Document("helm-chart", rel, {}, {})
+    return None
+
+
+def _read_tree(job: RenderJob, directory: str) -> dict[str, bytes]:
+    """The regular files under a repository directory (path inside it -> bytes); symlinks are not followed."""
+    repo = job.repo
+    prefix = directory + "/" if directory else ""
+    out: dict[str, bytes] = {}
+    for rel in repo.files:
+        if not rel.startswith(prefix) or repo.real(rel) is None:
+            continue
+        full = os.path.join(repo.root, rel)
+        if os.path.islink(full) or not os.path.isfile(full) or os.path.getsize(full) > repo.max_file_size:
+            continue
+        try:
+            with open(full, "rb") as fh:
+                out[rel[len(prefix):]] = fh.read(repo.max_file_size + 1)
+        except OSError:
+            continue
+    return out
+
+
+def _gather(job: RenderJob, directory: str) -> Chart | None:
+    found = _chart_yaml(job, directory)
+    if found is None:
+        return None
+    chart_file, meta = found
+    data = meta.data if isinstance(meta.data, dict) else {}
+    if str(data.get("type", "")).strip() == "library":
+        return None
+    files = _read_tree(job, directory)
+    local_deps: dict[str, str] = {}
+    for rel in files:
+        parts = rel.split("/")
+        if len(parts) > 2 and parts[0] == "charts" and parts[2] in CHART_FILES:
+            local_deps[parts[1]] = posixpath.join(directory, "charts", parts[1])
+    for dep in data.get("dependencies") or []:
+        target = _file_dependency(directory, dep) if isinstance(dep, dict) else None
+        if target is not None and target in job.repo.chart_dirs:
+            for rel, raw in _read_tree(job, target).items():
+                files[f"charts/{dep['name']}/{rel}"] = raw
+            local_deps[dep["name"]] = target
+    templates = {}
+    for rel, raw in files.items():
+        place = _repo_path(directory, local_deps, rel)
+        if place is not None and "/templates/" in "/" + rel and rel.endswith(TEMPLATE_EXT):
+            try:
+                templates[place] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+    # from the repository, not job.docs: a run scoped to one template has not read the chart's values
+    values = [d for rel, how in job.repo.candidates.items() if how == "helm-values"
+              and posixpath.dirname(rel) == directory for d in job.repo.load(rel).docs if d.kind == "helm-values"]
+    base = [d for d in values if not d.meta.get("overlay")]
+    overlays = sorted({d.file: d for d in values if d.meta.get("overlay") and not non_production(d.file)}.values(),
+                      key=lambda d: d.file)
+    renders: list[Document | None] = [None, *overlays]
+    return Chart(directory, chart_file, meta, files, templates, local_deps, renders, base)
+
+
+def _file_dependency(directory: str, dep: dict) -> str | None:
+    """The repository directory a `repository: file://...` dependency names (None: another kind, or outside)."""
+    source, name = dep.get("repository"), dep.get("name")
+    if not isinstance(source, str) or not source.startswith("file://") or not isinstance(name, str) \
+            or not _NAME.fullmatch(name):
+        return None               # the name becomes a directory of the copy: never `..` or a path
+    target = posixpath.normpath(posixpath.join(directory, source[len("file://"):]))
+    return None if target == ".." or target.startswith("../") or posixpath.isabs(target) else target
+
+
+def _repo_path(directory: str, local_deps: dict[str, str], inside: str) -> str | None:
+    """The repository file a path inside the chart copy comes from (None: from an archive)."""
+    parts = inside.split("/")
+    if len(parts) > 2 and parts[0] == "charts" and parts[1] in local_deps:
+        nested = _repo_path(local_deps[parts[1]], {}, "/".join(parts[2:]))
+        return nested
+    if parts[0] == "charts" and len(parts) > 1:
+        return None
+    return posixpath.join(directory, inside) if directory else inside
+
+
+# -- rendering (worker threads: no repository access here) --------------------------------------------
+
+def _render_in_threads(helm: Any, charts: list[Chart]) -> list[Answer]:
+    """Render up to WORKERS charts at a time (threads: the library must never run in a forked child). A chart
+    still rendering after RENDER_TIMEOUT is given up: its daemon thread is left behind and dies with the run."""
+    answers: list[Answer | None] = [None] * len(charts)
+    finished: dict[int, Answer] = {}        # written by the threads; a thread given up may still write here
+    waiting = list(range(len(charts)))
+    running: dict[int, float] = {}          # chart index -> deadline
+
+    def work(i: int) -> None:
+        finished[i] = _render_safely(helm, charts[i])
+
+    while waiting or running:
+        while waiting and len(running) < WORKERS:
+            i = waiting.pop(0)
+            threading.Thread(target=work, args=(i,), name=f"prr-helm-{i}", daemon=True).start()
+            running[i] = time.monotonic() + RENDER_TIMEOUT
+        time.sleep(0.005)
+        now = time.monotonic()
+        for i, deadline in list(running.items()):
+            if i in finished:
+                answers[i] = finished[i]
+                del running[i]
+            elif now > deadline:
+                del running[i]
+                answers[i] = Answer(load_error=f"rendering took longer than {RENDER_TIMEOUT:g} seconds; given up")
+    return [a if a is not None else Answer(load_error="not rendered") for a in answers]
+
+
+def _render_safely(helm: Any, chart: Chart) -> Answer:
+    try:
+        return _render_chart(helm, chart)
+    except Exception as e:  # the library or the file system failed on this chart: the others go on
+        return Answer(load_error=_detail(e, type(e).__name__))
+
+
+def _render_chart(helm: Any, chart: Chart) -> Answer:
+    answer = Answer()
+    with tempfile.TemporaryDirectory(prefix="prr-helm-") as tmp:
+        root = os.path.join(tmp, "chart")
+        for inside, raw in chart.files.items():
+            place = _repo_path(chart.directory, chart.local_deps, inside)
+            if place in chart.templates:
+                raw = instrument(chart.templates[place])[0].encode("utf-8")
+            parts = inside.split("/")
+            if any(p in ("", ".", "..") for p in parts):
+                continue
+            target = os.path.join(root, *parts)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as fh:
+                fh.write(raw)
+        # the values of each render (values.yaml alone, then with each overlay): a dependency switched on in any
+        # of them is needed
+        each_values = [merge(chart.base_values + ([o] if o is not None else [])).data for o in chart.renders]
+        try:
+            listed = helm.dependency_list(root)
+        except helm.HelmError as e:
+            answer.load_error = _detail(e)
+            return answer
+        declared = chart.meta.get(("dependencies",)) or []
+        for dep in listed:
+            status = str(dep.get("status", ""))
+            if status in RESOLVED:
+                continue
+            index = next((i for i, d in enumerate(declared)
+                          if isinstance(d, dict) and d.get("name") == dep.get("name")), 0)
+            spec = declared[index] if index < len(declared) and isinstance(declared[index], dict) else {}
+            if all(_switched_off(spec, values) for values in each_values):
+                continue
+            answer.missing.append((index, str(dep.get("name", "")), status))
+        try:
+            loaded = helm.Chart.load(root)
+        except helm.HelmError as e:
+            answer.load_error = _detail(e)
+            return answer
+        with loaded:
+            name = _release_name(chart)
+            for overlay in chart.renders:
+                given = _plain(overlay.data) if overlay is not None and isinstance(overlay.data, dict) else None
+                try:
+                    answer.outputs.append(Output(overlay, manifests=loaded.render(given, name=name,
+                                                                                  namespace="default")))
+                except helm.HelmError as e:
+                    answer.outputs.append(Output(overlay, error=_detail(e)))
+    return answer
+
+
+def _release_name(chart: Chart) -> str:
+    name = chart.meta.get(("name",))
+    text = name.strip().lower() if isinstance(name, str) else ""
+    text = re.sub(r"[^a-z0-9-]", "-", text).strip("-")[:53]
+    return text or "release"
+
+
+def _switched_off(spec: dict, values: dict) -> bool:
+    """A dependency whose `condition` is false in the values is not rendered, so its absence is no gap."""
+    condition = spec.get("condition")
+    if not isinstance(condition, str):
+        return False
+    for path in condition.split(","):
+        value: Any = values
+        for key in path.strip().split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, bool):
+            return not value
+    return False
+
+
+def _plain(values: dict) -> dict:
+    """Values as JSON can carry them (a YAML date becomes its text, as Helm reads it)."""
+    plain: dict = json.loads(json.dumps(values, default=str))
+    return plain
+
+
+def _detail(error: Exception, kind: str = "") -> str:
+    text = " ".join(str(getattr(error, "detail", None) or error).split())
+    text = one_line(f"{kind}: {text}" if kind else text)
+    return text[:MAX_MESSAGE] + ("..." if len(text) > MAX_MESSAGE else "")
+
+
+# -- back on the main thread: problems and documents ------------------------------------------------------
+
+def _collect(job: RenderJob, chart: Chart, answer: Answer, out: Rendered, rendered_values: set[str]) -> None:
+    name = _release_name(chart)
+    address = f"helm/{chart.directory or '.'}"
+    if answer.load_error is not None:
+        out.problems.append(Problem(RENDER_FAILED, chart.chart_file, 1, 1,
+                                    f"chart {name} could not be rendered: {answer.load_error}", address))
+        return
+    for index, dep, status in answer.missing:
+        span = chart.meta.locate(("dependencies", index))
+        if status == "missing":
+            message = (f"dependency {dep} of chart {name} is missing (not vendored in charts/ nor a file:// path): "
+                       "the chart was rendered without it, so its objects were not checked")
+        else:   # "wrong version", "corrupt", "misnamed", ...: what was rendered is not what Chart.yaml asks for
+            message = (f"dependency {dep} of chart {name} in charts/ is {one_line(status)}: what was rendered and "
+                       "checked is not the dependency Chart.yaml asks for")
+        out.problems.append(Problem(RENDER_INCOMPLETE, chart.chart_file, span.line, span.col, message,
+                                    f"{address}/{dep}"))
+    seen_errors: set[tuple[str, int, str]] = set()
+    seen_docs: set[tuple[str, str]] = set()
+    indices: dict[str, int] = {}
+    for output in answer.outputs:
+        label = posixpath.basename(output.overlay.file) if output.overlay is not None else "values.yaml"
+        values_docs = chart.base_values + ([output.overlay] if output.overlay is not None else [])
+        if output.error is not None:
+            file, line, col = _error_place(chart, output.error)
+            if (file, line, output.error) in seen_errors:
+                continue      # the same failure with another values file: one finding
+            seen_errors.add((file, line, output.error))
+            out.problems.append(Problem(RENDER_FAILED, file, line, col,
+                                        f"chart {name} failed to render with {label}: {output.error}", address))
+            continue
+        for key, text in sorted((output.manifests or {}).items()):
+            try:
+                docs = _documents(chart, key, text, values_docs, job.repo.max_file_size)
+            except BadOutput as e:   # Helm would refuse to install it too
+                out.problems.append(Problem(RENDER_FAILED, e.file, e.line, 1,
+                                            f"chart {name} rendered with {label}: {e.message}", address))
+                continue
+            for doc in docs:
+                # the K8S rules judge these values now; a chart that renders no object keeps the values rules
+                rendered_values.update(d.file for d in values_docs)
+                identity = (doc.file, json.dumps(doc.data, sort_keys=True, default=str))
+                if identity in seen_docs:
+                    continue      # the same object from another values file: checked once
+                seen_docs.add(identity)
+                doc.index = indices.get(doc.file, 0)
+                indices[doc.file] = doc.index + 1
+                doc.meta["values"] = label
+                out.docs.append(doc)
+
+
+def _error_place(chart: Chart, message: str) -> tuple[str, int, int]:
+    """The template, line and column Helm's error names (markers never move a line), else Chart.yaml."""
+    for m in _HELM_PLACE.finditer(message):
+        inside = m.group(1).split("/", 1)[1]
+        place = _repo_path(chart.directory, chart.local_deps, inside)
+        if place is not None and place in chart.templates:
+            last = max(1, len(chart.templates[place].rstrip("\n").split("\n")))   # "unclosed action" names EOF
+            line = int(m.group(2))
+            return (place, line, int(m.group(3) or 1)) if line <= last else (place, last, 1)
+    return chart.chart_file, 1, 1
+
+
+class BadOutput(Exception):
+    """Rendered text that is no set of objects, at the template line that emitted its first bad line."""
+
+    def __init__(self, file: str, line: int, message: str) -> None:
+        super().__init__(message)
+        self.file, self.line, self.message = file, line, message
+
+
+def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], max_size: int) -> list[Document]:
+    inside = key.split("/", 1)[1] if "/" in key else key
+    place = _repo_path(chart.directory, chart.local_deps, inside)
+    if not text.strip() or inside.endswith("NOTES.txt"):
+        return []
+    if place is None or place not in chart.templates:
+        # from an archived subchart: its objects are checked at the dependency's line in Chart.yaml
+        sub = inside.split("/")[1] if inside.startswith("charts/") else ""
+        declared = chart.meta.get(("dependencies",)) or []
+        index = next((i for i, d in enumerate(declared) if isinstance(d, dict) and d.get("name") == sub), None)
+        span = chart.meta.locate(("dependencies", index)) if index is not None else Span(1, 1)
+        lines: list[int | None] = [span.line] * (text.count("\n") + 1)
+        file, source = chart.chart_file, ""
+    else:
+        lines, file, source = source_lines(text), place, chart.templates[place]
+    if len(text) > max_size:
+        raise BadOutput(file, lines[0] or 1, f"the output of {inside} is larger than max_file_size ({max_size} "
+                                             "bytes); not checked")
+    try:
+        docs = _yaml_documents(file, _without_crds(text), None, {"chart": chart.directory})
+    except LoadError as e:
+        where = lines[e.line - 1] if 0 < e.line <= len(lines) else None
+        raise BadOutput(file, where or 1, f"the output of {inside} cannot be read: {one_line(e.message)}") \
+            from None
+    docs = [d for d in docs if d.kind in KINDS and not _test_hook(d)]
+    if not docs:
+        return []
+    template_lines = source.split("\n")
+    if source and file not in chart.refs:
+        chart.refs[file] = _refs(template_lines)
+    refs = chart.refs.get(file, [])
+    marked = exact_lines(text) if source else set()
+    view = merge(values_docs, chart.directory)
+    out = []
+    for doc in docs:
+        spans = {}
+        exact = 0
+        for path, span in doc.spans.items():
+            line = lines[span.line - 1] if 0 < span.line <= len(lines) else None
+            fits = source and line and line <= len(template_lines) and span.col <= len(template_lines[line - 1])
+            spans[path] = Span(line or 1, span.col if fits else 1)
+            exact += span.line - 1 in marked
+        doc.spans = spans
+        doc.meta["mapped"] = (exact, len(spans))   # fields on a line with its own marker, fields
+        if source:
+            doc.meta["value_origin"] = _value_origins(doc, refs, view)
+        out.append(doc)
+    return out
+
+
+_CRD = re.compile(r"^kind:\s*[\"']?CustomResourceDefinition[\"']?\s*(#.*)?$", re.MULTILINE)
+_DOCUMENT_START = re.compile(r"^---", re.MULTILINE)
+
+
+def _without_crds(text: str) -> str:
+    """The rendered text with each CustomResourceDefinition blanked out (its lines kept, empty): no rule reads
+    one, and a CRD's schema can be most of what a chart renders (50k fields for prometheus-operator's)."""
+    if not _CRD.search(text):
+        return text
+    starts = [0] + [m.start() for m in _DOCUMENT_START.finditer(text)] + [len(text)]
+    parts = [text[a:b] for a, b in zip(starts, starts[1:], strict=False) if b > a]
+    return "".join("\n" * part.count("\n") if _CRD.search(part) else part for part in parts)
+
+
+def _test_hook(doc: Document) -> bool:
+    hook = doc.get(("metadata", "annotations", "helm.sh/hook"))
+    return isinstance(hook, str) and any(h.strip().startswith("test") for h in hook.split(","))
+
+
+# -- where a value came from --------------------------------------------------------------------------------
+
+def _refs(template_lines: list[str]) -> list[list[tuple[str, ...]]]:
+    """For each template line, the `.Values` paths it names, else the one of the `with .Values.x` around it."""
+    out: list[list[tuple[str, ...]]] = []
+    blocks: list[tuple[str, ...] | None] = []      # open if/with/range/define blocks: the `with` path, or None
+    for text in template_lines:
+        found = [tuple(m.group(1)[1:].split(".")) for m in _VALUES_REF.finditer(text)]
+        around = next((b for b in reversed(blocks) if b is not None), None)
+        out.append(found or ([around] if around is not None else []))
+        for m in re.finditer(r"\{\{-?\s*(if|with|range|define|block|end)\b", text):
+            if m.group(1) == "end":
+                if blocks:
+                    blocks.pop()
+                continue
+            with_values = _WITH_VALUES.match(text, m.start()) if m.group(1) == "with" else None
+            blocks.append(tuple(with_values.group(1)[1:].split(".")) if with_values else None)
+    return out
+
+
+def _value_origins(doc: Document, refs: list[list[tuple[str, ...]]], view: Any) -> dict[tuple, str]:
+    """For each rendered field whose value comes from the values files: `values-prod.yaml:7`."""
+    out: dict[tuple, str] = {}
+    for path, value in doc.walk():
+        if isinstance(value, (dict, list)) or not path:
+            continue
+        line = doc.locate(path).line
+        best: tuple[int, str] | None = None
+        for ref in refs[line - 1] if 0 < line <= len(refs) else ():
+            for n in range(len(path) + 1):
+                full = ref + tuple(path[n:])
+                if not view.has(full):
+                    continue
+                given = view.get(full)
+                exact = type(given) is type(value) and given == value
+                if not exact and not (isinstance(given, (str, int, float)) and not isinstance(given, bool)
+                                      and str(given) and str(given) in str(value)):
+                    continue
+                source = view.source(full)
+                if source is None:
+                    continue
+                rank = 2 * exact + bool(source.meta.get("overlay"))
+                if best is None or rank >= best[0]:
+                    best = (rank, f"{source.file}:{source.locate(full).line}")
+                break
+        if best is not None:
+            out[tuple(path)] = best[1]
+    return out
+
+
+def _share_neighbours(job: RenderJob, docs: list[Document]) -> None:
+    """An unowned chart's workloads are judged with the HPAs and PDBs it renders: the K8S rules look for
+    them by directory in repo.memo["k8s-dir-docs"], where rendered templates (never read as files) are not."""
+    memo = job.repo.memo.setdefault("k8s-dir-docs", {})
+    rendered = [d for d in docs if d.kind == "k8s"]
+    for directory in sorted({posixpath.dirname(d.file) for d in rendered}):
+        near = [d for d in rendered if posixpath.dirname(d.file) == directory
+                or posixpath.dirname(posixpath.dirname(d.file)) == directory]
+        memo[directory] = [d for d in memo.get(directory, []) if d not in near] + near
