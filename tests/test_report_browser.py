@@ -61,7 +61,8 @@ def test_sample_report_renders_in_chromium(chromium, tmp_path):
     seen = [(cards.nth(i).locator("h3").inner_text(), cards.nth(i).locator(".badge").inner_text())
             for i in range(5)]
     # CSS upper-cases badges
-    assert seen == [("cart", "SILVER"), ("checkout", "GOLD"), ("inventory", "NONE"), ("search", "NONE"), ("stock-sync", "BRONZE")]
+    assert seen == [("cart", "SILVER"), ("checkout", "GOLD"), ("inventory", "NONE"), ("search", "NONE"),
+                    ("stock-sync", "BRONZE")]
     inventory = page.locator('section.card[data-service="inventory"]')
     assert inventory.locator(".not-ready").inner_text() == "needs gold"
     areas = inventory.locator(".area h4").all_inner_texts()

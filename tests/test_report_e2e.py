@@ -41,7 +41,8 @@ def test_html_is_self_contained(sample_html):
     assert not re.search(r"""(src|href)\s*=|@import|url\((?!#)""", sample_html)
     assert "Content-Security-Policy\" content=\"default-src 'none';" in sample_html
     cards = re.findall(r'<section class="card [^"]*" data-service="([^"]*)" data-level="([^"]*)">', sample_html)
-    assert cards == [("cart", "silver"), ("checkout", "gold"), ("inventory", "none"), ("search", "none"), ("stock-sync", "bronze")]
+    assert cards == [("cart", "silver"), ("checkout", "gold"), ("inventory", "none"), ("search", "none"),
+                     ("stock-sync", "bronze")]
     assert sample_html.count("<svg ") == 1 and 'data-service="payments-db"' in sample_html
 
 
