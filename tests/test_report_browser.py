@@ -69,7 +69,7 @@ def test_sample_report_renders_in_chromium(chromium, tmp_path):
     assert areas == ["Files and manifests", "Service", "Kubernetes", "Helm", "Terraform", "Prometheus"]
     # checkout's one failing check is an info finding: it holds no level back
     checkout = page.locator('section.card[data-service="checkout"]')
-    assert "GOLD ready · score 97 · 50/51 checks pass" in checkout.inner_text()
+    assert "GOLD ready · score 97 · 52/53 checks pass" in checkout.inner_text()
     assert checkout.locator(".area h4").all_inner_texts() == ["Service"]
     graph = page.locator("svg.depgraph")
     box = graph.bounding_box()

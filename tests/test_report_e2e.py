@@ -52,8 +52,8 @@ def test_text_and_markdown_scorecards():
     assert text.returncode == 0
     assert text.stdout.splitlines()[:3] == [
         "SERVICE     TIER  LEVEL    TARGET  READY  SCORE  CHECKS  FAILING",
-        "cart        2     silver   silver  yes       97   33/34  K8S004",
-        "checkout    1     gold     gold    yes       97   50/51  SVC060",
+        "cart        2     silver   silver  yes       97   35/36  K8S004",
+        "checkout    1     gold     gold    yes       97   52/53  SVC060",
     ]
     md = run_cli("report", "--no-cache", "--format", "markdown", SAMPLE, cwd=ROOT)
     assert md.returncode == 0
@@ -61,8 +61,8 @@ def test_text_and_markdown_scorecards():
         "## prr-lint: readiness scorecard", "",
         "| Service | Tier | Level | Target | Score | Checks passing | Failing checks |",
         "| --- | ---: | --- | --- | ---: | ---: | --- |",
-        "| `cart` | 2 | :2nd_place_medal: silver | silver :white_check_mark: | 97 | 33/34 | `K8S004` |",
-        "| `checkout` | 1 | :1st_place_medal: gold | gold :white_check_mark: | 97 | 50/51 | `SVC060` |",
+        "| `cart` | 2 | :2nd_place_medal: silver | silver :white_check_mark: | 97 | 35/36 | `K8S004` |",
+        "| `checkout` | 1 | :1st_place_medal: gold | gold :white_check_mark: | 97 | 52/53 | `SVC060` |",
     ]
 
 
@@ -73,7 +73,7 @@ def test_a_run_over_part_of_a_service_gives_partial_cards():
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
         "SERVICE    TIER  LEVEL    TARGET  READY  SCORE  CHECKS  FAILING",
-        "inventory  0     bronze*  gold    no        84   48/57  K8S001,K8S002,K8S003,K8S004,K8S005,K8S006,K8S007,"
+        "inventory  0     bronze*  gold    no        84   50/59  K8S001,K8S002,K8S003,K8S004,K8S005,K8S006,K8S007,"
         "K8S008,K8S009",
         "* partial: the run reported on part of the service's files (paths or --diff-base)",
     ]
@@ -120,7 +120,7 @@ def test_compare_two_saved_reports(two_states):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[1] == ("services: 1 better, 1 worse, 3 unchanged; findings: 1 new, 1 fixed; "
-                        "errors 64, warnings 12")
+                        "errors 72, warnings 12")
     assert lines[4].split() == ["worse", "checkout", "tier", "1", "level", "gold", "->", "bronze", "score", "97",
                                 "->", "95", "errors", "0", "->", "1", "warnings", "0"]
 
