@@ -32,14 +32,15 @@ import posixpath
 import secrets
 import stat
 import time
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeGuard
 
 from . import __version__
 from .loaders import Loaded
 from .loaders.errors import LoadError
-from .model import Document, Span
+from .model import Document, Path, Span
 
-FORMAT = 4
+FORMAT = 5
 MAGIC = f"prr-lint-cache {FORMAT} {__version__}".encode()
 KEY_NAME = "key"
 KEY_BYTES = 32
@@ -125,19 +126,56 @@ def _read_key(path: str) -> bytes | None:
 # -- Loaded <-> JSON ---------------------------------------------------------------------------
 def _encode(loaded: Loaded) -> list:
     err = loaded.error
+    # a document's spans are one JSON string inside the entry: reading a shard then makes one str per
+    # document, and only the documents a run checks turn it into a dict (see StoredSpans)
     return [loaded.file, loaded.notice, [err.message, err.line, err.col] if err is not None else None,
             [[d.kind, d.file, d.index, [[k, v, isinstance(v, tuple)] for k, v in d.meta.items()], d.data,
-              list(d.spans), list(d.spans.values())] for d in loaded.docs]]
+              json.dumps([list(d.spans), list(d.spans.values())], separators=(",", ":"))] for d in loaded.docs]]
 
 
-def _decode(obj) -> Loaded:
+def _spans(text: str) -> dict[Path, Span]:
+    paths, rows = json.loads(text)
+    return dict(zip(map(tuple, paths), map(_span, rows), strict=True))
+
+
+class StoredSpans(Mapping[Path, Span]):
+    """Spans as the cache stored them, decoded on first use. Documents read only to know who owns what
+    (the other services' manifests in a one-file run) never need theirs."""
+
+    __slots__ = ("_text", "_spans")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._spans: dict[Path, Span] | None = None
+
+    def _decoded(self) -> dict[Path, Span]:
+        if self._spans is None:
+            try:
+                self._spans = _spans(self._text)
+            except (ValueError, TypeError, RecursionError):
+                self._spans = {}        # signed by us, so never expected; findings then point at line 1
+        return self._spans
+
+    def __getitem__(self, path: Path) -> Span:
+        return self._decoded()[path]
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+
+def _decode(obj, lazy: bool = False) -> Loaded:
     file, notice, err, docs = obj
     out = Loaded(file, notice=notice)
     if err is not None:
         out.error = LoadError(err[0], err[1], err[2])
-    for kind, dfile, index, meta, data, paths, rows in docs:
-        spans = dict(zip(map(tuple, paths), map(_span, rows), strict=True))
-        out.docs.append(Document(kind, dfile, data, spans, index, {k: tuple(v) if t else v for k, v, t in meta}))
+    for kind, dfile, index, meta, data, spans in docs:
+        if not isinstance(spans, str):
+            raise TypeError("spans")
+        out.docs.append(Document(kind, dfile, data, StoredSpans(spans) if lazy else _spans(spans), index,
+                                 {k: tuple(v) if t else v for k, v, t in meta}))
     return out
 
 
@@ -163,9 +201,11 @@ def encode_loaded(loaded: Loaded) -> str | None:
         return None
 
 
-def decode_loaded(obj) -> Loaded | None:
+def decode_loaded(obj, lazy: bool = False) -> Loaded | None:
+    """The Loaded of a cache entry, or None when it is malformed. `lazy`: spans are decoded on first use (and
+    a malformed one is then empty, not a miss): for documents whose findings the run does not report."""
     try:
-        return _decode(obj)
+        return _decode(obj, lazy)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return None
 
@@ -263,13 +303,18 @@ class ParseCache:
             return None
         return list(stamp) if stamp[2] < time.time_ns() - RACY_SECONDS * 10**9 else None
 
-    def known(self, rel: str, stamp) -> tuple | None:
-        """(content key, document kinds) of a file whose stamp is the one stored with its entry: unchanged,
-        so neither read nor hashed."""
-        entry = self.index.get(rel)
-        if stamp is None or not self._valid(entry) or entry[3] is None or entry[3] != list(stamp):
-            return None
-        return entry[0], tuple(entry[1])
+    def unchanged(self, stats: dict, hows: dict, max_size: int) -> dict:
+        """{rel: (content key, document kinds)} of every file whose stamp (its `stats` entry, loader and size
+        limit, as Repository._stamp makes it) is the one stored: one pass over the index, no call per file."""
+        names = SHARD_NAMES
+        out = {}
+        for rel, entry in self.index.items():
+            st = stats.get(rel)
+            if st is not None and type(entry) is list and len(entry) == 4 and type(entry[3]) is list \
+                    and entry[3] == [*st, hows.get(rel), max_size] and type(entry[0]) is str \
+                    and type(entry[1]) is list and type(entry[2]) is str and entry[2] in names:
+                out[rel] = (entry[0], tuple(entry[1]))
+        return out
 
     def stamp(self, rel: str, key: str, stamp) -> None:
         """Remember the stamp of a file whose content was just read and found to have this key."""
@@ -288,12 +333,12 @@ class ParseCache:
         entry = self._entry(rel, key)
         return tuple(entry[1]) if entry is not None else None
 
-    def get(self, rel: str, key: str) -> Loaded | None:
+    def get(self, rel: str, key: str, lazy: bool = False) -> Loaded | None:
         entry = self._entry(rel, key)
         if entry is None:
             return None
         obj = self._shard(entry[2]).get(key)
-        loaded = decode_loaded(obj) if obj is not None else None
+        loaded = decode_loaded(obj, lazy) if obj is not None else None
         return loaded if loaded is not None and loaded.file == rel else None
 
     def put(self, rel: str, key: str, loaded: Loaded, stamp=None) -> None:

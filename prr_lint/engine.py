@@ -17,7 +17,7 @@ from .errors import UsageError
 from .model import SEVERITY_RANK, Document, Finding, Hit, Span
 from .registry import check_selectors, load_rules, severity_key
 from .render import Rendered, RenderJob, render_all
-from .repo import CONTEXT_KINDS, Repository
+from .repo import Repository
 from .rule import ENGINE, PARSE_ERROR, RULE_ERROR, SERVICE, Rule
 from .schemas import schema_errors
 from .service import Service, ServiceGraph
@@ -224,6 +224,14 @@ def _in_scope(rel: str, scope: Iterable[str]) -> bool:
     return any(s == "" or rel == s or rel.startswith(s + "/") for s in scope)
 
 
+def _files_in(files: Iterable[str], scope: Collection[str]) -> list[str]:
+    """The files `_in_scope`, in their order: one C-level prefix test per file instead of a call."""
+    if "" in scope:
+        return list(files)
+    exact, prefixes = set(scope), tuple(s + "/" for s in scope)
+    return [rel for rel in files if rel in exact or rel.startswith(prefixes)]
+
+
 def selected_rules(rules: list[Rule], config: Config, select: Sequence[str], ignore: Sequence[str],
                    required: Collection[str] = ()) -> list[Rule]:
     """The rules a run checks. A selector that names no rule, or a selection that leaves no rule to run, is a
@@ -321,13 +329,18 @@ class Engine:
         repo = Repository(self.root, cfg.include, cfg.exclude, cfg.max_file_size, self._cache(), project=self.anchor)
         whole = self.whole and self.shard is None
         # every manifest and SLO file, to know which service owns what; from the cache when unchanged
-        context_files = [rel for rel in repo.candidates
-                         if whole or (self.shard is None and _in_scope(rel, self.scope))
-                         or any(k in CONTEXT_KINDS for k in repo.kinds(rel))]
+        if whole:
+            context_files = list(repo.candidates)
+            in_scope = set(context_files)
+        else:
+            in_scope = set(_files_in(repo.candidates, self.scope)) if self.shard is None else set()
+            context = repo.context_files()
+            context_files = [rel for rel in repo.candidates if rel in context or rel in in_scope]
         manifests: list[Document] = []
         slo_docs: list[Document] = []
         for rel in context_files:
-            for doc in repo.load(rel).docs:
+            # what other services' manifests say is read, where it is written only for their own findings
+            for doc in repo.load(rel, lazy=not self.whole and rel not in in_scope).docs:
                 if doc.kind in ("service", "backstage"):
                     manifests.append(doc)
                 elif doc.kind in ("openslo", "sloth"):
@@ -366,14 +379,14 @@ class Engine:
     def _needed(self, repo: Repository, graph: ServiceGraph, context: set[str]) -> list[str]:
         """Files a scoped run reads: those in scope, the context, and every file of the services the
         scope touches (so cross-file rules see the HPA, the PDB, the alerts of a changed workload)."""
-        in_scope = [rel for rel in repo.candidates if _in_scope(rel, self.scope)]
+        in_scope = _files_in(repo.candidates, self.scope)
         # a manifest's own directory makes its service the owner of the manifest file too
         touched = {id(svc) for rel in in_scope if (svc := graph.owner_of(rel)) is not None}
         services = [s for s in graph.services if id(s) in touched]
         prefixes = list({p for s in services for p in [s.directory] + [_glob_free(c.target) for c in s.claims]})
         needed = set(in_scope) | context
-        for rel in repo.candidates:
-            if rel not in needed and _in_scope(rel, prefixes):
+        for rel in _files_in(repo.candidates, prefixes):
+            if rel not in needed:
                 owner = graph.owner_of(rel)
                 if owner is not None and id(owner) in touched:
                     needed.add(rel)

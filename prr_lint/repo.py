@@ -8,14 +8,18 @@ all; any other is read once, and the same bytes are hashed and, on a miss, parse
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import stat
 
 from .cache import CONTEXT_KINDS, ParseCache, content_key
-from .discover import Refused, check_file, list_files
+from .discover import Refused, check_files, list_files
 from .loaders import Loaded, candidate_kind, load_file, read_bytes
 from .loaders.errors import LoadError
+
+_CHART_NAMES = ("Chart.yaml", "Chart.yml")
+_CONTEXT = frozenset(CONTEXT_KINDS)
 
 
 class Repository:
@@ -28,32 +32,34 @@ class Repository:
         problems: dict = {}
         self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
         self.file_set = set(self.files)
-        self.dirs = {posixpath.dirname(f) for f in self.files}
         self.chart_dirs = {posixpath.dirname(f) for f in self.files
-                           if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
+                           if f.endswith(_CHART_NAMES) and posixpath.basename(f) in _CHART_NAMES}
         # the files prr-lint reads: by name first, then one lstat each (existence, symlinks)
-        self.candidates = {}
-        # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
-        self.refused: dict = {rel: Refused(message) for rel, message in problems.items()}
-        # (mtime_ns, size, ctime_ns, inode) of each candidate: lets the cache trust a stored content hash
-        self.stats: dict = {}
+        named = {}
         for rel in self.files:
             how = candidate_kind(rel, self.chart_dirs)
             if how is not None:
-                st, refused = check_file(root, rel)
-                if st is not None:
-                    self.candidates[rel] = how
-                    self.stats[rel] = st
-                elif refused is not None:
-                    self.refused[rel] = refused
+                named[rel] = how
+        # (mtime_ns, size, ctime_ns, inode) of each candidate: lets the cache trust a stored content hash
+        self.stats, refused = check_files(root, list(named))
+        self.candidates = {rel: how for rel, how in named.items() if rel in self.stats}
+        # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
+        self.refused: dict = {rel: Refused(message) for rel, message in problems.items()}
+        self.refused.update(refused)
         for rel in self.refused:
             self.candidates.setdefault(rel, "refused")
         self._loaded: dict = {}
         self.memo: dict = {}      # per-run memo for rule helpers (module variables, markdown headings)
         self._cache = cache
         self._keys: dict = {}     # content keys of files whose kinds came from the cache index
+        # (content key, kinds) of the files whose stamp is the one the cache stored: neither read nor hashed
+        self._known: dict = cache.unchanged(self.stats, self.candidates, max_file_size) if cache is not None else {}
 
     # -- files -------------------------------------------------------------------------------
+    @functools.cached_property
+    def dirs(self) -> set:
+        return {posixpath.dirname(f) for f in self.files}
+
     def abspath(self, rel: str) -> str:
         return os.path.join(self.root, rel)
 
@@ -119,7 +125,7 @@ class Repository:
         if rel in self.refused:
             return ()
         if self._cache is not None and rel not in self._loaded and rel in self.candidates:
-            known = self._cache.known(rel, self._stamp(rel))
+            known = self._known.get(rel)
             if known is not None:
                 self._keys[rel] = known[0]
                 return known[1]
@@ -133,7 +139,19 @@ class Repository:
         loaded = self.load(rel)
         return tuple(sorted({d.kind for d in loaded.docs}))
 
-    def load(self, rel: str) -> Loaded:
+    def context_files(self) -> set[str]:
+        """Candidates holding a manifest, SLOs or waivers (what says who owns what): known from the cache index
+        for unchanged files; any other file is read, and parsed when its content is new."""
+        known = self._known
+        out = {rel for rel, (_, kinds) in known.items() if not _CONTEXT.isdisjoint(kinds)}
+        for rel in [rel for rel in self.candidates if rel not in known]:
+            if not _CONTEXT.isdisjoint(self.kinds(rel)):
+                out.add(rel)
+        return out
+
+    def load(self, rel: str, lazy: bool = False) -> Loaded:
+        """A file's documents. `lazy`: spans from the cache are decoded on first use, for a file read only
+        for what it says (ownership), whose findings the run does not report."""
         if rel in self._loaded:
             return self._loaded[rel]
         refused = self.refused.get(rel)
@@ -147,9 +165,9 @@ class Repository:
         else:
             key = self._keys.pop(rel, None)
             if key is None:
-                known = self._cache.known(rel, self._stamp(rel))
+                known = self._known.get(rel)
                 key = known[0] if known is not None else None
-            cached = self._cache.get(rel, key) if key is not None else None
+            cached = self._cache.get(rel, key, lazy) if key is not None else None
             result = cached if cached is not None else self._parse(rel, *self._read(rel))
         self._loaded[rel] = result
         return result
