@@ -107,7 +107,7 @@ def list_files(root: str, scope: list[str], include: list[str], exclude: list[st
             continue
         if rel.endswith("/"):
             problems[rel.rstrip("/")] = found[rel.rstrip("/")]
-        elif has_surrogates(rel):
+        elif not rel.isascii() and has_surrogates(rel):     # most names are ASCII: no call for them
             if not rel.endswith(READ_EXT):
                 continue
             # a name git gives as bytes that are not UTF-8: no reporter can print it, so it is never opened

@@ -221,7 +221,10 @@ def _scope(root: str, paths: Sequence[str]) -> list[str]:
 
 
 def _in_scope(rel: str, scope: Iterable[str]) -> bool:
-    return any(s == "" or rel == s or rel.startswith(s + "/") for s in scope)
+    for s in scope:     # a loop, not any(): this runs once per document of a run
+        if s == "" or rel == s or rel.startswith(s + "/"):
+            return True
+    return False
 
 
 def _files_in(files: Iterable[str], scope: Collection[str]) -> list[str]:

@@ -346,6 +346,9 @@ def _claims(manifest: Document, paths: dict, directory: str, anchor: str) -> lis
     return out
 
 
+_GLOB_CHARS = frozenset("*?[")
+
+
 def _covers(target: str, rel: str) -> bool:
     if any(ch in target for ch in "*?["):
         return fnmatch.fnmatchcase(rel, target) or fnmatch.fnmatchcase(rel, target.rstrip("/") + "/*")
@@ -376,7 +379,7 @@ class ServiceGraph:
         self._globs: list = []
         for svc in services:
             for claim in svc.claims:
-                if any(ch in claim.target for ch in "*?["):
+                if not _GLOB_CHARS.isdisjoint(claim.target):
                     self._globs.append((claim.target, svc))
                 else:
                     self._claimed.setdefault(claim.target.rstrip("/"), svc)

@@ -1,0 +1,142 @@
+"""A one-file run (pre-commit) on a warm cache does work that stays nearly flat as the repository grows, and
+still sees every manifest that was changed, added, deleted, renamed, or written over another kind of file.
+Work is counted (Python calls, files read, spans decoded), never timed."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from prr_lint import cache
+from prr_lint import repo as repo_module
+from prr_lint.config import Config
+from prr_lint.engine import Options, run
+
+from conftest import write
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+from test_linear_cost import calls_of, monorepo  # noqa: E402
+
+SMALL = 16
+ONE = "services/svc-1/k8s/deployment.yaml"
+# what one more service costs a one-file run: its manifest and SLO file decoded (without their spans) and
+# joined into the graph, and each of its files named, stat-ed and matched against the scope. A whole run
+# costs thousands of calls per service.
+CALLS_PER_SERVICE = 150
+
+
+def one_file(root: str, home: str, rel: str, use_cache: bool = True):
+    return run(Options(paths=[os.path.join(root, rel)], config=Config(), root=root, cache_home=home,
+                       use_cache=use_cache))
+
+
+def shown(result) -> list:
+    return [(f.rule_id, f.file, f.span.line, f.severity, f.service, f.tier, f.message) for f in result.findings]
+
+
+class Work:
+    """What one call of `fn` read, decoded and called."""
+
+    def __init__(self, monkeypatch, fn):
+        self.reads, self.spans = [], 0
+        read_bytes, decode_spans = repo_module.read_bytes, cache._spans
+
+        def counting_read(path, *args, **kwargs):
+            self.reads.append(path)
+            return read_bytes(path, *args, **kwargs)
+
+        def counting_spans(text):
+            self.spans += 1
+            return decode_spans(text)
+
+        monkeypatch.setattr(repo_module, "read_bytes", counting_read)
+        monkeypatch.setattr(cache, "_spans", counting_spans)
+        self.calls, self.result = calls_of(fn)
+        monkeypatch.setattr(repo_module, "read_bytes", read_bytes)
+        monkeypatch.setattr(cache, "_spans", decode_spans)
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0)   # the files of a test are seconds old at most
+
+
+def test_a_one_file_run_stays_nearly_flat_as_the_repository_doubles(tmp_path, monkeypatch, fresh):
+    work = {}
+    for n in (SMALL, 2 * SMALL, 4 * SMALL):
+        root, home = monorepo(tmp_path / f"mono{n}", n), str(tmp_path / f"home{n}")
+        # a work tree: git lists the files (in C), as in a pre-commit run; the walk without git is Python
+        subprocess.run(["git", "init", "-q", root], check=True)
+        run(Options(paths=[root], config=Config(), root=root, cache_home=home))     # fills the cache
+        expected = shown(one_file(root, home, ONE, use_cache=False))
+        work[n] = Work(monkeypatch, lambda root=root, home=home: one_file(root, home, ONE))
+        assert shown(work[n].result) == expected
+        assert work[n].reads == []          # nothing changed: no file read, none hashed
+    small, large = work[SMALL], work[4 * SMALL]
+    assert len(large.result.graph.services) == 4 * SMALL      # every manifest was read, for ownership
+    # spans are decoded for the owning service's documents only, whatever the number of services
+    assert 0 < small.spans == large.spans <= 12, (small.spans, large.spans)
+    assert large.calls - small.calls <= CALLS_PER_SERVICE * 3 * SMALL, (small.calls, large.calls)
+
+
+MANIFEST = """apiVersion: prr-lint/v1
+kind: Service
+metadata: {{name: {name}, owner: team-{name}, tier: {tier}}}
+"""
+DEPLOY = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+        - name: web
+          image: web:1.0
+"""
+CONFIGMAP = """apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {level: debug}
+"""
+TARGET = "apps/web/deployment.yaml"
+
+
+def owner_and_tier(result) -> set:
+    return {(f.service, f.tier) for f in result.findings if f.file == TARGET}
+
+
+def check_same_as_uncached(root: str, home: str) -> set:
+    got = one_file(root, home, TARGET)
+    assert shown(got) == shown(one_file(root, home, TARGET, use_cache=False))
+    return owner_and_tier(got)
+
+
+def test_a_one_file_run_sees_every_manifest_change(tmp_path, fresh):
+    root, home = str(tmp_path / "repo"), str(tmp_path / "home")
+    write(tmp_path / "repo", {TARGET: DEPLOY, "apps/web/settings.yaml": CONFIGMAP,
+                              "apps/other/service.yaml": MANIFEST.format(name="other", tier=1)})
+    run(Options(paths=[root], config=Config(), root=root, cache_home=home))
+    assert check_same_as_uncached(root, home) == {(None, 2)}              # unowned: default_tier
+    # added
+    write(tmp_path / "repo", {"apps/web/service.yaml": MANIFEST.format(name="web", tier=0)})
+    assert check_same_as_uncached(root, home) == {("web", 0)}
+    # changed
+    write(tmp_path / "repo", {"apps/web/service.yaml": MANIFEST.format(name="web", tier=1)})
+    assert check_same_as_uncached(root, home) == {("web", 1)}
+    # renamed
+    shutil.move(os.path.join(root, "apps/web/service.yaml"), os.path.join(root, "apps/web/prr.yaml"))
+    assert check_same_as_uncached(root, home) == {("web", 1)}
+    # deleted
+    os.unlink(os.path.join(root, "apps/web/prr.yaml"))
+    assert check_same_as_uncached(root, home) == {(None, 2)}
+    # a file the cache knew as a ConfigMap is now a manifest: its stamp changed, so it is read again
+    write(tmp_path / "repo", {"apps/web/settings.yaml": MANIFEST.format(name="web", tier=0)})
+    assert check_same_as_uncached(root, home) == {("web", 0)}
+    # a manifest elsewhere that claims the file
+    os.unlink(os.path.join(root, "apps/web/settings.yaml"))
+    write(tmp_path / "repo", {"apps/other/service.yaml": MANIFEST.format(name="other", tier=1)
+                              + "spec: {deploy: {kubernetes: [/apps/web/]}}\n"})
+    assert check_same_as_uncached(root, home) == {("other", 1)}
