@@ -341,8 +341,9 @@ class ParseCache:
         loaded = decode_loaded(obj, lazy) if obj is not None else None
         return loaded if loaded is not None and loaded.file == rel else None
 
-    def put(self, rel: str, key: str, loaded: Loaded, stamp=None) -> None:
-        text = encode_loaded(loaded)
+    def put(self, rel: str, key: str, loaded: Loaded, stamp=None, text: str | None = None) -> None:
+        """Store a file's documents; `text`: their encode_loaded form when already made (by a parse worker)."""
+        text = text if text is not None else encode_loaded(loaded)
         if text is None:
             return
         kinds = sorted({d.kind for d in loaded.docs})

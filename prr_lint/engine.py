@@ -17,7 +17,7 @@ from .errors import UsageError
 from .model import SEVERITY_RANK, Document, Finding, Hit, Span
 from .registry import check_selectors, load_rules, severity_key
 from .render import Rendered, RenderJob, render_all
-from .repo import Repository
+from .repo import DEFAULT_MIN_FILES, Repository
 from .rule import ENGINE, PARSE_ERROR, RULE_ERROR, SERVICE, Rule
 from .schemas import schema_errors
 from .service import Service, ServiceGraph
@@ -91,6 +91,9 @@ class Options:
     required: list[str] = field(default_factory=list)      # rule ids run whatever select/ignore say (gate: PRR000)
     trust_repo_rules: bool = False                    # load Python rule packs that live inside the checked tree
     shard: Shard | None = None                        # check only this part of the repository (--shard K/N)
+    # parse in this many worker processes (None: one per CPU) when at least parse_pool_min files need parsing
+    parse_workers: int | None = None
+    parse_pool_min: int = DEFAULT_MIN_FILES
     # post-processing steps (plans, waivers, baseline, diff filter), in order
     steps: list[Step] = field(default_factory=list)
 
@@ -329,12 +332,15 @@ class Engine:
     # -- loading -----------------------------------------------------------------------------
     def load(self) -> tuple[Repository, ServiceGraph, list[Loaded], list[Document]]:
         cfg = self.config
-        repo = Repository(self.root, cfg.include, cfg.exclude, cfg.max_file_size, self._cache(), project=self.anchor)
+        repo = Repository(self.root, cfg.include, cfg.exclude, cfg.max_file_size, self._cache(), project=self.anchor,
+                          parse_workers=self.options.parse_workers,
+                          parse_pool_min=self.options.parse_pool_min)
         whole = self.whole and self.shard is None
         # every manifest and SLO file, to know which service owns what; from the cache when unchanged
         if whole:
             context_files = list(repo.candidates)
             in_scope = set(context_files)
+            repo.prefetch(context_files)
         else:
             in_scope = set(_files_in(repo.candidates, self.scope)) if self.shard is None else set()
             context = repo.context_files()
@@ -361,6 +367,7 @@ class Engine:
             needed = [rel for rel in repo.candidates if rel in context or self.in_shard(rel)]
         else:
             needed = self._needed(repo, graph, set(context_files))
+        repo.prefetch(needed)
         loaded = [repo.load(rel) for rel in needed]
         docs = [d for item in loaded for d in item.docs]
         self.rendered = render_all(RenderJob(self.root, repo, graph, cfg, docs, needed))

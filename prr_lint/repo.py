@@ -19,13 +19,17 @@ from .loaders import Loaded, candidate_kind, load_file, read_bytes
 from .loaders.errors import LoadError
 
 _CHART_NAMES = ("Chart.yaml", "Chart.yml")
+DEFAULT_MIN_FILES = 1000     # files to parse from which a run parses in worker processes (parsepool.py)
 _CONTEXT = frozenset(CONTEXT_KINDS)
 
 
 class Repository:
     def __init__(self, root: str, include=(), exclude=(), max_file_size=5 << 20, cache: ParseCache | None = None,
-                 project: str = ""):
+                 project: str = "", parse_workers: int | None = 0, parse_pool_min: int = DEFAULT_MIN_FILES):
         self.root = root
+        # worker processes for large parses (see prefetch; None: one per CPU); fewer than 2 never start a pool
+        self.parse_workers = parse_workers
+        self.parse_pool_min = parse_pool_min
         self.project = project    # the directory of .prr-lint.yaml: only files under it belong to the run
         self.max_file_size = max_file_size
         self.real_root = os.path.realpath(root)
@@ -144,10 +148,53 @@ class Repository:
         for unchanged files; any other file is read, and parsed when its content is new."""
         known = self._known
         out = {rel for rel, (_, kinds) in known.items() if not _CONTEXT.isdisjoint(kinds)}
-        for rel in [rel for rel in self.candidates if rel not in known]:
+        unknown = [rel for rel in self.candidates if rel not in known]
+        self.prefetch(unknown)
+        for rel in unknown:
             if not _CONTEXT.isdisjoint(self.kinds(rel)):
                 out.add(rel)
         return out
+
+    def prefetch(self, rels: list[str]) -> None:
+        """Parse ahead the files among `rels` that are not loaded and whose documents the cache does not hold:
+        in worker processes when there are at least parse_pool_min of them, else not yet (load parses them)."""
+        if self.parse_workers is not None and self.parse_workers < 2:
+            return
+        todo = [rel for rel in rels if rel not in self._loaded and rel not in self._known and rel in self.candidates
+                and rel not in self.refused]
+        if len(todo) < self.parse_pool_min:
+            return
+        from .parsepool import PoolUnavailable, parse_files, worker_count
+
+        workers = worker_count(self.parse_workers)
+        if workers < 2:
+            return
+        if self._cache is not None:     # content already cached (a moved checkout, a restored cache): no parse
+            misses = []
+            for rel in todo:
+                raw, key = self._read(rel)
+                cached = self._cache.get(rel, key) if key is not None else None
+                if cached is not None:
+                    self._cache.stamp(rel, key, self._stamp(rel))
+                    self._loaded[rel] = cached
+                elif key is not None:
+                    misses.append((rel, raw, key))
+            if len(misses) < self.parse_pool_min:
+                for rel, raw, key in misses:    # the bytes are read: parse them now
+                    self._loaded[rel] = self._parse(rel, raw, key)
+                return
+            todo = [rel for rel, _, _ in misses]
+        asked = set(todo)
+        try:
+            for parsed in parse_files(self.root, [(rel, self.candidates[rel]) for rel in todo], self.chart_dirs,
+                                      self.max_file_size, workers):
+                if parsed.rel not in asked or parsed.loaded is None:
+                    continue            # JSON could not carry it: load parses it in-process
+                self._loaded[parsed.rel] = parsed.loaded
+                if self._cache is not None and parsed.key is not None and parsed.text is not None:
+                    self._cache.put(parsed.rel, parsed.key, parsed.loaded, self._stamp(parsed.rel), parsed.text)
+        except PoolUnavailable:
+            pass                        # what the pool did not parse, load parses in-process
 
     def load(self, rel: str, lazy: bool = False) -> Loaded:
         """A file's documents. `lazy`: spans from the cache are decoded on first use, for a file read only
