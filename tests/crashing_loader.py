@@ -1,0 +1,17 @@
+"""A loader for parse-pool tests, imported by the spawned workers: it ends its own process on a file named
+`boom.yaml` (as a parser crash would) and never returns on one named `hang.yaml`."""
+
+import os
+import signal
+import time
+
+from prr_lint.loaders import load_file
+
+
+def load(root, rel, how, chart_dirs, max_size, raw=None):
+    name = os.path.basename(rel)
+    if name == "boom.yaml":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if name == "hang.yaml":
+        time.sleep(3600)
+    return load_file(root, rel, how, chart_dirs, max_size, raw)
