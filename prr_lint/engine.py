@@ -57,6 +57,7 @@ class RuleContext:
     today: datetime.date
     # run-level notes a rule may add (file, message), e.g. "git history unavailable": never findings
     notices: list[Notice] = field(default_factory=list)
+    narrow: bool = False          # the run checks part of the repository (paths given): look up little
 
     def note(self, file: str, message: str) -> None:
         if (file, message) not in self.notices:
@@ -70,7 +71,7 @@ class RuleContext:
         """The repository's git history (file ages), read once per run."""
         from .git import history
 
-        return history(self.repo.root, self.repo.memo)
+        return history(self.repo.root, self.repo.memo, self.narrow)
 
 
 @dataclass
@@ -406,7 +407,8 @@ class Engine:
     def context(self, owner: Service | None, graph: ServiceGraph, repo: Repository,
                 notices: list[Notice]) -> RuleContext:
         tier = owner.tier if owner else self.settings.default_tier
-        return RuleContext(tier, self.config.tier_policy(tier), owner, graph, repo, self.settings, self.today, notices)
+        return RuleContext(tier, self.config.tier_policy(tier), owner, graph, repo, self.settings, self.today, notices,
+                           narrow=not self.whole)
 
     def in_shard(self, rel: str) -> bool:
         """Whether a file is this shard's to check (always, without --shard)."""

@@ -140,3 +140,36 @@ def test_a_one_file_run_sees_every_manifest_change(tmp_path, fresh):
     write(tmp_path / "repo", {"apps/other/service.yaml": MANIFEST.format(name="other", tier=1)
                               + "spec: {deploy: {kubernetes: [/apps/web/]}}\n"})
     assert check_same_as_uncached(root, home) == {("other", 1)}
+
+
+def test_a_one_file_run_asks_git_about_its_runbook_only(tmp_path, monkeypatch):
+    import datetime
+
+    import git as gitpython
+    from test_linear_cost import git_repo
+
+    root = git_repo(tmp_path / "repo", 4)
+    manifest = "services/svc-1/service.yaml"
+    statuses = []
+    original = gitpython.cmd.safer_popen
+
+    def counting(command, *args, **kwargs):
+        if "status" in command:
+            statuses.append(command[command.index("status") + 1:])
+        return original(command, *args, **kwargs)
+
+    def svc022(paths):
+        result = run(Options(paths=[os.path.join(root, p) for p in paths or ["."]], config=Config(), root=root,
+                             select=["SVC022"], use_cache=False, today=datetime.date(2028, 6, 1)))
+        return [(f.rule_id, f.file, f.span.line, f.message) for f in result.findings if f.file == manifest]
+
+    monkeypatch.setattr(gitpython.cmd, "safer_popen", counting)
+    whole = svc022([])
+    assert whole and statuses and all(s[-1] != "--" and "--" not in s for s in statuses)
+    statuses.clear()
+    assert svc022([manifest]) == whole
+    # one status, limited to the runbook: the work tree is not walked
+    assert [s[-2:] for s in statuses] == [["--", ":(literal)services/svc-1/docs/runbook.md"]]
+    with open(os.path.join(root, "services/svc-1/docs/runbook.md"), "a") as fh:
+        fh.write("\nbeing edited\n")
+    assert svc022([manifest]) == svc022([]) != whole     # the edit is seen in both
