@@ -172,6 +172,9 @@ class Repository:
         if self._cache is not None:     # content already cached (a moved checkout, a restored cache): no parse
             misses = []
             for rel in todo:
+                if rel not in self._cache.index:    # never cached: no need to read it here (a worker will)
+                    misses.append((rel, None, None))
+                    continue
                 raw, key = self._read(rel)
                 cached = self._cache.get(rel, key) if key is not None else None
                 if cached is not None:
@@ -180,8 +183,8 @@ class Repository:
                 elif key is not None:
                     misses.append((rel, raw, key))
             if len(misses) < self.parse_pool_min:
-                for rel, raw, key in misses:    # the bytes are read: parse them now
-                    self._loaded[rel] = self._parse(rel, raw, key)
+                for rel, raw, key in misses:    # parse them now, with the bytes already read
+                    self._loaded[rel] = self._parse(rel, *((raw, key) if key is not None else self._read(rel)))
                 return
             todo = [rel for rel, _, _ in misses]
         asked = set(todo)
