@@ -173,3 +173,27 @@ def test_a_one_file_run_asks_git_about_its_runbook_only(tmp_path, monkeypatch):
     with open(os.path.join(root, "services/svc-1/docs/runbook.md"), "a") as fh:
         fh.write("\nbeing edited\n")
     assert svc022([manifest]) == svc022([]) != whole     # the edit is seen in both
+
+
+def test_stored_spans_are_decoded_on_first_use(monkeypatch):
+    import json
+
+    from prr_lint.loaders import Loaded
+    from prr_lint.model import Document, Span
+
+    doc = Document("k8s", "a.yaml", {"spec": {"replicas": 1}},
+                   {(): Span(1, 1, 4, 1), ("spec",): Span(2, 1, 3, 12), ("spec", "replicas"): Span(3, 13, 3, 14)})
+    stored = json.loads(cache.encode_loaded(Loaded("a.yaml", [doc])))
+    decoded = []
+    original = cache._spans
+    monkeypatch.setattr(cache, "_spans", lambda text: decoded.append(text) or original(text))
+    lazy = cache.decode_loaded(stored, lazy=True).docs[0]
+    assert isinstance(lazy.spans, cache.StoredSpans) and decoded == []
+    assert lazy.locate(("spec", "replicas", "x")) == Span(3, 13, 3, 14) and len(decoded) == 1
+    assert lazy.spans == doc.spans and dict(lazy.spans) == doc.spans and len(decoded) == 1
+    eager = cache.decode_loaded(stored).docs[0]
+    assert type(eager.spans) is dict and eager.spans == doc.spans and len(decoded) == 2
+    # a stored string that is not spans (never written by prr-lint) points findings at line 1, never raises
+    stored[3][0][5] = "not json"
+    assert cache.decode_loaded(stored, lazy=True).docs[0].locate(("spec",)) == Span(1, 1)
+    assert cache.decode_loaded(stored) is None
