@@ -95,7 +95,8 @@ def _decode(message: bytes) -> Parsed:
     if not encoded:
         return Parsed(rel, key, None, None)
     text = body.decode("ascii")
-    loaded = decode_loaded(json.loads(text))
+    # spans decoded on first use: most documents of a run never have a finding to place
+    loaded = decode_loaded(json.loads(text), lazy=True)
     if loaded is None or loaded.file != rel:
         raise ValueError("malformed answer from a parse worker")
     return Parsed(rel, key, text, loaded)
