@@ -155,6 +155,8 @@ def parse_files(root: str, items: list[tuple[str, str]], chart_dirs: set, max_si
             now = time.monotonic()
             for w in list(pool):
                 if w.conn not in ready:
+                    if not w.ready and now - w.last > FILE_TIMEOUT:
+                        raise PoolUnavailable(f"a parse worker did not start within {FILE_TIMEOUT:.0f} s")
                     if w.batch and now - w.last > FILE_TIMEOUT:
                         w.timed_out = True
                         w.kill()

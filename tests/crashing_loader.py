@@ -15,3 +15,13 @@ def load(root, rel, how, chart_dirs, max_size, raw=None):
     if name == "hang.yaml":
         time.sleep(3600)
     return load_file(root, rel, how, chart_dirs, max_size, raw)
+
+
+def never_ready(conn, *args):
+    """A worker that starts but never says it is ready."""
+    time.sleep(3600)
+
+
+def exit_at_once(conn, *args):
+    """A worker that ends before it is ready (an interpreter that cannot import prr-lint, say)."""
+    os._exit(3)

@@ -108,13 +108,20 @@ def test_every_file_gets_one_answer_when_workers_die(tmp_path):
                                         (tmp_path / "k8s/app-3.yaml").read_bytes())
 
 
-def test_a_pool_that_cannot_start_parses_in_process(mono, monkeypatch):
+def refuse(self, *args, **kwargs):
+    raise OSError("no processes left")
+
+
+@pytest.mark.parametrize("how", ["refused", "never_ready", "exit_at_once"])
+def test_a_pool_that_cannot_start_parses_in_process(mono, monkeypatch, how):
     expected = findings(run(options(mono, workers=0)))
-
-    def refuse(self, *args, **kwargs):
-        raise OSError("no processes left")
-
-    monkeypatch.setattr(parsepool._Worker, "__init__", refuse)
+    monkeypatch.setattr(parsepool, "FILE_TIMEOUT", 2.0)
+    if how == "refused":
+        monkeypatch.setattr(parsepool._Worker, "__init__", refuse)
+    else:
+        monkeypatch.setattr(parsepool, "_serve", getattr(crashing_loader, how))
+    with pytest.raises(parsepool.PoolUnavailable):
+        list(parsepool.parse_files(mono, [("services/svc-0/service.yaml", "yaml")], set(), 1 << 20, 2))
     assert findings(run(options(mono, workers=2))) == expected
 
 
