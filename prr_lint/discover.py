@@ -129,18 +129,17 @@ def stat_file(root: str, rel: str):
 
 
 def check_files(root: str, rels: list[str]) -> tuple[dict, dict]:
-    """check_file for many files: ({rel: stat} of regular files, {rel: Refused}). Ordinary files cost one
-    lstat each in a C loop; only the rest (symlinks, special files, a file gone) take check_file's way."""
-    prefix = os.path.join(root, "")
-    results: list[os.stat_result | None]
-    try:
-        results = list(map(os.lstat, [prefix + rel for rel in rels]))
-    except (OSError, ValueError):       # a tracked file deleted in the work tree, ...: one at a time
-        results = [None] * len(rels)
+    """check_file for many files: ({rel: stat} of regular files, {rel: Refused}). An ordinary file costs one
+    lstat and no Python call; only the rest (symlinks, special files, a file gone) take check_file's way."""
+    prefix, lstat, is_regular = os.path.join(root, ""), os.lstat, stat.S_ISREG
     stats: dict = {}
     refused: dict = {}
-    for rel, st in zip(rels, results, strict=True):
-        if st is not None and stat.S_ISREG(st.st_mode):
+    for rel in rels:
+        try:
+            st = lstat(prefix + rel)
+        except (OSError, ValueError):
+            st = None
+        if st is not None and is_regular(st.st_mode):
             stats[rel] = (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino)
             continue
         found, why = check_file(root, rel)

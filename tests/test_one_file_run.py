@@ -197,3 +197,23 @@ def test_stored_spans_are_decoded_on_first_use(monkeypatch):
     stored[3][0][5] = "not json"
     assert cache.decode_loaded(stored, lazy=True).docs[0].locate(("spec",)) == Span(1, 1)
     assert cache.decode_loaded(stored) is None
+
+
+def test_only_files_that_are_not_plain_take_the_slow_stat(tmp_path, monkeypatch):
+    from prr_lint import discover
+
+    write(tmp_path, {"a.yaml": "a: 1\n", "b.yaml": "b: 2\n"})
+    os.symlink("a.yaml", tmp_path / "c.yaml")
+    os.mkfifo(tmp_path / "d.yaml")
+    slow = []
+    original = discover.check_file
+
+    def counting(root, rel):
+        slow.append(rel)
+        return original(root, rel)
+
+    monkeypatch.setattr(discover, "check_file", counting)
+    stats, refused = discover.check_files(str(tmp_path), ["a.yaml", "b.yaml", "c.yaml", "d.yaml", "gone.yaml"])
+    assert slow == ["c.yaml", "d.yaml", "gone.yaml"]
+    assert sorted(stats) == ["a.yaml", "b.yaml", "c.yaml"] and stats["c.yaml"] == stats["a.yaml"]
+    assert {rel: r.message for rel, r in refused.items()} == {"d.yaml": "not a regular file (FIFO); not checked"}
