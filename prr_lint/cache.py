@@ -8,10 +8,14 @@ cannot be read or written is simply not used.
 
 Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash of its real path>/`):
   index-<project>.json        path -> [content key, document kinds, shard, stamp]
+  journal-<project>.json      path -> entry (or null: gone) changed since the index was written whole
   docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
   docs-<project>-<shard>.json content key -> Loaded, for other files, in SHARDS shards by directory
 so a cold run writes a few dozen files rather than one per source file, and a warm run on one file reads
-the index, the context shard and the shards of one service's directories (and rewrites only those it changed).
+the index, the context shard and the shards of one service's directories (and rewrites only those it changed,
+and the journal rather than the index while the journal holds at most JOURNAL_MIN entries or 1/16 of them).
+An entry in the journal or the index is only ever trusted by its stamp, so one that is stale (two runs that
+wrote at once) is a miss, never a wrong result.
 
 The stamp, (mtime_ns, size, ctime_ns, inode) of the file when its content key was computed (with the loader
 and size limit the key also depends on), saves reading and hashing unchanged files: the stored key is trusted
@@ -48,6 +52,7 @@ SHARDS = 64
 SHARD_NAMES = frozenset(["ctx"] + [f"{i:02d}" for i in range(SHARDS)])
 MAX_CACHE_FILE = 512 << 20      # a cache file larger than this is not ours: a miss, not a memory blow-up
 CONTEXT_KINDS = ("service", "backstage", "openslo", "sloth", "waivers")
+JOURNAL_MIN = 64                 # changed entries kept in the journal before the index is written whole
 RACY_SECONDS = 2                 # a file changed this recently is never trusted by its stamp
 
 # never follow a symlink, never block on a FIFO: a cache file that is not a regular file is not ours
@@ -274,9 +279,22 @@ class ParseCache:
         self._key = key
         self._tag = _h(project, 12)
         self.index_name = f"index-{self._tag}.json"
+        self.journal_name = f"journal-{self._tag}.json"
         stored = read_signed(key, directory, self.index_name)
         entries = stored.get("entries") if isinstance(stored, dict) else None
         self.index: dict = entries if isinstance(entries, dict) else {}
+        self._has_index = isinstance(entries, dict)
+        # the entries changed since the index was last written whole (None: the file is gone): a run that
+        # changed a few files rewrites this small file, not an index of every file in the repository
+        stored = read_signed(key, directory, self.journal_name) if self._has_index else None
+        journal = stored.get("entries") if isinstance(stored, dict) else None
+        self._journal: dict = journal if isinstance(journal, dict) else {}
+        for rel, entry in self._journal.items():
+            if entry is None:
+                self.index.pop(rel, None)
+            else:
+                self.index[rel] = entry
+        self._changed: set = set()     # paths whose entry this run wrote
         self._shards: dict = {}        # shard -> {key: encoded Loaded} as read from disk
         self._new: dict = {}           # shard -> {key: JSON text} parsed this run
         self.dirty = False
@@ -322,6 +340,7 @@ class ParseCache:
         value = self._stamp(stamp)
         if entry is not None and entry[3] != value:
             entry[3] = value
+            self._changed.add(rel)
             self.dirty = True
 
     def _entry(self, rel: str, key: str):
@@ -351,6 +370,7 @@ class ParseCache:
         shard = "ctx" if any(k in CONTEXT_KINDS for k in kinds) else shard_of(rel)
         self.index[rel] = [key, kinds, shard, self._stamp(stamp)]
         self._new.setdefault(shard, {})[key] = text
+        self._changed.add(rel)
         self.dirty = True
 
     def save(self, files) -> None:
@@ -366,10 +386,13 @@ class ParseCache:
         except OSError:
             return                              # a read-only place still lints, just without a cache
         files = set(files)
-        self.index = {rel: e for rel, e in self.index.items() if rel in files and self._valid(e)}
-        live: dict = {}
+        gone = [rel for rel in self.index if rel not in files]
+        for rel in gone:
+            del self.index[rel]
+        live: dict = {shard: set() for shard in self._new}
         for entry in self.index.values():
-            live.setdefault(entry[2], set()).add(entry[0])
+            if type(entry) is list and len(entry) == 4 and entry[2] in live:
+                live[entry[2]].add(entry[0])
         for shard, new in self._new.items():
             keep = live.get(shard, set())
             old = self._shard(shard)
@@ -380,6 +403,17 @@ class ParseCache:
                     parts[k] = json.dumps(obj, separators=(",", ":"))
             payload = "{" + ",".join(f"{json.dumps(k)}:{t}" for k, t in parts.items()) + "}"
             write_signed(self._key, self.directory, self._shard_name(shard), payload)
-        write_signed(self._key, self.directory, self.index_name,
-                     json.dumps({"entries": self.index}, separators=(",", ":")))
+        journal = dict(self._journal)
+        journal.update({rel: self.index[rel] for rel in self._changed if rel in self.index})
+        journal.update(dict.fromkeys(gone))
+        if self._has_index and len(journal) <= max(JOURNAL_MIN, len(self.index) // 16):
+            write_signed(self._key, self.directory, self.journal_name,
+                         json.dumps({"entries": journal}, separators=(",", ":")))
+        else:
+            self.index = {rel: e for rel, e in self.index.items() if self._valid(e)}
+            write_signed(self._key, self.directory, self.index_name,
+                         json.dumps({"entries": self.index}, separators=(",", ":")))
+            write_signed(self._key, self.directory, self.journal_name, json.dumps({"entries": {}}))
+            journal = {}
+        self._journal, self._changed, self._has_index = journal, set(), True
         self.dirty = False

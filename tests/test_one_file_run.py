@@ -217,3 +217,37 @@ def test_only_files_that_are_not_plain_take_the_slow_stat(tmp_path, monkeypatch)
     assert slow == ["c.yaml", "d.yaml", "gone.yaml"]
     assert sorted(stats) == ["a.yaml", "b.yaml", "c.yaml"] and stats["c.yaml"] == stats["a.yaml"]
     assert {rel: r.message for rel, r in refused.items()} == {"d.yaml": "not a regular file (FIFO); not checked"}
+
+
+def test_a_few_changed_files_rewrite_the_journal_not_the_index(tmp_path, monkeypatch, fresh):
+    from prr_lint.cache import default_directory
+
+    root, home = monorepo(tmp_path / "mono", 8), str(tmp_path / "home")
+    subprocess.run(["git", "init", "-q", root], check=True)
+    directory = default_directory(home, root)
+    run(Options(paths=[root], config=Config(), root=root, cache_home=home))
+    (index,) = [os.path.join(directory, n) for n in os.listdir(directory) if n.startswith("index-")]
+    journal = index.replace("index-", "journal-")
+    written = os.stat(index).st_mtime_ns, open(index, "rb").read()
+    path = os.path.join(root, ONE)
+    with open(path) as fh:
+        text = fh.read()
+    with open(path, "w") as fh:
+        fh.write(text.replace("replicas: 3", "replicas: 1"))
+    edited = shown(one_file(root, home, ONE))
+    assert edited == shown(one_file(root, home, ONE, use_cache=False)) != []
+    assert (os.stat(index).st_mtime_ns, open(index, "rb").read()) == written
+    assert os.path.getsize(journal) < len(written[1]) // 10
+    # the next run reads the edit from the journal: nothing to read again, the same findings
+    work = Work(monkeypatch, lambda: one_file(root, home, ONE))
+    assert work.reads == [] and shown(work.result) == edited
+    # a run that changes more than the journal holds writes the index whole, and empties the journal
+    monkeypatch.setattr(cache, "JOURNAL_MIN", 4)
+    changed = [os.path.join(root, f"services/svc-{i}/k8s/deployment.yaml") for i in range(2, 8)]
+    for p in changed:
+        with open(p, "a") as fh:
+            fh.write("# reviewed\n")
+    whole = run(Options(paths=[root], config=Config(), root=root, cache_home=home))
+    assert open(index, "rb").read() != written[1] and os.path.getsize(journal) < 200
+    work = Work(monkeypatch, lambda: run(Options(paths=[root], config=Config(), root=root, cache_home=home)))
+    assert work.reads == [] and shown(work.result) == shown(whole)
