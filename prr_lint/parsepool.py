@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -61,17 +62,23 @@ def worker_count(requested: int | None) -> int:
 
 # -- in the worker -----------------------------------------------------------------------------
 def _serve(conn: Connection, root: str, chart_dirs: list[str], max_size: int, load: Loader) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # Ctrl-C is the parent's to handle: it ends the workers
     charts = set(chart_dirs)
     conn.send_bytes(READY)
     while True:
         try:
             batch = json.loads(conn.recv_bytes())
-        except EOFError:
+        except (EOFError, OSError):
             return
         if batch is None:
             return
         for rel, how in batch:
-            conn.send_bytes(_parse_one(root, rel, how, charts, max_size, load))
+            try:
+                answer = _parse_one(root, rel, how, charts, max_size, load)
+            except Exception:
+                # a loader bug, not a crash: the parent parses the file itself, and fails as it would alone
+                answer = json.dumps([rel, None, False]).encode()
+            conn.send_bytes(answer)
         conn.send_bytes(DONE)
 
 
@@ -124,6 +131,10 @@ class _Worker:
         except OSError:
             pass
         self.conn.close()
+        self.process.join(5)
+        if self.process.exitcode is None:
+            self.process.kill()
+            self.process.join(5)
 
     def kill(self) -> None:
         self.process.kill()
@@ -179,7 +190,11 @@ def parse_files(root: str, items: list[tuple[str, str]], chart_dirs: set, max_si
                         pool.remove(w)
                     continue
                 w.answered += 1
-                yield _decode(message)
+                try:
+                    parsed = _decode(message)
+                except (ValueError, RecursionError) as e:   # UnicodeDecodeError is a ValueError
+                    raise PoolUnavailable(f"a parse worker answered something else: {e}") from None
+                yield parsed
     finally:
         for w in pool:
             w.kill()

@@ -112,7 +112,7 @@ def refuse(self, *args, **kwargs):
     raise OSError("no processes left")
 
 
-@pytest.mark.parametrize("how", ["refused", "never_ready", "exit_at_once"])
+@pytest.mark.parametrize("how", ["refused", "never_ready", "exit_at_once", "garbled"])
 def test_a_pool_that_cannot_start_parses_in_process(mono, monkeypatch, how):
     expected = findings(run(options(mono, workers=0)))
     monkeypatch.setattr(parsepool, "FILE_TIMEOUT", 2.0)
@@ -138,3 +138,12 @@ def test_worker_settings_from_the_environment(tmp_path):
     alone = run_cli("check", "-f", "json", str(tmp_path), env={"PRR_LINT_PARSE_WORKERS": "0",
                                                               "XDG_CACHE_HOME": cache_home})
     assert pooled.returncode == alone.returncode == 1 and pooled.stdout == alone.stdout
+
+
+def test_a_loader_that_raises_in_a_worker_leaves_that_file_to_the_parent(tmp_path, monkeypatch):
+    write(tmp_path, {**{f"k8s/app-{i}.yaml": BARE_DEPLOYMENT for i in range(40)}, "k8s/bug.yaml": BARE_DEPLOYMENT})
+    root = str(tmp_path)
+    expected = findings(run(options(root, workers=0)))
+    assert [f for f in expected if f[1] == "k8s/bug.yaml"]
+    crashing(monkeypatch)
+    assert findings(run(options(root, workers=2))) == expected
