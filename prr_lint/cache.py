@@ -8,10 +8,14 @@ cannot be read or written is simply not used.
 
 Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash of its real path>/`):
   index-<project>.json        path -> [content key, document kinds, shard, stamp]
+  journal-<project>.json      path -> entry (or null: gone) changed since the index was written whole
   docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
   docs-<project>-<shard>.json content key -> Loaded, for other files, in SHARDS shards by directory
 so a cold run writes a few dozen files rather than one per source file, and a warm run on one file reads
-the index, the context shard and the shards of one service's directories (and rewrites only those it changed).
+the index, the context shard and the shards of one service's directories (and rewrites only those it changed,
+and the journal rather than the index while the journal holds at most JOURNAL_MIN entries or 1/16 of them).
+An entry in the journal or the index is only ever trusted by its stamp, so one that is stale (two runs that
+wrote at once) is a miss, never a wrong result.
 
 The stamp, (mtime_ns, size, ctime_ns, inode) of the file when its content key was computed (with the loader
 and size limit the key also depends on), saves reading and hashing unchanged files: the stored key is trusted
@@ -32,14 +36,15 @@ import posixpath
 import secrets
 import stat
 import time
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeGuard
 
 from . import __version__
 from .loaders import Loaded
 from .loaders.errors import LoadError
-from .model import Document, Span
+from .model import Document, Path, Span
 
-FORMAT = 5      # 5: templates (scaffolder skeletons, placeholders) load as a notice, not documents
+FORMAT = 6      # 6: templates load as a notice, not documents; spans stored as one string per document
 MAGIC = f"prr-lint-cache {FORMAT} {__version__}".encode()
 KEY_NAME = "key"
 KEY_BYTES = 32
@@ -47,6 +52,7 @@ SHARDS = 64
 SHARD_NAMES = frozenset(["ctx"] + [f"{i:02d}" for i in range(SHARDS)])
 MAX_CACHE_FILE = 512 << 20      # a cache file larger than this is not ours: a miss, not a memory blow-up
 CONTEXT_KINDS = ("service", "backstage", "openslo", "sloth", "waivers")
+JOURNAL_MIN = 64                 # changed entries kept in the journal before the index is written whole
 RACY_SECONDS = 2                 # a file changed this recently is never trusted by its stamp
 
 # never follow a symlink, never block on a FIFO: a cache file that is not a regular file is not ours
@@ -125,19 +131,56 @@ def _read_key(path: str) -> bytes | None:
 # -- Loaded <-> JSON ---------------------------------------------------------------------------
 def _encode(loaded: Loaded) -> list:
     err = loaded.error
+    # a document's spans are one JSON string inside the entry: reading a shard then makes one str per
+    # document, and only the documents a run checks turn it into a dict (see StoredSpans)
     return [loaded.file, loaded.notice, [err.message, err.line, err.col] if err is not None else None,
             [[d.kind, d.file, d.index, [[k, v, isinstance(v, tuple)] for k, v in d.meta.items()], d.data,
-              list(d.spans), list(d.spans.values())] for d in loaded.docs]]
+              json.dumps([list(d.spans), list(d.spans.values())], separators=(",", ":"))] for d in loaded.docs]]
 
 
-def _decode(obj) -> Loaded:
+def _spans(text: str) -> dict[Path, Span]:
+    paths, rows = json.loads(text)
+    return dict(zip(map(tuple, paths), map(_span, rows), strict=True))
+
+
+class StoredSpans(Mapping[Path, Span]):
+    """Spans as the cache stored them, decoded on first use. Documents read only to know who owns what
+    (the other services' manifests in a one-file run) never need theirs."""
+
+    __slots__ = ("_text", "_spans")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._spans: dict[Path, Span] | None = None
+
+    def _decoded(self) -> dict[Path, Span]:
+        if self._spans is None:
+            try:
+                self._spans = _spans(self._text)
+            except (ValueError, TypeError, RecursionError):
+                self._spans = {}        # signed by us, so never expected; findings then point at line 1
+        return self._spans
+
+    def __getitem__(self, path: Path) -> Span:
+        return self._decoded()[path]
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+
+def _decode(obj, lazy: bool = False) -> Loaded:
     file, notice, err, docs = obj
     out = Loaded(file, notice=notice)
     if err is not None:
         out.error = LoadError(err[0], err[1], err[2])
-    for kind, dfile, index, meta, data, paths, rows in docs:
-        spans = dict(zip(map(tuple, paths), map(_span, rows), strict=True))
-        out.docs.append(Document(kind, dfile, data, spans, index, {k: tuple(v) if t else v for k, v, t in meta}))
+    for kind, dfile, index, meta, data, spans in docs:
+        if not isinstance(spans, str):
+            raise TypeError("spans")
+        out.docs.append(Document(kind, dfile, data, StoredSpans(spans) if lazy else _spans(spans), index,
+                                 {k: tuple(v) if t else v for k, v, t in meta}))
     return out
 
 
@@ -163,9 +206,11 @@ def encode_loaded(loaded: Loaded) -> str | None:
         return None
 
 
-def decode_loaded(obj) -> Loaded | None:
+def decode_loaded(obj, lazy: bool = False) -> Loaded | None:
+    """The Loaded of a cache entry, or None when it is malformed. `lazy`: spans are decoded on first use (and
+    a malformed one is then empty, not a miss): for documents whose findings the run does not report."""
     try:
-        return _decode(obj)
+        return _decode(obj, lazy)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return None
 
@@ -234,9 +279,22 @@ class ParseCache:
         self._key = key
         self._tag = _h(project, 12)
         self.index_name = f"index-{self._tag}.json"
+        self.journal_name = f"journal-{self._tag}.json"
         stored = read_signed(key, directory, self.index_name)
         entries = stored.get("entries") if isinstance(stored, dict) else None
         self.index: dict = entries if isinstance(entries, dict) else {}
+        self._has_index = isinstance(entries, dict)
+        # the entries changed since the index was last written whole (None: the file is gone): a run that
+        # changed a few files rewrites this small file, not an index of every file in the repository
+        stored = read_signed(key, directory, self.journal_name) if self._has_index else None
+        journal = stored.get("entries") if isinstance(stored, dict) else None
+        self._journal: dict = journal if isinstance(journal, dict) else {}
+        for rel, entry in self._journal.items():
+            if entry is None:
+                self.index.pop(rel, None)
+            else:
+                self.index[rel] = entry
+        self._changed: set = set()     # paths whose entry this run wrote
         self._shards: dict = {}        # shard -> {key: encoded Loaded} as read from disk
         self._new: dict = {}           # shard -> {key: JSON text} parsed this run
         self.dirty = False
@@ -263,13 +321,18 @@ class ParseCache:
             return None
         return list(stamp) if stamp[2] < time.time_ns() - RACY_SECONDS * 10**9 else None
 
-    def known(self, rel: str, stamp) -> tuple | None:
-        """(content key, document kinds) of a file whose stamp is the one stored with its entry: unchanged,
-        so neither read nor hashed."""
-        entry = self.index.get(rel)
-        if stamp is None or not self._valid(entry) or entry[3] is None or entry[3] != list(stamp):
-            return None
-        return entry[0], tuple(entry[1])
+    def unchanged(self, stats: dict, hows: dict, max_size: int) -> dict:
+        """{rel: (content key, document kinds)} of every file whose stamp (its `stats` entry, loader and size
+        limit, as Repository._stamp makes it) is the one stored: one pass over the index, no call per file."""
+        names = SHARD_NAMES
+        out = {}
+        for rel, entry in self.index.items():
+            st = stats.get(rel)
+            if st is not None and type(entry) is list and len(entry) == 4 and type(entry[3]) is list \
+                    and entry[3] == [*st, hows.get(rel), max_size] and type(entry[0]) is str \
+                    and type(entry[1]) is list and type(entry[2]) is str and entry[2] in names:
+                out[rel] = (entry[0], tuple(entry[1]))
+        return out
 
     def stamp(self, rel: str, key: str, stamp) -> None:
         """Remember the stamp of a file whose content was just read and found to have this key."""
@@ -277,6 +340,7 @@ class ParseCache:
         value = self._stamp(stamp)
         if entry is not None and entry[3] != value:
             entry[3] = value
+            self._changed.add(rel)
             self.dirty = True
 
     def _entry(self, rel: str, key: str):
@@ -288,16 +352,17 @@ class ParseCache:
         entry = self._entry(rel, key)
         return tuple(entry[1]) if entry is not None else None
 
-    def get(self, rel: str, key: str) -> Loaded | None:
+    def get(self, rel: str, key: str, lazy: bool = False) -> Loaded | None:
         entry = self._entry(rel, key)
         if entry is None:
             return None
         obj = self._shard(entry[2]).get(key)
-        loaded = decode_loaded(obj) if obj is not None else None
+        loaded = decode_loaded(obj, lazy) if obj is not None else None
         return loaded if loaded is not None and loaded.file == rel else None
 
-    def put(self, rel: str, key: str, loaded: Loaded, stamp=None) -> None:
-        text = encode_loaded(loaded)
+    def put(self, rel: str, key: str, loaded: Loaded, stamp=None, text: str | None = None) -> None:
+        """Store a file's documents; `text`: their encode_loaded form when already made (by a parse worker)."""
+        text = text if text is not None else encode_loaded(loaded)
         if text is None:
             return
         kinds = sorted({d.kind for d in loaded.docs})
@@ -305,6 +370,7 @@ class ParseCache:
         shard = "ctx" if any(k in CONTEXT_KINDS for k in kinds) else shard_of(rel)
         self.index[rel] = [key, kinds, shard, self._stamp(stamp)]
         self._new.setdefault(shard, {})[key] = text
+        self._changed.add(rel)
         self.dirty = True
 
     def save(self, files) -> None:
@@ -320,10 +386,13 @@ class ParseCache:
         except OSError:
             return                              # a read-only place still lints, just without a cache
         files = set(files)
-        self.index = {rel: e for rel, e in self.index.items() if rel in files and self._valid(e)}
-        live: dict = {}
+        gone = [rel for rel in self.index if rel not in files]
+        for rel in gone:
+            del self.index[rel]
+        live: dict = {shard: set() for shard in self._new}
         for entry in self.index.values():
-            live.setdefault(entry[2], set()).add(entry[0])
+            if type(entry) is list and len(entry) == 4 and entry[2] in live:
+                live[entry[2]].add(entry[0])
         for shard, new in self._new.items():
             keep = live.get(shard, set())
             old = self._shard(shard)
@@ -334,6 +403,17 @@ class ParseCache:
                     parts[k] = json.dumps(obj, separators=(",", ":"))
             payload = "{" + ",".join(f"{json.dumps(k)}:{t}" for k, t in parts.items()) + "}"
             write_signed(self._key, self.directory, self._shard_name(shard), payload)
-        write_signed(self._key, self.directory, self.index_name,
-                     json.dumps({"entries": self.index}, separators=(",", ":")))
+        journal = dict(self._journal)
+        journal.update({rel: self.index[rel] for rel in self._changed if rel in self.index})
+        journal.update(dict.fromkeys(gone))
+        if self._has_index and len(journal) <= max(JOURNAL_MIN, len(self.index) // 16):
+            write_signed(self._key, self.directory, self.journal_name,
+                         json.dumps({"entries": journal}, separators=(",", ":")))
+        else:
+            self.index = {rel: e for rel, e in self.index.items() if self._valid(e)}
+            write_signed(self._key, self.directory, self.index_name,
+                         json.dumps({"entries": self.index}, separators=(",", ":")))
+            write_signed(self._key, self.directory, self.journal_name, json.dumps({"entries": {}}))
+            journal = {}
+        self._journal, self._changed, self._has_index = journal, set(), True
         self.dirty = False

@@ -114,10 +114,22 @@ def make_options(args):
                       trust_repo_rules=_trusts_repo_rules(args),
                       shard=Shard.parse(args.shard) if getattr(args, "shard", None) else None)
     options.cache_home, options.cache_dir, options.notices = _cache_settings(args, config, root)
+    options.parse_workers = _count_from_env("PRR_LINT_PARSE_WORKERS", None)
+    options.parse_pool_min = _count_from_env("PRR_LINT_PARSE_POOL_MIN", options.parse_pool_min)
     for feature in _features():
         if hasattr(feature, "configure"):
             feature.configure(args, options)
     return options
+
+
+def _count_from_env(name: str, default: int | None) -> int | None:
+    """A count from the environment (parse workers, files from which to start them), else `default`."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isascii() or not value.isdigit():
+        raise UsageError(f"{name}: not a whole number: {value}")
+    return int(value)
 
 
 def _today_from_env() -> datetime.date | None:

@@ -216,13 +216,15 @@ class History:
     shallow clone, where a file whose last commit is the clone's boundary may really be older.
     """
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, narrow: bool = False):
         self.root = os.path.abspath(root)
+        self.narrow = narrow
         self.repo = open_repo(self.root)
         self.top = self.repo.working_tree_dir if self.repo is not None and not self.repo.bare else None
         self.reason = None
         self._dates: dict = {}
-        self._pending: set | None = None
+        self._pending: set | None = None      # every pending path of the work tree, once asked for
+        self._asked: set = set()               # paths whose status was looked up alone
         self._seen: dict = {}           # git path (relative to the top level) -> (sha, committer time)
         # the running `git log` (a git.cmd.Git.AutoInterrupt), read on demand. Any: GitPython types its process
         # and pipes as optional and text-or-bytes, though a walk started with as_process=True always has them
@@ -258,17 +260,24 @@ class History:
     def _git_path(self, rel: str) -> str:
         return os.path.relpath(os.path.join(self.root, rel), self.top).replace(os.sep, "/")
 
-    def _pending_paths(self) -> set:
+    def _is_pending(self, path: str) -> bool:
+        """Whether a path is new, staged or modified. In a narrow run (one file, one directory) the first path
+        asked is looked up alone: such a run asks about one service's runbooks, and a status of the whole work
+        tree stats every file in it. Any other path asks for the whole work tree, once: a process per runbook
+        would not scale either."""
         if self._pending is None:
-            self._pending = set()
-            try:
-                out = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
-            except Exception:
-                out = ""
-            for entry in out.split("\0"):
-                if len(entry) > 3:
-                    self._pending.add(entry[3:])
-        return self._pending
+            if self.narrow and not self._asked:
+                self._asked.add(path)
+                return path in self._status("--", f":(literal){path}")
+            self._pending = self._status()
+        return path in self._pending
+
+    def _status(self, *pathspec: str) -> set:
+        try:
+            out = self.repo.git.status("--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", *pathspec)
+        except Exception:
+            out = ""
+        return {entry[3:] for entry in out.split("\0") if len(entry) > 3}
 
     def _start(self) -> None:
         # newest commit first, so a path's first appearance is its last change. Names are NUL-terminated
@@ -335,7 +344,7 @@ class History:
         import datetime
 
         path = self._git_path(rel)
-        if path in self._pending_paths():
+        if self._is_pending(path):
             result = LastChange(None, pending=True)
         else:
             self._read_until(path)
@@ -352,11 +361,12 @@ class History:
         return result
 
 
-def history(root: str, memo: dict | None = None) -> History:
-    """The run's History for `root`, created once and kept in `memo` (e.g. Repository.memo)."""
+def history(root: str, memo: dict | None = None, narrow: bool = False) -> History:
+    """The run's History for `root`, created once and kept in `memo` (e.g. Repository.memo). `narrow`: the run
+    checks part of the repository (see History._is_pending)."""
     if memo is None:
-        return History(root)
+        return History(root, narrow)
     key = ("git-history", os.path.abspath(root))
     if key not in memo:
-        memo[key] = History(root)
+        memo[key] = History(root, narrow)
     return memo[key]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, TypeAlias
 
@@ -57,7 +57,7 @@ class Document:
     kind: str
     file: str                     # repository-relative POSIX path
     data: Any
-    spans: dict[Path, Span] = field(default_factory=dict)
+    spans: Mapping[Path, Span] = field(default_factory=dict)
     index: int = 0                # position of the object in a multi-document file
     meta: dict[str, Any] = field(default_factory=dict)
     service: str | None = None    # owning service, set by the service graph

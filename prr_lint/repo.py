@@ -8,52 +8,62 @@ all; any other is read once, and the same bytes are hashed and, on a miss, parse
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import stat
 
 from .cache import CONTEXT_KINDS, ParseCache, content_key
-from .discover import Refused, check_file, list_files
+from .discover import Refused, check_files, list_files
 from .loaders import Loaded, candidate_kind, load_file, read_bytes
 from .loaders.errors import LoadError
+
+_CHART_NAMES = ("Chart.yaml", "Chart.yml")
+DEFAULT_MIN_FILES = 1000     # files to parse from which a run parses in worker processes (parsepool.py)
+_CONTEXT = frozenset(CONTEXT_KINDS)
 
 
 class Repository:
     def __init__(self, root: str, include=(), exclude=(), max_file_size=5 << 20, cache: ParseCache | None = None,
-                 project: str = ""):
+                 project: str = "", parse_workers: int | None = 0, parse_pool_min: int = DEFAULT_MIN_FILES):
         self.root = root
+        # worker processes for large parses (see prefetch; None: one per CPU); fewer than 2 never start a pool
+        self.parse_workers = parse_workers
+        self.parse_pool_min = parse_pool_min
         self.project = project    # the directory of .prr-lint.yaml: only files under it belong to the run
         self.max_file_size = max_file_size
         self.real_root = os.path.realpath(root)
         problems: dict = {}
         self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
         self.file_set = set(self.files)
-        self.dirs = {posixpath.dirname(f) for f in self.files}
         self.chart_dirs = {posixpath.dirname(f) for f in self.files
-                           if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
+                           if f.endswith(_CHART_NAMES) and posixpath.basename(f) in _CHART_NAMES}
         # the files prr-lint reads: by name first, then one lstat each (existence, symlinks)
-        self.candidates = {}
-        # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
-        self.refused: dict = {rel: Refused(message) for rel, message in problems.items()}
-        # (mtime_ns, size, ctime_ns, inode) of each candidate: lets the cache trust a stored content hash
-        self.stats: dict = {}
+        named = {}
         for rel in self.files:
             how = candidate_kind(rel, self.chart_dirs)
             if how is not None:
-                st, refused = check_file(root, rel)
-                if st is not None:
-                    self.candidates[rel] = how
-                    self.stats[rel] = st
-                elif refused is not None:
-                    self.refused[rel] = refused
+                named[rel] = how
+        # (mtime_ns, size, ctime_ns, inode) of each candidate: lets the cache trust a stored content hash
+        self.stats, refused = check_files(root, list(named))
+        self.candidates = {rel: how for rel, how in named.items() if rel in self.stats}
+        # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
+        self.refused: dict = {rel: Refused(message) for rel, message in problems.items()}
+        self.refused.update(refused)
         for rel in self.refused:
             self.candidates.setdefault(rel, "refused")
         self._loaded: dict = {}
         self.memo: dict = {}      # per-run memo for rule helpers (module variables, markdown headings)
         self._cache = cache
         self._keys: dict = {}     # content keys of files whose kinds came from the cache index
+        # (content key, kinds) of the files whose stamp is the one the cache stored: neither read nor hashed
+        self._known: dict = cache.unchanged(self.stats, self.candidates, max_file_size) if cache is not None else {}
 
     # -- files -------------------------------------------------------------------------------
+    @functools.cached_property
+    def dirs(self) -> set:
+        return {posixpath.dirname(f) for f in self.files}
+
     def abspath(self, rel: str) -> str:
         return os.path.join(self.root, rel)
 
@@ -119,7 +129,7 @@ class Repository:
         if rel in self.refused:
             return ()
         if self._cache is not None and rel not in self._loaded and rel in self.candidates:
-            known = self._cache.known(rel, self._stamp(rel))
+            known = self._known.get(rel)
             if known is not None:
                 self._keys[rel] = known[0]
                 return known[1]
@@ -133,7 +143,65 @@ class Repository:
         loaded = self.load(rel)
         return tuple(sorted({d.kind for d in loaded.docs}))
 
-    def load(self, rel: str) -> Loaded:
+    def context_files(self) -> set[str]:
+        """Candidates holding a manifest, SLOs or waivers (what says who owns what): known from the cache index
+        for unchanged files; any other file is read, and parsed when its content is new."""
+        known = self._known
+        out = {rel for rel, (_, kinds) in known.items() if not _CONTEXT.isdisjoint(kinds)}
+        unknown = [rel for rel in self.candidates if rel not in known]
+        self.prefetch(unknown)
+        for rel in unknown:
+            if not _CONTEXT.isdisjoint(self.kinds(rel)):
+                out.add(rel)
+        return out
+
+    def prefetch(self, rels: list[str]) -> None:
+        """Parse ahead the files among `rels` that are not loaded and whose documents the cache does not hold:
+        in worker processes when there are at least parse_pool_min of them, else not yet (load parses them)."""
+        if self.parse_workers is not None and self.parse_workers < 2:
+            return
+        todo = [rel for rel in rels if rel not in self._loaded and rel not in self._known and rel in self.candidates
+                and rel not in self.refused]
+        if len(todo) < self.parse_pool_min:
+            return
+        from .parsepool import PoolUnavailable, parse_files, worker_count
+
+        workers = worker_count(self.parse_workers)
+        if workers < 2:
+            return
+        if self._cache is not None:     # content already cached (a moved checkout, a restored cache): no parse
+            misses = []
+            for rel in todo:
+                if rel not in self._cache.index:    # never cached: no need to read it here (a worker will)
+                    misses.append((rel, None, None))
+                    continue
+                raw, key = self._read(rel)
+                cached = self._cache.get(rel, key) if key is not None else None
+                if cached is not None:
+                    self._cache.stamp(rel, key, self._stamp(rel))
+                    self._loaded[rel] = cached
+                elif key is not None:
+                    misses.append((rel, raw, key))
+            if len(misses) < self.parse_pool_min:
+                for rel, raw, key in misses:    # parse them now, with the bytes already read
+                    self._loaded[rel] = self._parse(rel, *((raw, key) if key is not None else self._read(rel)))
+                return
+            todo = [rel for rel, _, _ in misses]
+        asked = set(todo)
+        try:
+            for parsed in parse_files(self.root, [(rel, self.candidates[rel]) for rel in todo], self.chart_dirs,
+                                      self.max_file_size, workers):
+                if parsed.rel not in asked or parsed.loaded is None:
+                    continue            # JSON could not carry it: load parses it in-process
+                self._loaded[parsed.rel] = parsed.loaded
+                if self._cache is not None and parsed.key is not None and parsed.text is not None:
+                    self._cache.put(parsed.rel, parsed.key, parsed.loaded, self._stamp(parsed.rel), parsed.text)
+        except PoolUnavailable:
+            pass                        # what the pool did not parse, load parses in-process
+
+    def load(self, rel: str, lazy: bool = False) -> Loaded:
+        """A file's documents. `lazy`: spans from the cache are decoded on first use, for a file read only
+        for what it says (ownership), whose findings the run does not report."""
         if rel in self._loaded:
             return self._loaded[rel]
         refused = self.refused.get(rel)
@@ -147,9 +215,9 @@ class Repository:
         else:
             key = self._keys.pop(rel, None)
             if key is None:
-                known = self._cache.known(rel, self._stamp(rel))
+                known = self._known.get(rel)
                 key = known[0] if known is not None else None
-            cached = self._cache.get(rel, key) if key is not None else None
+            cached = self._cache.get(rel, key, lazy) if key is not None else None
             result = cached if cached is not None else self._parse(rel, *self._read(rel))
         self._loaded[rel] = result
         return result

@@ -244,7 +244,10 @@ def test_signed_but_malformed_entries_are_misses(tmp_path, home):
                    {"entries": {rel: [ckey, ["k8s"], "ctx"]}}, {"entries": {rel: [ckey, [5], 5]}},
                    {"entries": {rel: [ckey, ["k8s"], ["00"]]}}, {"entries": {rel: [ckey, ["k8s"], "../../x"]}})
     bad_shards = ([], {ckey: [1, 2]}, {ckey: "x"}, {ckey: [rel, None, None, [["k8s", rel, 0, 5, {}, [], []]]]},
-                  {ckey: [rel, None, ["m"], []]}, {ckey: [rel, None, None, [["k8s", rel, 0, [], {}, [[1]], [1]]]]})
+                  {ckey: [rel, None, ["m"], []]}, {ckey: [rel, None, None, [["k8s", rel, 0, [], {}, [[1]], [1]]]]},
+                  {ckey: [rel, None, None, [["k8s", rel, 0, [], {}, "[[[1]],[1]]"]]]},
+                  {ckey: [rel, None, None, [["k8s", rel, 0, [], {}, "not json"]]]},
+                  {ckey: [rel, None, None, [["k8s", rel, 0, [], {}, [[], []]]]]})
     good_index = read_signed(key, directory, index)
     for name, bad in [(index, b) for b in bad_indexes] + [(shard, b) for b in bad_shards]:
         cache.write_signed(key, directory, index, json.dumps(good_index))

@@ -40,7 +40,7 @@ def is_values_file(name: str) -> bool:
 
 def candidate_kind(rel: str, chart_dirs: set) -> str | None:
     """Which loader a file goes to, from its name alone; None means not ours."""
-    directory, name = posixpath.split(rel)
+    directory, _, name = rel.rpartition("/")     # called once per listed file: no posixpath call
     if name.endswith(".tf"):
         return "terraform"
     if name.endswith(".json"):
@@ -50,10 +50,11 @@ def candidate_kind(rel: str, chart_dirs: set) -> str | None:
     if name == WAIVER_FILE:
         return "waivers"
     # chart templates are Go templates, not YAML: never parse them
-    parts = rel.split("/")
-    for i, part in enumerate(parts[:-1]):
-        if part == "templates" and "/".join(parts[:i]) in chart_dirs:
-            return None
+    if "templates/" in rel:
+        parts = rel.split("/")
+        for i, part in enumerate(parts[:-1]):
+            if part == "templates" and "/".join(parts[:i]) in chart_dirs:
+                return None
     if directory in chart_dirs:
         if name in ("Chart.yaml", "Chart.yml"):
             return "helm-chart"
