@@ -22,9 +22,10 @@ from test_linear_cost import calls_of, monorepo  # noqa: E402
 SMALL = 16
 ONE = "services/svc-1/k8s/deployment.yaml"
 # what one more service costs a one-file run: its manifest and SLO file decoded (without their spans) and
-# joined into the graph, and each of its files named, stat-ed and matched against the scope. A whole run
-# costs thousands of calls per service.
-CALLS_PER_SERVICE = 150
+# joined into the graph (Backstage, duplicates, the dependency graph), each of its files named, stat-ed and
+# matched against the scope, its Chart.yaml read for subcharts. A whole warm run costs about 4,500 calls per
+# service: this bound still catches a one-file run that checks what it does not report.
+CALLS_PER_SERVICE = 300
 
 
 def one_file(root: str, home: str, rel: str, use_cache: bool = True):

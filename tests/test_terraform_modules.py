@@ -407,4 +407,5 @@ def test_work_grows_linearly_with_the_number_of_module_calls(tmp_path):
 
     work(5)   # one-time work (imports, rule loading, the parser) is not the run's
     small, large = work(40), work(80)
-    assert 1.5 < large / small < 2.2, (small, large)
+    # at least the per-call work (a fixed part, imports and rule loading aside, stays), at most linear
+    assert 1.3 < large / small < 2.2, (small, large)

@@ -250,6 +250,9 @@ def scoped_files(repo, in_scope) -> set:
     the files whose calls reach a module in scope (up to the roots, where instances start), and the files
     of the modules that in-scope files call (where a module's own values are reported)."""
     by_dir = files_by_dir(repo)
+    scoped = {rel for files in by_dir.values() for rel in files if in_scope(rel)}
+    if not scoped:
+        return set()                    # no Terraform in scope (a one-file run on a manifest): nothing to join
     calls: dict[str, set] = {}          # caller file -> module directories it calls
     for directory in by_dir:
         for doc in module_docs(repo, directory):
@@ -261,7 +264,6 @@ def scoped_files(repo, in_scope) -> set:
     for caller, targets in calls.items():
         for target in targets:
             callers.setdefault(target, []).append(caller)
-    scoped = {rel for files in by_dir.values() for rel in files if in_scope(rel)}
     out: set = set()
     # up: callers of a module in scope, and their callers
     dirs = {posixpath.dirname(rel) for rel in scoped}

@@ -111,29 +111,39 @@ def _chart_dirs(job: RenderJob) -> list[str]:
     """Charts with a file the run read, except subcharts: those vendored in another's charts/ or named by
     another's `file://` dependency are rendered as part of their parent, with its values."""
     repo = job.repo
-    read = set(job.files)
-    metas = [(d, found[1]) for d in repo.chart_dirs if (found := _chart_yaml(job, d)) is not None]
-    subcharts = {_file_dependency(d, dep) for d, meta in metas
-                 for dep in (meta.get(("dependencies",)) or []) if isinstance(dep, dict)} - {None}
-    out = []
-    for directory in sorted(repo.chart_dirs):
+    chart_dirs = repo.chart_dirs
+    touched: set[str] = set()
+    for rel in job.files:         # each file's ancestors: O(files x depth), not files x charts
+        directory = posixpath.dirname(rel)
+        while True:
+            if directory in chart_dirs:
+                touched.add(directory)
+            if not directory:
+                break
+            directory = posixpath.dirname(directory)
+    candidates = []
+    for directory in sorted(chart_dirs):
         parts = directory.split("/")
-        if any(parts[i] == "charts" and "/".join(parts[:i]) in repo.chart_dirs for i in range(len(parts))):
-            continue
-        if directory in subcharts:
+        if any(parts[i] == "charts" and "/".join(parts[:i]) in chart_dirs for i in range(len(parts))):
             continue
         prefix = directory + "/" if directory else ""
-        if any(f.startswith(prefix) for f in read) or any(
+        if directory in touched or any(
                 s == "" or s == directory or s.startswith(prefix) or directory.startswith(s + "/") for s in job.scope):
-            out.append(directory)
-    return out
+            candidates.append(directory)
+    if not candidates:
+        return []                 # a run that touches no chart reads no Chart.yaml
+    metas = [(d, found[1]) for d in chart_dirs if (found := _chart_yaml(job, d)) is not None]
+    subcharts = {_file_dependency(d, dep) for d, meta in metas
+                 for dep in (meta.get(("dependencies",)) or []) if isinstance(dep, dict)} - {None}
+    return [d for d in candidates if d not in subcharts]
 
 
 def _chart_yaml(job: RenderJob, directory: str) -> tuple[str, Document] | None:
     for name in CHART_FILES:
         rel = posixpath.join(directory, name) if directory else name
         if rel in job.repo.file_set:
-            docs = [d for d in job.repo.load(rel).docs if d.kind == "helm-chart"]
+            # lazy: every chart's Chart.yaml is read to find subcharts; spans only when a finding needs them
+            docs = [d for d in job.repo.load(rel, lazy=True).docs if d.kind == "helm-chart"]
             return rel, docs[0] if docs else Document("helm-chart", rel, {}, {})
     return None
 

@@ -21,7 +21,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -562,7 +562,7 @@ def _base_document(job: RenderJob, file: str, built: dict) -> Document | None:
     return (exact or within or docs or [None])[0]
 
 
-def _map(src: Any, src_spans: dict, src_path: Path, built: Any, built_path: Path, file: str,
+def _map(src: Any, src_spans: Mapping, src_path: Path, built: Any, built_path: Path, file: str,
          spans: dict[Path, Span], origins: dict[Path, str], patch: bool) -> None:
     """Give the nodes of `built` that `src` set the span of the source line. A patch takes over the scalars it
     sets, what it deletes (null, `$patch: delete`) and what it adds; a mapping it only merges into keeps the
