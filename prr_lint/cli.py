@@ -27,6 +27,29 @@ def _date(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text}") from None
 
 
+def seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds (timeouts, deadlines)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
+    return value
+
+
+def write_report(output: str | None, text: str) -> None:
+    """A report to the `-o` file, else stdout; a file that cannot be written is a usage error (exit 2)."""
+    if not output:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        raise UsageError(f"{output}: cannot write report: {e.strerror}") from None
+
+
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by every command that runs the rules (check, gate, baseline)."""
     p.add_argument("paths", nargs="*", default=["."], help="files or directories to check (default: .)")
@@ -175,14 +198,7 @@ def cmd_check(args) -> int:
                                         and "NO_COLOR" not in os.environ)
     text = render(args.format, result, color=color, category=args.category, link_base=args.link_base,
                   show_suppressed=args.show_suppressed, verbose=args.verbose)
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as e:
-            raise UsageError(f"{args.output}: cannot write report: {e.strerror}") from None
-    else:
-        sys.stdout.write(text)
+    write_report(args.output, text)
     for message in result.errors:
         print(f"prr-lint: error: {one_line(message)}", file=sys.stderr)
     return exit_code(result, fail_on)

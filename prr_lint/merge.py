@@ -50,21 +50,23 @@ def cmd_merge(args) -> int:
     kind = next(iter(kinds.values()))
     if kind != "check" and args.format not in (None, "json" if kind == "gate" else "sarif"):
         raise UsageError(f"--format {args.format}: {kind} reports merge to {'JSON' if kind == 'gate' else 'SARIF'}")
+    from .cli import write_report
+
     if kind == "sarif":
         merged = merge_sarif([data for _, data in reports])
-        _write(args.output, json_text(json.dumps(merged, indent=2)) + "\n")
+        write_report(args.output, json_text(json.dumps(merged, indent=2)) + "\n")
         return _exit_from_sarif(merged, args.fail_on)
     check_shards(reports)
     if kind == "gate":
         gate = merge_gates(reports)
         if args.output:
-            _write(args.output, json.dumps(gate, indent=2) + "\n")
+            write_report(args.output, json.dumps(gate, indent=2) + "\n")
         return _print_gate(gate)
     from .engine import exit_code
     from .reporters import render
 
     result = merge_checks(reports)
-    _write(args.output, render(args.format or "json", result))
+    write_report(args.output, render(args.format or "json", result))
     if result.files_read == 0:
         print("prr-lint merge: error: the reports checked no file: nothing to decide on", file=sys.stderr)
         return 2
@@ -265,14 +267,3 @@ def _print_gate(gate: dict) -> int:
         return 1
     print(f"prr-lint merge: PASS ({len(gate['merged'])} reports)")
     return 0
-
-
-def _write(output: str | None, text: str) -> None:
-    if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as e:
-            raise UsageError(f"{output}: cannot write report: {e.strerror}") from None
-    else:
-        sys.stdout.write(text)

@@ -86,14 +86,9 @@ def cmd_report(args: Any) -> int:
             raise UsageError(f"{args.from_report}: the report has no scorecard (written by an older prr-lint): "
                              "write it again with `prr-lint check --format json`")
         text = _scorecard(report, fmt)
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as e:
-            raise UsageError(f"{args.output}: cannot write report: {e.strerror}") from None
-    else:
-        sys.stdout.write(text)
+    from .cli import write_report
+
+    write_report(args.output, text)
     for message in errors:
         print(f"prr-lint: error: {one_line(message)}", file=sys.stderr)
     return 2 if errors else 0

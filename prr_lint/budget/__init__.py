@@ -14,17 +14,8 @@ import datetime
 import os
 from dataclasses import dataclass, field
 
+from ..cli import seconds
 from ..errors import UsageError
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
-    return value
 
 
 def _moment(text: str) -> datetime.datetime:
@@ -55,9 +46,9 @@ def add_gate_arguments(parser) -> None:
     g.add_argument("--budget-overrides", metavar="FILE",
                    help="error-budget overrides file (default: config error_budget.overrides)")
     g.add_argument("--no-overrides", action="store_true", help="apply no error-budget override")
-    g.add_argument("--prometheus-timeout", type=_seconds, default=10.0, metavar="SECONDS",
+    g.add_argument("--prometheus-timeout", type=seconds, default=10.0, metavar="SECONDS",
                    help="per query, also sent as Prometheus' own timeout (default: 10)")
-    g.add_argument("--prometheus-deadline", type=_seconds, default=60.0, metavar="SECONDS",
+    g.add_argument("--prometheus-deadline", type=seconds, default=60.0, metavar="SECONDS",
                    help="for all the queries of a run together (default: 60)")
 
 

@@ -3,23 +3,13 @@ test`, and the policies' rules in `prr-lint rules`."""
 
 from __future__ import annotations
 
-import argparse
 import os
 
+from ..cli import seconds
 from ..errors import UsageError
 from ..escape import one_line
 from . import runtime_for
 from .errors import PolicyError
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
-    return value
 
 
 def add_arguments(parser) -> None:
@@ -38,13 +28,13 @@ def add_arguments(parser) -> None:
     g.add_argument("--allow-net", action="store_true",
                    help="allow network built-ins (http.send, net.lookup_ip_addr) on an OPA server "
                         "(or PRR_LINT_ALLOW_NET=1)")
-    g.add_argument("--policy-timeout", type=_seconds, metavar="SECONDS",
+    g.add_argument("--policy-timeout", type=seconds, metavar="SECONDS",
                    help="stop a policy evaluation that takes longer than this per document, or an OPA server request "
                         "(default: 10)")
-    g.add_argument("--policy-budget", type=_seconds, metavar="SECONDS",
+    g.add_argument("--policy-budget", type=seconds, metavar="SECONDS",
                    help="total time for embedded policy evaluation in a run; documents left when it is spent are not "
                         "evaluated, exit 2 (default: 60)")
-    g.add_argument("--opa-timeout", type=_seconds, metavar="SECONDS",
+    g.add_argument("--opa-timeout", type=seconds, metavar="SECONDS",
                    help="deadline for all the requests of a run to the OPA server together (default: 30)")
 
 
@@ -115,7 +105,7 @@ def add_commands(sub) -> None:
     test = psub.add_parser("test", help="run the policies' own unit tests (test_* rules in *_test.rego)")
     test.add_argument("paths", nargs="+", metavar="DIR", help="policy files or directories")
     test.add_argument("--run", metavar="REGEX", help="only tests whose data.<package>.<name> matches")
-    test.add_argument("--policy-timeout", type=_seconds, default=10.0, metavar="SECONDS",
+    test.add_argument("--policy-timeout", type=seconds, default=10.0, metavar="SECONDS",
                       help="stop a test that takes longer than this (default: 10)")
     test.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
     test.set_defaults(handler=cmd_policy_test)
