@@ -257,6 +257,18 @@ def write_signed(key: bytes, directory: str, name: str, payload: str) -> None:
             pass
 
 
+def _ensure_directory(directory: str) -> bool:
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        ignore = os.path.join(directory, ".gitignore")
+        if not os.path.exists(ignore):      # in case --cache-dir points inside a work tree
+            with open(ignore, "w", encoding="utf-8") as fh:
+                fh.write("# created by prr-lint\n*\n")
+    except OSError:
+        return False
+    return True
+
+
 # -- the cache ---------------------------------------------------------------------------------
 def shard_of(rel: str) -> str:
     """One of SHARDS files, by directory: a directory's files (a service's k8s/, infra/, ...) share one,
@@ -298,6 +310,17 @@ class ParseCache:
         self._shards: dict = {}        # shard -> {key: encoded Loaded} as read from disk
         self._new: dict = {}           # shard -> {key: JSON text} parsed this run
         self.dirty = False
+
+    def side_name(self, kind: str) -> str:
+        """The name of another signed file of this project's cache (render/cache.py keeps render results)."""
+        return f"{kind}-{self._tag}.json"
+
+    def read_side(self, name: str):
+        return read_signed(self._key, self.directory, name)
+
+    def write_side(self, name: str, payload: str) -> None:
+        if _ensure_directory(self.directory):
+            write_signed(self._key, self.directory, name, payload)
 
     def _shard_name(self, shard: str) -> str:
         return f"docs-{self._tag}-{shard}.json"
@@ -375,15 +398,7 @@ class ParseCache:
 
     def save(self, files) -> None:
         """Write what this run parsed; `files` are the candidates still in the tree (others are dropped)."""
-        if not self.dirty:
-            return
-        try:
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            ignore = os.path.join(self.directory, ".gitignore")
-            if not os.path.exists(ignore):      # in case --cache-dir points inside a work tree
-                with open(ignore, "w", encoding="utf-8") as fh:
-                    fh.write("# created by prr-lint\n*\n")
-        except OSError:
+        if not self.dirty or not _ensure_directory(self.directory):
             return                              # a read-only place still lints, just without a cache
         files = set(files)
         gone = [rel for rel in self.index if rel not in files]

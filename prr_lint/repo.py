@@ -250,6 +250,11 @@ class Repository:
         self._cache.put(rel, key, result, self._stamp(rel))
         return result
 
+    @property
+    def cache(self) -> ParseCache | None:
+        """The parse cache of this run (None: --no-cache, or no private key); renderers keep results in it."""
+        return self._cache
+
     def save_cache(self) -> None:
         if self._cache is not None:
             self._cache.save(self.candidates)

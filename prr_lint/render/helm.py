@@ -26,6 +26,7 @@ from ..loaders import _yaml_documents
 from ..loaders.errors import LoadError
 from ..model import Document, Span
 from . import RENDER_FAILED, RENDER_INCOMPLETE, Problem, Rendered, RenderJob
+from .cache import RenderCache, render_key
 from .markers import exact_lines, instrument, source_lines
 
 CHART_FILES = ("Chart.yaml", "Chart.yml")
@@ -90,19 +91,47 @@ def render(job: RenderJob) -> Rendered:
         out.notices.append((charts[0].chart_file, f"Helm templates were not rendered: helm-python-sdk cannot run "
                             f"here ({_detail(e, type(e).__name__)}); Helm values are checked by HELM001-005 only"))
         return out
-    answers = _render_in_threads(helm_python, charts)
+    store = job.repo.cache
+    cache = RenderCache(store, "helm") if store is not None else None
+    sdk = str(helm_python.helm_sdk_version())
+    keys = [_chart_key(job, chart, sdk) for chart in charts] if cache is not None else []
+    found = [cache.get(chart.directory, key) for chart, key in zip(charts, keys, strict=True)] if cache is not None \
+        else [None] * len(charts)
+    todo = [chart for chart, hit in zip(charts, found, strict=True) if hit is None]
+    answers = iter(_render_in_threads(helm_python, todo))
     rendered_values: set[str] = job.repo.memo.setdefault(RENDERED_VALUES, set())
-    for chart, answer in zip(charts, answers, strict=True):
-        part = Rendered()
-        try:
-            _collect(job, chart, answer, part, rendered_values)
-        except Exception as e:  # a chart the renderer cannot take apart is a finding, not a crashed run
-            part = Rendered(problems=[Problem(RENDER_FAILED, chart.chart_file, 1, 1,
-                                              f"chart {_release_name(chart)} could not be checked: "
-                                              f"{_detail(e, type(e).__name__)}", f"helm/{chart.directory or '.'}")])
+    for i, (chart, hit) in enumerate(zip(charts, found, strict=True)):
+        if hit is not None:
+            part, judged = hit
+        else:
+            part, judged, answer = Rendered(), set(), next(answers)
+            try:
+                _collect(job, chart, answer, part, judged)
+            except Exception as e:  # a chart the renderer cannot take apart is a finding, not a crashed run
+                part = Rendered(problems=[Problem(RENDER_FAILED, chart.chart_file, 1, 1,
+                                                  f"chart {_release_name(chart)} could not be checked: "
+                                                  f"{_detail(e, type(e).__name__)}",
+                                                  f"helm/{chart.directory or '.'}")])
+            # a load error may be passing (a timeout, the file system): such a chart renders again next run
+            if cache is not None and answer.load_error is None:
+                cache.put(chart.directory, keys[i], part, judged)
+        rendered_values |= judged
         out.extend(part)
+    if cache is not None:
+        cache.save(job.repo.chart_dirs)
     _share_neighbours(job, out.docs)
     return out
+
+
+def _chart_key(job: RenderJob, chart: Chart, sdk: str) -> str:
+    """Everything a chart's render result depends on: the bytes of every file copied for it (templates, values,
+    Chart.yaml, vendored archives, file:// dependencies), which of them are values and overlays, the size
+    limit and the SDK version (prr-lint's own version is part of every render key)."""
+    return render_key("helm", sdk, chart.directory, chart.chart_file, str(job.repo.max_file_size),
+                      json.dumps(sorted(chart.local_deps.items())),
+                      json.dumps([d.file for d in chart.base_values]),
+                      json.dumps([d.file if d is not None else None for d in chart.renders]),
+                      chart.files.items())
 
 
 # -- which charts, and their files ------------------------------------------------------------------

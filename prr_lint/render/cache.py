@@ -1,0 +1,144 @@
+"""Render results kept between runs, so a warm run does not render an unchanged chart again.
+
+An entry is keyed by everything its render depends on (render_key: the bytes of every file the renderer reads,
+the overlays, the prr-lint and renderer versions) and holds what the render answered: the built Documents with
+their meta (value origins, ORIGINS), the replaced files, the problems, the notices and the values files the
+render judged. It lives in one signed JSON file of the parse cache (cache.py: same key, same trust rules: a bad
+MAC or a foreign file is a miss; never pickle), one entry per chart directory, written once per run. A render
+whose result JSON cannot carry exactly is not kept (it renders again next time).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .. import __version__
+from ..cache import ParseCache, StoredSpans
+from ..model import Document
+from . import Problem, Rendered
+
+FORMAT = 1
+
+
+def render_key(*parts: str | bytes | Iterable[tuple[str, bytes]]) -> str:
+    """A key over strings, bytes and (name, bytes) pairs, each length-prefixed so no two inputs collide."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(f"prr-lint render {FORMAT} {__version__}\0".encode())
+
+    def add(raw: bytes) -> None:
+        h.update(b"%d\0" % len(raw))
+        h.update(raw)
+
+    for part in parts:
+        if isinstance(part, str):
+            add(part.encode("utf-8", "surrogateescape"))
+        elif isinstance(part, bytes):
+            add(part)
+        else:
+            items = sorted(part)
+            add(b"%d" % len(items))
+            for name, raw in items:
+                add(name.encode("utf-8", "surrogateescape"))
+                add(raw)
+    return h.hexdigest()
+
+
+# -- Rendered <-> JSON -----------------------------------------------------------------------------------
+def _encode_meta(value: Any) -> list:
+    if isinstance(value, tuple):
+        return ["t", list(value)]
+    if isinstance(value, dict) and value and all(isinstance(k, tuple) for k in value):
+        return ["p", [[list(k), v] for k, v in value.items()]]      # by path: value origins, ORIGINS
+    return ["v", value]
+
+
+def _decode_meta(tag: str, value: Any) -> Any:
+    if tag == "t":
+        return tuple(value)
+    if tag == "p":
+        return {tuple(k): v for k, v in value}
+    if tag == "v":
+        return value
+    raise ValueError(tag)
+
+
+def _encode(rendered: Rendered, judged: Iterable[str]) -> dict:
+    return {"docs": [[d.kind, d.file, d.index, [[k, *_encode_meta(v)] for k, v in d.meta.items()], d.data,
+                      json.dumps([list(d.spans), list(d.spans.values())], separators=(",", ":"))]
+                     for d in rendered.docs],
+            "replaced": sorted(rendered.replaced),
+            "problems": [[p.rule_id, p.file, p.line, p.col, p.message, p.address] for p in rendered.problems],
+            "notices": [list(n) for n in rendered.notices],
+            "judged": sorted(judged)}
+
+
+def _decode(obj: dict, lazy: bool = True) -> tuple[Rendered, set[str]]:
+    out = Rendered()
+    for kind, file, index, meta, data, spans in obj["docs"]:
+        if not isinstance(spans, str) or not isinstance(file, str) or not isinstance(index, int):
+            raise TypeError("document")
+        stored = StoredSpans(spans)
+        out.docs.append(Document(kind, file, data, stored if lazy else dict(stored.items()), index,
+                                 {k: _decode_meta(tag, v) for k, tag, v in meta}))
+    out.replaced = {str(f) for f in obj["replaced"]}
+    out.problems = [Problem(str(r), str(f), int(line), int(col), str(m), str(a))
+                    for r, f, line, col, m, a in obj["problems"]]
+    out.notices = [(str(f), str(m)) for f, m in obj["notices"]]
+    return out, {str(f) for f in obj["judged"]}
+
+
+def _same(a: Rendered, b: Rendered) -> bool:
+    if (a.replaced, a.problems, a.notices) != (b.replaced, b.problems, b.notices) or len(a.docs) != len(b.docs):
+        return False
+    return all((x.kind, x.file, x.index, x.meta, x.service, x.data, dict(x.spans)) ==
+               (y.kind, y.file, y.index, y.meta, y.service, y.data, dict(y.spans))
+               for x, y in zip(a.docs, b.docs, strict=True))
+
+
+# -- the store ------------------------------------------------------------------------------------------
+class RenderCache:
+    """One renderer's entries: unit (a chart directory, an overlay) -> [key, encoded result]."""
+
+    def __init__(self, store: ParseCache, renderer: str):
+        self._store = store
+        self._name = store.side_name(f"render-{renderer}")
+        stored = store.read_side(self._name)
+        self._entries: dict = stored if isinstance(stored, dict) else {}
+        self.dirty = False
+        self.hits = 0
+
+    def get(self, unit: str, key: str) -> tuple[Rendered, set[str]] | None:
+        """The stored result of `unit` if it was made from exactly this key, else None (a miss)."""
+        entry = self._entries.get(unit)
+        if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key or not isinstance(entry[1], dict):
+            return None
+        try:
+            found = _decode(entry[1])
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
+            return None
+        self.hits += 1
+        return found
+
+    def put(self, unit: str, key: str, rendered: Rendered, judged: Iterable[str]) -> None:
+        """Keep a fresh result, if JSON carries it exactly (checked by a round trip)."""
+        try:
+            obj = json.loads(json.dumps(_encode(rendered, judged), separators=(",", ":")))
+            if not _same(_decode(obj, lazy=False)[0], rendered):
+                return
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, OverflowError):
+            return
+        self._entries[unit] = [key, obj]
+        self.dirty = True
+
+    def save(self, units: Iterable[str] | Mapping[str, Any]) -> None:
+        """Write the file once, without the entries of units (e.g. chart directories) no longer there."""
+        live = set(units)
+        gone = [u for u in self._entries if u not in live]
+        for unit in gone:
+            del self._entries[unit]
+        if self.dirty or gone:
+            self._store.write_side(self._name, json.dumps(self._entries, separators=(",", ":")))
+            self.dirty = False
