@@ -1,0 +1,219 @@
+"""Rendered charts kept in the cache: a warm run renders nothing again and reports exactly what a fresh render
+reports; a change to a chart's template, values, overlay or dependency archive renders that chart only.
+Renders are counted (the real helm-python-sdk renders; the count wraps it), never timed."""
+
+import glob
+import io
+import json
+import os
+import shutil
+import tarfile
+
+import pytest
+from test_cache import SAMPLE
+from test_render_helm import CHART, DEPLOYMENT, MANIFEST, PDB, VALUES, helm_sdk  # noqa: F401  (fixture)
+
+from prr_lint import cli
+from prr_lint.cache import default_directory
+from prr_lint.model import ORIGINS, Document, Span
+from prr_lint.render import Problem, Rendered
+from prr_lint.render import helm as helm_renderer
+from prr_lint.render.cache import RenderCache
+
+from conftest import write
+
+CART_MANIFEST = MANIFEST.replace("shop", "cart")
+
+
+def _archive(replicas: int) -> bytes:
+    """A vendored dependency, charts/cache-0.3.0.tgz, whose Deployment asks for `replicas`."""
+    template = DEPLOYMENT.replace("name: {{ .Release.Name }}", "name: {{ .Release.Name }}-cache") \
+        .replace("{{ .Values.replicaCount }}", str(replicas))
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        for name, text in {"cache/Chart.yaml": "apiVersion: v2\nname: cache\nversion: 0.3.0\n",
+                           "cache/values.yaml": VALUES, "cache/templates/deployment.yaml": template}.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def two_charts(base) -> str:
+    """charts/shop (template, values, a production overlay) and charts/cart (a vendored dependency archive)."""
+    cart_chart = CHART.replace("shop", "cart") + \
+        "dependencies:\n  - name: cache\n    version: 0.3.0\n    repository: https://charts.example.com\n"
+    return write(str(base), {
+        "services/shop/service.yaml": MANIFEST,
+        "charts/shop/Chart.yaml": CHART,
+        "charts/shop/values.yaml": VALUES,
+        "charts/shop/values-prod.yaml": "replicaCount: 2\n",
+        "charts/shop/templates/deployment.yaml": DEPLOYMENT,
+        "charts/shop/templates/pdb.yaml": PDB,
+        "services/cart/service.yaml": CART_MANIFEST,
+        "charts/cart/Chart.yaml": cart_chart,
+        "charts/cart/values.yaml": VALUES,
+        "charts/cart/templates/deployment.yaml": DEPLOYMENT.replace("shop", "cart"),
+        "charts/cart/charts/cache-0.3.0.tgz": _archive(1),
+    })
+
+
+@pytest.fixture
+def renders(monkeypatch, tmp_path):
+    """The chart directories the SDK rendered, per run; runs use a private user cache directory."""
+    home = tmp_path / "xdg-cache"
+    home.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    monkeypatch.setenv("PRR_LINT_CACHE_DIR", "")
+    monkeypatch.setenv("PRR_LINT_ALLOW_CONFIG_CACHE_DIR", "")
+    rendered: list[str] = []
+    real = helm_renderer._render_chart
+
+    def counted(helm, chart):
+        rendered.append(chart.directory)
+        return real(helm, chart)
+
+    monkeypatch.setattr(helm_renderer, "_render_chart", counted)
+    return rendered
+
+
+def run(root, renders, *args) -> tuple[str, list[str]]:
+    """The JSON report of `prr-lint check` on root, and the charts that run rendered (sorted)."""
+    out = os.path.join(os.path.dirname(root), "report.json")
+    renders.clear()
+    code = cli.main(["check", "-f", "json", "-o", out, "--today", "2026-11-01", *args, root])
+    assert code in (0, 1)
+    with open(out, encoding="utf-8") as fh:
+        return fh.read(), sorted(renders)
+
+
+def render_files(root) -> list[str]:
+    directory = default_directory(os.environ["XDG_CACHE_HOME"], root)
+    return sorted(os.path.basename(p) for p in glob.glob(os.path.join(directory, "render-*.json")))
+
+
+def test_a_warm_run_renders_nothing_and_reports_the_same(tmp_path, renders):
+    root = two_charts(tmp_path / "repo")
+    fresh, rendered = run(root, renders, "--no-cache")
+    assert rendered == ["charts/cart", "charts/shop"]
+    assert {f["file"] for f in json.loads(fresh)["findings"]} >= {"charts/shop/templates/deployment.yaml",
+                                                                   "charts/cart/Chart.yaml"}
+    assert run(root, renders) == (fresh, ["charts/cart", "charts/shop"])     # cold: renders and stores
+    assert len(render_files(root)) == 1                                      # one file for every chart
+    assert run(root, renders) == (fresh, [])                                 # warm: renders nothing
+
+
+@pytest.mark.parametrize(("path", "content", "chart"), [
+    ("charts/shop/templates/deployment.yaml", DEPLOYMENT.replace("revisionHistoryLimit: 5", "paused: false"),
+     "charts/shop"),
+    ("charts/shop/values.yaml", VALUES.replace("replicaCount: 3", "replicaCount: 1"), "charts/shop"),
+    ("charts/shop/values-prod.yaml", "replicaCount: 1\n", "charts/shop"),
+    ("charts/shop/values-live.yaml", "replicaCount: 1\n", "charts/shop"),           # a new overlay
+    ("charts/cart/charts/cache-0.3.0.tgz", _archive(3), "charts/cart"),
+], ids=["template", "values", "overlay", "new-overlay", "dependency-archive"])
+def test_a_change_renders_that_chart_only(tmp_path, renders, path, content, chart):
+    root = two_charts(tmp_path / "repo")
+    run(root, renders)
+    write(root, {path: content})
+    fresh, _ = run(root, renders, "--no-cache")
+    assert run(root, renders) == (fresh, [chart])
+    assert run(root, renders) == (fresh, [])
+
+
+def test_a_removed_chart_leaves_the_cache(tmp_path, renders):
+    root = two_charts(tmp_path / "repo")
+    run(root, renders)
+    shutil.rmtree(os.path.join(root, "charts/cart"))
+    os.remove(os.path.join(root, "services/cart/service.yaml"))
+    fresh, _ = run(root, renders, "--no-cache")
+    assert run(root, renders) == (fresh, [])
+    name = render_files(root)[0]
+    directory = default_directory(os.environ["XDG_CACHE_HOME"], root)
+    with open(os.path.join(directory, name), "rb") as fh:
+        assert b"charts/cart" not in fh.read()
+
+
+def test_no_cache_renders_every_time_and_stores_nothing(tmp_path, renders):
+    root = two_charts(tmp_path / "repo")
+    for _ in range(2):
+        assert run(root, renders, "--no-cache")[1] == ["charts/cart", "charts/shop"]
+    assert render_files(root) == []
+
+
+@pytest.mark.parametrize("damage", ["flipped-byte", "truncated", "foreign-name"])
+def test_a_damaged_or_foreign_render_file_is_a_miss(tmp_path, renders, damage):
+    root = two_charts(tmp_path / "repo")
+    fresh, _ = run(root, renders)
+    directory = default_directory(os.environ["XDG_CACHE_HOME"], root)
+    path = os.path.join(directory, render_files(root)[0])
+    with open(path, "rb") as fh:
+        blob = fh.read()
+    if damage == "flipped-byte":
+        blob = blob[:-20] + bytes([blob[-20] ^ 1]) + blob[-19:]
+    elif damage == "truncated":
+        blob = blob[: len(blob) // 2]
+    else:   # a valid file of another renderer (the name is signed): not this one's
+        os.rename(path, path.replace("render-helm-", "render-kustomize-"))
+    if damage != "foreign-name":
+        with open(path, "wb") as fh:
+            fh.write(blob)
+    assert run(root, renders) == (fresh, ["charts/cart", "charts/shop"])
+
+
+def test_the_sample_monorepo_reports_the_same_cold_and_warm(tmp_path, renders):
+    root = str(tmp_path / "repo")
+    shutil.copytree(SAMPLE, root)
+    fresh, rendered = run(root, renders, "--no-cache")
+    assert rendered
+    assert run(root, renders) == (fresh, rendered)
+    assert run(root, renders) == (fresh, [])
+
+
+# -- the stored form ------------------------------------------------------------------------------------
+class _Store:
+    """The two calls RenderCache makes of the parse cache, in memory."""
+
+    def __init__(self):
+        self.files: dict = {}
+
+    def side_name(self, kind):
+        return f"{kind}-x.json"
+
+    def read_side(self, name):
+        return json.loads(self.files[name]) if name in self.files else None
+
+    def write_side(self, name, payload):
+        self.files[name] = payload
+
+
+def test_documents_problems_and_meta_round_trip_exactly():
+    doc = Document("k8s", "charts/a/templates/d.yaml", {"spec": {"replicas": 1, "ports": [80, None]}},
+                   {(): Span(1, 1), ("spec", "replicas"): Span(8, 13)}, 2,
+                   {"values": "values.yaml", "mapped": (3, 4), "value_origin": {("spec", "replicas"): "v.yaml:1"},
+                    ORIGINS: {("spec", "ports", 0): "base/d.yaml"}, "chart": "charts/a"})
+    part = Rendered([doc], {"charts/a/patch.yaml"},
+                    [Problem("PRR006", "charts/a/Chart.yaml", 6, 5, "dependency x is missing", "helm/charts/a/x")],
+                    [("charts/a/Chart.yaml", "a notice")])
+    store = _Store()
+    cache = RenderCache(store, "helm")
+    cache.put("charts/a", "k1", part, {"charts/a/values.yaml"})
+    cache.save(["charts/a"])
+    again = RenderCache(store, "helm")
+    assert again.get("charts/a", "k2") is None                  # made from other inputs: a miss
+    got, judged = again.get("charts/a", "k1")
+    assert judged == {"charts/a/values.yaml"}
+    assert (got.replaced, got.problems, got.notices) == (part.replaced, part.problems, part.notices)
+    (back,) = got.docs
+    assert (back.kind, back.file, back.index, back.meta, back.data, dict(back.spans)) == \
+        (doc.kind, doc.file, doc.index, doc.meta, doc.data, dict(doc.spans))
+
+
+def test_what_json_cannot_carry_exactly_is_not_stored():
+    store = _Store()
+    cache = RenderCache(store, "helm")
+    doc = Document("k8s", "t.yaml", {1: "an int key becomes a string in JSON"}, {(): Span(1, 1)})
+    cache.put("charts/a", "k", Rendered([doc]), ())
+    cache.save(["charts/a"])
+    assert store.files == {}
+    assert RenderCache(store, "helm").get("charts/a", "k") is None
