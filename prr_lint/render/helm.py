@@ -10,6 +10,7 @@ Helm names. Charts render in threads: the library must never run in a forked chi
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import posixpath
@@ -36,6 +37,8 @@ RESOLVED = ("ok", "unpacked")           # dependency_list() statuses of a depend
 MAX_MESSAGE = 400
 WORKERS = 4
 RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must not hang the run
+_SORTED_FILES = "helm-sorted-files"     # repo.memo keys
+_VALUES_BY_DIR = "helm-values-by-dir"
 _HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
 _NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.-]+")
 _VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
@@ -182,8 +185,13 @@ def _read_tree(job: RenderJob, directory: str) -> dict[str, bytes]:
     repo = job.repo
     prefix = directory + "/" if directory else ""
     out: dict[str, bytes] = {}
-    for rel in repo.files:
-        if not rel.startswith(prefix) or repo.real(rel) is None:
+    # the sorted file list, shared by every chart: a chart's files are one range of it, not a scan of all
+    ordered: list[str] = repo.memo.get(_SORTED_FILES) or repo.memo.setdefault(_SORTED_FILES, sorted(repo.files))
+    for i in range(bisect.bisect_left(ordered, prefix), len(ordered)):
+        rel = ordered[i]
+        if not rel.startswith(prefix):
+            break
+        if repo.real(rel) is None:
             continue
         full = os.path.join(repo.root, rel)
         if os.path.islink(full) or not os.path.isfile(full) or os.path.getsize(full) > repo.max_file_size:
@@ -225,13 +233,24 @@ def _gather(job: RenderJob, directory: str) -> Chart | None:
             except UnicodeDecodeError:
                 continue
     # from the repository, not job.docs: a run scoped to one template has not read the chart's values
-    values = [d for rel, how in job.repo.candidates.items() if how == "helm-values"
-              and posixpath.dirname(rel) == directory for d in job.repo.load(rel).docs if d.kind == "helm-values"]
+    values = [d for rel in _values_files(job).get(directory, ()) for d in job.repo.load(rel).docs
+              if d.kind == "helm-values"]
     base = [d for d in values if not d.meta.get("overlay")]
     overlays = sorted({d.file: d for d in values if d.meta.get("overlay") and not non_production(d.file)}.values(),
                       key=lambda d: d.file)
     renders: list[Document | None] = [None, *overlays]
     return Chart(directory, chart_file, meta, files, templates, local_deps, renders, base)
+
+
+def _values_files(job: RenderJob) -> dict[str, list[str]]:
+    """The Helm values files of the repository by directory (in candidate order), made once per run."""
+    by_dir: dict[str, list[str]] | None = job.repo.memo.get(_VALUES_BY_DIR)
+    if by_dir is None:
+        by_dir = job.repo.memo.setdefault(_VALUES_BY_DIR, {})
+        for rel, how in job.repo.candidates.items():
+            if how == "helm-values":
+                by_dir.setdefault(posixpath.dirname(rel), []).append(rel)
+    return by_dir
 
 
 def _file_dependency(directory: str, dep: dict) -> str | None:
@@ -573,7 +592,15 @@ def _share_neighbours(job: RenderJob, docs: list[Document]) -> None:
     them by directory in repo.memo["k8s-dir-docs"], where rendered templates (never read as files) are not."""
     memo = job.repo.memo.setdefault("k8s-dir-docs", {})
     rendered = [d for d in docs if d.kind == "k8s"]
-    for directory in sorted({posixpath.dirname(d.file) for d in rendered}):
-        near = [d for d in rendered if posixpath.dirname(d.file) == directory
-                or posixpath.dirname(posixpath.dirname(d.file)) == directory]
+    directories = {posixpath.dirname(d.file) for d in rendered}
+    # each document is near its own directory and the one above it (one pass, not directories x documents)
+    nearby: dict[str, list[Document]] = {}
+    for d in rendered:
+        own = posixpath.dirname(d.file)
+        nearby.setdefault(own, []).append(d)
+        parent = posixpath.dirname(own)
+        if parent != own and parent in directories:
+            nearby.setdefault(parent, []).append(d)
+    for directory in sorted(directories):
+        near = nearby[directory]
         memo[directory] = [d for d in memo.get(directory, []) if d not in near] + near
