@@ -98,6 +98,15 @@ def _same(a: Rendered, b: Rendered) -> bool:
                for x, y in zip(a.docs, b.docs, strict=True))
 
 
+def _plain(value: Any) -> bool:
+    """Only JSON's own types (a tuple equals no list, but True equals 1: compare types too)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or type(value) in (str, int, float, bool)
+
+
 # -- the store ------------------------------------------------------------------------------------------
 class RenderCache:
     """One renderer's entries: unit (a chart directory, an overlay) -> [key, encoded result]."""
@@ -132,6 +141,24 @@ class RenderCache:
             return
         self._entries[unit] = [key, obj]
         self.dirty = True
+
+    def get_json(self, unit: str, key: str) -> Any:
+        """A plain JSON result (a renderer's raw build output) stored by put_json, or None."""
+        entry = self._entries.get(unit)
+        if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key or not isinstance(entry[1], dict) \
+                or "json" not in entry[1]:
+            return None
+        self.hits += 1
+        return entry[1]["json"]
+
+    def put_json(self, unit: str, key: str, value: Any) -> None:
+        try:
+            exact = _plain(value) and json.loads(json.dumps(value, separators=(",", ":"))) == value
+        except (ValueError, TypeError, RecursionError, OverflowError):
+            return
+        if exact:
+            self._entries[unit] = [key, {"json": value}]
+            self.dirty = True
 
     def save(self, units: Iterable[str] | Mapping[str, Any]) -> None:
         """Write the file once, without the entries of units (e.g. chart directories) no longer there."""

@@ -36,6 +36,7 @@ from ..loaders.errors import LoadError
 from ..loaders.yamlread import MAX_NODES_PER_BYTE, MIN_NODE_BUDGET, load_yaml
 from ..model import DEPLOYED_BY, ORIGINS, Document, Path, Span
 from . import RENDER_FAILED, Problem, Rendered, RenderJob
+from .cache import RenderCache, render_key
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 BUILD_TIMEOUT = 60                 # seconds per overlay
@@ -112,9 +113,26 @@ def render(job: RenderJob) -> Rendered:
             out.replaced.update(member.resources)
     # kustomize runs in its own process: builds overlap. Mapping the objects back reads documents through the
     # repository (and its cache), so it happens here, one overlay after the other, in the overlays' order.
-    with ThreadPoolExecutor(max_workers=max(1, min(BUILD_WORKERS, os.cpu_count() or 1, len(overlays)))) as pool:
-        results = list(pool.map(lambda kust: _build(kust, found, command, job), overlays))
-    for kust, (problems, objects) in zip(overlays, results, strict=True):
+    # an overlay whose inputs (every file its build copies, the kustomize version) are unchanged is not built
+    store = job.repo.cache
+    version = _version(command) if store is not None else None
+    cache = RenderCache(store, "kustomize") if store is not None and version is not None else None
+    keys = [_build_key(kust, found, job, command, version) for kust in overlays] \
+        if cache is not None and version is not None else []
+    results: list[tuple[list[Problem], list[Any]] | None] = [None] * len(overlays)
+    if cache is not None:
+        for i, (kust, key) in enumerate(zip(overlays, keys, strict=True)):
+            built = cache.get_json(kust.directory, key)
+            results[i] = ([], built) if isinstance(built, list) else None
+    todo = [i for i, result in enumerate(results) if result is None]
+    with ThreadPoolExecutor(max_workers=max(1, min(BUILD_WORKERS, os.cpu_count() or 1, len(todo) or 1))) as pool:
+        for i, result in zip(todo, pool.map(lambda i: _build(overlays[i], found, command, job), todo), strict=True):
+            results[i] = result
+            if cache is not None and not result[0]:     # a failed build (maybe a timeout) is built again
+                cache.put_json(overlays[i].directory, keys[i], result[1])
+    if cache is not None:
+        cache.save(found)
+    for kust, (problems, objects) in zip(overlays, [r for r in results if r is not None], strict=True):
         out.problems.extend(problems)
         for data in objects:
             doc = _document(data, kust, found, job)
@@ -342,9 +360,7 @@ def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[s
         return problems, []
     with tempfile.TemporaryDirectory(prefix="prr-lint-kustomize-") as tmp:
         source = os.path.join(tmp, "src")
-        others = [d for d in found if d not in {m.directory for m in members}]
-        listed = {f for m in members for f in m.resources + [p.file for p in m.patches]}
-        copied = _copy(job, [m.directory for m in members], others, listed, source)
+        copied = _copy(job, _inputs(kust, found, job), source)
         if copied is None:
             return [_failed(kust, f"more than {MAX_COPY_FILES} files under its kustomizations")], []
         wrapper = os.path.join(tmp, "build")
@@ -450,10 +466,49 @@ def _offline_env(home: str) -> dict[str, str]:
             "GIT_TERMINAL_PROMPT": "0", "GIT_CONFIG_NOSYSTEM": "1"}
 
 
-def _copy(job: RenderJob, directories: list[str], others: list[str], listed: set[str], dest: str) -> int | None:
-    """Copy the repository files under `directories` into `dest`, but not those of the kustomizations in `others`
-    (the overlay does not build on them) unless `listed` names them; only files inside the repository, within
-    max_file_size, never through a symlink out of it. None when there are too many."""
+def _inputs(kust: Kustomization, found: dict[str, Kustomization], job: RenderJob) -> list[str]:
+    """The repository files an overlay's build is given: those under its kustomizations' directories, but not
+    those of other kustomizations nested there (the overlay does not build on them) unless one names them."""
+    members = _members(kust, found)
+    others = [d for d in found if d not in {m.directory for m in members}]
+    listed = {f for m in members for f in m.resources + [p.file for p in m.patches]}
+    return _chosen(job, [m.directory for m in members], others, listed)
+
+
+def _read_input(job: RenderJob, rel: str) -> bytes | None:
+    """A file's bytes as a build gets them: inside the repository, within max_file_size, else None."""
+    real = job.repo.real(rel)
+    if real is None:
+        return None
+    try:
+        raw = read_bytes(real, job.repo.max_file_size)
+    except LoadError:
+        return None
+    return raw if len(raw) <= job.repo.max_file_size else None
+
+
+def _version(command: list[str]) -> str | None:
+    """What the build key names of the binary: its path and version output (None: unknown, then no cache)."""
+    asks = [command[0], "version", "--client"] if command[1] == "kustomize" else [command[0], "version"]
+    try:
+        with tempfile.TemporaryDirectory(prefix="prr-lint-kustomize-") as home:
+            proc = subprocess.run(asks, capture_output=True, timeout=BUILD_TIMEOUT, env=_offline_env(home),
+                                  stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{command}\n{proc.stdout.decode('utf-8', 'replace')}" if proc.returncode == 0 and proc.stdout else None
+
+
+def _build_key(kust: Kustomization, found: dict[str, Kustomization], job: RenderJob, command: list[str],
+               version: str) -> str:
+    inputs = _inputs(kust, found, job)
+    files = [] if len(inputs) > MAX_COPY_FILES else \
+        [(rel, raw) for rel in inputs if (raw := _read_input(job, rel)) is not None]
+    return render_key("kustomize", version, kust.directory, str(len(inputs)), files)
+
+
+def _chosen(job: RenderJob, directories: list[str], others: list[str], listed: set[str]) -> list[str]:
+    """The files under `directories`, but not those of the kustomizations in `others` unless `listed` names them."""
     repo = job.repo
     members = set(directories)
     nested = [o for o in others if any(not p or o.startswith(p + "/") for p in members)]
@@ -464,18 +519,17 @@ def _copy(job: RenderJob, directories: list[str], others: list[str], listed: set
         home = next((d for d in innermost if not d or rel.startswith(d + "/")), None)
         return home in members
 
-    chosen = [rel for rel in repo.files if rel in listed or wanted(rel)]
+    return [rel for rel in repo.files if rel in listed or wanted(rel)]
+
+
+def _copy(job: RenderJob, chosen: list[str], dest: str) -> int | None:
+    """Copy the files `chosen` (_inputs) into `dest`: only files inside the repository, within max_file_size,
+    never through a symlink out of it. None when there are too many."""
     if len(chosen) > MAX_COPY_FILES:
         return None
     for rel in chosen:
-        real = repo.real(rel)
-        if real is None:
-            continue
-        try:
-            raw = read_bytes(real, repo.max_file_size)
-        except LoadError:
-            continue
-        if len(raw) > repo.max_file_size:
+        raw = _read_input(job, rel)
+        if raw is None:
             continue
         target = os.path.join(dest, *rel.split("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
