@@ -18,9 +18,10 @@ from prr_lint.cache import default_directory
 from prr_lint.model import ORIGINS, Document, Span
 from prr_lint.render import Problem, Rendered
 from prr_lint.render import helm as helm_renderer
+from prr_lint.render import kustomize as kustomize_renderer
 from prr_lint.render.cache import RenderCache
 
-from conftest import write
+from conftest import require_kustomize, write
 
 CART_MANIFEST = MANIFEST.replace("shop", "cart")
 
@@ -217,3 +218,62 @@ def test_what_json_cannot_carry_exactly_is_not_stored():
     cache.save(["charts/a"])
     assert store.files == {}
     assert RenderCache(store, "helm").get("charts/a", "k") is None
+
+
+# -- Kustomize overlays ---------------------------------------------------------------------------------
+@pytest.fixture
+def builds(renders, monkeypatch):
+    """The overlays kustomize built, per run (the real binary builds; the count wraps it)."""
+    require_kustomize()
+    built: list[str] = []
+    real = kustomize_renderer._build
+
+    def counted(kust, found, command, job):
+        built.append(kust.directory)
+        return real(kust, found, command, job)
+
+    monkeypatch.setattr(kustomize_renderer, "_build", counted)
+    return built
+
+
+def two_overlays(base) -> str:
+    from test_render_kustomize import BASE_DEPLOYMENT, BASE_KUSTOMIZATION, PATCH, PDB, PROD_KUSTOMIZATION, SERVICE
+
+    return write(str(base), {
+        "service.yaml": SERVICE.replace("[overlays/prod]", "[overlays/prod, overlays/live]"),
+        "base/deployment.yaml": BASE_DEPLOYMENT,
+        "base/pdb.yaml": PDB,
+        "base/kustomization.yaml": BASE_KUSTOMIZATION,
+        "overlays/prod/kustomization.yaml": PROD_KUSTOMIZATION,
+        "overlays/prod/patch.yaml": PATCH,
+        "overlays/live/kustomization.yaml": PROD_KUSTOMIZATION.replace("count: 4", "count: 1"),
+        "overlays/live/patch.yaml": PATCH,
+    })
+
+
+def kustomize_run(root, builds, *args) -> tuple[str, list[str]]:
+    builds.clear()
+    report, _ = run(root, [], *args)
+    return report, sorted(builds)
+
+
+@pytest.mark.parametrize(("path", "old", "new", "built"), [
+    ("overlays/prod/patch.yaml", "env:", "image: registry.example.com/web:latest\n          env:", ["overlays/prod"]),
+    ("overlays/live/kustomization.yaml", "count: 1", "count: 2", ["overlays/live"]),
+    ("base/deployment.yaml", "web:1.4.2", "web:latest", ["overlays/live", "overlays/prod"]),
+], ids=["patch", "kustomization", "base"])
+def test_a_kustomize_change_builds_the_overlays_it_reaches_only(tmp_path, builds, path, old, new, built):
+    root = two_overlays(tmp_path / "repo")
+    fresh, first = kustomize_run(root, builds, "--no-cache")
+    assert first == ["overlays/live", "overlays/prod"]
+    assert any(f["file"] == "overlays/live/kustomization.yaml" for f in json.loads(fresh)["findings"])
+    assert kustomize_run(root, builds) == (fresh, first)           # cold
+    assert kustomize_run(root, builds) == (fresh, [])              # warm: nothing built
+    with open(os.path.join(root, path), encoding="utf-8") as fh:
+        text = fh.read()
+    assert old in text
+    write(root, {path: text.replace(old, new)})
+    changed, _ = kustomize_run(root, builds, "--no-cache")
+    assert changed != fresh
+    assert kustomize_run(root, builds) == (changed, built)
+    assert kustomize_run(root, builds) == (changed, [])
