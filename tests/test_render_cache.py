@@ -228,9 +228,9 @@ def builds(renders, monkeypatch):
     built: list[str] = []
     real = kustomize_renderer._build
 
-    def counted(kust, found, command, job):
+    def counted(kust, found, command, job, files=None):
         built.append(kust.directory)
-        return real(kust, found, command, job)
+        return real(kust, found, command, job, files)
 
     monkeypatch.setattr(kustomize_renderer, "_build", counted)
     return built

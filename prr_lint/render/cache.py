@@ -153,11 +153,12 @@ class RenderCache:
 
     def put_json(self, unit: str, key: str, value: Any) -> None:
         try:
-            exact = _plain(value) and json.loads(json.dumps(value, separators=(",", ":"))) == value
+            # a copy: the caller may change its objects (kustomize's are mapped in place) before save()
+            copy = json.loads(json.dumps(value, separators=(",", ":"))) if _plain(value) else None
         except (ValueError, TypeError, RecursionError, OverflowError):
             return
-        if exact:
-            self._entries[unit] = [key, {"json": value}]
+        if copy is not None and copy == value:
+            self._entries[unit] = [key, {"json": copy}]
             self.dirty = True
 
     def save(self, units: Iterable[str] | Mapping[str, Any]) -> None:

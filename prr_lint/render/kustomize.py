@@ -111,22 +111,27 @@ def render(job: RenderJob) -> Rendered:
     for kust in overlays:
         for member in _members(kust, found):
             out.replaced.update(member.resources)
-    # kustomize runs in its own process: builds overlap. Mapping the objects back reads documents through the
-    # repository (and its cache), so it happens here, one overlay after the other, in the overlays' order.
     # an overlay whose inputs (every file its build copies, the kustomize version) are unchanged is not built
     store = job.repo.cache
     version = _version(command) if store is not None else None
     cache = RenderCache(store, "kustomize") if store is not None and version is not None else None
-    keys = [_build_key(kust, found, job, command, version) for kust in overlays] \
+    # (key, bytes) per overlay: the build copies the very bytes its key was made from
+    inputs = [_build_key(kust, found, job, command, version) for kust in overlays] \
         if cache is not None and version is not None else []
+    keys = [key for key, _ in inputs]
     results: list[tuple[list[Problem], list[Any]] | None] = [None] * len(overlays)
     if cache is not None:
         for i, (kust, key) in enumerate(zip(overlays, keys, strict=True)):
             built = cache.get_json(kust.directory, key)
             results[i] = ([], built) if isinstance(built, list) else None
     todo = [i for i, result in enumerate(results) if result is None]
+    # kustomize runs in its own process: builds overlap. Mapping the objects back reads documents through the
+    # repository (and its cache), so it happens here, one overlay after the other, in the overlays' order.
     with ThreadPoolExecutor(max_workers=max(1, min(BUILD_WORKERS, os.cpu_count() or 1, len(todo) or 1))) as pool:
-        for i, result in zip(todo, pool.map(lambda i: _build(overlays[i], found, command, job), todo), strict=True):
+        def build(i: int) -> tuple[list[Problem], list[Any]]:
+            return _build(overlays[i], found, command, job, inputs[i][1] if inputs else None)
+
+        for i, result in zip(todo, pool.map(build, todo), strict=True):
             results[i] = result
             if cache is not None and not result[0]:     # a failed build (maybe a timeout) is built again
                 cache.put_json(overlays[i].directory, keys[i], result[1])
@@ -345,7 +350,7 @@ def _command(job: RenderJob) -> list[str] | None:
 
 
 def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[str],
-           job: RenderJob) -> tuple[list[Problem], list[Any]]:
+           job: RenderJob, files: dict[str, bytes] | None = None) -> tuple[list[Problem], list[Any]]:
     """The objects kustomize builds from an overlay, or the problems that kept it from building them. Runs in a
     worker thread: it only reads the repository's files, never its document cache."""
     problems: list[Problem] = []
@@ -360,7 +365,7 @@ def _build(kust: Kustomization, found: dict[str, Kustomization], command: list[s
         return problems, []
     with tempfile.TemporaryDirectory(prefix="prr-lint-kustomize-") as tmp:
         source = os.path.join(tmp, "src")
-        copied = _copy(job, _inputs(kust, found, job), source)
+        copied = _copy(job, _inputs(kust, found, job), source, files)
         if copied is None:
             return [_failed(kust, f"more than {MAX_COPY_FILES} files under its kustomizations")], []
         wrapper = os.path.join(tmp, "build")
@@ -500,11 +505,13 @@ def _version(command: list[str]) -> str | None:
 
 
 def _build_key(kust: Kustomization, found: dict[str, Kustomization], job: RenderJob, command: list[str],
-               version: str) -> str:
+               version: str) -> tuple[str, dict[str, bytes]]:
+    """The key of an overlay's build (the binary, the overlay, the bytes of every file it is given) and those
+    bytes."""
     inputs = _inputs(kust, found, job)
-    files = [] if len(inputs) > MAX_COPY_FILES else \
-        [(rel, raw) for rel in inputs if (raw := _read_input(job, rel)) is not None]
-    return render_key("kustomize", version, kust.directory, str(len(inputs)), files)
+    files = {} if len(inputs) > MAX_COPY_FILES else \
+        {rel: raw for rel in inputs if (raw := _read_input(job, rel)) is not None}
+    return render_key("kustomize", version, kust.directory, str(len(inputs)), files.items()), files
 
 
 def _chosen(job: RenderJob, directories: list[str], others: list[str], listed: set[str]) -> list[str]:
@@ -522,13 +529,13 @@ def _chosen(job: RenderJob, directories: list[str], others: list[str], listed: s
     return [rel for rel in repo.files if rel in listed or wanted(rel)]
 
 
-def _copy(job: RenderJob, chosen: list[str], dest: str) -> int | None:
-    """Copy the files `chosen` (_inputs) into `dest`: only files inside the repository, within max_file_size,
-    never through a symlink out of it. None when there are too many."""
+def _copy(job: RenderJob, chosen: list[str], dest: str, files: dict[str, bytes] | None = None) -> int | None:
+    """Copy the files `chosen` (_inputs) into `dest`, with the bytes in `files` when already read: only files
+    inside the repository, within max_file_size, never through a symlink out of it. None when there are too many."""
     if len(chosen) > MAX_COPY_FILES:
         return None
     for rel in chosen:
-        raw = _read_input(job, rel)
+        raw = files.get(rel) if files is not None else _read_input(job, rel)
         if raw is None:
             continue
         target = os.path.join(dest, *rel.split("/"))
