@@ -117,7 +117,6 @@ class RenderCache:
         stored = store.read_side(self._name)
         self._entries: dict = stored if isinstance(stored, dict) else {}
         self.dirty = False
-        self.hits = 0
 
     def get(self, unit: str, key: str) -> tuple[Rendered, set[str]] | None:
         """The stored result of `unit` if it was made from exactly this key, else None (a miss)."""
@@ -128,7 +127,6 @@ class RenderCache:
             found = _decode(entry[1])
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
             return None
-        self.hits += 1
         return found
 
     def put(self, unit: str, key: str, rendered: Rendered, judged: Iterable[str]) -> None:
@@ -148,7 +146,6 @@ class RenderCache:
         if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key or not isinstance(entry[1], dict) \
                 or "json" not in entry[1]:
             return None
-        self.hits += 1
         return entry[1]["json"]
 
     def put_json(self, unit: str, key: str, value: Any) -> None:
