@@ -57,6 +57,7 @@ class Repository:
         self._cache = cache
         self._keys: dict = {}     # content keys of files whose kinds came from the cache index
         # (content key, kinds) of the files whose stamp is the one the cache stored: neither read nor hashed
+        self._real: dict[str, str | None] = {}     # real() answers of this run
         self._known: dict = cache.unchanged(self.stats, self.candidates, max_file_size) if cache is not None else {}
 
     # -- files -------------------------------------------------------------------------------
@@ -76,11 +77,15 @@ class Repository:
         norm = posixpath.normpath(rel) if rel else "."
         if norm == ".." or norm.startswith("../"):
             return None
+        if norm in self._real:    # rules ask about the same runbooks and procedures many times a run
+            return self._real[norm]
         try:
             full = os.path.realpath(os.path.join(self.root, norm))
         except (OSError, ValueError):
             return None
-        return full if full == self.real_root or full.startswith(self.real_root.rstrip(os.sep) + os.sep) else None
+        inside = full == self.real_root or full.startswith(self.real_root.rstrip(os.sep) + os.sep)
+        self._real[norm] = full if inside else None
+        return self._real[norm]
 
     def outside(self, rel: str) -> bool:
         return self.real(rel.rstrip("/") or ".") is None
