@@ -148,6 +148,22 @@ def _severity_levels(severity: dict, spans: dict, shown: str) -> dict:
     return out
 
 
+def read_yaml_file(path: str, shown: str, unreadable: str, invalid: str) -> tuple[Any, dict]:
+    """(data, spans) of the first document of a YAML file the user names (a config, an overrides file); a file
+    that cannot be read or parsed is a usage error (exit 2) at its line."""
+    from .loaders.errors import LoadError
+    from .loaders.yamlread import load_yaml
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            docs = load_yaml(fh.read())
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{shown}: {unreadable}: {getattr(e, 'strerror', None) or e}") from None
+    except LoadError as e:
+        raise UsageError(f"{shown}:{e.line}: {invalid}{e.message}") from None
+    return (docs[0][0], docs[0][1]) if docs else (None, {})
+
+
 def load_config(path: str | None) -> Config:
     """Read and validate a config file; any problem is a UsageError `file:line: message`."""
     if path is None:
@@ -163,17 +179,7 @@ def load_config(path: str | None) -> Config:
             raise UsageError(f"{shown}: invalid TOML: {e}") from None
         spans: dict[Path, Span] = {}
     else:
-        from .loaders.errors import LoadError
-        from .loaders.yamlread import load_yaml
-
-        try:
-            with open(path, encoding="utf-8") as fh:
-                docs = load_yaml(fh.read())
-        except (OSError, UnicodeDecodeError) as e:
-            raise UsageError(f"{shown}: cannot read config: {e}") from None
-        except LoadError as e:
-            raise UsageError(f"{shown}:{e.line}: {e.message}") from None
-        raw, spans = (docs[0][0], docs[0][1]) if docs else ({}, {})
+        raw, spans = read_yaml_file(path, shown, "cannot read config", "")
         if raw is None:
             raw = {}
     policy = raw.get("policy") if isinstance(raw, dict) else None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..errors import UsageError
 from ..escape import one_line
@@ -37,23 +36,14 @@ class Override:
 
 def load_overrides(path: str, shown: str) -> list:
     """Every entry of an overrides file; any problem with the file is a usage error (exit 2)."""
-    from ..loaders.errors import LoadError
-    from ..loaders.yamlread import load_yaml
+    from ..config import read_yaml_file
+    from ..model import Document
     from ..schemas import schema_errors, schema_message
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            docs = load_yaml(fh.read())
-    except (OSError, UnicodeDecodeError) as e:
-        raise UsageError(f"{shown}: cannot read overrides file: {getattr(e, 'strerror', None) or e}") from None
-    except LoadError as e:
-        raise UsageError(f"{shown}:{e.line}: invalid overrides file: {e.message}") from None
-    data: Any = docs[0][0] if docs else None
-    spans: dict = docs[0][1] if docs else {}
+    data, spans = read_yaml_file(path, shown, "cannot read overrides file", "invalid overrides file: ")
     errors = schema_errors(data, "budget-overrides.schema.json")
     if errors:
-        where = tuple(errors[0].absolute_path)
-        line = next((spans[where[:n]].line for n in range(len(where), -1, -1) if where[:n] in spans), 1)
+        line = Document("budget-overrides", shown, data, spans).locate(tuple(errors[0].absolute_path)).line
         raise UsageError(f"{shown}:{line}: invalid overrides file: {one_line(schema_message(errors[0]))}")
     out = []
     for i, item in enumerate(data["overrides"]):
