@@ -151,16 +151,22 @@ def _severity_levels(severity: dict, spans: dict, shown: str) -> dict:
 def read_yaml_file(path: str, shown: str, unreadable: str, invalid: str) -> tuple[Any, dict]:
     """(data, spans) of the first document of a YAML file the user names (a config, an overrides file); a file
     that cannot be read or parsed is a usage error (exit 2) at its line."""
+    from .escape import one_line
     from .loaders.errors import LoadError
     from .loaders.yamlread import load_yaml
 
+    duplicates: list = []
     try:
         with open(path, encoding="utf-8") as fh:
-            docs = load_yaml(fh.read())
+            docs = load_yaml(fh.read(), duplicates)
     except (OSError, UnicodeDecodeError) as e:
         raise UsageError(f"{shown}: {unreadable}: {getattr(e, 'strerror', None) or e}") from None
     except LoadError as e:
         raise UsageError(f"{shown}:{e.line}: {invalid}{e.message}") from None
+    # a key written twice silently drops the first value (a `select:` the user thinks is in force)
+    for dup in (duplicates[0] if duplicates else []):
+        raise UsageError(f"{shown}:{dup['line']}: {invalid}{one_line(dup['key'])} is already set on line "
+                         f"{dup['first']}; the first value would be ignored")
     return (docs[0][0], docs[0][1]) if docs else (None, {})
 
 

@@ -100,3 +100,13 @@ def test_tier_numbers_and_user_rule_packs(tmp_path):
     cfg = load_config(str(repo / ".prr-lint.yaml"))
     res = run(Options(paths=[str(repo)], config=cfg, root=str(repo), use_cache=False, select=["ACME001"]))
     assert [f.message for f in res.findings] == ["min_replicas=5 tier=2"]
+
+
+def test_a_key_written_twice_in_the_config_exits_2_at_its_line(cli, tmp_path):
+    # the second `select:` would silently replace the first: the user believes K8S001 is checked
+    write(tmp_path, {".prr-lint.yaml": "select: [K8S001]\nseverity: {}\nselect: [TF001]\n", "infra/main.tf": DB})
+    proc = cli("check", "--no-cache", str(tmp_path))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith(
+        ".prr-lint.yaml:3: select is already set on line 1; the first value would be ignored")
+    assert proc.stderr.count("\n") == 1
