@@ -29,6 +29,9 @@ def add_commands(subparsers: Any) -> None:
                    help="use this saved JSON report (`check --format json`) instead of running the rules")
     p.add_argument("--compare", metavar="BASE.json",
                    help="show what got better and worse since this saved JSON report (text or markdown)")
+    p.add_argument("--fail-on-worse", action="store_true",
+                   help="with --compare: exit 1 when a service got worse (level, score or counts) or a finding "
+                        "is new, so a pull request cannot lower readiness unnoticed")
     p.add_argument("-f", "--format", choices=FORMATS,
                    help="html (default), text or markdown; with --compare: text (default) or markdown")
     p.add_argument("-o", "--output", help="write the report to this file instead of stdout")
@@ -74,13 +77,17 @@ def cmd_report(args: Any) -> int:
     fmt = args.format or ("text" if args.compare else "html")
     if args.compare and fmt == "html":
         raise UsageError("--compare reports as text or markdown")
+    if args.fail_on_worse and not args.compare:
+        raise UsageError("--fail-on-worse needs --compare BASE.json")
     base = load_report(args.compare) if args.compare else None
     report, errors = _current(args)
+    worse = False
     if base is not None:
         from . import compare
 
         comparison = compare.compare(base, report, args.compare)
         text = compare.markdown(comparison) if fmt == "markdown" else compare.text(comparison)
+        worse = bool(comparison.count("worse") or comparison.new)
     else:
         if not report.get("scorecard"):
             raise UsageError(f"{args.from_report}: the report has no scorecard (written by an older prr-lint): "
@@ -91,7 +98,9 @@ def cmd_report(args: Any) -> int:
     write_report(args.output, text)
     for message in errors:
         print(f"prr-lint: error: {one_line(message)}", file=sys.stderr)
-    return 2 if errors else 0
+    if errors:
+        return 2
+    return 1 if worse and args.fail_on_worse else 0
 
 
 def _scorecard(report: dict[str, Any], fmt: str) -> str:

@@ -123,6 +123,12 @@ def test_compare_two_saved_reports(two_states):
                         "errors 72, warnings 12")
     assert lines[4].split() == ["worse", "checkout", "tier", "1", "level", "gold", "->", "bronze", "score", "97",
                                 "->", "95", "errors", "0", "->", "1", "warnings", "0"]
+    # the ratchet: a worse service fails the job, the same comparison the other way round passes
+    gated = run_cli("report", "--compare", "base.json", "--from", "head.json", "--fail-on-worse", cwd=two_states)
+    assert (gated.returncode, gated.stdout) == (1, proc.stdout)
+    same = run_cli("report", "--compare", "head.json", "--from", "head.json", "--fail-on-worse", cwd=two_states)
+    assert same.returncode == 0, same.stdout
+    assert same.stdout.splitlines()[1].startswith("services: 0 better, 0 worse, 5 unchanged; findings: 0 new")
 
 
 @pytest.mark.slow
@@ -145,6 +151,7 @@ def test_hostile_names_are_shown_not_run(tmp_path):
 
 @pytest.mark.parametrize("args,message", [
     (["--compare", "base.json", "--format", "html"], "--compare reports as text or markdown"),
+    (["--fail-on-worse"], "--fail-on-worse needs --compare BASE.json"),
     (["--compare", "missing.json"], "missing.json: cannot read report: No such file or directory"),
     (["--compare", "base.json"], "base.json: not a prr-lint JSON report: 'findings' is a required property"),
     (["--from", "base.json", "x"], "--from reads a saved report: give no paths"),
