@@ -288,6 +288,18 @@ def not_json(conn, wait):
                  % (len(body), body))
 
 
+def floods(conn, wait):
+    # no Content-Length: the body ends when the server closes, after far more than any decision
+    _read_request(conn)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[")
+    chunk = b"0," * 65536
+    try:
+        for _ in range(160):     # 20 MiB
+            conn.sendall(chunk)
+    except OSError:              # the client stopped reading: what it should do
+        pass
+
+
 def gate_against(url: str, pdir: str, repo: str, *args):
     started = time.monotonic()
     r = run_cli("gate", "--policy", pdir, repo, "--opa-url", url, "--no-cache", *args, cwd=repo,
@@ -304,6 +316,7 @@ MARGIN = 12.0
     (answers_slowly, "no complete answer before the run's deadline (3s, --opa-timeout)"),
     (drips, "no complete answer before the run's deadline (3s, --opa-timeout)"),
     (not_json, "answered with a body that is not JSON"),
+    (floods, "answered with more than 16 MiB"),
 ])
 @pytest.mark.slow
 def test_a_hostile_server_is_exit_2_within_the_deadline(tmp_path, repo, behave, reason):

@@ -22,6 +22,7 @@ from ..escape import one_line
 from .errors import PolicyError, PolicyTimeout
 
 GRACE = 0.25  # lets the client's own timeout report first when both expire together
+MAX_ANSWER = 16 * 1024 * 1024  # a decision for one document is small; a server that streams more is not OPA
 
 POLICY_ID_PREFIX = "prr-lint"
 
@@ -39,6 +40,21 @@ def _refuse_redirect(response, *args, **kwargs):
         raise requests.exceptions.InvalidURL(
             f"answered with a redirect (HTTP {response.status_code}), which is never followed: give the server's "
             "own URL")
+
+
+def _bounded_body(response, *args, **kwargs):
+    """A requests response hook: runs before requests reads the body, and reads at most MAX_ANSWER bytes of it,
+    so a server that answers without end cannot fill the runner's memory."""
+    import requests
+
+    if response.raw is None or response._content is not False:   # already read (a mocked or cached answer)
+        return
+    body = response.raw.read(MAX_ANSWER + 1, decode_content=True)
+    if len(body) > MAX_ANSWER:
+        response.close()
+        raise requests.exceptions.ContentDecodingError(f"answered with more than {MAX_ANSWER // (1024 * 1024)} MiB")
+    response._content = body
+    response._content_consumed = True
 
 
 def _server_message(response) -> str:
@@ -87,7 +103,7 @@ class OpaServerEvaluator:
 
             self._client = OpaClient(host=self._host, port=self._port, ssl=self._ssl, timeout=self.timeout,
                                      retries=1, token=self.token)
-            self._client._session.hooks["response"].append(_refuse_redirect)
+            self._client._session.hooks["response"].extend([_refuse_redirect, _bounded_body])
             self._client._session.max_redirects = 0
         return self._client
 
@@ -140,6 +156,8 @@ class OpaServerEvaluator:
         if isinstance(e, requests.exceptions.Timeout):
             reason = late or f"no answer within {self.timeout:g}s"
         elif isinstance(e, requests.exceptions.InvalidURL) and "redirect" in str(e):
+            reason = str(e)
+        elif isinstance(e, requests.exceptions.ContentDecodingError):
             reason = str(e)
         elif isinstance(e, ValueError) and not isinstance(e, requests.exceptions.HTTPError):
             reason = "answered with a body that is not JSON"
