@@ -114,6 +114,10 @@ class ServiceSummary:
     tier: int
     file: str
     owner: str | None
+    # what the scorecard needs of the service, as plain data: the kinds of its documents (None: unknown, every
+    # rule applies) and its files
+    kinds: list[str] | None = None
+    files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -135,6 +139,7 @@ class Result:
     repo: Repository | None = None
     graph: ServiceGraph | None = None
     docs: list[Document] = field(default_factory=list)
+    dependencies: DependencyGraph | None = None   # the run's one dependency graph (SVC060-062 and the reports)
     # set by the steps
     plans: list[str] = field(default_factory=list)        # --plan files, as shown in findings
     waivers: list[Waiver] = field(default_factory=list)   # waivers read (file entries and inline comments)
@@ -495,7 +500,7 @@ class Engine:
             for r in doc_rules:
                 self._check(r, doc, ctx, findings, errors)
         touched = [svc for svc in graph.services if self.touches(svc)]
-        dependency_graph(graph, self.settings.availability_slos)   # one per run: for SVC060-062 and the reports
+        dependencies = dependency_graph(graph, self.settings.availability_slos)   # one per run: SVC060-062, reports
         for svc in touched:
             ctx = self.context(svc, graph, repo, notices)
             for r in self.by_target.get(SERVICE, []):
@@ -504,13 +509,13 @@ class Engine:
         findings = _dedupe(f for f in findings if _in_scope(f.file, self.scope) and self._shard_reports(f))
         assign_fingerprints(findings)
         findings.sort(key=Finding.sort_key)
-        summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in touched]
+        summaries = [_summary(s, graph) for s in touched]
         result = Result(self.root, findings, self.all_rules, sorted(set(notices)), summaries,
                         files_read=sum(1 for item in loaded if (item.docs or item.error) and self.in_shard(item.file)),
                         documents=sum(1 for d in docs if self.in_shard(d.file)),
                         errors=errors, scope=self.scope, whole=self.whole and self.shard is None,
                         selected=list(self.rules), shard=self.shard,
-                        today=self.today, repo=repo, graph=graph, docs=docs)
+                        today=self.today, repo=repo, graph=graph, docs=docs, dependencies=dependencies)
         access = StepContext(self)
         for step in self.options.steps:
             result = step(result, access)
@@ -613,6 +618,14 @@ def _glob_free(target: str) -> str:
         if ch in "*?[":
             return target[:i].rsplit("/", 1)[0] if "/" in target[:i] else ""
     return target
+
+
+def _summary(svc: Service, graph: ServiceGraph) -> ServiceSummary:
+    # the service the graph knows by this name (the first manifest when two share it) describes the card
+    named = graph.by_name.get(svc.name)
+    kinds = sorted({d.kind for d in named.docs} | {named.manifest.kind}) if named is not None else None
+    files = sorted({svc.manifest.file} | ({d.file for d in named.docs} if named is not None else set()))
+    return ServiceSummary(svc.name, svc.tier, svc.manifest.file, _str(svc.get("owner")), kinds, files)
 
 
 def _str(value: object) -> str | None:
