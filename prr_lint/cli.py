@@ -193,6 +193,7 @@ def cmd_check(args) -> int:
     from .reporters import render
 
     options = make_options(args)
+    options.replay = True
     result = run(options)
     # the run's objects live until exit: frozen, the reporter's allocations no longer make the collector walk
     # them again (most of a large report's time)

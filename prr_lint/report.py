@@ -64,7 +64,9 @@ def _current(args: Any) -> tuple[dict[str, Any], list[str]]:
     from .engine import run
     from .reporters import render
 
-    result = run(make_options(args))
+    options = make_options(args)
+    options.replay = True
+    result = run(options)
     return json.loads(render("json", result)), list(result.errors)
 
 

@@ -1,0 +1,450 @@
+"""Result replay: a run whose inputs are exactly those of a previous run gives that run's result, read from the
+cache, without loading a document or calling a rule.
+
+Rules join files across services, so results are kept per run rather than per file. An entry is found by a key
+over everything a run depends on that is not a file of the repository: prr-lint's own code and the rule packs
+(user packs and Rego policies by content), the effective configuration and options (selection, severities,
+tiers, paths, shard, steps such as waiver files and baselines), "today", the git commit checked out (file ages),
+the renderers (helm SDK, kustomize binary) and the environment variables prr-lint reads. The entry then holds
+what the run saw of the repository, checked again before it is used:
+
+- every listed file (the listing itself compared whole): its lstat stamp and a hash of its bytes. A file whose
+  stamp is the one stored is trusted unchanged (as the parse cache trusts its index); any other is read and
+  hashed. A stamp taken within RACY_SECONDS of a change is never stored, as in the parse cache;
+- every question the rules asked about paths that are not listed files (does a linked runbook exist, is it a
+  directory, where does a path really lead, what does an unlisted file hold): asked again, answered the same.
+
+Any difference, and the run is a full run, whose result then replaces the entry. A run that had errors, reached a
+network (an OPA server), ran a step whose inputs are not known here (--diff-base, --plan), or runs without the
+cache is never stored nor replayed. The entry is signed JSON in the parse cache's directory (cache.py), never
+pickle; KEEP entries are kept, the most recently used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+import time
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .cache import RACY_SECONDS, load_key, read_signed, write_signed
+from .depgraph import DependencyGraph, Edge
+from .discover import list_files
+from .model import Finding, Span, Suppression
+from .repo import Repository
+from .resources import rules_dir
+
+if TYPE_CHECKING:
+    from .engine import Engine, Result
+
+FORMAT = 1
+KEEP = 4                          # entries kept per repository cache directory
+PREFIX = "replay-"
+MAX_PACK_FILES = 5000             # a user rule pack larger than this is not hashed: no replay
+# environment variables that change what a run finds or renders (the CLI reads PRR_LINT_*; renderers HELM_*)
+ENV_PREFIXES = ("PRR_", "HELM_", "KUSTOMIZE_", "KUBECTL_")
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _digest(*parts: str | bytes) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def _stamp(st: os.stat_result) -> list[int]:
+    return [st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino, st.st_mode]
+
+
+# -- what the run saw of the repository --------------------------------------------------------------------
+class RecordingRepository(Repository):
+    """A Repository that writes down the answers to the path questions rules ask about unlisted paths."""
+
+    asked: dict[tuple[str, str], Any]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.asked = {}
+        super().__init__(*args, **kwargs)
+
+    def real(self, rel: str) -> str | None:
+        answer = super().real(rel)
+        if isinstance(rel, str) and rel not in self.file_set:
+            self.asked[("real", rel)] = answer
+        return answer
+
+    def exists(self, rel: str) -> bool:
+        answer = super().exists(rel)
+        if rel not in self.file_set:
+            self.asked[("exists", rel)] = answer
+        return answer
+
+    def is_dir(self, rel: str) -> bool:
+        answer = super().is_dir(rel)
+        if rel not in self.file_set:
+            self.asked[("is_dir", rel)] = answer
+        return answer
+
+    def read_text(self, rel: str) -> tuple:
+        text, why = super().read_text(rel)
+        if rel not in self.file_set:
+            self.asked[("read", rel)] = [_digest(text) if text is not None else None, why]
+        return text, why
+
+
+def _ask_again(root: str, max_file_size: int, asked: list) -> bool:
+    """Whether every recorded path question gets the same answer now, asked the way the run asked it."""
+    probe = object.__new__(Repository)      # the Repository's own answers, without listing the tree again
+    probe.root, probe.real_root, probe.max_file_size = root, os.path.realpath(root), max_file_size
+    probe._real = {}
+    for question, rel, answer in asked:
+        if question == "real":
+            now: Any = probe.real(rel)
+        elif question == "exists":
+            now = probe.exists(rel)
+        elif question == "is_dir":
+            now = probe.is_dir(rel)
+        elif question == "read":
+            text, why = probe.read_text(rel)
+            now = [_digest(text) if text is not None else None, why]
+        else:
+            return False
+        if now != answer:
+            return False
+    return True
+
+
+def _read_digest(path: str, max_size: int) -> str | None:
+    """A hash of a listed file's bytes (a symlink: of where it leads); None when it cannot be read."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            target = os.readlink(path)
+            return _digest("link", target, _read_digest(os.path.realpath(path), max_size) or "")
+        if not stat.S_ISREG(st.st_mode):
+            return _digest("special", str(stat.S_IFMT(st.st_mode)))
+        if st.st_size > max_size:
+            return _digest("large", str(st.st_size))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+        with os.fdopen(fd, "rb") as fh:
+            return _digest(fh.read(max_size + 1))
+    except (OSError, ValueError):
+        return None
+
+
+# -- the key -------------------------------------------------------------------------------------------
+def _tree_stamps(top: str, suffixes: tuple[str, ...]) -> list:
+    """(path, stamp) of the files under `top` with these suffixes: prr-lint's own code, changed in place."""
+    out = []
+    for directory, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(suffixes):
+                full = os.path.join(directory, name)
+                try:
+                    st = os.stat(full)
+                except OSError:
+                    continue
+                out.append((os.path.relpath(full, top), st.st_mtime_ns, st.st_size))
+    return out
+
+
+def _tree_contents(top: str) -> list | None:
+    """(path, hash) of every file under a user rule pack or policy directory; None when too large to hash."""
+    if os.path.isfile(top):
+        return [(top, _read_digest(top, 64 << 20))]
+    out = []
+    for directory, dirs, files in os.walk(top):
+        dirs.sort()
+        for name in sorted(files):
+            full = os.path.join(directory, name)
+            out.append((full, _read_digest(full, 64 << 20)))
+            if len(out) > MAX_PACK_FILES:
+                return None
+    return out
+
+
+def _git_state(root: str) -> str:
+    """The commit checked out and whether the clone is shallow: rules read file ages from the history."""
+    try:
+        proc = subprocess.run(["git", "rev-parse", "HEAD", "--is-shallow-repository"], cwd=root,
+                              capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return "no git"
+    return f"{proc.returncode} {proc.stdout.decode('utf-8', 'replace')}"
+
+
+def _renderers(engine: Engine) -> list:
+    """What rendering ran with: the helm SDK package's files, the kustomize or kubectl binary found."""
+    import importlib.util
+
+    out: list = []
+    try:
+        spec = importlib.util.find_spec("helm_python")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        out.append(("helm", _tree_stamps(os.path.dirname(spec.origin), (".py", ".so", ".dylib", ".dll", ".json"))))
+    for name in filter(None, (getattr(engine.config, "kustomize_bin", None), "kustomize", "kubectl")):
+        found = shutil.which(name)
+        if found is not None:
+            try:
+                st = os.stat(found)
+                out.append((name, os.path.realpath(found), st.st_mtime_ns, st.st_size, st.st_ino))
+            except OSError:
+                out.append((name, found))
+    return out
+
+
+def _steps(engine: Engine) -> list | None:
+    """What the post-processing steps depend on; None when a step's inputs are not known here."""
+    from .baseline import BaselineStep
+    from .waivers import WaiverStep
+
+    out: list = []
+    for step in engine.options.steps:
+        if isinstance(step, WaiverStep):
+            extra = _read_digest(step.extra_file, 64 << 20) if step.extra_file else None
+            out.append(("waivers", step.inline, step.extra_file, extra, step.repository_files,
+                        sorted(step.protected)))
+        elif isinstance(step, BaselineStep):
+            out.append(("baseline", step.source, sorted(map(repr, step.keys)), sorted(step.protected)))
+        else:          # a diff against a ref, Terraform plans: inputs from outside the tree
+            return None
+    return out
+
+
+def _packs(engine: Engine) -> list | None:
+    """Content of every rule pack and policy that is not built in."""
+    from .policy.feature import _config_paths
+
+    paths = [engine._rel_to_cwd(p) for p in engine.config.rule_paths] + _config_paths(engine.config)
+    paths += sorted({os.path.dirname(r.directory) for r in engine.all_rules if r.origin != "builtin" and r.directory})
+    out = []
+    for p in paths:
+        contents = _tree_contents(os.path.abspath(p))
+        if contents is None:
+            return None
+        out.append((p, contents))
+    return out
+
+
+def _key(engine: Engine) -> str | None:
+    """The entry's key, or None when the run may not be replayed."""
+    options = engine.options
+    runtime = getattr(options, "policy_runtime", None)
+    settings = getattr(runtime, "settings", None)
+    if settings is not None and getattr(settings, "opa_url", None):
+        return None                         # results come from a server: never replayed
+    steps, packs = _steps(engine), _packs(engine)
+    if steps is None or packs is None:
+        return None
+    config = engine.config
+    config_bytes = _read_digest(config.path, 64 << 20) if config.path else None
+    policy = {k: v for k, v in vars(settings).items() if k != "token"} if settings is not None else None
+    parts = {
+        "format": FORMAT, "version": __version__,
+        "code": _tree_stamps(_PACKAGE, (".py", ".json")), "rules": _tree_stamps(rules_dir(), (".py", ".rego")),
+        "packs": packs, "policy": repr(policy),
+        "config": repr(dataclasses.asdict(config)), "config_bytes": config_bytes,
+        "root": engine.root, "anchor": engine.anchor, "scope": engine.scope, "whole": engine.whole,
+        "shard": str(engine.shard), "select": options.select, "ignore": options.ignore, "required": options.required,
+        "rule_ids": [r.id for r in engine.all_rules], "selected": [r.id for r in engine.rules],
+        "trust": options.trust_repo_rules, "notices": options.notices, "steps": steps,
+        "today": engine.today.isoformat(), "git": _git_state(engine.root), "renderers": _renderers(engine),
+        "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)),
+    }
+    return _digest(json.dumps(parts, sort_keys=True, default=repr))
+
+
+# -- the result as plain data -------------------------------------------------------------------------
+def _finding_data(f: Finding) -> list:
+    s = f.suppression
+    return [f.rule_id, f.rule_name, f.severity, f.message, f.file, list(f.span), f.service, f.tier, f.address,
+            f.fingerprint, [s.kind, s.justification, s.owner, s.expires, s.source] if s is not None else None,
+            f.service_level]
+
+
+def _finding(item: list) -> Finding:
+    s = item[10]
+    return Finding(item[0], item[1], item[2], item[3], item[4], Span(*item[5]), item[6], item[7], item[8], item[9],
+                   Suppression(*s) if s is not None else None, item[11])
+
+
+def _graph_data(graph: DependencyGraph | None) -> dict | None:
+    if graph is None:
+        return None
+    return {"tiers": graph.tiers, "default_tiered": sorted(graph.default_tiered), "availability": graph.availability,
+            "edges": [[e.source, e.target, e.critical, list(e.path)] for e in graph.edges]}
+
+
+def _graph(data: dict | None) -> DependencyGraph | None:
+    if data is None:
+        return None
+    graph = DependencyGraph(tiers=dict(data["tiers"]), default_tiered=set(data["default_tiered"]),
+                            availability=dict(data["availability"]))
+    for source, target, critical, path in data["edges"]:
+        edge = Edge(source, target, critical, tuple(path))
+        graph.edges.append(edge)
+        graph._out.setdefault(source, []).append(edge)
+    return graph
+
+
+def _result_data(result: Result) -> dict:
+    baseline = result.baseline
+    return {
+        "findings": [_finding_data(f) for f in result.findings],
+        "notices": [list(n) for n in result.notices],
+        "services": [[s.name, s.tier, s.file, s.owner, s.kinds, s.files] for s in result.services],
+        "files_read": result.files_read, "documents": result.documents, "scope": result.scope,
+        "whole": result.whole, "dependencies": _graph_data(result.dependencies),
+        "baseline": [baseline.file, baseline.entries, baseline.matched] if baseline is not None else None,
+    }
+
+
+def _restore(engine: Engine, data: dict) -> Result:
+    from .baseline import BaselineSummary
+    from .engine import Result, ServiceSummary
+
+    baseline = data["baseline"]
+    return Result(engine.root, [_finding(item) for item in data["findings"]], engine.all_rules,
+                  [(file, message) for file, message in data["notices"]],
+                  [ServiceSummary(*item) for item in data["services"]], files_read=data["files_read"],
+                  documents=data["documents"], scope=list(data["scope"]), whole=data["whole"], shard=engine.shard,
+                  selected=list(engine.rules), today=engine.today, dependencies=_graph(data["dependencies"]),
+                  baseline=BaselineSummary(*baseline) if baseline is not None else None)
+
+
+# -- the replay ---------------------------------------------------------------------------------------------
+class Replay:
+    """One run's replay: `result()` before the run (None: run in full), `repository` for the run, `store` after."""
+
+    def __init__(self, engine: Engine, directory: str, mac_key: bytes, key: str) -> None:
+        self.engine = engine
+        self.directory = directory
+        self._mac_key = mac_key
+        self.key = key
+        self.name = f"{PREFIX}{key[:40]}.json"
+        config = engine.config
+        self.max_size = config.max_file_size
+        problems: dict = {}
+        self.files = list_files(engine.root, [engine.anchor], list(config.include), list(config.exclude),
+                                problems=problems)
+        self.problems = problems
+        self.listed_at = time.time_ns()
+        self.stamps = self._stamps()
+        self.repository: RecordingRepository | None = None
+
+    @classmethod
+    def open(cls, engine: Engine) -> Replay | None:
+        """The replay of this run, or None when it may not be replayed (no cache, an input from a network)."""
+        options = engine.options
+        if not (options.replay and options.use_cache and engine.config.cache and options.cache_home):
+            return None
+        from .cache import _inside, default_directory
+
+        key_dir = os.path.join(options.cache_home, "prr-lint")
+        if _inside(engine.root, key_dir):
+            return None
+        mac_key = load_key(key_dir)
+        key = _key(engine) if mac_key is not None else None
+        if mac_key is None or key is None:
+            return None
+        directory = options.cache_dir or default_directory(options.cache_home, engine.root)
+        return cls(engine, directory, mac_key, key)
+
+    def _stamps(self) -> list:
+        prefix = os.path.join(self.engine.root, "")
+        out: list = []
+        for rel in self.files:
+            try:
+                out.append(_stamp(os.lstat(prefix + rel)))
+            except (OSError, ValueError):
+                out.append(None)
+        return out
+
+    def new_repository(self, *args: Any, **kwargs: Any) -> Repository:
+        """The run's Repository, on the listing already made, recording the path questions of the rules."""
+        self.repository = RecordingRepository(*args, listing=(self.files, dict(self.problems)), **kwargs)
+        return self.repository
+
+    def _entry(self) -> dict | None:
+        entry = read_signed(self._mac_key, self.directory, self.name)
+        return entry if isinstance(entry, dict) and entry.get("key") == self.key else None
+
+    def result(self) -> Result | None:
+        """The stored result when everything the run would see is what the stored run saw."""
+        entry = self._entry()
+        if entry is None:
+            return None
+        try:
+            if entry["files"] != self.files or entry["problems"] != self.problems:
+                return None
+            prefix = os.path.join(self.engine.root, "")
+            for rel, now, (stamp, digest) in zip(self.files, self.stamps, entry["table"], strict=True):
+                if stamp is None or now != stamp:
+                    if _read_digest(prefix + rel, self.max_size) != digest:
+                        return None
+            if not _ask_again(self.engine.root, self.max_size, entry["asked"]):
+                return None
+            result = _restore(self.engine, entry["result"])
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None         # an entry of another shape: a miss
+        try:
+            os.utime(os.path.join(self.directory, self.name))   # recently used: kept when others are pruned
+        except OSError:
+            pass
+        return result
+
+    def store(self, result: Result) -> None:
+        """Keep the result of a full run, with what it saw; not a run with errors, nor one whose files changed
+        while it ran."""
+        if result.errors or self.repository is None:
+            return
+        old = self._entry()
+        known: dict = {}
+        if old is not None and old.get("files") == self.files:
+            known = {rel: row for rel, row in zip(old["files"], old["table"], strict=False)}
+        prefix = os.path.join(self.engine.root, "")
+        racy = self.listed_at - RACY_SECONDS * 10**9
+        table = []
+        for rel, stamp in zip(self.files, self.stamps, strict=True):
+            row = known.get(rel)
+            if row is not None and row[0] is not None and row[0] == stamp:
+                digest = row[1]
+            else:
+                digest = _read_digest(prefix + rel, self.max_size)
+            try:
+                now = _stamp(os.lstat(prefix + rel))
+            except (OSError, ValueError):
+                now = None
+            if now != stamp:
+                return          # changed while the run read it: what the run saw is unknown
+            trusted = stamp is not None and stat.S_ISREG(stamp[4]) and stamp[2] < racy
+            table.append([stamp if trusted else None, digest])
+        asked = [[question, rel, answer] for (question, rel), answer in sorted(self.repository.asked.items())]
+        entry = {"key": self.key, "files": self.files, "problems": self.problems, "table": table, "asked": asked,
+                 "result": _result_data(result)}
+        try:
+            os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        except OSError:
+            return
+        write_signed(self._mac_key, self.directory, self.name, json.dumps(entry, separators=(",", ":")))
+        self._prune()
+
+    def _prune(self) -> None:
+        """Keep the KEEP most recently used entries."""
+        try:
+            names = [n for n in os.listdir(self.directory) if n.startswith(PREFIX) and n.endswith(".json")]
+            used = sorted(names, key=lambda n: os.stat(os.path.join(self.directory, n)).st_mtime_ns, reverse=True)
+            for name in used[KEEP:]:
+                os.unlink(os.path.join(self.directory, name))
+        except OSError:
+            pass
