@@ -188,12 +188,17 @@ def _cache_settings(args, config, root: str) -> tuple:
     return home or None, os.path.abspath(directory) if directory else None, notices
 
 
+def replay_allowed() -> bool:
+    """Whether a run may give a previous run's result when nothing changed (PRR_LINT_NO_REPLAY=1: never)."""
+    return os.environ.get("PRR_LINT_NO_REPLAY", "").lower() not in ("1", "true", "yes")
+
+
 def cmd_check(args) -> int:
     from .engine import exit_code, run
     from .reporters import render
 
     options = make_options(args)
-    options.replay = True
+    options.replay = replay_allowed()
     result = run(options)
     # the run's objects live until exit: frozen, the reporter's allocations no longer make the collector walk
     # them again (most of a large report's time)
