@@ -33,7 +33,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .cache import RACY_SECONDS, load_key, read_signed, write_signed
+from . import cache as parse_cache
+from .cache import load_key, read_signed, write_signed
 from .depgraph import DependencyGraph, Edge
 from .discover import list_files
 from .model import Finding, Span, Suppression
@@ -348,16 +349,14 @@ class Replay:
         options = engine.options
         if not (options.replay and options.use_cache and engine.config.cache and options.cache_home):
             return None
-        from .cache import _inside, default_directory
-
         key_dir = os.path.join(options.cache_home, "prr-lint")
-        if _inside(engine.root, key_dir):
+        if parse_cache._inside(engine.root, key_dir):     # a key that came with the checked tree is no secret
             return None
         mac_key = load_key(key_dir)
         key = _key(engine) if mac_key is not None else None
         if mac_key is None or key is None:
             return None
-        directory = options.cache_dir or default_directory(options.cache_home, engine.root)
+        directory = options.cache_dir or parse_cache.default_directory(options.cache_home, engine.root)
         return cls(engine, directory, mac_key, key)
 
     def _stamps(self) -> list:
@@ -413,7 +412,7 @@ class Replay:
         if old is not None and old.get("files") == self.files:
             known = {rel: row for rel, row in zip(old["files"], old["table"], strict=False)}
         prefix = os.path.join(self.engine.root, "")
-        racy = self.listed_at - RACY_SECONDS * 10**9
+        racy = self.listed_at - parse_cache.RACY_SECONDS * 10**9
         table = []
         for rel, stamp in zip(self.files, self.stamps, strict=True):
             row = known.get(rel)
