@@ -26,6 +26,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 import stat
 import subprocess
@@ -67,7 +68,9 @@ def _stamp(st: os.stat_result) -> list[int]:
 
 # -- what the run saw of the repository --------------------------------------------------------------------
 class RecordingRepository(Repository):
-    """A Repository that writes down the answers to the path questions rules ask about unlisted paths."""
+    """A Repository that writes down the answers to the path questions rules ask. Not those the listing answers:
+    a listed file is checked by its stamp or bytes, and a directory holding listed files exists, is a directory
+    and is where it says (git and the walk do not go through symlinks), unless the answer says otherwise."""
 
     asked: dict[tuple[str, str], Any]
 
@@ -75,28 +78,34 @@ class RecordingRepository(Repository):
         self.asked = {}
         super().__init__(*args, **kwargs)
 
+    def _record(self, question: str, rel: Any, answer: Any, listed_answer: Any) -> None:
+        if not isinstance(rel, str):
+            return
+        norm = posixpath.normpath(rel.rstrip("/") or ".") if rel else "."
+        if norm in self.file_set:
+            return
+        if norm in self.dirs and answer == listed_answer(norm):
+            return
+        self.asked[(question, rel)] = answer
+
     def real(self, rel: str) -> str | None:
         answer = super().real(rel)
-        if isinstance(rel, str) and rel not in self.file_set:
-            self.asked[("real", rel)] = answer
+        self._record("real", rel, answer, lambda norm: os.path.join(self.real_root, norm))
         return answer
 
     def exists(self, rel: str) -> bool:
         answer = super().exists(rel)
-        if rel not in self.file_set:
-            self.asked[("exists", rel)] = answer
+        self._record("exists", rel, answer, lambda norm: True)
         return answer
 
     def is_dir(self, rel: str) -> bool:
         answer = super().is_dir(rel)
-        if rel not in self.file_set:
-            self.asked[("is_dir", rel)] = answer
+        self._record("is_dir", rel, answer, lambda norm: True)
         return answer
 
     def read_text(self, rel: str) -> tuple:
         text, why = super().read_text(rel)
-        if rel not in self.file_set:
-            self.asked[("read", rel)] = [_digest(text) if text is not None else None, why]
+        self._record("read", rel, [_digest(text) if text is not None else None, why], lambda norm: None)
         return text, why
 
 
@@ -173,13 +182,40 @@ def _tree_contents(top: str) -> list | None:
 
 
 def _git_state(root: str) -> str:
-    """The commit checked out and whether the clone is shallow: rules read file ages from the history."""
+    """The commit checked out and the shallow boundary: rules read file ages from the history. Read from the
+    .git directory; a work tree whose .git is a file (a linked worktree, a submodule) asks git."""
+    git_dir = os.path.join(root, ".git")
+    if not os.path.lexists(git_dir):
+        return "no git"
+    if os.path.isdir(git_dir) and not os.path.islink(git_dir):
+        try:
+            head = _text(os.path.join(git_dir, "HEAD")).strip()
+            commit = head
+            if head.startswith("ref: "):
+                ref = head[5:]
+                path = os.path.join(git_dir, *ref.split("/"))
+                if os.path.isfile(path):
+                    commit = _text(path).strip()
+                else:
+                    packed = _text(os.path.join(git_dir, "packed-refs")) \
+                        if os.path.isfile(os.path.join(git_dir, "packed-refs")) else ""
+                    commit = next((line.split(" ")[0] for line in packed.splitlines()
+                                   if line.endswith(" " + ref)), f"unborn {ref}")
+            shallow = os.path.join(git_dir, "shallow")
+            return f"{commit} {_text(shallow) if os.path.isfile(shallow) else ''}"
+        except (OSError, UnicodeDecodeError):
+            pass
     try:
         proc = subprocess.run(["git", "rev-parse", "HEAD", "--is-shallow-repository"], cwd=root,
                               capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
-        return "no git"
+        return "git failed"
     return f"{proc.returncode} {proc.stdout.decode('utf-8', 'replace')}"
+
+
+def _text(path: str) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return fh.read(1 << 20)
 
 
 def _renderers(engine: Engine) -> list:

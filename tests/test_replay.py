@@ -301,3 +301,14 @@ def test_reports_from_the_command_line_are_the_same_bytes_replayed(repo, tmp_pat
         assert second.returncode == first.returncode == reference.returncode
         assert second.stdout == first.stdout == reference.stdout, argv
     assert len(glob.glob(os.path.join(cache.default_directory(home["XDG_CACHE_HOME"], repo), "replay-*.json"))) == 1
+
+
+def test_the_commit_is_read_from_loose_and_packed_refs(repo):
+    loose = replay._git_state(repo)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    assert loose.startswith(head + " ")
+    git(repo, "pack-refs", "--all")
+    assert replay._git_state(repo) == loose
+    git(repo, "commit", "-q", "--allow-empty", "-m", "next")
+    assert replay._git_state(repo) != loose
+    assert replay._git_state(os.path.join(repo, "services")) == "no git"
