@@ -259,17 +259,17 @@ def _steps(engine: Engine) -> list | None:
 
 
 def _packs(engine: Engine) -> list | None:
-    """Content of every rule pack and policy that is not built in."""
-    from .policy.feature import _config_paths
-
-    paths = [engine._rel_to_cwd(p) for p in engine.config.rule_paths] + _config_paths(engine.config)
-    paths += sorted({os.path.dirname(r.directory) for r in engine.all_rules if r.origin != "builtin" and r.directory})
-    out = []
-    for p in paths:
-        contents = _tree_contents(os.path.abspath(p))
+    """Content of every rule pack that is not built in: Python packs by their files, Rego policies by the
+    sources the run evaluates (packs, loose files, helper packages)."""
+    out: list = []
+    for p in engine.config.rule_paths:
+        contents = _tree_contents(os.path.abspath(engine._rel_to_cwd(p)))
         if contents is None:
             return None
         out.append((p, contents))
+    runtime = getattr(engine.options, "policy_runtime", None)
+    for source in getattr(runtime, "files", None) or []:
+        out.append((source.path, _digest(source.text)))
     return out
 
 

@@ -312,3 +312,18 @@ def test_the_commit_is_read_from_loose_and_packed_refs(repo):
     git(repo, "commit", "-q", "--allow-empty", "-m", "next")
     assert replay._git_state(repo) != loose
     assert replay._git_state(os.path.join(repo, "services")) == "no git"
+
+
+def test_a_rego_policy_change_makes_a_full_run(repo, work, tmp_path):
+    policy = tmp_path / "policy" / "deploy.rego"
+    policy.parent.mkdir()
+    source = ('package main\nimport rego.v1\n'
+              'deny contains "MESSAGE" if input.kind == "Deployment"\n')
+    policy.write_text(source.replace("MESSAGE", "first"))
+    messages = lambda result: {f[4] for f in findings(result) if f[4] in ("first", "second")}  # noqa: E731
+    assert messages(run(repo, "--policy", str(policy.parent))) == {"first"}
+    hit, result = replayed(work, repo, "--policy", str(policy.parent))
+    assert hit and messages(result) == {"first"}
+    policy.write_text(source.replace("MESSAGE", "second"))
+    hit, result = replayed(work, repo, "--policy", str(policy.parent))
+    assert not hit and messages(result) == {"second"}
