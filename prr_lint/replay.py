@@ -240,6 +240,20 @@ def _renderers(engine: Engine) -> list:
     return out
 
 
+def _interpreter() -> list:
+    """The Python that runs the rules and the libraries installed for it (a dist-info name carries its version)."""
+    import sys
+
+    out: list = [sys.version, sys.executable]
+    for entry in sys.path:
+        if os.path.basename(entry) in ("site-packages", "dist-packages") and os.path.isdir(entry):
+            try:
+                out.append((entry, sorted(n for n in os.listdir(entry) if n.endswith((".dist-info", ".egg-info")))))
+            except OSError:
+                out.append((entry, None))
+    return out
+
+
 def _steps(engine: Engine) -> list | None:
     """What the post-processing steps depend on; None when a step's inputs are not known here."""
     from .baseline import BaselineStep
@@ -280,6 +294,8 @@ def _key(engine: Engine) -> str | None:
     settings = getattr(runtime, "settings", None)
     if settings is not None and getattr(settings, "opa_url", None):
         return None                         # results come from a server: never replayed
+    if any(r.origin != "rego" for r in options.extra_rules):
+        return None                         # rules handed over in-process: their code is not known here
     steps, packs = _steps(engine), _packs(engine)
     if steps is None or packs is None:
         return None
@@ -287,7 +303,7 @@ def _key(engine: Engine) -> str | None:
     config_bytes = _read_digest(config.path, 64 << 20) if config.path else None
     policy = {k: v for k, v in vars(settings).items() if k != "token"} if settings is not None else None
     parts = {
-        "format": FORMAT, "version": __version__,
+        "format": FORMAT, "version": __version__, "python": _interpreter(),
         "code": _tree_stamps(_PACKAGE, (".py", ".json")), "rules": _tree_stamps(rules_dir(), (".py", ".rego")),
         "packs": packs, "policy": repr(policy),
         "config": repr(dataclasses.asdict(config)), "config_bytes": config_bytes,

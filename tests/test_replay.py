@@ -236,7 +236,7 @@ def check(doc, ctx):
     assert not hit and {f[4] for f in findings(result) if f[0] == "ORG001"} == {"second"}
 
 
-def test_never_replayed_without_the_cache_with_a_policy_server_or_after_errors(repo, work):
+def test_never_replayed_without_the_cache_with_a_policy_server_or_after_errors(repo, work, monkeypatch):
     run(repo, use_cache=False)
     assert entries(repo) == []
     run(repo)
@@ -244,22 +244,44 @@ def test_never_replayed_without_the_cache_with_a_policy_server_or_after_errors(r
     assert not replayed(work, repo, use_cache=False)[0]
 
     def server(options):
-        options.policy_runtime = SimpleNamespace(settings=SimpleNamespace(opa_url="http://127.0.0.1:1"))
+        options.policy_runtime = SimpleNamespace(settings=SimpleNamespace(opa_url="http://127.0.0.1:1"), files=[])
 
     assert not replayed(work, repo, tweak=server)[0]
 
-    def failing(options):       # a rule whose environment fails: exit 2, a result never kept
-        from prr_lint.rule import Rule
+    # a rule whose environment fails (exit 2): its result is never kept, and the next run is a full run
+    from prr_lint import engine as engine_module
 
-        def check(doc, ctx):
-            raise OSError("policy server went away")
+    load_rules = engine_module.load_rules
 
-        options.extra_rules.append(Rule("ORG002", "fails", "s", "w", "f", ["k8s"], [], dict.fromkeys(range(4),
-                                        "error"), "0.1.0", check=check, origin="user"))
+    def failing_pack(*args, **kwargs):
+        rules = load_rules(*args, **kwargs)
+        for r in rules:
+            if r.id == "K8S002":
+                def check(doc, ctx):
+                    raise OSError("a service the rule needs went away")
+                r.check = check
+        return rules
 
+    os.remove(entries(repo)[0])
+    monkeypatch.setattr(engine_module, "load_rules", failing_pack)
     for _ in range(2):
-        hit, result = replayed(work, repo, tweak=failing)
+        hit, result = replayed(work, repo)
         assert not hit and result.errors and exit_code(result, "error") == 2
+        assert entries(repo) == []
+    monkeypatch.setattr(engine_module, "load_rules", load_rules)
+    assert not replayed(work, repo)[0] and replayed(work, repo)[0]
+
+
+def test_rules_handed_over_in_process_are_never_replayed(repo, work):
+    from prr_lint.rule import Rule
+
+    def extra(options):
+        options.extra_rules.append(Rule("ORG002", "in-process", "s", "w", "f", ["k8s"], [],
+                                        dict.fromkeys(range(4), "info"), "0.1.0", check=lambda doc, ctx: (),
+                                        origin="user"))
+
+    run(repo, tweak=extra)
+    assert not replayed(work, repo, tweak=extra)[0] and entries(repo) == []
 
 
 def test_a_forged_or_foreign_entry_is_a_miss(repo, work, tmp_path):
