@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .engine import Engine, Result
 
 FORMAT = 1
-KEEP = 4                          # entries kept per repository cache directory
+KEEP = 6                          # entries kept per repository cache directory (whole runs, paths)
 PREFIX = "replay-"
 MAX_PACK_FILES = 5000             # a user rule pack larger than this is not hashed: no replay
 # environment variables that change what a run finds or renders (the CLI reads PRR_LINT_*; renderers HELM_*)
@@ -394,6 +394,7 @@ class Replay:
         self.listed_at = time.time_ns()
         self.stamps = self._stamps()
         self.repository: RecordingRepository | None = None
+        self.table: list | None = None      # what the run sees of the listed files (set by `result`)
 
     @classmethod
     def open(cls, engine: Engine) -> Replay | None:
@@ -426,23 +427,53 @@ class Replay:
         self.repository = RecordingRepository(*args, listing=(self.files, dict(self.problems)), **kwargs)
         return self.repository
 
-    def _entry(self) -> dict | None:
-        entry = read_signed(self._mac_key, self.directory, self.name)
-        return entry if isinstance(entry, dict) and entry.get("key") == self.key else None
+    def _entry(self, name: str | None = None) -> dict | None:
+        entry = read_signed(self._mac_key, self.directory, name or self.name)
+        if not isinstance(entry, dict) or (name is None and entry.get("key") != self.key):
+            return None
+        return entry
+
+    def _donor(self) -> dict | None:
+        """The most recently used other entry: what it knows of the files' stamps spares reading them."""
+        try:
+            names = [n for n in os.listdir(self.directory)
+                     if n.startswith(PREFIX) and n.endswith(".json") and n != self.name]
+            names.sort(key=lambda n: os.stat(os.path.join(self.directory, n)).st_mtime_ns, reverse=True)
+        except OSError:
+            return None
+        return self._entry(names[0]) if names else None
+
+    def _table(self, known: dict | None) -> list:
+        """[stamp or None, hash] of every listed file, before the run reads any: a stamp the `known` entry has
+        vouches for its hash, any other file is read. A stamp is kept for next time only when it can be trusted
+        (a regular file not changed within RACY_SECONDS); a file changed after this, while the run reads it,
+        has another stamp next time, so it is read again and the difference seen."""
+        rows: dict = {}
+        if known is not None and known.get("max_size") == self.max_size and \
+                len(known.get("files", ())) == len(known.get("table", ())):
+            rows = dict(zip(known["files"], known["table"], strict=True))
+        prefix = os.path.join(self.engine.root, "")
+        racy = self.listed_at - parse_cache.RACY_SECONDS * 10**9
+        table = []
+        for rel, stamp in zip(self.files, self.stamps, strict=True):
+            row = rows.get(rel)
+            if row is not None and row[0] is not None and row[0] == stamp:
+                digest = row[1]
+            else:
+                digest = _read_digest(prefix + rel, self.max_size)
+            trusted = stamp is not None and stat.S_ISREG(stamp[4]) and stamp[2] < racy
+            table.append([stamp if trusted else None, digest])
+        return table
 
     def result(self) -> Result | None:
         """The stored result when everything the run would see is what the stored run saw."""
         entry = self._entry()
-        if entry is None:
-            return None
         try:
-            if entry["files"] != self.files or entry["problems"] != self.problems:
+            self.table = self._table(entry if entry is not None else self._donor())
+            if entry is None or entry["files"] != self.files or entry["problems"] != self.problems:
                 return None
-            prefix = os.path.join(self.engine.root, "")
-            for rel, now, (stamp, digest) in zip(self.files, self.stamps, entry["table"], strict=True):
-                if stamp is None or now != stamp:
-                    if _read_digest(prefix + rel, self.max_size) != digest:
-                        return None
+            if [row[1] for row in entry["table"]] != [row[1] for row in self.table]:
+                return None
             if not _ask_again(self.engine.root, self.max_size, entry["asked"]):
                 return None
             result = _restore(self.engine, entry["result"])
@@ -455,34 +486,12 @@ class Replay:
         return result
 
     def store(self, result: Result) -> None:
-        """Keep the result of a full run, with what it saw; not a run with errors, nor one whose files changed
-        while it ran."""
-        if result.errors or self.repository is None:
+        """Keep the result of a full run with what it saw; never the result of a run with errors."""
+        if result.errors or self.repository is None or self.table is None:
             return
-        old = self._entry()
-        known: dict = {}
-        if old is not None and old.get("files") == self.files:
-            known = {rel: row for rel, row in zip(old["files"], old["table"], strict=False)}
-        prefix = os.path.join(self.engine.root, "")
-        racy = self.listed_at - parse_cache.RACY_SECONDS * 10**9
-        table = []
-        for rel, stamp in zip(self.files, self.stamps, strict=True):
-            row = known.get(rel)
-            if row is not None and row[0] is not None and row[0] == stamp:
-                digest = row[1]
-            else:
-                digest = _read_digest(prefix + rel, self.max_size)
-            try:
-                now = _stamp(os.lstat(prefix + rel))
-            except (OSError, ValueError):
-                now = None
-            if now != stamp:
-                return          # changed while the run read it: what the run saw is unknown
-            trusted = stamp is not None and stat.S_ISREG(stamp[4]) and stamp[2] < racy
-            table.append([stamp if trusted else None, digest])
         asked = [[question, rel, answer] for (question, rel), answer in sorted(self.repository.asked.items())]
-        entry = {"key": self.key, "files": self.files, "problems": self.problems, "table": table, "asked": asked,
-                 "result": _result_data(result)}
+        entry = {"key": self.key, "max_size": self.max_size, "files": self.files, "problems": self.problems,
+                 "table": self.table, "asked": asked, "result": _result_data(result)}
         try:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
         except OSError:

@@ -349,3 +349,22 @@ def test_a_rego_policy_change_makes_a_full_run(repo, work, tmp_path):
     policy.write_text(source.replace("MESSAGE", "second"))
     hit, result = replayed(work, repo, "--policy", str(policy.parent))
     assert not hit and messages(result) == {"second"}
+
+
+def test_unchanged_files_are_not_read_again_to_check_them(repo, work, monkeypatch):
+    run(repo)
+    hashed = []
+    digest = replay._read_digest
+
+    def counting(path, max_size):
+        hashed.append(os.path.relpath(path, repo))
+        return digest(path, max_size)
+
+    monkeypatch.setattr(replay, "_read_digest", counting)
+    config = [".prr-lint.yaml"]     # read for the key, as the CLI reads it for the run
+    assert replayed(work, repo)[0] and hashed == config
+    # a run on a path has its own entry; the whole run's entry vouches for the files' stamps
+    run(repo, os.path.join(repo, "services/svc-0"))
+    assert hashed == config * 2
+    _edit(repo, "services/svc-0/k8s/deployment.yaml", "replicas: 1", "replicas: 3")
+    assert not replayed(work, repo)[0] and hashed == config * 3 + ["services/svc-0/k8s/deployment.yaml"]
