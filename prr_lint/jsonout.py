@@ -9,8 +9,11 @@ that was not UTF-8) becomes U+FFFD, as `escape.deep_valid_unicode` does, without
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
+from json.encoder import encode_basestring_ascii as _string
 from typing import Any
 
 from .escape import deep_valid_unicode
@@ -34,6 +37,18 @@ def _dumps(obj: Any, indent: int) -> str:
     return "".join(parts)
 
 
+@functools.lru_cache(maxsize=64)
+def _flat_encoder(inner: str) -> Callable[[Any], str]:
+    """The C encoder of a flat container at one depth: its item separator carries the line break and indentation."""
+    return json.JSONEncoder(separators=("," + inner, ": ")).encode
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return _string(value)
+    return json.dumps(value)
+
+
 def _flat(values: Any) -> bool:
     for v in values:
         if not isinstance(v, _SCALAR) and v:     # an empty container is written inline, `[]` or `{}`
@@ -49,7 +64,7 @@ def _encode(obj: Any, depth: int, step: str, out: list[str]) -> None:
         items = obj
         opening, closing = "[", "]"
     else:
-        out.append(json.dumps(obj))
+        out.append(_scalar(obj))
         return
     if not obj:
         out.append(opening + closing)
@@ -57,7 +72,7 @@ def _encode(obj: Any, depth: int, step: str, out: list[str]) -> None:
     inner = "\n" + step * (depth + 1)
     if _flat(items):
         # one C-encoder call: `{"a": 1,<newline+indent>"b": 2}`, then the first and last line breaks
-        body = json.dumps(obj, separators=("," + inner, ": "))
+        body = _flat_encoder(inner)(obj)
         out.append(opening + inner + body[1:-1] + "\n" + step * depth + closing)
         return
     out.append(opening)
@@ -66,7 +81,7 @@ def _encode(obj: Any, depth: int, step: str, out: list[str]) -> None:
         for key, value in obj.items():
             out.append(inner if first else "," + inner)
             first = False
-            out.append(json.dumps(_key(key)) + ": ")
+            out.append(_string(_key(key)) + ": ")
             _encode(value, depth + 1, step, out)
     else:
         for value in obj:
