@@ -188,9 +188,13 @@ def _cache_settings(args, config, root: str) -> tuple:
     return home or None, os.path.abspath(directory) if directory else None, notices
 
 
-def replay_allowed() -> bool:
-    """Whether a run may give a previous run's result when nothing changed (PRR_LINT_NO_REPLAY=1: never)."""
-    return os.environ.get("PRR_LINT_NO_REPLAY", "").lower() not in ("1", "true", "yes")
+def replay_environment() -> dict[str, str] | None:
+    """What of the environment a replayed result depends on (replay.py), or None: PRR_LINT_NO_REPLAY=1."""
+    if os.environ.get("PRR_LINT_NO_REPLAY", "").lower() in ("1", "true", "yes"):
+        return None
+    from .replay import ENV_PREFIXES
+
+    return {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
 
 
 def cmd_check(args) -> int:
@@ -198,7 +202,7 @@ def cmd_check(args) -> int:
     from .reporters import render
 
     options = make_options(args)
-    options.replay = replay_allowed()
+    options.replay = replay_environment()
     result = run(options)
     # the run's objects live until exit: frozen, the reporter's allocations no longer make the collector walk
     # them again (most of a large report's time)

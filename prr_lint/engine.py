@@ -107,7 +107,9 @@ class Options:
     parse_pool_min: int = DEFAULT_MIN_FILES
     # post-processing steps (plans, waivers, baseline, diff filter), in order
     steps: list[Step] = field(default_factory=list)
-    replay: bool = False          # give a previous run's result when every input is the same (replay.py)
+    # give a previous run's result when every input is the same (replay.py): the environment variables results
+    # depend on, as the CLI read them; None: never
+    replay: dict[str, str] | None = None
 
 
 @dataclass

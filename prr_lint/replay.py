@@ -49,7 +49,8 @@ FORMAT = 1
 KEEP = 6                          # entries kept per repository cache directory (whole runs, paths)
 PREFIX = "replay-"
 MAX_PACK_FILES = 5000             # a user rule pack larger than this is not hashed: no replay
-# environment variables that change what a run finds or renders (the CLI reads PRR_LINT_*; renderers HELM_*)
+# environment variables that change what a run finds or renders (PRR_LINT_*, renderers' HELM_*): the CLI passes
+# them in Options.replay
 ENV_PREFIXES = ("PRR_", "HELM_", "KUSTOMIZE_", "KUBECTL_")
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
@@ -312,7 +313,7 @@ def _key(engine: Engine) -> str | None:
         "rule_ids": [r.id for r in engine.all_rules], "selected": [r.id for r in engine.rules],
         "trust": options.trust_repo_rules, "notices": options.notices, "steps": steps,
         "today": engine.today.isoformat(), "git": _git_state(engine.root), "renderers": _renderers(engine),
-        "env": sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)),
+        "env": sorted((options.replay or {}).items()),
     }
     return _digest(json.dumps(parts, sort_keys=True, default=repr))
 
@@ -400,7 +401,7 @@ class Replay:
     def open(cls, engine: Engine) -> Replay | None:
         """The replay of this run, or None when it may not be replayed (no cache, an input from a network)."""
         options = engine.options
-        if not (options.replay and options.use_cache and engine.config.cache and options.cache_home):
+        if options.replay is None or not (options.use_cache and engine.config.cache and options.cache_home):
             return None
         key_dir = os.path.join(options.cache_home, "prr-lint")
         if parse_cache._inside(engine.root, key_dir):     # a key that came with the checked tree is no secret

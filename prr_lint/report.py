@@ -60,12 +60,12 @@ def _current(args: Any) -> tuple[dict[str, Any], list[str]]:
         if args.paths != ["."]:
             raise UsageError("--from reads a saved report: give no paths")
         return load_report(args.from_report), []
-    from .cli import make_options, replay_allowed
+    from .cli import make_options, replay_environment
     from .engine import run
     from .reporters import render
 
     options = make_options(args)
-    options.replay = replay_allowed()
+    options.replay = replay_environment()
     result = run(options)
     return json.loads(render("json", result)), list(result.errors)
 

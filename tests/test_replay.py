@@ -83,7 +83,7 @@ def run(root, *argv, use_cache=True, tweak=None):
     from prr_lint.engine import run as engine_run
 
     options = cli.make_options(cli.build_parser().parse_args(["check", *argv, root]))
-    options.replay = use_cache
+    options.replay = cli.replay_environment() if use_cache else None
     options.use_cache = use_cache
     if tweak is not None:
         tweak(options)
