@@ -450,7 +450,8 @@ class Replay:
         (a regular file not changed within RACY_SECONDS); a file changed after this, while the run reads it,
         has another stamp next time, so it is read again and the difference seen."""
         rows: dict = {}
-        if known is not None and known.get("max_size") == self.max_size and \
+        # a --cache-dir may be shared: only an entry of this tree vouches for its files
+        if known is not None and known.get("root") == self.engine.root and known.get("max_size") == self.max_size and \
                 len(known.get("files", ())) == len(known.get("table", ())):
             rows = dict(zip(known["files"], known["table"], strict=True))
         prefix = os.path.join(self.engine.root, "")
@@ -491,7 +492,8 @@ class Replay:
         if result.errors or self.repository is None or self.table is None:
             return
         asked = [[question, rel, answer] for (question, rel), answer in sorted(self.repository.asked.items())]
-        entry = {"key": self.key, "max_size": self.max_size, "files": self.files, "problems": self.problems,
+        entry = {"key": self.key, "root": self.engine.root, "max_size": self.max_size, "files": self.files,
+                 "problems": self.problems,
                  "table": self.table, "asked": asked, "result": _result_data(result)}
         try:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
