@@ -67,6 +67,9 @@ def _current(args: Any) -> tuple[dict[str, Any], list[str]]:
     options = make_options(args)
     options.replay = replay_environment()
     result = run(options)
+    import gc
+
+    gc.freeze()     # as check does: the run's objects live until exit, the collector need not walk them again
     return json.loads(render("json", result)), list(result.errors)
 
 
