@@ -368,3 +368,19 @@ def test_unchanged_files_are_not_read_again_to_check_them(repo, work, monkeypatc
     assert hashed == config * 2
     _edit(repo, "services/svc-0/k8s/deployment.yaml", "replicas: 1", "replicas: 3")
     assert not replayed(work, repo)[0] and hashed == config * 3 + ["services/svc-0/k8s/deployment.yaml"]
+
+
+def test_hostile_file_names_replay_the_same_bytes(repo, work):
+    names = [os.fsencode(repo) + b"/services/svc-0/k8s/bad-\xff.yaml",
+             os.fsencode(repo) + b"/services/svc-0/k8s/line\nbreak ##vso[x].yaml"]
+    for name in names:
+        with open(name, "w") as fh:
+            fh.write(BARE_DEPLOYMENT)
+    first = run(repo)
+    hit, second = replayed(work, repo)
+    assert hit
+    reference = full_run(work, repo)
+    files = {f.file for f in reference.findings}
+    assert any("bad-" in f for f in files) and any("line\nbreak" in f for f in files), files
+    for fmt in FORMATS:
+        assert render(fmt, second) == render(fmt, reference) == render(fmt, first), fmt
