@@ -106,13 +106,7 @@ class ServiceCard:
 
     @property
     def level(self) -> str:
-        blocked = {rule_level(c.rule) for c in self.checks if c.findings and c.blocks_level}
-        reached = NONE
-        for level in LEVELS:
-            if level in blocked:
-                break
-            reached = level
-        return reached
+        return _reached({rule_level(c.rule) for c in self.checks if c.findings and c.blocks_level})
 
     @property
     def target(self) -> str:
@@ -127,22 +121,47 @@ class ServiceCard:
 
     @property
     def score(self) -> int:
-        total = sum(SEVERITY_RANK[c.severity] for c in self.checks)
-        passing = sum(SEVERITY_RANK[c.severity] for c in self.checks if c.passes)
-        return 100 if total == 0 else passing * 100 // total
+        return self._tally()[0]
 
     @property
     def failing(self) -> list[Check]:
         """Failing checks, most severe first, then by rule id."""
-        return sorted((c for c in self.checks if not c.passes),
-                      key=lambda c: (-SEVERITY_RANK[c.worst], c.rule.id))
+        return self._tally()[2]
+
+    def _tally(self) -> tuple[int, int, list[Check], str]:
+        """(score, passing checks, failing checks in order, level) in one pass over the checks."""
+        total = passing_weight = passing = 0
+        failing = []
+        blocked = set()
+        for c in self.checks:
+            weight = SEVERITY_RANK[c.severity]
+            total += weight
+            if c.findings:
+                failing.append(c)
+                if c.blocks_level:
+                    blocked.add(rule_level(c.rule))
+            else:
+                passing += 1
+                passing_weight += weight
+        failing.sort(key=lambda c: (-SEVERITY_RANK[c.worst], c.rule.id))
+        score = 100 if total == 0 else passing_weight * 100 // total
+        return score, passing, failing, _reached(blocked)
 
     def as_json(self) -> dict[str, Any]:
-        level = self.level
+        score, passing, failing, level = self._tally()
         return {"name": self.name, "tier": self.tier, "owner": self.owner, "complete": self.complete,
-                "level": level, "target": self.target, "ready": self._ready(level), "score": self.score,
-                "checks": len(self.checks), "passing": sum(1 for c in self.checks if c.passes),
-                "failing": [c.as_json() for c in self.failing]}
+                "level": level, "target": self.target, "ready": self._ready(level), "score": score,
+                "checks": len(self.checks), "passing": passing, "failing": [c.as_json() for c in failing]}
+
+
+def _reached(blocked: set[str]) -> str:
+    """The highest level below the lowest one a failing check blocks."""
+    reached = NONE
+    for level in LEVELS:
+        if level in blocked:
+            break
+        reached = level
+    return reached
 
 
 @dataclass
