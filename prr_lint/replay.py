@@ -182,12 +182,13 @@ def _tree_contents(top: str) -> list | None:
     return out
 
 
-def _git_state(root: str) -> str:
-    """The commit checked out and the shallow boundary: rules read file ages from the history. Read from the
-    .git directory; a work tree whose .git is a file (a linked worktree, a submodule) asks git."""
+def _git_state(root: str) -> tuple[str, Any]:
+    """(the commit checked out and the shallow boundary, what is staged): rules read file ages from the history
+    and pending changes from the status. The commit is read from the .git directory; a work tree whose .git is a
+    file (a linked worktree, a submodule) asks git."""
     git_dir = os.path.join(root, ".git")
     if not os.path.lexists(git_dir):
-        return "no git"
+        return "no git", None
     if os.path.isdir(git_dir) and not os.path.islink(git_dir):
         try:
             head = _text(os.path.join(git_dir, "HEAD")).strip()
@@ -203,15 +204,27 @@ def _git_state(root: str) -> str:
                     commit = next((line.split(" ")[0] for line in packed.splitlines()
                                    if line.endswith(" " + ref)), f"unborn {ref}")
             shallow = os.path.join(git_dir, "shallow")
-            return f"{commit} {_text(shallow) if os.path.isfile(shallow) else ''}"
+            return f"{commit} {_text(shallow) if os.path.isfile(shallow) else ''}", _staged(root)
         except (OSError, UnicodeDecodeError):
             pass
     try:
         proc = subprocess.run(["git", "rev-parse", "HEAD", "--is-shallow-repository"], cwd=root,
                               capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
-        return "git failed"
-    return f"{proc.returncode} {proc.stdout.decode('utf-8', 'replace')}"
+        return "git failed", None
+    return f"{proc.returncode} {proc.stdout.decode('utf-8', 'replace')}", _staged(root)
+
+
+def _staged(root: str) -> str | None:
+    """What the index holds that HEAD does not (paths, modes, blobs): a change staged and then undone in the work
+    tree is still a pending change (SVC022). `diff-index --cached` compares without refreshing or writing the
+    index, which `git status` rewrites whenever its stat data is stale."""
+    try:
+        proc = subprocess.run(["git", "diff-index", "--cached", "--raw", "-z", "--no-renames", "HEAD", "--"],
+                              cwd=root, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return _digest(str(proc.returncode), proc.stdout)
 
 
 def _text(path: str) -> str:
@@ -288,8 +301,8 @@ def _packs(engine: Engine) -> list | None:
     return out
 
 
-def _key(engine: Engine) -> str | None:
-    """The entry's key, or None when the run may not be replayed."""
+def _key_parts(engine: Engine) -> dict | None:
+    """What the entry's key is made of, or None when the run may not be replayed."""
     options = engine.options
     runtime = getattr(options, "policy_runtime", None)
     settings = getattr(runtime, "settings", None)
@@ -312,9 +325,13 @@ def _key(engine: Engine) -> str | None:
         "shard": str(engine.shard), "select": options.select, "ignore": options.ignore, "required": options.required,
         "rule_ids": [r.id for r in engine.all_rules], "selected": [r.id for r in engine.rules],
         "trust": options.trust_repo_rules, "notices": options.notices, "steps": steps,
-        "today": engine.today.isoformat(), "git": _git_state(engine.root), "renderers": _renderers(engine),
+        "today": engine.today.isoformat(), "git": list(_git_state(engine.root)), "renderers": _renderers(engine),
         "env": sorted((options.replay or {}).items()),
     }
+    return parts
+
+
+def _key(parts: dict) -> str:
     return _digest(json.dumps(parts, sort_keys=True, default=repr))
 
 
@@ -380,12 +397,13 @@ def _restore(engine: Engine, data: dict) -> Result:
 class Replay:
     """One run's replay: `result()` before the run (None: run in full), `repository` for the run, `store` after."""
 
-    def __init__(self, engine: Engine, directory: str, mac_key: bytes, key: str) -> None:
+    def __init__(self, engine: Engine, directory: str, mac_key: bytes, parts: dict) -> None:
         self.engine = engine
         self.directory = directory
         self._mac_key = mac_key
-        self.key = key
-        self.name = f"{PREFIX}{key[:40]}.json"
+        self.parts = parts
+        self.key = _key(parts)
+        self.name = f"{PREFIX}{self.key[:40]}.json"
         config = engine.config
         self.max_size = config.max_file_size
         problems: dict = {}
@@ -407,11 +425,11 @@ class Replay:
         if parse_cache._inside(engine.root, key_dir):     # a key that came with the checked tree is no secret
             return None
         mac_key = load_key(key_dir)
-        key = _key(engine) if mac_key is not None else None
-        if mac_key is None or key is None:
+        parts = _key_parts(engine) if mac_key is not None else None
+        if mac_key is None or parts is None:
             return None
         directory = options.cache_dir or parse_cache.default_directory(options.cache_home, engine.root)
-        return cls(engine, directory, mac_key, key)
+        return cls(engine, directory, mac_key, parts)
 
     def _stamps(self) -> list:
         prefix = os.path.join(self.engine.root, "")

@@ -158,6 +158,17 @@ def _write(root, rel, text):
         fh.write(text)
 
 
+def _stage_and_undo(root, rel):
+    """The work tree as it was, the index holding an edit: git status says the file is being changed."""
+    path = os.path.join(root, rel)
+    text = open(path).read()
+    with open(path, "a") as fh:
+        fh.write("\nReviewed.\n")
+    git(root, "add", rel)
+    with open(path, "w") as fh:
+        fh.write(text)
+
+
 def _env(name, value):
     return lambda root, mp: mp.setenv(name, value)
 
@@ -172,6 +183,7 @@ CHANGES = {
                                             "runbook_hosts: [runbooks.example.com]\nseverity: {TF001: info}"),
     "date changed": _env("PRR_LINT_TODAY", "2027-06-01"),
     "environment changed": _env("PRR_LINT_PARSE_POOL_MIN", "5000"),
+    "change staged, work tree undone": lambda root, mp: _stage_and_undo(root, "services/svc-0/docs/runbook.md"),
     "HEAD moved": lambda root, mp: git(root, "commit", "-q", "--allow-empty", "--amend", "-m", "recent",
                                        env={"GIT_COMMITTER_DATE": TODAY + "T00:00:00+00:00",
                                             "GIT_AUTHOR_DATE": TODAY + "T00:00:00+00:00"}),
@@ -326,14 +338,14 @@ def test_reports_from_the_command_line_are_the_same_bytes_replayed(repo, tmp_pat
 
 
 def test_the_commit_is_read_from_loose_and_packed_refs(repo):
-    loose = replay._git_state(repo)
+    loose = replay._git_state(repo)[0]
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True).stdout.strip()
     assert loose.startswith(head + " ")
     git(repo, "pack-refs", "--all")
-    assert replay._git_state(repo) == loose
+    assert replay._git_state(repo)[0] == loose
     git(repo, "commit", "-q", "--allow-empty", "-m", "next")
-    assert replay._git_state(repo) != loose
-    assert replay._git_state(os.path.join(repo, "services")) == "no git"
+    assert replay._git_state(repo)[0] != loose
+    assert replay._git_state(os.path.join(repo, "services")) == ("no git", None)
 
 
 def test_a_rego_policy_change_makes_a_full_run(repo, work, tmp_path):
