@@ -2,22 +2,26 @@
 cache, without loading a document or calling a rule.
 
 Rules join files across services, so results are kept per run rather than per file. An entry is found by a key
-over everything a run depends on that is not a file of the repository: prr-lint's own code and the rule packs
-(user packs and Rego policies by content), the effective configuration and options (selection, severities,
-tiers, paths, shard, steps such as waiver files and baselines), "today", the git commit checked out (file ages),
-the renderers (helm SDK, kustomize binary) and the environment variables prr-lint reads. The entry then holds
-what the run saw of the repository, checked again before it is used:
+over everything a run depends on that is not a file of the repository: prr-lint's own code, the interpreter and
+its libraries, the rule packs (user packs and Rego policies by content), the effective configuration and options
+(selection, severities, tiers, paths, shard, steps such as waiver files and baselines), "today", the git commit
+checked out and what is staged (file ages, pending changes), the renderers (helm SDK, kustomize binary) and the
+environment variables the CLI hands over. The entry then holds what the run saw of the repository, checked again
+before it is used:
 
-- every listed file (the listing itself compared whole): its lstat stamp and a hash of its bytes. A file whose
-  stamp is the one stored is trusted unchanged (as the parse cache trusts its index); any other is read and
-  hashed. A stamp taken within RACY_SECONDS of a change is never stored, as in the parse cache;
+- every listed file (the listing itself compared whole): its lstat stamp and a hash of its bytes, taken before
+  the run reads it. A file whose stamp is one an entry stored is trusted unchanged (as the parse cache trusts its
+  index); any other is read and hashed. A stamp taken within RACY_SECONDS of a change is never stored;
 - every question the rules asked about paths that are not listed files (does a linked runbook exist, is it a
   directory, where does a path really lead, what does an unlisted file hold): asked again, answered the same.
 
 Any difference, and the run is a full run, whose result then replaces the entry. A run that had errors, reached a
-network (an OPA server), ran a step whose inputs are not known here (--diff-base, --plan), or runs without the
-cache is never stored nor replayed. The entry is signed JSON in the parse cache's directory (cache.py), never
-pickle; KEEP entries are kept, the most recently used.
+network (an OPA server), ran a step whose inputs are not known here (--diff-base, --plan) or rules handed over
+in-process, or runs without the cache is never stored nor replayed; nor is the gate (it does not ask for it).
+The replayed Result carries what the reporters read (findings, notices, services with their document kinds and
+files, the dependency graph, the baseline summary), not documents, the service graph or waivers.
+The entry is signed JSON in the parse cache's directory (cache.py), never pickle; the KEEP most recently used
+entries are kept.
 """
 
 from __future__ import annotations
