@@ -358,8 +358,7 @@ class Engine:
         cfg = self.config
         make = self.replay.new_repository if self.replay is not None else Repository
         repo = make(self.root, cfg.include, cfg.exclude, cfg.max_file_size, self._cache(), project=self.anchor,
-                          parse_workers=self.options.parse_workers,
-                          parse_pool_min=self.options.parse_pool_min)
+                    parse_workers=self.options.parse_workers, parse_pool_min=self.options.parse_pool_min)
         whole = self.whole and self.shard is None
         # every manifest and SLO file, to know which service owns what; from the cache when unchanged
         if whole:
