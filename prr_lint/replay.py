@@ -87,9 +87,10 @@ class RecordingRepository(Repository):
         if not isinstance(rel, str):
             return
         norm = posixpath.normpath(rel.rstrip("/") or ".") if rel else "."
-        if norm in self.file_set:
+        listed = getattr(self, "file_set", None)     # None: asked while the listing is being made
+        if listed is not None and norm in listed:
             return
-        if norm in self.dirs and answer == listed_answer(norm):
+        if listed is not None and norm in self.dirs and answer == listed_answer(norm):
             return
         self.asked[(question, rel)] = answer
 
@@ -501,8 +502,8 @@ class Replay:
             if not _ask_again(self.engine.root, self.max_size, entry["asked"]):
                 return None
             result = _restore(self.engine, entry["result"])
-        except (KeyError, TypeError, ValueError, IndexError):
-            return None         # an entry of another shape: a miss
+        except Exception:       # an entry of another shape, a question asked another way: a miss, never a failure
+            return None
         try:
             os.utime(os.path.join(self.directory, self.name))   # recently used: kept when others are pruned
         except OSError:
@@ -515,13 +516,13 @@ class Replay:
             return
         asked = [[question, rel, answer] for (question, rel), answer in sorted(self.repository.asked.items())]
         entry = {"key": self.key, "root": self.engine.root, "max_size": self.max_size, "files": self.files,
-                 "problems": self.problems,
-                 "table": self.table, "asked": asked, "result": _result_data(result)}
+                 "problems": self.problems, "table": self.table, "asked": asked, "result": _result_data(result)}
         try:
+            payload = json.dumps(entry, separators=(",", ":"))
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        except OSError:
-            return
-        write_signed(self._mac_key, self.directory, self.name, json.dumps(entry, separators=(",", ":")))
+        except (TypeError, ValueError, OSError):
+            return      # a value JSON cannot carry as it is: not kept, rather than kept changed
+        write_signed(self._mac_key, self.directory, self.name, payload)
         self._prune()
 
     def _prune(self) -> None:
