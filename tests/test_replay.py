@@ -396,3 +396,30 @@ def test_hostile_file_names_replay_the_same_bytes(repo, work):
     assert any("bad-" in f for f in files) and any("line\nbreak" in f for f in files), files
     for fmt in FORMATS:
         assert render(fmt, second) == render(fmt, reference) == render(fmt, first), fmt
+
+
+WAIVERS = """waivers:
+  - rule: K8S002
+    target: {service: svc-0}
+    reason: memory limit comes from the namespace LimitRange
+    owner: team-0
+    expires: 2027-01-31
+  - rule: TF001
+    target: {path: "services/svc-1/infra/*.tf"}
+    reason: backups are kept by the platform
+    owner: team-1
+    expires: 2026-11-01
+"""
+
+
+def test_waived_findings_and_expired_waivers_replay_the_same_bytes(repo, work):
+    _write(repo, ".prr-waivers.yaml", WAIVERS)
+    first = run(repo)
+    assert any(f.suppression is not None for f in first.findings)
+    assert any(f.rule_id == "PRR002" for f in first.findings)            # the expired waiver
+    hit, second = replayed(work, repo)
+    assert hit
+    reference = full_run(work, repo)
+    for fmt in FORMATS:
+        assert render(fmt, second) == render(fmt, reference), fmt
+    assert render("text", second, show_suppressed=True) == render("text", reference, show_suppressed=True)
