@@ -423,3 +423,21 @@ def test_waived_findings_and_expired_waivers_replay_the_same_bytes(repo, work):
     for fmt in FORMATS:
         assert render(fmt, second) == render(fmt, reference), fmt
     assert render("text", second, show_suppressed=True) == render("text", reference, show_suppressed=True)
+
+
+def test_a_baseline_run_replays_the_same_bytes_and_a_baseline_change_is_seen(repo, work, tmp_path):
+    baseline = str(tmp_path / "baseline.json")
+    written = run_cli("baseline", "-o", baseline, repo, env={"PRR_LINT_NO_REPLAY": "1"})
+    assert written.returncode == 0, written.stderr
+    first = run(repo, "--baseline", baseline)
+    assert first.baseline is not None and first.baseline.matched > 0
+    hit, second = replayed(work, repo, "--baseline", baseline)
+    assert hit and second.baseline == first.baseline
+    reference = full_run(work, repo, "--baseline", baseline)
+    for fmt in FORMATS:
+        assert render(fmt, second) == render(fmt, reference), fmt
+    # a baseline of parse errors only (there are none): every finding reported again
+    empty = run_cli("baseline", "-o", baseline, "--select", "PRR000", repo, env={"PRR_LINT_NO_REPLAY": "1"})
+    assert empty.returncode == 0, empty.stderr
+    hit, changed = replayed(work, repo, "--baseline", baseline)
+    assert not hit and changed.baseline.matched < first.baseline.matched
