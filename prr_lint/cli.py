@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import os
 import sys
 
@@ -187,12 +188,25 @@ def _cache_settings(args, config, root: str) -> tuple:
     return home or None, os.path.abspath(directory) if directory else None, notices
 
 
+def replay_environment() -> dict[str, str] | None:
+    """What of the environment a replayed result depends on (replay.py), or None: PRR_LINT_NO_REPLAY=1."""
+    if os.environ.get("PRR_LINT_NO_REPLAY", "").lower() in ("1", "true", "yes"):
+        return None
+    from .replay import ENV_PREFIXES
+
+    return {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
+
+
 def cmd_check(args) -> int:
     from .engine import exit_code, run
     from .reporters import render
 
     options = make_options(args)
+    options.replay = replay_environment()
     result = run(options)
+    # the run's objects live until exit: frozen, the reporter's allocations no longer make the collector walk
+    # them again (most of a large report's time)
+    gc.freeze()
     fail_on = args.fail_on or options.config.fail_on
     color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty()
                                         and "NO_COLOR" not in os.environ)

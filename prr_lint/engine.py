@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .diff import DiffSummary
     from .git import History
     from .loaders import Loaded
+    from .replay import Replay
     from .waivers import Waiver
 
 Notice = tuple[str, str]          # (file, message): a run-level note, never a finding
@@ -106,6 +107,9 @@ class Options:
     parse_pool_min: int = DEFAULT_MIN_FILES
     # post-processing steps (plans, waivers, baseline, diff filter), in order
     steps: list[Step] = field(default_factory=list)
+    # give a previous run's result when every input is the same (replay.py): the environment variables results
+    # depend on, as the CLI read them; None: never
+    replay: dict[str, str] | None = None
 
 
 @dataclass
@@ -114,6 +118,10 @@ class ServiceSummary:
     tier: int
     file: str
     owner: str | None
+    # what the scorecard needs of the service, as plain data: the kinds of its documents (None: unknown, every
+    # rule applies) and its files
+    kinds: list[str] | None = None
+    files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -135,6 +143,7 @@ class Result:
     repo: Repository | None = None
     graph: ServiceGraph | None = None
     docs: list[Document] = field(default_factory=list)
+    dependencies: DependencyGraph | None = None   # the run's one dependency graph (SVC060-062 and the reports)
     # set by the steps
     plans: list[str] = field(default_factory=list)        # --plan files, as shown in findings
     waivers: list[Waiver] = field(default_factory=list)   # waivers read (file entries and inline comments)
@@ -334,6 +343,7 @@ class Engine:
         self.rendered = Rendered()
         self.shard = options.shard
         self.graph: ServiceGraph | None = None
+        self.replay: Replay | None = None
         self.by_target: dict[str, list[Rule]] = {}
         for r in self.rules:
             for t in r.targets:
@@ -346,9 +356,9 @@ class Engine:
     # -- loading -----------------------------------------------------------------------------
     def load(self) -> tuple[Repository, ServiceGraph, list[Loaded], list[Document]]:
         cfg = self.config
-        repo = Repository(self.root, cfg.include, cfg.exclude, cfg.max_file_size, self._cache(), project=self.anchor,
-                          parse_workers=self.options.parse_workers,
-                          parse_pool_min=self.options.parse_pool_min)
+        make = self.replay.new_repository if self.replay is not None else Repository
+        repo = make(self.root, cfg.include, cfg.exclude, cfg.max_file_size, self._cache(), project=self.anchor,
+                    parse_workers=self.options.parse_workers, parse_pool_min=self.options.parse_pool_min)
         whole = self.whole and self.shard is None
         # every manifest and SLO file, to know which service owns what; from the cache when unchanged
         if whole:
@@ -463,6 +473,18 @@ class Engine:
         self._emit(rule, Hit(doc, (), message, Span(line, col)), tier, owner, findings)
 
     def run(self) -> Result:
+        from .replay import Replay
+
+        self.replay = Replay.open(self)
+        replayed = self.replay.result() if self.replay is not None else None
+        if replayed is not None:
+            return replayed
+        result = self._run()
+        if self.replay is not None:
+            self.replay.store(result)
+        return result
+
+    def _run(self) -> Result:
         repo, graph, loaded, docs = self.load()
         findings: list[Finding] = []
         notices: list[Notice] = list(self.options.notices)
@@ -495,7 +517,7 @@ class Engine:
             for r in doc_rules:
                 self._check(r, doc, ctx, findings, errors)
         touched = [svc for svc in graph.services if self.touches(svc)]
-        dependency_graph(graph, self.settings.availability_slos)   # one per run: for SVC060-062 and the reports
+        dependencies = dependency_graph(graph, self.settings.availability_slos)   # one per run: SVC060-062, reports
         for svc in touched:
             ctx = self.context(svc, graph, repo, notices)
             for r in self.by_target.get(SERVICE, []):
@@ -504,13 +526,13 @@ class Engine:
         findings = _dedupe(f for f in findings if _in_scope(f.file, self.scope) and self._shard_reports(f))
         assign_fingerprints(findings)
         findings.sort(key=Finding.sort_key)
-        summaries = [ServiceSummary(s.name, s.tier, s.manifest.file, _str(s.get("owner"))) for s in touched]
+        summaries = [_summary(s, graph) for s in touched]
         result = Result(self.root, findings, self.all_rules, sorted(set(notices)), summaries,
                         files_read=sum(1 for item in loaded if (item.docs or item.error) and self.in_shard(item.file)),
                         documents=sum(1 for d in docs if self.in_shard(d.file)),
                         errors=errors, scope=self.scope, whole=self.whole and self.shard is None,
                         selected=list(self.rules), shard=self.shard,
-                        today=self.today, repo=repo, graph=graph, docs=docs)
+                        today=self.today, repo=repo, graph=graph, docs=docs, dependencies=dependencies)
         access = StepContext(self)
         for step in self.options.steps:
             result = step(result, access)
@@ -613,6 +635,14 @@ def _glob_free(target: str) -> str:
         if ch in "*?[":
             return target[:i].rsplit("/", 1)[0] if "/" in target[:i] else ""
     return target
+
+
+def _summary(svc: Service, graph: ServiceGraph) -> ServiceSummary:
+    # the service the graph knows by this name (the first manifest when two share it) describes the card
+    named = graph.by_name.get(svc.name)
+    kinds = sorted({d.kind for d in named.docs} | {named.manifest.kind}) if named is not None else None
+    files = sorted({svc.manifest.file} | ({d.file for d in named.docs} if named is not None else set()))
+    return ServiceSummary(svc.name, svc.tier, svc.manifest.file, _str(svc.get("owner")), kinds, files)
 
 
 def _str(value: object) -> str | None:

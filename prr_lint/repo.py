@@ -25,7 +25,8 @@ _CONTEXT = frozenset(CONTEXT_KINDS)
 
 class Repository:
     def __init__(self, root: str, include=(), exclude=(), max_file_size=5 << 20, cache: ParseCache | None = None,
-                 project: str = "", parse_workers: int | None = 0, parse_pool_min: int = DEFAULT_MIN_FILES):
+                 project: str = "", parse_workers: int | None = 0, parse_pool_min: int = DEFAULT_MIN_FILES,
+                 listing: tuple[list[str], dict] | None = None):
         self.root = root
         # worker processes for large parses (see prefetch; None: one per CPU); fewer than 2 never start a pool
         self.parse_workers = parse_workers
@@ -34,7 +35,10 @@ class Repository:
         self.max_file_size = max_file_size
         self.real_root = os.path.realpath(root)
         problems: dict = {}
-        self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
+        if listing is not None:   # (files, problems) listed already by the caller (replay.py lists before a run)
+            self.files, problems = list(listing[0]), dict(listing[1])
+        else:
+            self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
         self.file_set = set(self.files)
         self.chart_dirs = {posixpath.dirname(f) for f in self.files
                            if f.endswith(_CHART_NAMES) and posixpath.basename(f) in _CHART_NAMES}

@@ -63,11 +63,16 @@ def _current(args: Any) -> tuple[dict[str, Any], list[str]]:
         if args.paths != ["."]:
             raise UsageError("--from reads a saved report: give no paths")
         return load_report(args.from_report), []
-    from .cli import make_options
+    from .cli import make_options, replay_environment
     from .engine import run
     from .reporters import render
 
-    result = run(make_options(args))
+    options = make_options(args)
+    options.replay = replay_environment()
+    result = run(options)
+    import gc
+
+    gc.freeze()     # as check does: the run's objects live until exit, the collector need not walk them again
     return json.loads(render("json", result)), list(result.errors)
 
 

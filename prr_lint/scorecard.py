@@ -23,6 +23,7 @@ check passes), where a check weighs 3, 2 or 1 as its severity at the tier is err
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -49,9 +50,14 @@ AREA_TITLES = {"prr": "Files and manifests", "svc": "Service", "k8s": "Kubernete
 
 def rule_level(rule: Rule) -> str:
     """The level a rule counts toward: the lowest level any of its tags belongs to; gold without one."""
-    tags = {t.lower() for t in rule.tags}
+    return _level_of_tags(tuple(rule.tags))
+
+
+@functools.lru_cache(maxsize=1024)
+def _level_of_tags(tags: tuple[str, ...]) -> str:
+    lowered = {t.lower() for t in tags}
     for level in LEVELS:
-        if tags.intersection(LEVEL_TAGS[level]):
+        if lowered.intersection(LEVEL_TAGS[level]):
             return level
     return LEVELS[-1]
 
@@ -100,12 +106,7 @@ class ServiceCard:
 
     @property
     def level(self) -> str:
-        reached = NONE
-        for level in LEVELS:
-            if any(c.blocks_level and rule_level(c.rule) == level for c in self.checks):
-                break
-            reached = level
-        return reached
+        return _reached({rule_level(c.rule) for c in self.checks if c.findings and c.blocks_level})
 
     @property
     def target(self) -> str:
@@ -113,25 +114,54 @@ class ServiceCard:
 
     @property
     def ready(self) -> bool:
-        return RANK[self.level] >= RANK[self.target]
+        return self._ready(self.level)
+
+    def _ready(self, level: str) -> bool:
+        return RANK[level] >= RANK[self.target]
 
     @property
     def score(self) -> int:
-        total = sum(SEVERITY_RANK[c.severity] for c in self.checks)
-        passing = sum(SEVERITY_RANK[c.severity] for c in self.checks if c.passes)
-        return 100 if total == 0 else passing * 100 // total
+        return self._tally()[0]
 
     @property
     def failing(self) -> list[Check]:
         """Failing checks, most severe first, then by rule id."""
-        return sorted((c for c in self.checks if not c.passes),
-                      key=lambda c: (-SEVERITY_RANK[c.worst], c.rule.id))
+        return self._tally()[2]
+
+    def _tally(self) -> tuple[int, int, list[Check], str]:
+        """(score, passing checks, failing checks in order, level) in one pass over the checks."""
+        total = passing_weight = passing = 0
+        failing = []
+        blocked = set()
+        for c in self.checks:
+            weight = SEVERITY_RANK[c.severity]
+            total += weight
+            if c.findings:
+                failing.append(c)
+                if c.blocks_level:
+                    blocked.add(rule_level(c.rule))
+            else:
+                passing += 1
+                passing_weight += weight
+        failing.sort(key=lambda c: (-SEVERITY_RANK[c.worst], c.rule.id))
+        score = 100 if total == 0 else passing_weight * 100 // total
+        return score, passing, failing, _reached(blocked)
 
     def as_json(self) -> dict[str, Any]:
+        score, passing, failing, level = self._tally()
         return {"name": self.name, "tier": self.tier, "owner": self.owner, "complete": self.complete,
-                "level": self.level, "target": self.target, "ready": self.ready, "score": self.score,
-                "checks": len(self.checks), "passing": sum(1 for c in self.checks if c.passes),
-                "failing": [c.as_json() for c in self.failing]}
+                "level": level, "target": self.target, "ready": self._ready(level), "score": score,
+                "checks": len(self.checks), "passing": passing, "failing": [c.as_json() for c in failing]}
+
+
+def _reached(blocked: set[str]) -> str:
+    """The highest level below the lowest one a failing check blocks."""
+    reached = NONE
+    for level in LEVELS:
+        if level in blocked:
+            break
+        reached = level
+    return reached
 
 
 @dataclass
@@ -154,23 +184,41 @@ def _applies(rule: Rule, tier: int, kinds: set[str] | None) -> bool:
 
 
 def build(result: Result) -> Scorecard:
-    """One card per service of the run (those its paths touched), in name order."""
+    """One card per service of the run (those its paths touched), in name order. Linear in services x rules
+    that apply and findings: the rules that apply are worked out once per (tier, document kinds)."""
     by_service: dict[str, dict[str, list[Finding]]] = {}
     for f in result.findings:
         if f.service and (f.suppression is None or f.suppression.kind == "baseline"):
             by_service.setdefault(f.service, {}).setdefault(f.rule_id, []).append(f)
     ran = result.ran
+    applying: dict[tuple[int, tuple[str, ...] | None], tuple[list[tuple[Rule, str]], set[str]]] = {}
     cards = []
     for summary in sorted(result.services, key=lambda s: s.name):
-        service = result.graph.by_name.get(summary.name) if result.graph is not None else None
-        kinds = {d.kind for d in service.docs} | {service.manifest.kind} if service is not None else None
+        kinds, files = _parts(result, summary)
+        key = (summary.tier, tuple(sorted(kinds)) if kinds is not None else None)
+        rules = applying.get(key)
+        if rules is None:
+            found = [(r, r.level(summary.tier) or "info") for r in ran if _applies(r, summary.tier, kinds)]
+            rules = applying[key] = (found, {r.id for r, _ in found})
         mine = by_service.get(summary.name, {})
-        checks = [Check(r, r.level(summary.tier) or "info", mine.get(r.id, []))
-                  for r in ran if _applies(r, summary.tier, kinds) or r.id in mine]
-        files = {summary.file} | ({d.file for d in service.docs} if service is not None else set())
+        if mine.keys() <= rules[1]:
+            checks = [Check(r, level, mine.get(r.id, [])) for r, level in rules[0]]
+        else:   # a finding of a rule that does not apply here (a user pack's): it counts, in rule order
+            checks = [Check(r, r.level(summary.tier) or "info", mine.get(r.id, []))
+                      for r in ran if r.id in rules[1] or r.id in mine]
         complete = result.diff is None and all(_reported(file, result.scope) for file in files)
         cards.append(ServiceCard(summary.name, summary.tier, summary.owner, checks, complete))
     return Scorecard(cards)
+
+
+def _parts(result: Result, summary: Any) -> tuple[set[str] | None, set[str]]:
+    """(document kinds or None, files) of a service: as the run recorded them, else from its service graph."""
+    if summary.kinds is not None:
+        return set(summary.kinds), set(summary.files) | {summary.file}
+    service = result.graph.by_name.get(summary.name) if result.graph is not None else None
+    if service is None:
+        return None, {summary.file}
+    return {d.kind for d in service.docs} | {service.manifest.kind}, {summary.file} | {d.file for d in service.docs}
 
 
 def _reported(file: str, scope: list[str]) -> bool:

@@ -55,8 +55,10 @@ def home(tmp_path):
 
 
 def prr(home, *args, env=None, cwd=None):
+    # runs that test the parse cache itself: no result replay (test_replay.py tests that)
     return run_cli(*args, cwd=cwd, env={"XDG_CACHE_HOME": str(home), "PRR_LINT_CACHE_DIR": "",
-                                        "PRR_LINT_ALLOW_CONFIG_CACHE_DIR": "", **(env or {})})
+                                        "PRR_LINT_ALLOW_CONFIG_CACHE_DIR": "", "PRR_LINT_NO_REPLAY": "1",
+                                        **(env or {})})
 
 
 def git_init(base):

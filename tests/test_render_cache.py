@@ -68,6 +68,7 @@ def renders(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(home))
     monkeypatch.setenv("PRR_LINT_CACHE_DIR", "")
     monkeypatch.setenv("PRR_LINT_ALLOW_CONFIG_CACHE_DIR", "")
+    monkeypatch.setenv("PRR_LINT_NO_REPLAY", "1")      # the render cache itself, not result replay
     rendered: list[str] = []
     real = helm_renderer._render_chart
 

@@ -18,6 +18,8 @@ ARROW = " → "
 
 
 def _graph(result: Result) -> DependencyGraph | None:
+    if result.dependencies is not None:
+        return result.dependencies
     return depgraph.of(result.graph) if result.graph is not None else None
 
 

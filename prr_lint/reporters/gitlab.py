@@ -6,10 +6,10 @@ tier-0 service is `blocker`, other errors `critical`, warnings `major` (`minor` 
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from ..escape import deep_valid_unicode, json_text
+from .. import jsonout
+from ..escape import json_text
 from ..model import Finding
 
 if TYPE_CHECKING:
@@ -45,4 +45,4 @@ def render(result: Result, **_: Any) -> str:
         issues.append(issue)
     # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
     # `##vso[` must not appear raw in a line that a CI log may show
-    return json_text(json.dumps(deep_valid_unicode(issues), indent=2)) + "\n"
+    return json_text(jsonout.dumps(issues)) + "\n"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from .. import __version__, scorecard
-from ..escape import deep_valid_unicode, json_text
+from .. import __version__, jsonout, scorecard
+from ..escape import json_text
 from ..model import Finding
 from . import counts
 from .dependencies import graph_json
@@ -63,4 +62,4 @@ def render(result: Result, **_: Any) -> str:
         report["shard"] = {"index": result.shard.index, "count": result.shard.count}
     # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
     # `##vso[` must not appear raw in a line that a CI log may show
-    return json_text(json.dumps(deep_valid_unicode(report), indent=2, sort_keys=False)) + "\n"
+    return json_text(jsonout.dumps(report)) + "\n"
