@@ -20,8 +20,8 @@ from .registry import check_selectors, load_rules, severity_key
 from .render import Rendered, RenderJob, render_all
 from .repo import DEFAULT_MIN_FILES, Repository
 from .rule import ENGINE, PARSE_ERROR, RULE_ERROR, SERVICE, Rule
-from .schemas import schema_errors
 from .service import Service, ServiceGraph
+from .verdicts import verdicts_of
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -69,8 +69,9 @@ class RuleContext:
             self.notices.append((file, message))
 
     def validate(self, instance: Any, schema_name: str) -> list[ValidationError]:
-        """JSON Schema errors of `instance` against a published schema (schemas/), most specific first."""
-        return schema_errors(instance, schema_name)
+        """JSON Schema errors of `instance` against a published schema (schemas/), most specific first; a
+        document the parse cache knows to be valid is not validated again (verdicts.py)."""
+        return verdicts_of(self.repo).errors(instance, schema_name)
 
     def dependencies(self) -> DependencyGraph:
         """The run's service dependency graph (SVC060-062): edges, tiers, availability SLOs, cycles."""
@@ -515,6 +516,7 @@ class Engine:
         for step in self.options.steps:
             result = step(result, access)
         result.findings.sort(key=Finding.sort_key)
+        verdicts_of(repo).save(whole=self.whole and self.shard is None)
         return result
 
     MAX_RULE_ERROR = 500          # characters of a PRR007 message: an exception may quote a whole document

@@ -1,0 +1,110 @@
+"""Schema verdicts kept between runs, so a warm run does not validate an unchanged manifest again.
+
+Only "valid" is kept: a document with errors is validated again for its messages. A verdict is keyed by the
+schema's content, the jsonschema version and format checkers, and the document's data in a type-exact JSON form
+(a document JSON cannot carry exactly, e.g. with a tuple or a non-string key, is always validated). The keys
+live in one signed side file of the parse cache (cache.py: same key, same trust rules; a bad MAC is a miss),
+written at most once per run.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .schemas import load_schema, schema_errors
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+    from .cache import ParseCache
+
+FORMAT = 1
+MEMO_KEY = "schema-verdicts"      # in Repository.memo: one store per run
+
+
+@functools.cache
+def _salt(schema_name: str) -> bytes:
+    """What a verdict depends on besides the document: the schema and the validator that applies it."""
+    from importlib.metadata import version
+
+    import jsonschema
+
+    checkers = sorted(jsonschema.FormatChecker().checkers)
+    text = json.dumps([FORMAT, __version__, version("jsonschema"), checkers, schema_name,
+                       load_schema(schema_name)], sort_keys=True, separators=(",", ":"))
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _plain(value: Any) -> bool:
+    """JSON's own types only, exactly: a tuple is no JSON array to jsonschema, an int key no property name."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v) for v in value)
+    return value is None or kind in (str, int, float, bool)
+
+
+def verdict_key(instance: Any, schema_name: str) -> str | None:
+    """The key of a document's verdict against a schema; None when JSON cannot carry the document exactly."""
+    try:
+        if not _plain(instance):
+            return None
+        text = json.dumps(instance, separators=(",", ":"), allow_nan=False)
+    except (ValueError, RecursionError):
+        return None
+    h = hashlib.blake2b(_salt(schema_name), digest_size=20)
+    h.update(b"\0")
+    h.update(text.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+class SchemaVerdicts:
+    """The valid verdicts of a run: read from the cache once, written back once (see save)."""
+
+    def __init__(self, store: ParseCache | None):
+        self._store = store
+        self._name = store.side_name(MEMO_KEY) if store is not None else ""
+        stored = store.read_side(self._name) if store is not None else None
+        valid = stored.get("valid") if isinstance(stored, dict) else None
+        self._stored: frozenset[str] = frozenset(k for k in valid if isinstance(k, str)) \
+            if isinstance(valid, list) else frozenset()
+        self._valid: set[str] = set(self._stored)
+        self._used: set[str] = set()      # verdicts this run relied on or found
+        self.validations = 0              # documents validated this run (the work a verdict saves)
+
+    def errors(self, instance: Any, schema_name: str) -> list[ValidationError]:
+        """schema_errors(instance, schema_name), without validating a document already known valid."""
+        key = verdict_key(instance, schema_name) if self._store is not None else None
+        if key is not None and key in self._valid:
+            self._used.add(key)
+            return []
+        self.validations += 1
+        errors = schema_errors(instance, schema_name)
+        if not errors and key is not None:
+            self._valid.add(key)
+            self._used.add(key)
+        return errors
+
+    def save(self, whole: bool) -> None:
+        """Write the verdicts back: after a run over the whole project, those it used (others belong to
+        documents that are gone); after a narrower run, every verdict known."""
+        if self._store is None or not self._used:
+            return
+        keep = self._used if whole else self._valid
+        if keep != self._stored:
+            self._store.write_side(self._name, json.dumps({"valid": sorted(keep)}, separators=(",", ":")))
+            self._stored = frozenset(keep)
+
+
+def verdicts_of(repo: Any) -> SchemaVerdicts:
+    """The run's verdict store, kept in the repository's per-run memo."""
+    memo = repo.memo
+    store = memo.get(MEMO_KEY)
+    if store is None:
+        store = memo[MEMO_KEY] = SchemaVerdicts(repo.cache)
+    return store
