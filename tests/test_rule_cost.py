@@ -109,3 +109,125 @@ def test_a_verdict_key_tells_json_types_apart():
     assert verdict_key({"a": (1,)}, "service.schema.json") is None
     assert verdict_key({1: "a"}, "service.schema.json") is None
     assert verdict_key({"a": float("nan")}, "service.schema.json") is None
+
+
+# -- Repository.real: one lstat per path prefix, the answers of os.path.realpath ------------------------------
+def _realpath_answer(repo, rel: str):
+    """What Repository.real answered before it resolved by prefix: realpath, then inside the root or None."""
+    full = os.path.realpath(os.path.join(repo.root, os.path.normpath(rel)))
+    return full if full == repo.real_root or full.startswith(repo.real_root + os.sep) else None
+
+
+def test_real_paths_are_those_of_realpath_through_symlinks(tmp_path):
+    from prr_lint.repo import Repository
+
+    outside = tmp_path / "outside"
+    (outside / "sub").mkdir(parents=True)
+    (outside / "back").symlink_to(tmp_path / "repo" / "docs")
+    root = tmp_path / "repo"
+    (root / "docs" / "deep").mkdir(parents=True)
+    (root / "docs" / "runbook.md").write_text("# Runbook\n")
+    (root / "docs" / "deep" / "x.md").write_text("x\n")
+    (root / "alias").symlink_to("docs")                       # a directory symlink inside
+    (root / "chain").symlink_to("alias/deep")                 # a symlink through a symlink
+    (root / "out").symlink_to(outside)                        # out of the root
+    (root / "relout").symlink_to("../outside/sub")
+    (root / "loop").symlink_to("loop")
+    (root / "dangling").symlink_to("nowhere/at/all")
+    (root / "docs" / "up").symlink_to("..")
+    repo = Repository(str(root))
+    paths = ["", ".", "docs", "docs/runbook.md", "alias/runbook.md", "alias/deep/x.md", "chain/x.md", "chain",
+             "out", "out/sub", "out/back/runbook.md", "relout", "relout/x", "loop", "loop/x", "dangling",
+             "dangling/x", "docs/up/alias/runbook.md", "docs/up/out", "missing/a/b", "docs/missing.md",
+             "docs/./deep/../runbook.md", "alias/../docs/runbook.md"]
+    for rel in paths + paths:       # asked twice: the second answer comes from the memo
+        assert repo.real(rel) == _realpath_answer(repo, rel), rel
+    assert repo.real("out/back/runbook.md") == str((root / "docs" / "runbook.md").resolve())
+    assert repo.real("../repo/docs") is None and repo.real("/etc/passwd") is None
+
+
+def test_real_looks_up_each_path_prefix_once(tmp_path, monkeypatch):
+    from prr_lint.repo import Repository
+
+    root = tmp_path / "repo"
+    for i in range(5):
+        (root / "services" / f"svc-{i}" / "docs").mkdir(parents=True)
+    repo = Repository(str(root))
+    looked: list[str] = []
+    lstat = os.lstat
+
+    def counted(path, *args, **kwargs):
+        looked.append(os.path.relpath(path, repo.real_root))
+        return lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", counted)
+    for i in range(5):
+        for name in ("runbook.md", "rollback.md", "dr.md"):
+            repo.real(f"services/svc-{i}/docs/{name}")
+    # services once, each service and its docs once, each file once: no component looked at twice
+    assert sorted(looked) == sorted(set(looked))
+    assert len(looked) == 1 + 5 * 2 + 15
+
+
+# -- links: one resolution per reference and directory ----------------------------------------------------
+def test_rules_resolve_each_link_once_a_run(mono, monkeypatch):
+    from prr_lint.checks import links
+
+    _, check = mono
+    expected = _findings(check(use_cache=False))
+    resolved: list[tuple] = []
+    real = links._resolve
+
+    def counted(ref, repo, settings, base_dir, project_dir):
+        resolved.append((ref, base_dir))
+        return real(ref, repo, settings, base_dir, project_dir)
+
+    monkeypatch.setattr(links, "_resolve", counted)
+    result = check(use_cache=False)
+    assert _findings(result) == expected
+    # PRR003, SVC020, SVC021, SVC022 and PROM002 all ask about each service's runbook and procedure links
+    assert len(resolved) == len(set(resolved)) > 0
+    assert ("docs/runbook.md#high-error-rate", "services/svc-1") in resolved
+
+
+def test_a_memoised_link_is_a_copy_the_caller_may_change(mono):
+    from prr_lint.checks.links import resolve
+
+    _, check = mono
+    result = check(use_cache=False)
+    first = resolve("docs/nope.md", result.repo, None, "services/svc-1")
+    first.problem, first.local = "changed", "elsewhere"
+    again = resolve("docs/nope.md", result.repo, None, "services/svc-1")
+    assert (again.problem, again.local, again.missing) == ("services/svc-1/docs/nope.md does not exist",
+                                                          "services/svc-1/docs/nope.md", True)
+
+
+# -- PromQL: one parse and one walk per distinct expression -----------------------------------------------
+def test_each_promql_expression_is_parsed_and_walked_once_a_run(mono, monkeypatch):
+    import promql_parser
+
+    from prr_lint.checks import promql
+
+    _, check = mono
+    expected = _findings(check(use_cache=False))
+    parsed: list[str] = []
+    walked: list[object] = []
+    real_parse, real_walk = promql_parser.parse, promql_parser.walk
+
+    def counted_parse(expr):
+        parsed.append(expr)
+        return real_parse(expr)
+
+    def counted_walk(ast, visit):
+        walked.append(ast)
+        return real_walk(ast, visit)
+
+    monkeypatch.setattr(promql_parser, "parse", counted_parse)
+    monkeypatch.setattr(promql_parser, "walk", counted_walk)
+    promql.parse.cache_clear()
+    promql._facts.cache_clear()
+    result = check(use_cache=False)
+    assert _findings(result) == expected
+    # 4 services: 2 SLI queries and 2 alert expressions each (PROM006, SVC012, SVC013, PROM004 ask about them)
+    assert len(parsed) == len(set(parsed)) == 4 * 4
+    assert len(walked) == len(parsed)

@@ -35,7 +35,7 @@ def use_functions(functions: dict) -> None:
 
     if metricsql.register(functions):
         parse.cache_clear()  # an expression that failed on one of them parses now
-        _analysis.cache_clear()
+        _facts.cache_clear()
 
 
 def unknown_function(parsed: Parsed, accepted) -> str | None:
@@ -46,9 +46,9 @@ def unknown_function(parsed: Parsed, accepted) -> str | None:
     extra = metricsql.registered() - set(accepted)
     if not extra or not parsed.ok:
         return None
-    for node in _nodes(parsed.ast):
-        if isinstance(node, promql_parser.Call) and node.func.name in extra:
-            return f"unknown function with name '{node.func.name}'"
+    for func in _facts(parsed).calls:
+        if func in extra:
+            return f"unknown function with name '{func}'"
     return None
 
 
@@ -207,14 +207,6 @@ def _nodes(ast) -> list:
     return out
 
 
-def _ast(expr_or_ast):
-    if isinstance(expr_or_ast, str):
-        return parse(expr_or_ast).ast
-    if isinstance(expr_or_ast, Parsed):
-        return expr_or_ast.ast
-    return expr_or_ast
-
-
 def selector_name(selector) -> str | None:
     """The metric name of a vector selector: `foo{...}` or `{__name__="foo"}`."""
     name = getattr(selector, "name", None)
@@ -227,20 +219,37 @@ def selector_name(selector) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What the rules ask of a parsed expression, gathered in one walk of its AST (the walk costs more than
+    the parse: every node it visits becomes a Python object)."""
+
+    names: frozenset[str]                                   # metric names selected
+    windows: frozenset[datetime.timedelta]                  # range windows of range selectors and subqueries
+    selectors: tuple[tuple[str | None, tuple[tuple[str, str], ...]], ...]   # (name, equality matchers), in order
+    calls: tuple[str, ...]                                  # functions called, in walk order
+
+
 @lru_cache(maxsize=4096)
-def _analysis(parsed: Parsed) -> tuple[frozenset, frozenset]:
-    """(metric names, range windows) of a parsed expression; parse() is cached, so this is too."""
-    names, windows = set(), set()
+def _facts(parsed: Parsed) -> _Facts:
+    """The facts of a parsed expression; parse() is cached, so this is too."""
+    names, windows, found, calls = set(), set(), [], []
     for node in _nodes(parsed.ast):
         if isinstance(node, promql_parser.VectorSelector):
             name = selector_name(node)
             if name:
                 names.add(name)
+            matchers = getattr(getattr(node, "matchers", None), "matchers", None) or []
+            equal = {m.name: m.value for m in matchers
+                     if m.op == promql_parser.MatchOp.Equal and m.name != "__name__"}
+            found.append((name, tuple(equal.items())))
         elif isinstance(node, (promql_parser.MatrixSelector, promql_parser.SubqueryExpr)):
             window = getattr(node, "range", None)
             if isinstance(window, datetime.timedelta) and window > datetime.timedelta(0):
                 windows.add(window)
-    return frozenset(names), frozenset(windows)
+        elif isinstance(node, promql_parser.Call):
+            calls.append(node.func.name)
+    return _Facts(frozenset(names), frozenset(windows), tuple(found), tuple(calls))
 
 
 def _parsed(expr_or_ast) -> Parsed:
@@ -253,12 +262,12 @@ def _parsed(expr_or_ast) -> Parsed:
 
 def metric_names(expr_or_ast) -> frozenset[str]:
     """Every metric name an expression selects (empty when it does not parse)."""
-    return _analysis(_parsed(expr_or_ast))[0]
+    return _facts(_parsed(expr_or_ast)).names
 
 
 def range_windows(expr_or_ast) -> frozenset[datetime.timedelta]:
     """The range windows of an expression: `[5m]` of range selectors and `[1h:1m]` of subqueries."""
-    return _analysis(_parsed(expr_or_ast))[1]
+    return _facts(_parsed(expr_or_ast)).windows
 
 
 def expand_sloth_window(expr: str, window: str = "5m") -> str:
@@ -275,11 +284,4 @@ def expand_sloth_window(expr: str, window: str = "5m") -> str:
 def selectors(expr_or_ast) -> list[tuple[str | None, dict]]:
     """(metric name, equality label matchers) of every vector selector: `foo{job="x",code=~"5.."}` gives
     ("foo", {"job": "x"}). Regex and negative matchers are left out."""
-    out = []
-    for node in _nodes(_ast(expr_or_ast)):
-        if isinstance(node, promql_parser.VectorSelector):
-            matchers = getattr(getattr(node, "matchers", None), "matchers", None) or []
-            equal = {m.name: m.value for m in matchers
-                     if m.op == promql_parser.MatchOp.Equal and m.name != "__name__"}
-            out.append((selector_name(node), equal))
-    return out
+    return [(name, dict(equal)) for name, equal in _facts(_parsed(expr_or_ast)).selectors]
