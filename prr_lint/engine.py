@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import hashlib
 import os
 import zlib
@@ -465,6 +466,10 @@ class Engine:
 
     def run(self) -> Result:
         repo, graph, loaded, docs = self.load()
+        # what was loaded lives for the whole run: the collections rules trigger need not scan it each time
+        froze = gc.get_freeze_count() == 0
+        if froze:
+            gc.freeze()
         findings: list[Finding] = []
         notices: list[Notice] = list(self.options.notices)
         errors: list[str] = []
@@ -517,6 +522,8 @@ class Engine:
             result = step(result, access)
         result.findings.sort(key=Finding.sort_key)
         verdicts_of(repo).save(whole=self.whole and self.shard is None)
+        if froze:
+            gc.unfreeze()
         return result
 
     MAX_RULE_ERROR = 500          # characters of a PRR007 message: an exception may quote a whole document

@@ -231,3 +231,24 @@ def test_each_promql_expression_is_parsed_and_walked_once_a_run(mono, monkeypatc
     # 4 services: 2 SLI queries and 2 alert expressions each (PROM006, SVC012, SVC013, PROM004 ask about them)
     assert len(parsed) == len(set(parsed)) == 4 * 4
     assert len(walked) == len(parsed)
+
+
+# -- garbage collection: the loaded documents are not scanned by the collections rules trigger --------------
+def test_rules_run_with_the_loaded_documents_out_of_the_collector(mono):
+    import gc
+
+    from prr_lint.rule import Rule
+
+    root, _ = mono
+    frozen: list[int] = []
+
+    def check(doc, ctx):
+        frozen.append(gc.get_freeze_count())
+        return ()
+
+    probe = Rule.from_meta({"id": "X001", "name": "probe", "summary": "s", "why": "w", "fix": "f",
+                            "targets": ["service"], "severity": "info"}, check)
+    run(Options(paths=[root], config=load_config(os.path.join(root, ".prr-lint.yaml")), root=root,
+                use_cache=False, extra_rules=[probe]))
+    assert len(frozen) == 4 and min(frozen) > 1000
+    assert gc.get_freeze_count() == 0           # and given back to the collector when the run ends
