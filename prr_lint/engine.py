@@ -16,6 +16,7 @@ from .config import Config
 from .depgraph import of as dependency_graph
 from .discover import git_toplevel, inside
 from .errors import UsageError
+from .memo import save_run_memos
 from .model import ORIGINS, SEVERITY_RANK, Document, Finding, Hit, Span
 from .registry import check_selectors, load_rules, severity_key
 from .render import Rendered, RenderJob, render_all
@@ -521,7 +522,7 @@ class Engine:
         for step in self.options.steps:
             result = step(result, access)
         result.findings.sort(key=Finding.sort_key)
-        verdicts_of(repo).save(whole=self.whole and self.shard is None)
+        save_run_memos(repo, whole=self.whole and self.shard is None)
         if froze:
             gc.unfreeze()
         return result

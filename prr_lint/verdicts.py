@@ -3,8 +3,7 @@
 Only "valid" is kept: a document with errors is validated again for its messages. A verdict is keyed by the
 schema's content, the jsonschema version and format checkers, and the document's data in a type-exact JSON form
 (a document JSON cannot carry exactly, e.g. with a tuple or a non-string key, is always validated). The keys
-live in one signed side file of the parse cache (cache.py: same key, same trust rules; a bad MAC is a miss),
-written at most once per run.
+live in one signed side file of the parse cache (memo.py).
 """
 
 from __future__ import annotations
@@ -15,15 +14,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .memo import RunMemo, run_memo
 from .schemas import load_schema, schema_errors
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
-    from .cache import ParseCache
-
 FORMAT = 1
-MEMO_KEY = "schema-verdicts"      # in Repository.memo: one store per run
+MEMO_KEY = "schema-verdicts"      # the side file, and the run's SchemaVerdicts in Repository.memo
 
 
 @functools.cache
@@ -64,47 +62,28 @@ def verdict_key(instance: Any, schema_name: str) -> str | None:
 
 
 class SchemaVerdicts:
-    """The valid verdicts of a run: read from the cache once, written back once (see save)."""
+    """The valid verdicts of a run (memo.py keeps them between runs)."""
 
-    def __init__(self, store: ParseCache | None):
-        self._store = store
-        self._name = store.side_name(MEMO_KEY) if store is not None else ""
-        stored = store.read_side(self._name) if store is not None else None
-        valid = stored.get("valid") if isinstance(stored, dict) else None
-        self._stored: frozenset[str] = frozenset(k for k in valid if isinstance(k, str)) \
-            if isinstance(valid, list) else frozenset()
-        self._valid: set[str] = set(self._stored)
-        self._used: set[str] = set()      # verdicts this run relied on or found
+    def __init__(self, memo: RunMemo):
+        self._memo = memo
         self.validations = 0              # documents validated this run (the work a verdict saves)
 
     def errors(self, instance: Any, schema_name: str) -> list[ValidationError]:
         """schema_errors(instance, schema_name), without validating a document already known valid."""
-        key = verdict_key(instance, schema_name) if self._store is not None else None
-        if key is not None and key in self._valid:
-            self._used.add(key)
+        key = verdict_key(instance, schema_name) if self._memo.store is not None else None
+        if key is not None and self._memo.get(key) is not None:
             return []
         self.validations += 1
         errors = schema_errors(instance, schema_name)
         if not errors and key is not None:
-            self._valid.add(key)
-            self._used.add(key)
+            self._memo.put(key, 1)
         return errors
-
-    def save(self, whole: bool) -> None:
-        """Write the verdicts back: after a run over the whole project, those it used (others belong to
-        documents that are gone); after a narrower run, every verdict known."""
-        if self._store is None or not self._used:
-            return
-        keep = self._used if whole else self._valid
-        if keep != self._stored:
-            self._store.write_side(self._name, json.dumps({"valid": sorted(keep)}, separators=(",", ":")))
-            self._stored = frozenset(keep)
 
 
 def verdicts_of(repo: Any) -> SchemaVerdicts:
-    """The run's verdict store, kept in the repository's per-run memo."""
+    """The run's verdicts, kept in the repository's per-run memo."""
     memo = repo.memo
-    store = memo.get(MEMO_KEY)
-    if store is None:
-        store = memo[MEMO_KEY] = SchemaVerdicts(repo.cache)
-    return store
+    verdicts = memo.get(MEMO_KEY)
+    if verdicts is None:
+        verdicts = memo[MEMO_KEY] = SchemaVerdicts(run_memo(repo, MEMO_KEY))
+    return verdicts

@@ -252,3 +252,73 @@ def test_rules_run_with_the_loaded_documents_out_of_the_collector(mono):
                 use_cache=False, extra_rules=[probe]))
     assert len(frozen) == 4 and min(frozen) > 1000
     assert gc.get_freeze_count() == 0           # and given back to the collector when the run ends
+
+
+@pytest.fixture
+def parser_calls(monkeypatch):
+    """Expressions the PromQL parser parsed (the in-process caches emptied first, as in a new process)."""
+    import promql_parser
+
+    from prr_lint.checks import promql
+
+    parsed: list[str] = []
+    real_parse = promql_parser.parse
+
+    def counted_parse(expr):
+        parsed.append(expr)
+        return real_parse(expr)
+
+    monkeypatch.setattr(promql_parser, "parse", counted_parse)
+
+    def fresh() -> list[str]:
+        promql.parse.cache_clear()
+        promql._facts.cache_clear()
+        parsed.clear()
+        return parsed
+
+    return fresh
+
+
+def test_a_warm_run_parses_no_promql_expression_it_has_seen(mono, parser_calls):
+    root, check = mono
+    expected = _findings(check(use_cache=False))
+    parsed = parser_calls()
+    cold = check()
+    assert len(parsed) == 16 and _findings(cold) == expected
+    parsed = parser_calls()
+    warm = check()
+    assert parsed == [] and _findings(warm) == expected
+    # a changed alert is parsed again (and what it now says is reported); the rest come from the memo
+    _edit(root, "services/svc-2/monitoring/rules.yaml", 'up{job="svc-2"} == 0', 'up{job="svc-2"} == 0 +')
+    parsed = parser_calls()
+    edited = check()
+    assert parsed == ['up{job="svc-2"} == 0 +']
+    assert _findings(edited) == _findings(check(use_cache=False))
+    assert [f[:3] for f in _findings(edited) if f[0] == "PROM006"] == [
+        ("PROM006", "services/svc-2/monitoring/rules.yaml", 15)]
+
+
+def test_promql_facts_round_trip_exactly():
+    from prr_lint.checks import promql, promql_memo
+
+    for expr in ('sum(rate(x{job="a",code=~"5.."}[5m])) / sum(rate(x{job="a"}[1h:30s])) > 0.1',
+                 'absent_over_time(up{__name__="up",env="prod"}[90s]) or vector(1)', "holt_winters(x[1d], 0.1, 0.2)",
+                 "sum(", "", 'rate(x["a"])'):
+        facts = promql.facts(expr)
+        assert promql_memo.decode(promql_memo.encode(facts)) == facts, expr
+    assert promql_memo.decode([True, None, False, ["x"], [1], [[None, [["a", 1]]]], []]) is None
+    assert promql_memo.decode("junk") is None
+
+
+def test_an_expression_near_the_parser_limits_is_checked_every_run(mono, parser_calls, monkeypatch):
+    from prr_lint.checks import promql
+
+    root, check = mono
+    monkeypatch.setattr(promql, "NEAR_OPERATORS", 2)     # the burn-rate alerts are near; `up == 0` is not
+    checked: list[str] = []
+    monkeypatch.setattr(promql._WORKER, "check", lambda expr: checked.append(expr))
+    check()
+    parser_calls()
+    checked.clear()
+    check()
+    assert len(checked) == 4 and all("http_requests_total" in e for e in checked)

@@ -38,7 +38,7 @@ def use_functions(functions: dict) -> None:
         _facts.cache_clear()
 
 
-def unknown_function(parsed: Parsed, accepted) -> str | None:
+def unknown_function(parsed: Parsed | Facts, accepted) -> str | None:
     """The strict parser's message for the first call to a registered function beyond PromQL that this run
     does not accept (e.g. a MetricsQL function under `promql_dialect: promql`); None when there is none."""
     from . import metricsql
@@ -46,7 +46,7 @@ def unknown_function(parsed: Parsed, accepted) -> str | None:
     extra = metricsql.registered() - set(accepted)
     if not extra or not parsed.ok:
         return None
-    for func in _facts(parsed).calls:
+    for func in facts(parsed).calls:
         if func in extra:
             return f"unknown function with name '{func}'"
     return None
@@ -220,10 +220,14 @@ def selector_name(selector) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Facts:
-    """What the rules ask of a parsed expression, gathered in one walk of its AST (the walk costs more than
-    the parse: every node it visits becomes a Python object)."""
+class Facts:
+    """What the rules ask of an expression: whether it parses, and from one walk of its AST (the walk costs
+    more than the parse: every node it visits becomes a Python object) the metrics, windows, selectors and
+    calls. Plain values, so they can be kept between runs (promql_memo.py)."""
 
+    ok: bool
+    error: str | None
+    too_large: bool
     names: frozenset[str]                                   # metric names selected
     windows: frozenset[datetime.timedelta]                  # range windows of range selectors and subqueries
     selectors: tuple[tuple[str | None, tuple[tuple[str, str], ...]], ...]   # (name, equality matchers), in order
@@ -231,7 +235,7 @@ class _Facts:
 
 
 @lru_cache(maxsize=4096)
-def _facts(parsed: Parsed) -> _Facts:
+def _facts(parsed: Parsed) -> Facts:
     """The facts of a parsed expression; parse() is cached, so this is too."""
     names, windows, found, calls = set(), set(), [], []
     for node in _nodes(parsed.ast):
@@ -249,7 +253,15 @@ def _facts(parsed: Parsed) -> _Facts:
                 windows.add(window)
         elif isinstance(node, promql_parser.Call):
             calls.append(node.func.name)
-    return _Facts(frozenset(names), frozenset(windows), tuple(found), tuple(calls))
+    return Facts(parsed.ok, parsed.error, parsed.too_large, frozenset(names), frozenset(windows), tuple(found),
+                 tuple(calls))
+
+
+def facts(expr) -> Facts:
+    """The facts of an expression (its text, a Parsed or an AST node), cached within the process."""
+    if isinstance(expr, Facts):
+        return expr
+    return _facts(_parsed(expr))
 
 
 def _parsed(expr_or_ast) -> Parsed:
@@ -262,12 +274,12 @@ def _parsed(expr_or_ast) -> Parsed:
 
 def metric_names(expr_or_ast) -> frozenset[str]:
     """Every metric name an expression selects (empty when it does not parse)."""
-    return _facts(_parsed(expr_or_ast)).names
+    return facts(expr_or_ast).names
 
 
 def range_windows(expr_or_ast) -> frozenset[datetime.timedelta]:
     """The range windows of an expression: `[5m]` of range selectors and `[1h:1m]` of subqueries."""
-    return _facts(_parsed(expr_or_ast)).windows
+    return facts(expr_or_ast).windows
 
 
 def expand_sloth_window(expr: str, window: str = "5m") -> str:
@@ -284,4 +296,4 @@ def expand_sloth_window(expr: str, window: str = "5m") -> str:
 def selectors(expr_or_ast) -> list[tuple[str | None, dict]]:
     """(metric name, equality label matchers) of every vector selector: `foo{job="x",code=~"5.."}` gives
     ("foo", {"job": "x"}). Regex and negative matchers are left out."""
-    return [(name, dict(equal)) for name, equal in _facts(_parsed(expr_or_ast)).selectors]
+    return [(name, dict(equal)) for name, equal in facts(expr_or_ast).selectors]
