@@ -21,6 +21,7 @@ from .promql import Facts
 
 FORMAT = 1
 KIND = "promql-facts"
+DECODED = "promql-facts-decoded"      # in Repository.memo: expression -> Facts of this run
 _MICROSECOND = datetime.timedelta(microseconds=1)
 
 
@@ -88,14 +89,18 @@ def facts_for(ctx: Any, expr: Any) -> Facts:
     memo = run_memo(ctx.repo, KIND)
     if memo.store is None:
         return promql.facts(expr)
+    seen = ctx.repo.memo.setdefault(DECODED, {})      # several rules ask about each expression
+    found = seen.get(expr)
+    if found is not None:
+        return found
     key = fact_key(expr, _run_salt(ctx))
     stored = memo.get(key)
-    known = decode(stored) if stored is not None else None
-    if known is not None:
-        return known
-    found = promql.facts(expr)
-    if not _near_limits(expr):
-        memo.put(key, encode(found))
+    found = decode(stored) if stored is not None else None
+    if found is None:
+        found = promql.facts(expr)
+        if not _near_limits(expr):
+            memo.put(key, encode(found))
+    seen[expr] = found
     return found
 
 
