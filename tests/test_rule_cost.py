@@ -212,18 +212,18 @@ def test_each_promql_expression_is_parsed_and_walked_once_a_run(mono, monkeypatc
     expected = _findings(check(use_cache=False))
     parsed: list[str] = []
     walked: list[object] = []
-    real_parse, real_walk = promql_parser.parse, promql_parser.walk
+    real_parse, real_nodes = promql_parser.parse, promql._nodes
 
     def counted_parse(expr):
         parsed.append(expr)
         return real_parse(expr)
 
-    def counted_walk(ast, visit):
+    def counted_nodes(ast):
         walked.append(ast)
-        return real_walk(ast, visit)
+        return real_nodes(ast)
 
     monkeypatch.setattr(promql_parser, "parse", counted_parse)
-    monkeypatch.setattr(promql_parser, "walk", counted_walk)
+    monkeypatch.setattr(promql, "_nodes", counted_nodes)
     promql.parse.cache_clear()
     promql._facts.cache_clear()
     result = check(use_cache=False)
@@ -322,3 +322,79 @@ def test_an_expression_near_the_parser_limits_is_checked_every_run(mono, parser_
     checked.clear()
     check()
     assert len(checked) == 4 and all("http_requests_total" in e for e in checked)
+
+
+# every PromQL form the parser knows, for the AST order test (functions with string, scalar and range arguments)
+PROMQL_FORMS = [
+    'sum(rate(http_requests_total{job="a",code=~"5.."}[5m])) / sum(rate(http_requests_total{job="a"}[5m])) > 0.1',
+    "topk(5, x)", 'count_values("code", x)', "quantile(0.9, rate(x[5m]))", "-x", "(x)", "x[5m:1m]", "x[1h:]",
+    'label_replace(x, "a", "$1", "b", "(.*)")', "x @ 100", "x offset 5m", "rate(x[5m] offset 1h)", "time()",
+    "topk(scalar(y), x)", '{__name__="x", a="b" or c="d"}', '"str"', "1", "x + on(a) group_left(b) y",
+    "sum by (a) (x) / ignoring(b) group_right sum without (c) (y)", "x > bool 1", "x and y or z unless w",
+    "absent_over_time(up[10m])", "histogram_quantile(0.99, sum by (le) (rate(h_bucket[5m])))",
+    "holt_winters(x[1d], 0.1, 0.2)", "max_over_time(deriv(x[5m])[1h:5m])", "-(-(x))", "vector(1) + on() x",
+    "count(count by (a) (x)) > 2 * (3 - 1) ^ 2 % 5", "predict_linear(x[1h], 4 * 3600) < 0", "x @ start()",
+    "sort_desc(sum(x))", "clamp(x, 0, 1)", "round(x, 0.5)", "stddev_over_time(x[5m] @ end())",
+    "limitk(2, x)", "avg(x) offset -5m",
+]
+
+
+def _fixture_expressions() -> list[str]:
+    """Every `expr:` of the repository's rule fixtures and examples."""
+    import glob
+
+    import yaml
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    found = []
+    for path in glob.glob(os.path.join(root, "rules", "**", "*.y*ml"), recursive=True) + \
+            glob.glob(os.path.join(root, "examples", "**", "*.y*ml"), recursive=True):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                docs = list(yaml.safe_load_all(fh))
+        except (yaml.YAMLError, UnicodeDecodeError, ValueError):     # bad fixtures are bad on purpose
+            continue
+        stack: list = docs
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if isinstance(node.get("expr"), str):
+                    found.append(node["expr"])
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+    return found
+
+
+def test_the_ast_is_read_in_the_order_and_with_the_nodes_of_promql_parser_walk():
+    import promql_parser
+
+    from prr_lint.checks import promql
+
+    exprs = PROMQL_FORMS + _fixture_expressions()
+    parsed = 0
+    for expr in exprs:
+        try:
+            ast = promql_parser.parse(expr)
+        except Exception:           # the fixtures hold expressions that do not parse, on purpose
+            continue
+        parsed += 1
+        walked: list = []
+        promql_parser.walk(ast, walked.append)
+        ours = promql._nodes(ast)
+        assert [(type(n).__name__, n.prettify()) for n in ours] == \
+               [(type(n).__name__, n.prettify()) for n in walked], expr
+    assert parsed >= len(PROMQL_FORMS) + 20
+
+
+def test_a_node_type_the_table_does_not_know_is_left_to_walk(monkeypatch):
+    import promql_parser
+
+    from prr_lint.checks import promql
+
+    ast = promql_parser.parse("sum(rate(x[5m])) > 1")
+    monkeypatch.delitem(promql._CHILDREN, promql_parser.Call)
+    walked: list = []
+    promql_parser.walk(ast, walked.append)
+    assert [type(n).__name__ for n in promql._nodes(ast)] == [type(n).__name__ for n in walked] == \
+        ["BinaryExpr", "AggregateExpr", "Call", "MatrixSelector", "VectorSelector", "NumberLiteral"]

@@ -195,15 +195,49 @@ class _Worker:
 _WORKER = _Worker()
 
 
+# the children of each node type, in the order promql_parser.walk visits them (depth first, node first)
+_CHILDREN = {
+    promql_parser.BinaryExpr: ("lhs", "rhs"),
+    promql_parser.AggregateExpr: ("param", "expr"),
+    promql_parser.UnaryExpr: ("expr",),
+    promql_parser.ParenExpr: ("expr",),
+    promql_parser.SubqueryExpr: ("expr",),
+    promql_parser.MatrixSelector: ("vector_selector",),
+    promql_parser.Call: ("args",),
+    promql_parser.VectorSelector: (),
+    promql_parser.NumberLiteral: (),
+    promql_parser.StringLiteral: (),
+}
+
+
 def _nodes(ast) -> list:
+    """Every node of an AST, in promql_parser.walk's order. Read through the nodes' attributes: walk makes
+    a new Python object of every subtree it visits, 25 times slower on a burn-rate alert. A node type this
+    table does not know (a newer parser) is left to walk."""
     out: list = []
     if ast is None:
         return out
-
-    def visit(node):
+    stack = [ast]
+    while stack:
+        node = stack.pop()
+        children = _CHILDREN.get(type(node))
+        if children is None:
+            return _walked(ast)
         out.append(node)
+        below: list = []
+        for attr in children:
+            child = getattr(node, attr)
+            if attr == "args":
+                below.extend(child)
+            elif child is not None:
+                below.append(child)
+        stack.extend(reversed(below))
+    return out
 
-    promql_parser.walk(ast, visit)
+
+def _walked(ast) -> list:
+    out: list = []
+    promql_parser.walk(ast, out.append)
     return out
 
 
