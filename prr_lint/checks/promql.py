@@ -76,6 +76,7 @@ _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _OPERATORS = re.compile(r"==|!=|>=|<=|[-+*/%^<>]|\b(?:and|or|unless|atan2)\b")
 
 
+@lru_cache(maxsize=4096)
 def size(expr: str) -> tuple[int, int, int]:
     """(length, binary operators, bracket depth) of an expression, from a cheap scan: string literals
     are skipped, and a unary minus or a `!=` matcher counts as an operator (an overestimate is safe)."""
