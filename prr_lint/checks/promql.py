@@ -256,9 +256,8 @@ def selector_name(selector) -> str | None:
 
 @dataclass(frozen=True)
 class Facts:
-    """What the rules ask of an expression: whether it parses, and from one walk of its AST (the walk costs
-    more than the parse: every node it visits becomes a Python object) the metrics, windows, selectors and
-    calls. Plain values, so they can be kept between runs (promql_memo.py)."""
+    """What the rules ask of an expression: whether it parses, and from one pass over its AST the metrics,
+    windows, selectors and calls. Plain values, so they can be kept between runs (promql_memo.py)."""
 
     ok: bool
     error: str | None
