@@ -10,6 +10,7 @@ shard) keeps every entry known.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,10 +20,12 @@ _MEMOS = "run-memos"      # in Repository.memo: kind -> RunMemo
 
 
 class RunMemo:
-    """One kind of entries (key -> JSON value) of a run."""
+    """One kind of entries (key -> JSON value, or a value `encode` turns into one when saved) of a run."""
 
-    def __init__(self, store: ParseCache | None, kind: str):
+    def __init__(self, store: ParseCache | None, kind: str, encode: Callable[[Any], Any] | None = None):
         self.store = store
+        self.local: dict = {}           # what the run derived from the entries (decoded values): not saved
+        self._encode = encode
         self._name = store.side_name(kind) if store is not None else ""
         stored = store.read_side(self._name) if store is not None else None
         entries = stored.get("entries") if isinstance(stored, dict) else None
@@ -46,20 +49,22 @@ class RunMemo:
             return                  # nothing asked (e.g. the rules that ask were not selected): keep the file
         keep = {k: self._entries[k] for k in self._used} if whole else self._entries
         if keep != self._stored:
-            self.store.write_side(self._name, json.dumps({"entries": keep}, separators=(",", ":")))
+            text = json.dumps({"entries": keep}, separators=(",", ":"), default=self._encode)
+            self.store.write_side(self._name, text)
             self._stored = dict(keep)
 
 
-def run_memo(repo: Any, kind: str) -> RunMemo:
+def run_memo(repo: Any, kind: str, encode: Callable[[Any], Any] | None = None) -> RunMemo:
     """The run's entries of one kind (from the repository's parse cache; none kept without a cache)."""
     memos = repo.memo.setdefault(_MEMOS, {})
     memo = memos.get(kind)
     if memo is None:
-        memo = memos[kind] = RunMemo(repo.cache, kind)
+        memo = memos[kind] = RunMemo(repo.cache, kind, encode)
     return memo
 
 
 def save_run_memos(repo: Any, whole: bool) -> None:
-    """Write back what the run's rules worked out (the engine calls this once, when the run ends)."""
-    for memo in repo.memo.get(_MEMOS, {}).values():
+    """Write back what the run's rules worked out (the engine calls this once, when the run ends), and let
+    go of it: the reporters that run next need none of it."""
+    for memo in repo.memo.pop(_MEMOS, {}).values():
         memo.save(whole)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 FORMAT = 1
-MEMO_KEY = "schema-verdicts"      # the side file, and the run's SchemaVerdicts in Repository.memo
+MEMO_KEY = "schema-verdicts"      # the side file
 
 
 @functools.cache
@@ -66,14 +66,12 @@ class SchemaVerdicts:
 
     def __init__(self, memo: RunMemo):
         self._memo = memo
-        self.validations = 0              # documents validated this run (the work a verdict saves)
 
     def errors(self, instance: Any, schema_name: str) -> list[ValidationError]:
         """schema_errors(instance, schema_name), without validating a document already known valid."""
         key = verdict_key(instance, schema_name) if self._memo.store is not None else None
         if key is not None and self._memo.get(key) is not None:
             return []
-        self.validations += 1
         errors = schema_errors(instance, schema_name)
         if not errors and key is not None:
             self._memo.put(key, 1)
@@ -81,9 +79,9 @@ class SchemaVerdicts:
 
 
 def verdicts_of(repo: Any) -> SchemaVerdicts:
-    """The run's verdicts, kept in the repository's per-run memo."""
-    memo = repo.memo
-    verdicts = memo.get(MEMO_KEY)
+    """The run's verdicts, kept with its run memo."""
+    memo = run_memo(repo, MEMO_KEY)
+    verdicts = memo.local.get(MEMO_KEY)
     if verdicts is None:
-        verdicts = memo[MEMO_KEY] = SchemaVerdicts(run_memo(repo, MEMO_KEY))
+        verdicts = memo.local[MEMO_KEY] = SchemaVerdicts(memo)
     return verdicts

@@ -9,7 +9,7 @@ import pytest
 
 from prr_lint.config import load_config
 from prr_lint.engine import Options, run
-from prr_lint.verdicts import MEMO_KEY, verdict_key, verdicts_of
+from prr_lint.verdicts import MEMO_KEY, verdict_key
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
 from generate import generate  # noqa: E402
@@ -47,45 +47,71 @@ def _edit(root: str, rel: str, old: str, new: str) -> None:
 
 
 # -- PRR001: schema verdicts -------------------------------------------------------------------------------
-def test_a_warm_run_validates_no_unchanged_manifest(mono):
+@pytest.fixture
+def validated(monkeypatch):
+    """The manifests (metadata.name) that PRR001 validated with jsonschema, cleared by each call."""
+    from prr_lint import verdicts
+
+    names: list[str] = []
+    real = verdicts.schema_errors
+
+    def counted(instance, schema_name):
+        names.append(instance.get("metadata", {}).get("name") if isinstance(instance, dict) else None)
+        return real(instance, schema_name)
+
+    monkeypatch.setattr(verdicts, "schema_errors", counted)
+
+    def take() -> list[str]:
+        out = sorted(names, key=str)
+        names.clear()
+        return out
+
+    return take
+
+
+def test_a_warm_run_validates_no_unchanged_manifest(mono, validated):
     root, check = mono
+    every = ["svc-0", "svc-1", "svc-2", "svc-3"]
     uncached = check(use_cache=False)
-    assert verdicts_of(uncached.repo).validations == 4
+    assert validated() == every
     cold = check()
-    assert verdicts_of(cold.repo).validations == 4
+    assert validated() == every
     warm = check()
-    assert verdicts_of(warm.repo).validations == 0
+    assert validated() == []
     assert _findings(cold) == _findings(warm) == _findings(uncached)
     # an edited manifest is validated again, the others are not
     _edit(root, "services/svc-2/service.yaml", "owner: team-2", "owner: team-two")
     edited = check()
-    assert verdicts_of(edited.repo).validations == 1
+    assert validated() == ["svc-2"]
     assert _findings(edited) == _findings(check(use_cache=False))
 
 
-def test_an_invalid_manifest_is_validated_and_reported_on_every_run(mono):
+def test_an_invalid_manifest_is_validated_and_reported_on_every_run(mono, validated):
     root, check = mono
     _edit(root, "services/svc-1/service.yaml", "  runbooks:", "  runbook:")
     expected = [f for f in _findings(check(use_cache=False)) if f[0] == "PRR001"]
     assert [f[:3] for f in expected] == [("PRR001", "services/svc-1/service.yaml", 16)]
     assert expected[0][4] == "spec.runbook: Additional properties are not allowed ('runbook' was unexpected)"
     check()
+    validated()
     for _ in range(2):
         again = check()
-        assert verdicts_of(again.repo).validations == 1        # the invalid one; the three valid ones are known
+        assert validated() == ["svc-1"]        # the invalid one; the three valid ones are known
         assert [f for f in _findings(again) if f[0] == "PRR001"] == expected
 
 
-def test_a_one_file_run_keeps_the_verdicts_of_the_other_manifests(mono):
+def test_a_one_file_run_keeps_the_verdicts_of_the_other_manifests(mono, validated):
     root, check = mono
     check()
     _edit(root, "services/svc-3/service.yaml", "owner: team-3", "owner: team-three")
-    one = check("services/svc-3")
-    assert verdicts_of(one.repo).validations == 1
-    assert verdicts_of(check().repo).validations == 0
+    validated()
+    check("services/svc-3")
+    assert validated() == ["svc-3"]
+    check()
+    assert validated() == []
 
 
-def test_verdicts_the_cache_did_not_sign_are_not_trusted(mono, tmp_path):
+def test_verdicts_the_cache_did_not_sign_are_not_trusted(mono, validated):
     root, check = mono
     warm_findings = _findings(check())
     store = check().repo.cache
@@ -96,8 +122,9 @@ def test_verdicts_the_cache_did_not_sign_are_not_trusted(mono, tmp_path):
         magic, mac, payload = fh.read().split(b"\n", 2)
     with open(path, "wb") as fh:        # the same keys under a forged MAC
         fh.write(magic + b"\n" + b"0" * len(mac) + b"\n" + payload)
+    validated()
     forged = check()
-    assert verdicts_of(forged.repo).validations == 4
+    assert validated() == ["svc-0", "svc-1", "svc-2", "svc-3"]
     assert _findings(forged) == warm_findings
 
 
@@ -398,3 +425,14 @@ def test_a_node_type_the_table_does_not_know_is_left_to_walk(monkeypatch):
     promql_parser.walk(ast, walked.append)
     assert [type(n).__name__ for n in promql._nodes(ast)] == [type(n).__name__ for n in walked] == \
         ["BinaryExpr", "AggregateExpr", "Call", "MatrixSelector", "VectorSelector", "NumberLiteral"]
+
+
+def test_what_rules_worked_out_is_let_go_of_when_the_run_ends(mono):
+    from prr_lint import memo
+
+    _, check = mono
+    result = check()
+    assert memo._MEMOS not in result.repo.memo      # saved, and not held while the reporters run
+    store = result.repo.cache
+    for kind in (MEMO_KEY, "promql-facts"):
+        assert store.read_side(store.side_name(kind))["entries"]

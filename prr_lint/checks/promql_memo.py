@@ -21,7 +21,6 @@ from .promql import Facts
 
 FORMAT = 1
 KIND = "promql-facts"
-DECODED = "promql-facts-decoded"      # in Repository.memo: expression -> Facts of this run
 _MICROSECOND = datetime.timedelta(microseconds=1)
 
 
@@ -60,6 +59,12 @@ def encode(facts: Facts) -> list:
             [[name, [list(m) for m in matchers]] for name, matchers in facts.selectors], list(facts.calls)]
 
 
+def _encode_entry(value: Any) -> list:
+    if isinstance(value, Facts):
+        return encode(value)
+    raise TypeError(f"not a PromQL fact: {type(value).__name__}")
+
+
 def decode(obj: Any) -> Facts | None:
     """The Facts of an entry; None when it is not one (then the expression is parsed again)."""
     try:
@@ -86,10 +91,10 @@ def facts_for(ctx: Any, expr: Any) -> Facts:
     """promql.facts(expr), from the run's memo when an earlier run worked them out for the same text."""
     if not isinstance(expr, str):
         return promql.facts(expr)
-    memo = run_memo(ctx.repo, KIND)
+    memo = run_memo(ctx.repo, KIND, _encode_entry)
     if memo.store is None:
         return promql.facts(expr)
-    seen = ctx.repo.memo.setdefault(DECODED, {})      # several rules ask about each expression
+    seen = memo.local           # expression -> Facts of this run: several rules ask about each expression
     found = seen.get(expr)
     if found is not None:
         return found
@@ -99,7 +104,7 @@ def facts_for(ctx: Any, expr: Any) -> Facts:
     if found is None:
         found = promql.facts(expr)
         if not _near_limits(expr):
-            memo.put(key, encode(found))
+            memo.put(key, found)            # encoded when the memo is saved
     seen[expr] = found
     return found
 
@@ -109,7 +114,7 @@ def debounce_reason_for(ctx: Any, expr: str, recorded: dict) -> str | None:
     same expression and recording rules (it reads the AST, which no memo can hold)."""
     from .debounce import debounce_reason
 
-    memo = run_memo(ctx.repo, KIND)
+    memo = run_memo(ctx.repo, KIND, _encode_entry)
     plain = all(type(k) is str and (v is None or type(v) is str) for k, v in recorded.items())
     if memo.store is None or not plain or _near_limits(expr) or \
             any(isinstance(v, str) and _near_limits(v) for v in recorded.values()):
