@@ -436,3 +436,15 @@ def test_what_rules_worked_out_is_let_go_of_when_the_run_ends(mono):
     store = result.repo.cache
     for kind in (MEMO_KEY, "promql-facts"):
         assert store.read_side(store.side_name(kind))["entries"]
+
+
+def test_an_expression_shared_by_many_alerts_is_parsed_once(mono, parser_calls):
+    root, check = mono
+    before = [f[:3] for f in _findings(check(use_cache=False)) if f[0] == "PROM004"]
+    assert before
+    for i in range(4):      # every service's "down" alert the same text, as after templating
+        _edit(root, f"services/svc-{i}/monitoring/rules.yaml", f'up{{job="svc-{i}"}} == 0', "up == 0")
+    parsed = parser_calls()
+    result = check(use_cache=False)
+    assert parsed.count("up == 0") == 1 and len(parsed) == len(set(parsed)) == 3 * 4 + 1
+    assert [f[:3] for f in _findings(result) if f[0] == "PROM004"] == before     # still judged per alert
