@@ -49,7 +49,10 @@ class RunMemo:
             return                  # nothing asked (e.g. the rules that ask were not selected): keep the file
         keep = {k: self._entries[k] for k in self._used} if whole else self._entries
         if keep != self._stored:
-            text = json.dumps({"entries": keep}, separators=(",", ":"), default=self._encode)
+            try:
+                text = json.dumps({"entries": keep}, separators=(",", ":"), default=self._encode)
+            except (TypeError, ValueError, RecursionError):
+                return              # a memo is only ever a saving: what cannot be kept is worked out again
             self.store.write_side(self._name, text)
             self._stored = dict(keep)
 

@@ -448,3 +448,14 @@ def test_an_expression_shared_by_many_alerts_is_parsed_once(mono, parser_calls):
     result = check(use_cache=False)
     assert parsed.count("up == 0") == 1 and len(parsed) == len(set(parsed)) == 3 * 4 + 1
     assert [f[:3] for f in _findings(result) if f[0] == "PROM004"] == before     # still judged per alert
+
+
+def test_a_memo_that_cannot_be_written_as_json_is_not_kept_and_the_run_goes_on(mono):
+    from prr_lint.memo import run_memo, save_run_memos
+
+    _, check = mono
+    repo = check().repo
+    memo = run_memo(repo, "probe")
+    memo.put("k", object())             # no JSON form, no encoder
+    save_run_memos(repo, whole=True)
+    assert repo.cache.read_side(repo.cache.side_name("probe")) is None
