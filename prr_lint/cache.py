@@ -12,6 +12,7 @@ Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash
   docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
   docs-<project>-<shard>.json content key -> Loaded, for other files, in SHARDS shards by directory
   render-<renderer>-<project>.json  chart or overlay -> [render key, result] (render/cache.py)
+  schema-verdicts-<project>.json, promql-facts-<project>.json  what rules worked out (memo.py)
 so a cold run writes a few dozen files rather than one per source file, and a warm run on one file reads
 the index, the context shard and the shards of one service's directories (and rewrites only those it changed,
 and the journal rather than the index while the journal holds at most JOURNAL_MIN entries or 1/16 of them).

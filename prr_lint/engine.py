@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import hashlib
 import os
 import zlib
@@ -15,13 +16,14 @@ from .config import Config
 from .depgraph import of as dependency_graph
 from .discover import git_toplevel, inside
 from .errors import UsageError
+from .memo import save_run_memos
 from .model import ORIGINS, SEVERITY_RANK, Document, Finding, Hit, Span
 from .registry import check_selectors, load_rules, severity_key
 from .render import Rendered, RenderJob, render_all
 from .repo import DEFAULT_MIN_FILES, Repository
 from .rule import ENGINE, PARSE_ERROR, RULE_ERROR, SERVICE, Rule
-from .schemas import schema_errors
 from .service import Service, ServiceGraph
+from .verdicts import verdicts_of
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
@@ -70,8 +72,9 @@ class RuleContext:
             self.notices.append((file, message))
 
     def validate(self, instance: Any, schema_name: str) -> list[ValidationError]:
-        """JSON Schema errors of `instance` against a published schema (schemas/), most specific first."""
-        return schema_errors(instance, schema_name)
+        """JSON Schema errors of `instance` against a published schema (schemas/), most specific first; a
+        document the parse cache knows to be valid is not validated again (verdicts.py)."""
+        return verdicts_of(self.repo).errors(instance, schema_name)
 
     def dependencies(self) -> DependencyGraph:
         """The run's service dependency graph (SVC060-062): edges, tiers, availability SLOs, cycles."""
@@ -486,6 +489,10 @@ class Engine:
 
     def _run(self) -> Result:
         repo, graph, loaded, docs = self.load()
+        # what was loaded lives for the whole run: the collections rules trigger need not scan it each time
+        froze = gc.get_freeze_count() == 0
+        if froze:
+            gc.freeze()
         findings: list[Finding] = []
         notices: list[Notice] = list(self.options.notices)
         errors: list[str] = []
@@ -537,6 +544,9 @@ class Engine:
         for step in self.options.steps:
             result = step(result, access)
         result.findings.sort(key=Finding.sort_key)
+        save_run_memos(repo, whole=self.whole and self.shard is None)
+        if froze:
+            gc.unfreeze()
         return result
 
     MAX_RULE_ERROR = 500          # characters of a PRR007 message: an exception may quote a whole document

@@ -62,6 +62,7 @@ class Repository:
         self._keys: dict = {}     # content keys of files whose kinds came from the cache index
         # (content key, kinds) of the files whose stamp is the one the cache stored: neither read nor hashed
         self._real: dict[str, str | None] = {}     # real() answers of this run
+        self._realpaths: dict[str, str] = {}       # path -> its realpath, inside the root or not (_resolved)
         self._known: dict = cache.unchanged(self.stats, self.candidates, max_file_size) if cache is not None else {}
 
     # -- files -------------------------------------------------------------------------------
@@ -83,13 +84,28 @@ class Repository:
             return None
         if norm in self._real:    # rules ask about the same runbooks and procedures many times a run
             return self._real[norm]
-        try:
-            full = os.path.realpath(os.path.join(self.root, norm))
-        except (OSError, ValueError):
-            return None
+        full = self.real_root if norm == "." else self._resolved(norm)
         inside = full == self.real_root or full.startswith(self.real_root.rstrip(os.sep) + os.sep)
         self._real[norm] = full if inside else None
         return self._real[norm]
+
+    def _resolved(self, norm: str) -> str:
+        """os.path.realpath(root/norm) for a normalised path without `..`, with one lstat per path prefix
+        a run meets (realpath itself lstats every component from `/` on every call): a directory's real
+        path is found once, and an entry that is no symlink is its real directory joined with its name."""
+        full, prefix = self.real_root, ""
+        for name in norm.split("/"):
+            prefix = f"{prefix}/{name}" if prefix else name
+            known = self._realpaths.get(prefix)
+            if known is None:
+                joined = os.path.join(full, name)
+                try:
+                    link = stat.S_ISLNK(os.lstat(joined).st_mode)
+                except (OSError, ValueError):
+                    link = False        # missing: realpath keeps the rest of the path as written
+                known = self._realpaths[prefix] = os.path.realpath(joined) if link else joined
+            full = known
+        return full
 
     def outside(self, rel: str) -> bool:
         return self.real(rel.rstrip("/") or ".") is None

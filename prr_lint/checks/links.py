@@ -15,6 +15,7 @@ Headings are read through the run's Repository and kept in its memo, so each Mar
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import os
 import posixpath
@@ -356,7 +357,20 @@ def _check_local(link: Link, repo) -> Link:
 
 def resolve(ref, repo, settings, base_dir: str, project_dir: str = "") -> Link:
     """Resolve a reference named in a file under `base_dir` (repository-relative); `project_dir` is
-    where `/`-anchored paths and `repo_url` links start (the project root)."""
+    where `/`-anchored paths and `repo_url` links start (the project root). Memoised per run: several rules
+    (PRR003, SVC020-022, readiness) resolve the same runbook and procedure links of every service."""
+    if not isinstance(ref, str):
+        return _resolve(ref, repo, settings, base_dir, project_dir)
+    key = (ref, base_dir, project_dir, getattr(settings, "repo_url", None),
+           tuple(map(str, getattr(settings, "runbook_hosts", None) or ())))
+    memo = repo.memo.setdefault("resolved-links", {})
+    link = memo.get(key)
+    if link is None:
+        link = memo[key] = _resolve(ref, repo, settings, base_dir, project_dir)
+    return dataclasses.replace(link)      # a copy: the caller may change its own
+
+
+def _resolve(ref, repo, settings, base_dir: str, project_dir: str) -> Link:
     if not isinstance(ref, str) or not ref.strip():
         return Link(str(ref), "invalid", problem="is empty or not a string")
     ref = ref.strip()

@@ -35,10 +35,10 @@ def use_functions(functions: dict) -> None:
 
     if metricsql.register(functions):
         parse.cache_clear()  # an expression that failed on one of them parses now
-        _analysis.cache_clear()
+        _facts.cache_clear()
 
 
-def unknown_function(parsed: Parsed, accepted) -> str | None:
+def unknown_function(parsed: Parsed | Facts, accepted) -> str | None:
     """The strict parser's message for the first call to a registered function beyond PromQL that this run
     does not accept (e.g. a MetricsQL function under `promql_dialect: promql`); None when there is none."""
     from . import metricsql
@@ -46,9 +46,9 @@ def unknown_function(parsed: Parsed, accepted) -> str | None:
     extra = metricsql.registered() - set(accepted)
     if not extra or not parsed.ok:
         return None
-    for node in _nodes(parsed.ast):
-        if isinstance(node, promql_parser.Call) and node.func.name in extra:
-            return f"unknown function with name '{node.func.name}'"
+    for func in facts(parsed).calls:
+        if func in extra:
+            return f"unknown function with name '{func}'"
     return None
 
 
@@ -76,6 +76,7 @@ _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _OPERATORS = re.compile(r"==|!=|>=|<=|[-+*/%^<>]|\b(?:and|or|unless|atan2)\b")
 
 
+@lru_cache(maxsize=4096)
 def size(expr: str) -> tuple[int, int, int]:
     """(length, binary operators, bracket depth) of an expression, from a cheap scan: string literals
     are skipped, and a unary minus or a `!=` matcher counts as an operator (an overestimate is safe)."""
@@ -195,24 +196,50 @@ class _Worker:
 _WORKER = _Worker()
 
 
+# the children of each node type, in the order promql_parser.walk visits them (depth first, node first)
+_CHILDREN = {
+    promql_parser.BinaryExpr: ("lhs", "rhs"),
+    promql_parser.AggregateExpr: ("param", "expr"),
+    promql_parser.UnaryExpr: ("expr",),
+    promql_parser.ParenExpr: ("expr",),
+    promql_parser.SubqueryExpr: ("expr",),
+    promql_parser.MatrixSelector: ("vector_selector",),
+    promql_parser.Call: ("args",),
+    promql_parser.VectorSelector: (),
+    promql_parser.NumberLiteral: (),
+    promql_parser.StringLiteral: (),
+}
+
+
 def _nodes(ast) -> list:
+    """Every node of an AST, in promql_parser.walk's order. Read through the nodes' attributes: walk makes
+    a new Python object of every subtree it visits, 25 times slower on a burn-rate alert. A node type this
+    table does not know (a newer parser) is left to walk."""
     out: list = []
     if ast is None:
         return out
-
-    def visit(node):
+    stack = [ast]
+    while stack:
+        node = stack.pop()
+        children = _CHILDREN.get(type(node))
+        if children is None:
+            return _walked(ast)
         out.append(node)
-
-    promql_parser.walk(ast, visit)
+        below: list = []
+        for attr in children:
+            child = getattr(node, attr)
+            if attr == "args":
+                below.extend(child)
+            elif child is not None:
+                below.append(child)
+        stack.extend(reversed(below))
     return out
 
 
-def _ast(expr_or_ast):
-    if isinstance(expr_or_ast, str):
-        return parse(expr_or_ast).ast
-    if isinstance(expr_or_ast, Parsed):
-        return expr_or_ast.ast
-    return expr_or_ast
+def _walked(ast) -> list:
+    out: list = []
+    promql_parser.walk(ast, out.append)
+    return out
 
 
 def selector_name(selector) -> str | None:
@@ -227,20 +254,48 @@ def selector_name(selector) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the rules ask of an expression: whether it parses, and from one pass over its AST the metrics,
+    windows, selectors and calls. Plain values, so they can be kept between runs (promql_memo.py)."""
+
+    ok: bool
+    error: str | None
+    too_large: bool
+    names: frozenset[str]                                   # metric names selected
+    windows: frozenset[datetime.timedelta]                  # range windows of range selectors and subqueries
+    selectors: tuple[tuple[str | None, tuple[tuple[str, str], ...]], ...]   # (name, equality matchers), in order
+    calls: tuple[str, ...]                                  # functions called, in walk order
+
+
 @lru_cache(maxsize=4096)
-def _analysis(parsed: Parsed) -> tuple[frozenset, frozenset]:
-    """(metric names, range windows) of a parsed expression; parse() is cached, so this is too."""
-    names, windows = set(), set()
+def _facts(parsed: Parsed) -> Facts:
+    """The facts of a parsed expression; parse() is cached, so this is too."""
+    names, windows, found, calls = set(), set(), [], []
     for node in _nodes(parsed.ast):
         if isinstance(node, promql_parser.VectorSelector):
             name = selector_name(node)
             if name:
                 names.add(name)
+            matchers = getattr(getattr(node, "matchers", None), "matchers", None) or []
+            equal = {m.name: m.value for m in matchers
+                     if m.op == promql_parser.MatchOp.Equal and m.name != "__name__"}
+            found.append((name, tuple(equal.items())))
         elif isinstance(node, (promql_parser.MatrixSelector, promql_parser.SubqueryExpr)):
             window = getattr(node, "range", None)
             if isinstance(window, datetime.timedelta) and window > datetime.timedelta(0):
                 windows.add(window)
-    return frozenset(names), frozenset(windows)
+        elif isinstance(node, promql_parser.Call):
+            calls.append(node.func.name)
+    return Facts(parsed.ok, parsed.error, parsed.too_large, frozenset(names), frozenset(windows), tuple(found),
+                 tuple(calls))
+
+
+def facts(expr) -> Facts:
+    """The facts of an expression (its text, a Parsed or an AST node), cached within the process."""
+    if isinstance(expr, Facts):
+        return expr
+    return _facts(_parsed(expr))
 
 
 def _parsed(expr_or_ast) -> Parsed:
@@ -253,12 +308,12 @@ def _parsed(expr_or_ast) -> Parsed:
 
 def metric_names(expr_or_ast) -> frozenset[str]:
     """Every metric name an expression selects (empty when it does not parse)."""
-    return _analysis(_parsed(expr_or_ast))[0]
+    return facts(expr_or_ast).names
 
 
 def range_windows(expr_or_ast) -> frozenset[datetime.timedelta]:
     """The range windows of an expression: `[5m]` of range selectors and `[1h:1m]` of subqueries."""
-    return _analysis(_parsed(expr_or_ast))[1]
+    return facts(expr_or_ast).windows
 
 
 def expand_sloth_window(expr: str, window: str = "5m") -> str:
@@ -275,11 +330,4 @@ def expand_sloth_window(expr: str, window: str = "5m") -> str:
 def selectors(expr_or_ast) -> list[tuple[str | None, dict]]:
     """(metric name, equality label matchers) of every vector selector: `foo{job="x",code=~"5.."}` gives
     ("foo", {"job": "x"}). Regex and negative matchers are left out."""
-    out = []
-    for node in _nodes(_ast(expr_or_ast)):
-        if isinstance(node, promql_parser.VectorSelector):
-            matchers = getattr(getattr(node, "matchers", None), "matchers", None) or []
-            equal = {m.name: m.value for m in matchers
-                     if m.op == promql_parser.MatchOp.Equal and m.name != "__name__"}
-            out.append((selector_name(node), equal))
-    return out
+    return [(name, dict(equal)) for name, equal in facts(expr_or_ast).selectors]

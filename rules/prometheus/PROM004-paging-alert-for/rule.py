@@ -1,8 +1,8 @@
 import datetime
 import re
 
-from prr_lint.checks.debounce import debounce_reason
 from prr_lint.checks.prometheus import alerts, name, rules, severity
+from prr_lint.checks.promql_memo import debounce_reason_for
 from prr_lint.checks.time import format_duration, parse_duration
 from prr_lint.model import Hit
 from prr_lint.rule import rule
@@ -32,7 +32,7 @@ DEBOUNCE_HINT = ("or make the expression debounce: a multi-window burn rate (one
     severity={0: "error", 1: "error", 2: "warning", 3: "info"},
     since="0.1.0",
 )
-def check(doc, _ctx):
+def check(doc, ctx):
     recorded = {item["record"]: item.get("expr") for _, item in rules(doc) if isinstance(item.get("record"), str)}
     for path, alert in alerts(doc):
         if severity(alert) != PAGING:
@@ -41,7 +41,7 @@ def check(doc, _ctx):
         who = f'alert "{name(alert)}" (severity {PAGING})'
         expr = alert.get("expr")
         if raw is None or _short(raw):
-            if isinstance(expr, str) and debounce_reason(expr, recorded) is not None:
+            if isinstance(expr, str) and debounce_reason_for(ctx, expr, recorded) is not None:
                 continue  # e.g. a burn rate over 1h and 5m: one evaluation cannot fire it
         if raw is None:
             yield Hit(doc, path, f"{who} has no `for`, so one bad evaluation pages someone; "

@@ -1,6 +1,7 @@
 from prr_lint.checks.metricsql import implicit_subqueries
 from prr_lint.checks.prometheus import name, rules
-from prr_lint.checks.promql import parse, unknown_function
+from prr_lint.checks.promql import unknown_function
+from prr_lint.checks.promql_memo import facts_for
 from prr_lint.model import Hit
 from prr_lint.rule import rule
 
@@ -40,10 +41,11 @@ def check(doc, ctx):
             yield Hit(doc, path + ("expr",), f'{kind} "{name(item)}" has no expr; every rule needs a PromQL '
                                              f'expression')
             continue
-        parsed = parse(expr)
+        parsed = facts_for(ctx, expr)
         if metricsql and not parsed.ok and not parsed.too_large:
             # MetricsQL's range on an expression: valid when one of its PromQL readings parses
-            parsed = next((p for p in map(parse, implicit_subqueries(expr)) if p.ok), parsed)
+            readings = (facts_for(ctx, reading) for reading in implicit_subqueries(expr))
+            parsed = next((p for p in readings if p.ok), parsed)
         error = parsed.error if not parsed.ok else unknown_function(parsed, ctx.settings.promql_functions)
         if parsed.too_large:
             yield Hit(doc, path + ("expr",), f'{kind} "{name(item)}": expr is {parsed.error}')

@@ -1,4 +1,5 @@
-from prr_lint.checks.promql import expand_sloth_window, parse
+from prr_lint.checks.promql import expand_sloth_window
+from prr_lint.checks.promql_memo import facts_for
 from prr_lint.checks.time import parse_duration
 from prr_lint.model import Hit
 from prr_lint.rule import SERVICE, rule
@@ -21,7 +22,7 @@ NUMERATORS = ("good", "bad", "error")
     severity={0: "error", 1: "error", 2: "warning", 3: "info"},
     since="0.1.0",
 )
-def check(service, _ctx):
+def check(service, ctx):
     for slo in service.slos():
         name = f'{service.label}: SLO "{slo.name}"'
         if slo.window is None or slo.window == "":
@@ -43,7 +44,7 @@ def check(service, _ctx):
                           f"{name} SLI has no {missing} query; an SLI is a ratio of good (or bad) events to total "
                           f"events")
         for role, query in queries.items():
-            parsed = parse(expand_sloth_window(query))
+            parsed = facts_for(ctx, expand_sloth_window(query))
             if not parsed.ok:
                 yield Hit(slo.doc, slo.at("sli"),
                           f"{name} SLI {role} query does not parse: {parsed.error}; fix the PromQL")

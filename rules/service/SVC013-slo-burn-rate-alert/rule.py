@@ -1,5 +1,6 @@
 from prr_lint.checks.prometheus import rules
-from prr_lint.checks.promql import expand_sloth_window, metric_names, parse, range_windows, selectors
+from prr_lint.checks.promql import expand_sloth_window
+from prr_lint.checks.promql_memo import facts_for
 from prr_lint.checks.time import format_duration
 from prr_lint.model import Hit
 from prr_lint.rule import SERVICE, rule
@@ -22,17 +23,18 @@ def _alert_rules(service):
     return alerts, recorded
 
 
-def _expand(expr: str, recorded: dict, depth: int = 0, seen=None):
+def _expand(ctx, expr: str, recorded: dict, depth: int = 0, seen=None):
     """(metric names, range windows, SLO names selected) of an expression, following the recording rules
     of the same files that its selectors can match (Sloth and most SLO generators alert on recorded ratios
     such as slo:sli_error:ratio_rate5m{sloth_slo="..."}, one recording per SLO and window)."""
-    parsed = parse(expr)
-    if not parsed.ok:
+    facts = facts_for(ctx, expr)
+    if not facts.ok:
         return None
-    metrics, windows = set(metric_names(parsed)), set(range_windows(parsed))
+    metrics, windows = set(facts.names), set(facts.windows)
     slos = set()
     seen = set() if seen is None else seen
-    for name, matchers in selectors(parsed):
+    for name, equal in facts.selectors:
+        matchers = dict(equal)
         slos |= {matchers[k] for k in SLO_LABELS if k in matchers}
         if depth >= MAX_DEPTH or name not in recorded:
             continue
@@ -41,7 +43,7 @@ def _expand(expr: str, recorded: dict, depth: int = 0, seen=None):
             if key in seen or any(k in labels and labels[k] != v for k, v in matchers.items()):
                 continue
             seen.add(key)
-            got = _expand(sub, recorded, depth + 1, seen)
+            got = _expand(ctx, sub, recorded, depth + 1, seen)
             if got:
                 metrics |= got[0]
                 windows |= got[1]
@@ -84,7 +86,7 @@ def check(service, ctx):
     alerts, recorded = _alert_rules(service)
     expanded = []
     for alert in alerts:
-        got = _expand(alert["expr"], recorded)
+        got = _expand(ctx, alert["expr"], recorded)
         if got is not None:
             labels = alert.get("labels") if isinstance(alert.get("labels"), dict) else {}
             names = {str(labels.get(k)) for k in SLO_LABELS if labels.get(k) is not None} | got[2]
@@ -96,7 +98,7 @@ def check(service, ctx):
             continue  # Sloth generates multi-window multi-burn-rate alerts for it
         sli_metrics = set()
         for query in slo.queries.values():
-            sli_metrics |= metric_names(expand_sloth_window(query))
+            sli_metrics |= facts_for(ctx, expand_sloth_window(query)).names
         # an alert labelled for an SLO covers that SLO only; an unlabelled one covers by the SLI's metrics
         covering = [(a, w) for a, labels, metrics, w in expanded
                     if slo.name in labels or (not labels and sli_metrics and sli_metrics <= metrics)]

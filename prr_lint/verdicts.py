@@ -1,0 +1,87 @@
+"""Schema verdicts kept between runs, so a warm run does not validate an unchanged manifest again.
+
+Only "valid" is kept: a document with errors is validated again for its messages. A verdict is keyed by the
+schema's content, the jsonschema version and format checkers, and the document's data in a type-exact JSON form
+(a document JSON cannot carry exactly, e.g. with a tuple or a non-string key, is always validated). The keys
+live in one signed side file of the parse cache (memo.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .memo import RunMemo, run_memo
+from .schemas import load_schema, schema_errors
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+FORMAT = 1
+MEMO_KEY = "schema-verdicts"      # the side file
+
+
+@functools.cache
+def _salt(schema_name: str) -> bytes:
+    """What a verdict depends on besides the document: the schema and the validator that applies it."""
+    from importlib.metadata import version
+
+    import jsonschema
+
+    checkers = sorted(jsonschema.FormatChecker().checkers)
+    text = json.dumps([FORMAT, __version__, version("jsonschema"), checkers, schema_name,
+                       load_schema(schema_name)], sort_keys=True, separators=(",", ":"))
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _plain(value: Any) -> bool:
+    """JSON's own types only, exactly: a tuple is no JSON array to jsonschema, an int key no property name."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _plain(v) for k, v in value.items())
+    if kind is list:
+        return all(_plain(v) for v in value)
+    return value is None or kind in (str, int, float, bool)
+
+
+def verdict_key(instance: Any, schema_name: str) -> str | None:
+    """The key of a document's verdict against a schema; None when JSON cannot carry the document exactly."""
+    try:
+        if not _plain(instance):
+            return None
+        text = json.dumps(instance, separators=(",", ":"), allow_nan=False)
+    except (ValueError, RecursionError):
+        return None
+    h = hashlib.blake2b(_salt(schema_name), digest_size=20)
+    h.update(b"\0")
+    h.update(text.encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+class SchemaVerdicts:
+    """The valid verdicts of a run (memo.py keeps them between runs)."""
+
+    def __init__(self, memo: RunMemo):
+        self._memo = memo
+
+    def errors(self, instance: Any, schema_name: str) -> list[ValidationError]:
+        """schema_errors(instance, schema_name), without validating a document already known valid."""
+        key = verdict_key(instance, schema_name) if self._memo.store is not None else None
+        if key is not None and self._memo.get(key) is not None:
+            return []
+        errors = schema_errors(instance, schema_name)
+        if not errors and key is not None:
+            self._memo.put(key, 1)
+        return errors
+
+
+def verdicts_of(repo: Any) -> SchemaVerdicts:
+    """The run's verdicts, kept with its run memo."""
+    memo = run_memo(repo, MEMO_KEY)
+    verdicts = memo.local.get(MEMO_KEY)
+    if verdicts is None:
+        verdicts = memo.local[MEMO_KEY] = SchemaVerdicts(memo)
+    return verdicts
