@@ -117,9 +117,8 @@ class RecordingRepository(Repository):
 
 def _ask_again(root: str, max_file_size: int, asked: list) -> bool:
     """Whether every recorded path question gets the same answer now, asked the way the run asked it."""
-    probe = object.__new__(Repository)      # the Repository's own answers, without listing the tree again
-    probe.root, probe.real_root, probe.max_file_size = root, os.path.realpath(root), max_file_size
-    probe._real = {}
+    # the Repository's own answers, without listing the tree again (an empty listing: nothing stat-ed)
+    probe = Repository(root, max_file_size=max_file_size, listing=([], {}))
     for question, rel, answer in asked:
         if question == "real":
             now: Any = probe.real(rel)
