@@ -134,8 +134,10 @@ def _encode(loaded: Loaded) -> list:
     err = loaded.error
     # a document's spans are one JSON string inside the entry: reading a shard then makes one str per
     # document, and only the documents a run checks turn it into a dict (see StoredSpans)
+    # (a tuple in meta is written as a list and flagged, so that reading the JSON back gives this very value)
     return [loaded.file, loaded.notice, [err.message, err.line, err.col] if err is not None else None,
-            [[d.kind, d.file, d.index, [[k, v, isinstance(v, tuple)] for k, v in d.meta.items()], d.data,
+            [[d.kind, d.file, d.index, [[k, list(v), True] if isinstance(v, tuple) else [k, v, False]
+                                        for k, v in d.meta.items()], d.data,
               json.dumps([list(d.spans), list(d.spans.values())], separators=(",", ":"))] for d in loaded.docs]]
 
 
@@ -185,24 +187,14 @@ def _decode(obj, lazy: bool = False) -> Loaded:
     return out
 
 
-def _same(a: Loaded, b: Loaded) -> bool:
-    """Whether a round trip kept everything (JSON has no NaN equality, tuples or non-string keys)."""
-    if (a.file, a.notice, type(a.error)) != (b.file, b.notice, type(b.error)) or len(a.docs) != len(b.docs):
-        return False
-    if a.error is not None:
-        assert b.error is not None      # same type as a.error, checked above
-        if (a.error.message, a.error.line, a.error.col) != (b.error.message, b.error.line, b.error.col):
-            return False
-    return all((x.kind, x.file, x.index, x.meta, x.service, x.data, x.spans) ==
-               (y.kind, y.file, y.index, y.meta, y.service, y.data, y.spans)
-               for x, y in zip(a.docs, b.docs, strict=True))
-
-
 def encode_loaded(loaded: Loaded) -> str | None:
-    """JSON text of a Loaded, or None when JSON cannot carry it exactly (then it is not cached)."""
+    """JSON text of a Loaded, or None when JSON cannot carry it exactly (then it is not cached).
+    Exact means that the text reads back equal to the plain values it was made of: a tuple, a key that is not a
+    string or a NaN would not. Spans are exact by construction (paths of str and int, four ints each)."""
     try:
-        text = json.dumps(_encode(loaded), separators=(",", ":"))
-        return text if _same(_decode(json.loads(text)), loaded) else None
+        encoded = _encode(loaded)
+        text = json.dumps(encoded, separators=(",", ":"))
+        return text if json.loads(text) == encoded else None
     except (ValueError, TypeError, RecursionError, OverflowError):
         return None
 
