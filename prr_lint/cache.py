@@ -424,4 +424,8 @@ class ParseCache:
             write_signed(self._key, self.directory, self.journal_name, json.dumps({"entries": {}}))
             journal = {}
         self._journal, self._changed, self._has_index = journal, set(), True
+        # what was parsed is on disk now: not held for the rest of the run (a later read or save reads the shard)
+        for shard in self._new:
+            self._shards.pop(shard, None)
+        self._new = {}
         self.dirty = False
