@@ -37,6 +37,7 @@ import posixpath
 import secrets
 import stat
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeGuard
 
@@ -146,9 +147,17 @@ def _spans(text: str) -> dict[Path, Span]:
     return dict(zip(map(tuple, paths), map(_span, rows), strict=True))
 
 
+DECODED_SPANS = 256     # documents whose stored spans are held decoded at once (see StoredSpans)
+_decoded: deque = deque()
+
+
 class StoredSpans(Mapping[Path, Span]):
     """Spans as the cache stored them, decoded on first use. Documents read only to know who owns what
-    (the other services' manifests in a one-file run) never need theirs."""
+    (the other services' manifests in a one-file run) never need theirs.
+
+    Only the DECODED_SPANS documents decoded last keep their spans decoded (a few hundred bytes a node, most of a
+    large run's documents have findings); an older one decodes its text again when asked. Findings come document
+    by document, then service by service, so that is rare."""
 
     __slots__ = ("_text", "_spans")
 
@@ -157,12 +166,17 @@ class StoredSpans(Mapping[Path, Span]):
         self._spans: dict[Path, Span] | None = None
 
     def _decoded(self) -> dict[Path, Span]:
-        if self._spans is None:
+        spans = self._spans
+        if spans is None:
             try:
-                self._spans = _spans(self._text)
+                spans = _spans(self._text)
             except (ValueError, TypeError, RecursionError):
-                self._spans = {}        # signed by us, so never expected; findings then point at line 1
-        return self._spans
+                spans = {}        # signed by us, so never expected; findings then point at line 1
+            if len(_decoded) >= DECODED_SPANS:
+                _decoded.popleft()._spans = None
+            _decoded.append(self)
+            self._spans = spans
+        return spans
 
     def __getitem__(self, path: Path) -> Span:
         return self._decoded()[path]
