@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
+from . import heap
 from .config import Config
 from .depgraph import of as dependency_graph
 from .discover import git_toplevel, inside
@@ -463,7 +464,8 @@ class Engine:
         self._emit(rule, Hit(doc, (), message, Span(line, col)), tier, owner, findings)
 
     def run(self) -> Result:
-        repo, graph, loaded, docs = self.load()
+        with heap.loading():    # documents live to the end of the run: the collector need not walk them
+            repo, graph, loaded, docs = self.load()
         findings: list[Finding] = []
         notices: list[Notice] = list(self.options.notices)
         errors: list[str] = []
