@@ -12,9 +12,11 @@ so that what the earlier run left behind can be collected.
 from __future__ import annotations
 
 import gc
+import io
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-
+from typing import Any
 
 NO_FULL_COLLECTION = 1 << 30     # collections of the middle generation before a full one: never, in practice
 
@@ -31,3 +33,14 @@ def loading() -> Iterator[None]:
         gc.set_threshold(*thresholds)
         gc.collect()      # nothing unreachable is frozen
         gc.freeze()
+
+
+def indented_json(value: Any) -> str:
+    """json.dumps(value, indent=2), token by token into one buffer: json.dumps with an indent uses the pure-Python
+    encoder and keeps a list of every token until it joins them (millions of small strings for the report of a
+    large repository, several times the size of the text)."""
+    out = io.StringIO()
+    write = out.write
+    for chunk in json.JSONEncoder(indent=2).iterencode(value):
+        write(chunk)
+    return out.getvalue()

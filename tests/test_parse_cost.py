@@ -4,6 +4,7 @@ of the cyclic garbage collector. Work is counted, never timed."""
 import gc
 import json
 import sys
+import tracemalloc
 
 import pytest
 
@@ -135,3 +136,18 @@ def test_loading_makes_no_full_collection_then_one_and_freezes_what_is_left():
     with heap.loading():             # the next run unfreezes what the last one froze
         assert gc.get_freeze_count() == 0
     gc.unfreeze()
+
+
+def test_indented_json_is_json_dumps_without_a_list_of_every_token():
+    value = {"findings": [{"rule": f"R{i}", "line": i, "score": i / 7, "ok": i % 2 == 0, "none": None,
+                           "text": "é ##vso[ \ud800", "empty": [], "obj": {}} for i in range(20_000)]}
+    expected = json.dumps(value, indent=2)
+    tracemalloc.start()
+    try:
+        text = heap.indented_json(value)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert text == expected
+    # the text once (ASCII: a byte a character) and the buffer it is written into; json.dumps needs 6.7x
+    assert peak < 3 * len(text)

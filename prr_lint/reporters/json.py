@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__, scorecard
 from ..escape import deep_valid_unicode, json_text
+from ..heap import indented_json
 from ..model import Finding
 from . import counts
 from .dependencies import graph_json
@@ -63,4 +63,4 @@ def render(result: Result, **_: Any) -> str:
         report["shard"] = {"index": result.shard.index, "count": result.shard.count}
     # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
     # `##vso[` must not appear raw in a line that a CI log may show
-    return json_text(json.dumps(deep_valid_unicode(report), indent=2, sort_keys=False)) + "\n"
+    return json_text(indented_json(deep_valid_unicode(report))) + "\n"

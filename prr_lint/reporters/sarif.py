@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..escape import deep_valid_unicode, json_text
+from ..heap import indented_json
 from ..model import SEVERITY_RANK, Finding
 from ..rule import Rule
 
@@ -102,4 +102,4 @@ def render(result: Result, category: str | None = None, **_: Any) -> str:
     log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
     # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
     # `##vso[` must not appear raw in a line that a CI log may show
-    return json_text(json.dumps(deep_valid_unicode(log), indent=2)) + "\n"
+    return json_text(indented_json(deep_valid_unicode(log))) + "\n"
