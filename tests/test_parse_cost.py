@@ -151,3 +151,10 @@ def test_indented_json_is_json_dumps_without_a_list_of_every_token():
     assert text == expected
     # the text once (ASCII: a byte a character) and the buffer it is written into; json.dumps needs 6.7x
     assert peak < 3 * len(text)
+
+
+def test_a_merge_key_written_as_a_tag_is_merged_though_the_text_has_no_anchor_or_double_angle():
+    for text in ("a: {!!merge x: {p: 1, q: 2}, q: 3}\n", "a: {!<tag:yaml.org,2002:%6Derge> x: {p: 1, q: 2}, q: 3}\n"):
+        ((data, spans, _),) = yamlread.load_yaml(text)
+        assert data == {"a": {"p": 1, "q": 3}}, text
+        assert ("a", "x") not in spans and ("a", "q") in spans

@@ -94,6 +94,10 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 
 
+class _MergeKey(Exception):
+    """A merge key in a text that _convert_document read as having none."""
+
+
 def _convert_document(loader, root, lines: list[str], budget: int, shared: bool) -> tuple[object, dict, list, int]:
     """(data, spans, duplicate keys, budget left) of one composed document, in one pass over its nodes.
 
@@ -188,6 +192,8 @@ def _convert_document(loader, root, lines: list[str], budget: int, shared: bool)
         out: dict = {}
         written: set | None = None   # scalar keys so far, once a complex key could collide with one
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:    # `!!merge` written out, without `<<`: the careful path merges it
+                raise _MergeKey
             if type(key_node) is _ScalarNode:
                 key = key_node.value
                 if key in out and (written is None or key in written):
@@ -262,7 +268,11 @@ def load_yaml(text: str, duplicates: list | None = None) -> list[tuple[object, d
             node = loader.get_node()
             if node is None:
                 continue
-            data, spans, dups, budget = _convert_document(loader, node, lines, budget, shared)
+            try:
+                data, spans, dups, budget = _convert_document(loader, node, lines, budget, shared)
+            except _MergeKey:
+                shared = True
+                data, spans, dups, budget = _convert_document(loader, node, lines, budget, shared)
             out.append((data, spans, node.start_mark.line + 1))
             if duplicates is not None:
                 duplicates.append(dups)
