@@ -102,8 +102,9 @@ def _convert_document(loader, root, lines: list[str], budget: int, shared: bool)
     """(data, spans, duplicate keys, budget left) of one composed document, in one pass over its nodes.
 
     `shared`: the text has anchors or merge keys, so a node may be met twice (an alias) and a mapping may
-    take keys from another (`<<`); without them each mapping is read once and a repeated key is a duplicate.
-    Called once per node, so it keeps to locals: this is most of the time a first run spends parsing YAML.
+    take keys from another (`<<`); without them each mapping is read once and a repeated key is a duplicate
+    (a merge key met anyway, written as a `!!merge` tag, raises _MergeKey: the caller reads it shared).
+    It runs for every node of every YAML file, so it keeps to local names and calls few functions.
     """
     spans: dict = {}
     duplicates: list = []
@@ -167,7 +168,7 @@ def _convert_document(loader, root, lines: list[str], budget: int, shared: bool)
             return mapping(node, path)
         raise LoadError(f"unsupported YAML node {node!r}", node.start_mark.line + 1)  # pragma: no cover
 
-    def too_deep(node, path: tuple) -> None:
+    def too_deep(node) -> None:
         """A collection at the depth limit cannot hold anything: refused at its first child, as convert would."""
         first = node.value[0] if type(node) is _SequenceNode else \
             node.value[0][0] if type(node.value[0][0]) is not _ScalarNode else node.value[0][1]
@@ -176,9 +177,9 @@ def _convert_document(loader, root, lines: list[str], budget: int, shared: bool)
 
     def plain(node, path: tuple):
         """A collection of a text without anchors or merge keys: the same result as convert, with fewer calls
-        (scalars inline; no node budget, as without aliases a text holds fewer nodes than characters)."""
+        (scalars inline; no node budget: without aliases a text has at most about one node per character)."""
         if len(path) >= MAX_DEPTH and node.value:
-            too_deep(node, path)
+            too_deep(node)
         if type(node) is _SequenceNode:
             items = []
             for i, item in enumerate(node.value):
