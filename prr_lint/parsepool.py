@@ -107,8 +107,10 @@ def _decode(messages: list[bytes]) -> list[Parsed]:
         heads.append((rel, key, encoded))
         if encoded:
             bodies.append(body)
-    stored = iter(json.loads(b"[" + b",".join(bodies) + b"]")) if bodies else iter(())
-    texts = iter(bodies)
+    entries = json.loads(b"[" + b",".join(bodies) + b"]") if bodies else []
+    if len(entries) != len(bodies):     # each body is one JSON value, or the answers are not ours
+        raise ValueError("malformed answer from a parse worker")
+    stored, texts = iter(entries), iter(bodies)
     out = []
     for rel, key, encoded in heads:
         if not encoded:

@@ -8,7 +8,7 @@ import tracemalloc
 
 import pytest
 
-from prr_lint import cache, heap
+from prr_lint import cache, heap, parsepool
 from prr_lint.cache import ParseCache, StoredSpans, decode_loaded, encode_loaded, read_signed
 from prr_lint.loaders import Loaded, load_text, yamlread
 from prr_lint.model import Document, Span
@@ -158,3 +158,19 @@ def test_a_merge_key_written_as_a_tag_is_merged_though_the_text_has_no_anchor_or
         ((data, spans, _),) = yamlread.load_yaml(text)
         assert data == {"a": {"p": 1, "q": 3}}, text
         assert ("a", "x") not in spans and ("a", "q") in spans
+
+
+def test_a_batch_of_worker_answers_is_read_at_once_and_its_documents_share_their_keys():
+    messages = []
+    for i in range(3):
+        rel = f"k8s/cm-{i}.yaml"
+        text = encode_loaded(Loaded(rel, load_text(rel, configmap(2), "yaml", set())))
+        messages.append(json.dumps([rel, f"key-{i}", True]).encode() + b"\n" + text.encode())
+    parsed = parsepool._decode(messages + [json.dumps(["gone.yaml", None, False]).encode()])
+    assert [(p.rel, p.key) for p in parsed] == [("k8s/cm-0.yaml", "key-0"), ("k8s/cm-1.yaml", "key-1"),
+                                                ("k8s/cm-2.yaml", "key-2"), ("gone.yaml", None)]
+    keys = [next(k for k in p.loaded.docs[0].data if k == "apiVersion") for p in parsed[:3]]
+    assert keys[1] is keys[0] and keys[2] is keys[0]
+    assert parsed[0].text == messages[0].partition(b"\n")[2].decode()
+    with pytest.raises(ValueError, match="malformed"):
+        parsepool._decode([messages[0] + b",1"])      # two values where one answer was due
