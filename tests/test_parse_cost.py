@@ -174,3 +174,10 @@ def test_a_batch_of_worker_answers_is_read_at_once_and_its_documents_share_their
     assert parsed[0].text == messages[0].partition(b"\n")[2].decode()
     with pytest.raises(ValueError, match="malformed"):
         parsepool._decode([messages[0] + b",1"])      # two values where one answer was due
+
+
+def test_a_tag_forced_on_text_it_does_not_fit_keeps_the_text():
+    for value in ("!!bool x", "!!timestamp x", "!!timestamp 2026-01-01x", "!!int +", "!!float x", "!!int 0x"):
+        ((data, _spans, _),) = yamlread.load_yaml(f"a: {value}\n")
+        assert data == {"a": value.split(" ", 1)[1]}, value
+    assert yamlread.load_yaml("a: !!bool yes\nb: !!int '12'\n")[0][0] == {"a": True, "b": 12}

@@ -133,15 +133,17 @@ def _convert_document(loader, root, lines: list[str], budget: int, shared: bool)
             return text
         if tag == _NULL:
             return None
-        if tag == _BOOL:
+        if tag == _BOOL and text.lower() in bool_values:
             return bool_values[text.lower()]
         # YAML 1.1: a leading 0 is octal, and `_`, `0x`, `0b`, `1:30` and too many digits are the constructor's
         if tag == _INT and len(text) < 19 and text.isdigit() and text.isascii() and (text[0] != "0" or text == "0"):
             return int(text)
         try:
             value = loader.construct_object(node, deep=True)
-        except (ValueError, TypeError, OverflowError, yaml.YAMLError):
-            return text  # e.g. 2026-13-40: keep the text, the schema says what is wrong
+        # e.g. 2026-13-40: keep the text, the schema says what is wrong. PyYAML's constructors fail in other ways
+        # on text a tag forces on them (`!!bool x`, `!!timestamp x`, `!!int +`)
+        except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError, yaml.YAMLError):
+            return text
         if isinstance(value, (datetime.date, datetime.datetime)):
             return value.isoformat()
         if isinstance(value, bytes):
