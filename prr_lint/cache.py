@@ -38,6 +38,7 @@ import posixpath
 import secrets
 import stat
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeGuard
 
@@ -135,8 +136,10 @@ def _encode(loaded: Loaded) -> list:
     err = loaded.error
     # a document's spans are one JSON string inside the entry: reading a shard then makes one str per
     # document, and only the documents a run checks turn it into a dict (see StoredSpans)
+    # (a tuple in meta is written as a list and flagged, so that reading the JSON back gives this very value)
     return [loaded.file, loaded.notice, [err.message, err.line, err.col] if err is not None else None,
-            [[d.kind, d.file, d.index, [[k, v, isinstance(v, tuple)] for k, v in d.meta.items()], d.data,
+            [[d.kind, d.file, d.index, [[k, list(v), True] if isinstance(v, tuple) else [k, v, False]
+                                        for k, v in d.meta.items()], d.data,
               json.dumps([list(d.spans), list(d.spans.values())], separators=(",", ":"))] for d in loaded.docs]]
 
 
@@ -145,9 +148,17 @@ def _spans(text: str) -> dict[Path, Span]:
     return dict(zip(map(tuple, paths), map(_span, rows), strict=True))
 
 
+DECODED_SPANS = 256     # documents whose stored spans are held decoded at once (see StoredSpans)
+_decoded: deque = deque()
+
+
 class StoredSpans(Mapping[Path, Span]):
     """Spans as the cache stored them, decoded on first use. Documents read only to know who owns what
-    (the other services' manifests in a one-file run) never need theirs."""
+    (the other services' manifests in a one-file run) never need theirs.
+
+    Only the DECODED_SPANS documents decoded last keep their spans decoded (a few hundred bytes a node, most of a
+    large run's documents have findings); an older one decodes its text again when asked. Findings come document
+    by document, then service by service, so that is rare."""
 
     __slots__ = ("_text", "_spans")
 
@@ -156,12 +167,17 @@ class StoredSpans(Mapping[Path, Span]):
         self._spans: dict[Path, Span] | None = None
 
     def _decoded(self) -> dict[Path, Span]:
-        if self._spans is None:
+        spans = self._spans
+        if spans is None:
             try:
-                self._spans = _spans(self._text)
+                spans = _spans(self._text)
             except (ValueError, TypeError, RecursionError):
-                self._spans = {}        # signed by us, so never expected; findings then point at line 1
-        return self._spans
+                spans = {}        # signed by us, so never expected; findings then point at line 1
+            if len(_decoded) >= DECODED_SPANS:
+                _decoded.popleft()._spans = None
+            _decoded.append(self)
+            self._spans = spans
+        return spans
 
     def __getitem__(self, path: Path) -> Span:
         return self._decoded()[path]
@@ -186,24 +202,14 @@ def _decode(obj, lazy: bool = False) -> Loaded:
     return out
 
 
-def _same(a: Loaded, b: Loaded) -> bool:
-    """Whether a round trip kept everything (JSON has no NaN equality, tuples or non-string keys)."""
-    if (a.file, a.notice, type(a.error)) != (b.file, b.notice, type(b.error)) or len(a.docs) != len(b.docs):
-        return False
-    if a.error is not None:
-        assert b.error is not None      # same type as a.error, checked above
-        if (a.error.message, a.error.line, a.error.col) != (b.error.message, b.error.line, b.error.col):
-            return False
-    return all((x.kind, x.file, x.index, x.meta, x.service, x.data, x.spans) ==
-               (y.kind, y.file, y.index, y.meta, y.service, y.data, y.spans)
-               for x, y in zip(a.docs, b.docs, strict=True))
-
-
 def encode_loaded(loaded: Loaded) -> str | None:
-    """JSON text of a Loaded, or None when JSON cannot carry it exactly (then it is not cached)."""
+    """JSON text of a Loaded, or None when JSON cannot carry it exactly (then it is not cached).
+    Exact means that the text reads back equal to the plain values it was made of: a tuple, a key that is not a
+    string or a NaN would not. Spans are exact by construction (paths of str and int, four ints each)."""
     try:
-        text = json.dumps(_encode(loaded), separators=(",", ":"))
-        return text if _same(_decode(json.loads(text)), loaded) else None
+        encoded = _encode(loaded)
+        text = json.dumps(encoded, separators=(",", ":"))
+        return text if json.loads(text) == encoded else None
     except (ValueError, TypeError, RecursionError, OverflowError):
         return None
 
@@ -433,4 +439,8 @@ class ParseCache:
             write_signed(self._key, self.directory, self.journal_name, json.dumps({"entries": {}}))
             journal = {}
         self._journal, self._changed, self._has_index = journal, set(), True
+        # what was parsed is on disk now: not held for the rest of the run (a later read or save reads the shard)
+        for shard in self._new:
+            self._shards.pop(shard, None)
+        self._new = {}
         self.dirty = False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import gc
 import hashlib
 import os
 import zlib
@@ -12,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
+from . import heap
 from .config import Config
 from .depgraph import of as dependency_graph
 from .discover import git_toplevel, inside
@@ -488,11 +488,8 @@ class Engine:
         return result
 
     def _run(self) -> Result:
-        repo, graph, loaded, docs = self.load()
-        # what was loaded lives for the whole run: the collections rules trigger need not scan it each time
-        froze = gc.get_freeze_count() == 0
-        if froze:
-            gc.freeze()
+        with heap.loading():    # documents live to the end of the run: the collector need not walk them
+            repo, graph, loaded, docs = self.load()
         findings: list[Finding] = []
         notices: list[Notice] = list(self.options.notices)
         errors: list[str] = []
@@ -545,8 +542,7 @@ class Engine:
             result = step(result, access)
         result.findings.sort(key=Finding.sort_key)
         save_run_memos(repo, whole=self.whole and self.shard is None)
-        if froze:
-            gc.unfreeze()
+        heap.release()
         return result
 
     MAX_RULE_ERROR = 500          # characters of a PRR007 message: an exception may quote a whole document

@@ -94,19 +94,43 @@ def _parse_one(root: str, rel: str, how: str, charts: set, max_size: int, load: 
 
 
 # -- in the parent -----------------------------------------------------------------------------
-def _decode(message: bytes) -> Parsed:
-    header, _, body = message.partition(b"\n")
-    rel, key, encoded = json.loads(header)
-    if not isinstance(rel, str) or not (key is None or isinstance(key, str)):
+def _decode(messages: list[bytes]) -> list[Parsed]:
+    """The answers of one batch, read with one json.loads: the documents of its files then share one string per
+    distinct key (json shares keys within one call), and take about an eighth less memory."""
+    heads = []
+    bodies = []
+    for message in messages:
+        header, _, body = message.partition(b"\n")
+        rel, key, encoded = json.loads(header)
+        if not isinstance(rel, str) or not (key is None or isinstance(key, str)):
+            raise ValueError("malformed answer from a parse worker")
+        heads.append((rel, key, encoded))
+        if encoded:
+            bodies.append(body)
+    entries = json.loads(b"[" + b",".join(bodies) + b"]") if bodies else []
+    if len(entries) != len(bodies):     # each body is one JSON value, or the answers are not ours
         raise ValueError("malformed answer from a parse worker")
-    if not encoded:
-        return Parsed(rel, key, None, None)
-    text = body.decode("ascii")
-    # spans decoded on first use: most documents of a run never have a finding to place
-    loaded = decode_loaded(json.loads(text), lazy=True)
-    if loaded is None or loaded.file != rel:
-        raise ValueError("malformed answer from a parse worker")
-    return Parsed(rel, key, text, loaded)
+    stored, texts = iter(entries), iter(bodies)
+    out = []
+    for rel, key, encoded in heads:
+        if not encoded:
+            out.append(Parsed(rel, key, None, None))
+            continue
+        # spans decoded on first use: most documents of a run never have a finding to place
+        loaded = decode_loaded(next(stored), lazy=True)
+        if loaded is None or loaded.file != rel:
+            raise ValueError("malformed answer from a parse worker")
+        out.append(Parsed(rel, key, next(texts).decode("ascii"), loaded))
+    return out
+
+
+def _answers(w: _Worker) -> list[Parsed]:
+    """What the worker answered for its batch so far, decoded; PoolUnavailable when it is not what we asked."""
+    messages, w.answers = w.answers, []
+    try:
+        return _decode(messages)
+    except (ValueError, RecursionError) as e:   # UnicodeDecodeError is a ValueError
+        raise PoolUnavailable(f"a parse worker answered something else: {e}") from None
 
 
 class _Worker:
@@ -118,6 +142,7 @@ class _Worker:
         self.ready = False
         self.batch: list = []
         self.answered = 0
+        self.answers: list[bytes] = []     # this batch's answers, decoded together when it is done
         self.last = time.monotonic()
         self.timed_out = False
 
@@ -182,6 +207,7 @@ def parse_files(root: str, items: list[tuple[str, str]], chart_dirs: set, max_si
                     continue
                 w.last = now
                 if message == READY or message == DONE:
+                    yield from _answers(w)
                     w.ready, w.batch = True, []
                     if pending:
                         w.give(pending.popleft())
@@ -190,11 +216,7 @@ def parse_files(root: str, items: list[tuple[str, str]], chart_dirs: set, max_si
                         pool.remove(w)
                     continue
                 w.answered += 1
-                try:
-                    parsed = _decode(message)
-                except (ValueError, RecursionError) as e:   # UnicodeDecodeError is a ValueError
-                    raise PoolUnavailable(f"a parse worker answered something else: {e}") from None
-                yield parsed
+                w.answers.append(message)
     finally:
         for w in pool:
             w.kill()
@@ -203,6 +225,7 @@ def parse_files(root: str, items: list[tuple[str, str]], chart_dirs: set, max_si
 def _lost(w: _Worker, pending: deque, pool: list, ctx: Any, args: tuple) -> Iterator[Parsed]:
     """A worker died (or hung) during its batch: the file it was on gets the error, the rest go to a new one."""
     pool.remove(w)
+    yield from _answers(w)
     why = w.how_it_ended()
     w.conn.close()
     rest = w.batch[w.answered:]

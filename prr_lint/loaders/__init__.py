@@ -22,9 +22,9 @@ CONFIG_FILES = (".prr-lint.yaml", ".prr-lint.yml")
 DUPLICATE_KEYS = "duplicate_keys"   # Document.meta key: [{path, key, line, col, first}] (rule PRR008)
 
 
-@dataclass
+@dataclass(slots=True)
 class Loaded:
-    """What one file gave: documents, or an error, or a notice that it was skipped."""
+    """What one file gave: documents, or an error, or a notice that it was skipped (one per file of a run)."""
 
     file: str
     docs: list = field(default_factory=list)

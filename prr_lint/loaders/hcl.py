@@ -8,6 +8,7 @@ tree-sitter parses about 20x faster than python-hcl2 and gives every node a posi
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -38,9 +39,13 @@ def _point(node) -> tuple[int, int]:
     return node.start_point[0] + 1, node.start_point[1] + 1
 
 
+# a node never ends before it starts: build the Span tuple without normalising it (one per node of every file)
+_new_span = functools.partial(tuple.__new__, Span)
+
+
 def _span(node) -> Span:
     (l1, c1), (l2, c2) = node.start_point, node.end_point
-    return Span(l1 + 1, c1 + 1, l2 + 1, c2 + 1)
+    return _new_span((l1 + 1, c1 + 1, l2 + 1, c2 + 1))
 
 
 _ESCAPES = re.compile(r'\\(["\\nrt]|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8})')
