@@ -323,6 +323,12 @@ class ParseCache:
         if _ensure_directory(self.directory):
             write_signed(self._key, self.directory, name, payload)
 
+    def remove_side(self, name: str) -> None:
+        try:
+            os.unlink(os.path.join(self.directory, name))
+        except OSError:
+            pass
+
     def _shard_name(self, shard: str) -> str:
         return f"docs-{self._tag}-{shard}.json"
 

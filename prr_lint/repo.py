@@ -148,6 +148,12 @@ class Repository:
         loaded = self.load(rel)
         return tuple(sorted({d.kind for d in loaded.docs}))
 
+    def known_key(self, rel: str) -> str | None:
+        """The content key of a file whose stamp is the one the cache index stored (unchanged since a run read
+        it), without reading it; None for any other file, or without a cache."""
+        known = self._known.get(rel)
+        return known[0] if known is not None else None
+
     def context_files(self) -> set[str]:
         """Candidates holding a manifest, SLOs or waivers (what says who owns what): known from the cache index
         for unchanged files; any other file is read, and parsed when its content is new."""

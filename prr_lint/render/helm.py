@@ -34,6 +34,7 @@ from ..model import Document, Span
 from . import RENDER_FAILED, RENDER_INCOMPLETE, Problem, Rendered, RenderJob
 from .cache import RenderCache, render_key
 from .markers import exact_lines, instrument, source_lines
+from .subcharts import file_dependency, subcharts
 
 CHART_FILES = ("Chart.yaml", "Chart.yml")
 TEMPLATE_EXT = (".yaml", ".yml")
@@ -46,7 +47,6 @@ RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must
 _SORTED_FILES = "helm-sorted-files"     # repo.memo keys
 _VALUES_BY_DIR = "helm-values-by-dir"
 _HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
-_NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.-]+")
 _VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _WITH_VALUES = re.compile(r"\{\{-?\s*with\s+\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 
@@ -172,20 +172,29 @@ def _chart_dirs(job: RenderJob) -> list[str]:
             candidates.append(directory)
     if not candidates:
         return []                 # a run that touches no chart reads no Chart.yaml
-    metas = [(d, found[1]) for d in chart_dirs if (found := _chart_yaml(job, d)) is not None]
-    subcharts = {_file_dependency(d, dep) for d, meta in metas
-                 for dep in (meta.get(("dependencies",)) or []) if isinstance(dep, dict)} - {None}
-    return [d for d in candidates if d not in subcharts]
+    # every chart's file:// dependencies (subcharts render with their parent), from the cache for unchanged ones
+    chart_files = {d: found for d in sorted(chart_dirs) if (found := _chart_file(job, d)) is not None}
+    inside = subcharts(job.repo, chart_files, lambda rel: _chart_meta(job, rel))
+    return [d for d in candidates if d not in inside]
 
 
-def _chart_yaml(job: RenderJob, directory: str) -> tuple[str, Document] | None:
+def _chart_file(job: RenderJob, directory: str) -> str | None:
     for name in CHART_FILES:
         rel = posixpath.join(directory, name) if directory else name
         if rel in job.repo.file_set:
-            # lazy: every chart's Chart.yaml is read to find subcharts; spans only when a finding needs them
-            docs = [d for d in job.repo.load(rel, lazy=True).docs if d.kind == "helm-chart"]
-            return rel, docs[0] if docs else Document("helm-chart", rel, {}, {})
+            return rel
     return None
+
+
+def _chart_meta(job: RenderJob, chart_file: str) -> Document:
+    # lazy: spans only when a finding needs them
+    docs = [d for d in job.repo.load(chart_file, lazy=True).docs if d.kind == "helm-chart"]
+    return docs[0] if docs else Document("helm-chart", chart_file, {}, {})
+
+
+def _chart_yaml(job: RenderJob, directory: str) -> tuple[str, Document] | None:
+    rel = _chart_file(job, directory)
+    return (rel, _chart_meta(job, rel)) if rel is not None else None
 
 
 def _read_tree(job: RenderJob, directory: str) -> dict[str, bytes]:
@@ -227,7 +236,7 @@ def _gather(job: RenderJob, directory: str) -> Chart | None:
         if len(parts) > 2 and parts[0] == "charts" and parts[2] in CHART_FILES:
             local_deps[parts[1]] = posixpath.join(directory, "charts", parts[1])
     for dep in data.get("dependencies") or []:
-        target = _file_dependency(directory, dep) if isinstance(dep, dict) else None
+        target = file_dependency(directory, dep) if isinstance(dep, dict) else None
         if target is not None and target in job.repo.chart_dirs:
             for rel, raw in _read_tree(job, target).items():
                 files[f"charts/{dep['name']}/{rel}"] = raw
@@ -259,16 +268,6 @@ def _values_files(job: RenderJob) -> dict[str, list[str]]:
             if how == "helm-values":
                 by_dir.setdefault(posixpath.dirname(rel), []).append(rel)
     return by_dir
-
-
-def _file_dependency(directory: str, dep: dict) -> str | None:
-    """The repository directory a `repository: file://...` dependency names (None: another kind, or outside)."""
-    source, name = dep.get("repository"), dep.get("name")
-    if not isinstance(source, str) or not source.startswith("file://") or not isinstance(name, str) \
-            or not _NAME.fullmatch(name):
-        return None               # the name becomes a directory of the copy: never `..` or a path
-    target = posixpath.normpath(posixpath.join(directory, source[len("file://"):]))
-    return None if target == ".." or target.startswith("../") or posixpath.isabs(target) else target
 
 
 def _repo_path(directory: str, local_deps: dict[str, str], inside: str) -> str | None:
