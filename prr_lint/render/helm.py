@@ -17,6 +17,7 @@ import os
 import posixpath
 import queue
 import re
+import stat
 import tarfile
 import tempfile
 import threading
@@ -33,7 +34,7 @@ from ..loaders.errors import LoadError
 from ..model import Document, Span
 from . import RENDER_FAILED, RENDER_INCOMPLETE, Problem, Rendered, RenderJob
 from .cache import RenderCache, render_key
-from .markers import exact_lines, instrument, source_lines
+from .markers import instrument, line_map
 from .subcharts import file_dependency, subcharts
 
 CHART_FILES = ("Chart.yaml", "Chart.yml")
@@ -44,6 +45,7 @@ MAX_MESSAGE = 400
 MAX_ARCHIVE = 64 << 20       # bytes of a chart Helm takes as an archive (its own limits: 100 MiB, 5 MiB a file)
 MAX_ARCHIVE_FILE = 4 << 20
 RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must not hang the run
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)   # never through a symlink
 _SORTED_FILES = "helm-sorted-files"     # repo.memo keys
 _VALUES_BY_DIR = "helm-values-by-dir"
 _HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
@@ -208,13 +210,15 @@ def _read_tree(job: RenderJob, directory: str) -> dict[str, bytes]:
         rel = ordered[i]
         if not rel.startswith(prefix):
             break
-        if repo.real(rel) is None:
+        # a directory on the way that leads out of the checkout (asked once per directory, not per file)
+        if repo.real(posixpath.dirname(rel)) is None:
             continue
         full = os.path.join(repo.root, rel)
-        if os.path.islink(full) or not os.path.isfile(full) or os.path.getsize(full) > repo.max_file_size:
-            continue
         try:
-            with open(full, "rb") as fh:
+            st = os.lstat(full)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > repo.max_file_size:
+                continue          # a symlink, a FIFO, a device, or too large
+            with os.fdopen(os.open(full, _READ_FLAGS), "rb") as fh:
                 out[rel[len(prefix):]] = fh.read(repo.max_file_size + 1)
         except OSError:
             continue
@@ -557,9 +561,9 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], m
         index = next((i for i, d in enumerate(declared) if isinstance(d, dict) and d.get("name") == sub), None)
         span = chart.meta.locate(("dependencies", index)) if index is not None else Span(1, 1)
         lines: list[int | None] = [span.line] * (text.count("\n") + 1)
-        file, source = chart.chart_file, ""
+        file, source, marked = chart.chart_file, "", set[int]()
     else:
-        lines, file, source = source_lines(text), place, chart.templates[place]
+        (lines, marked), file, source = line_map(text), place, chart.templates[place]
     if len(text) > max_size:
         raise BadOutput(file, lines[0] or 1, f"the output of {inside} is larger than max_file_size ({max_size} "
                                              "bytes); not checked")
@@ -576,7 +580,6 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], m
     if source and file not in chart.refs:
         chart.refs[file] = _refs(template_lines)
     refs = chart.refs.get(file, [])
-    marked = exact_lines(text) if source else set()
     view = merge(values_docs, chart.directory)
     out = []
     for doc in docs:
