@@ -332,6 +332,10 @@ class ParseCache:
     def _shard_name(self, shard: str) -> str:
         return f"docs-{self._tag}-{shard}.json"
 
+    def read_context(self) -> None:
+        """Read the shard of manifests and SLOs now (every run decodes it): e.g. while git lists the files."""
+        self._shard("ctx")
+
     def _shard(self, shard: str) -> dict:
         if shard not in self._shards:
             stored = read_signed(self._key, self.directory, self._shard_name(shard))

@@ -34,7 +34,9 @@ class Repository:
         self.max_file_size = max_file_size
         self.real_root = os.path.realpath(root)
         problems: dict = {}
-        self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
+        # the manifests' shard (every run reads it) is decoded while git walks the work tree
+        self.files = list_files(root, [project], list(include), list(exclude), problems=problems,
+                                meanwhile=cache.read_context if cache is not None else None)
         self.file_set = set(self.files)
         self.chart_dirs = {posixpath.dirname(f) for f in self.files
                            if f.endswith(_CHART_NAMES) and posixpath.basename(f) in _CHART_NAMES}

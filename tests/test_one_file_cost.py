@@ -206,3 +206,37 @@ def test_dependency_targets_never_leave_the_repository():
     ]}, {})
     assert subcharts_module.dependency_targets("charts/a", meta) == ["charts/b"]
     assert json.dumps(subcharts_module.dependency_targets("charts/a", Document("helm-chart", "x", {}, {}))) == "[]"
+
+
+def test_the_manifests_shard_is_decoded_while_git_lists_the_files(tmp_path, monkeypatch):
+    import subprocess
+
+    from prr_lint import discover
+
+    monkeypatch.setattr(cache_module, "RACY_SECONDS", 0)
+    root = monorepo(tmp_path / "mono", 4)
+    subprocess.run(["git", "init", "-q", root], check=True)
+    home = str(tmp_path / "home")
+    check(root, home)
+    events: list[str] = []
+    popen, read = discover.subprocess.Popen, cache_module.read_signed
+
+    class Listing(popen):
+        def __init__(self, args, **kwargs):
+            super().__init__(args, **kwargs)
+            events.append("git started")
+
+        def communicate(self, *args, **kwargs):
+            events.append("git read")
+            return super().communicate(*args, **kwargs)
+
+    def counted_read(key, directory, name):
+        events.append("ctx" if name.endswith("-ctx.json") else "other")
+        return read(key, directory, name)
+
+    monkeypatch.setattr(discover.subprocess, "Popen", Listing)
+    monkeypatch.setattr(cache_module, "read_signed", counted_read)
+    assert check(root, home, EDITED) == check(root, home, EDITED, use_cache=False)
+    listing = [e for e in events if e != "other"]
+    assert listing[:3] == ["git started", "ctx", "git read"]
+    assert events.count("ctx") == 1
