@@ -9,9 +9,10 @@ cannot be read or written is simply not used.
 Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash of its real path>/`):
   index-<project>.json        path -> [content key, document kinds, shard, stamp]
   journal-<project>.json      path -> entry (or null: gone) changed since the index was written whole
-  docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
-  docs-<project>-<shard>.json content key -> Loaded, for other files, in SHARDS shards by directory
-  render-<renderer>-<project>.json  chart or overlay -> [render key, result] (render/cache.py)
+  docs-<project>-ctx.json     content key -> Loaded as JSON text, for manifests and SLOs (every run reads them all)
+  docs-<project>-<shard>.json content key -> Loaded as JSON text, for other files, in SHARDS shards by directory
+  render-<renderer>-<shard>-<project>.json  chart or overlay -> [render key, result], in shards (render/cache.py)
+  helm-subcharts-<project>.json     Chart.yaml -> [content key, its file:// dependencies] (render/subcharts.py)
 so a cold run writes a few dozen files rather than one per source file, and a warm run on one file reads
 the index, the context shard and the shards of one service's directories (and rewrites only those it changed,
 and the journal rather than the index while the journal holds at most JOURNAL_MIN entries or 1/16 of them).
@@ -308,7 +309,7 @@ class ParseCache:
             else:
                 self.index[rel] = entry
         self._changed: set = set()     # paths whose entry this run wrote
-        self._shards: dict = {}        # shard -> {key: encoded Loaded} as read from disk
+        self._shards: dict = {}        # shard -> {key: JSON text of a Loaded} as read from disk
         self._new: dict = {}           # shard -> {key: JSON text} parsed this run
         self.dirty = False
 
@@ -391,6 +392,11 @@ class ParseCache:
         if entry is None:
             return None
         obj = self._shard(entry[2]).get(key)
+        if isinstance(obj, str):    # an entry is stored as its own JSON text: decoded only when asked for
+            try:
+                obj = json.loads(obj)
+            except (ValueError, RecursionError):
+                obj = None
         loaded = decode_loaded(obj, lazy) if obj is not None else None
         return loaded if loaded is not None and loaded.file == rel else None
 
@@ -426,8 +432,10 @@ class ParseCache:
             parts = {k: t for k, t in new.items() if k in keep}
             for k, obj in old.items():
                 if k in keep and k not in parts:
-                    parts[k] = json.dumps(obj, separators=(",", ":"))
-            payload = "{" + ",".join(f"{json.dumps(k)}:{t}" for k, t in parts.items()) + "}"
+                    parts[k] = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"))
+            # each entry's text is stored as a JSON string: reading a shard then scans strings, and only the
+            # entries a run asks for are parsed (a one-file run needs a few of each shard of its directories)
+            payload = "{" + ",".join(f"{json.dumps(k)}:{json.dumps(t)}" for k, t in parts.items()) + "}"
             write_signed(self._key, self.directory, self._shard_name(shard), payload)
         journal = dict(self._journal)
         journal.update({rel: self.index[rel] for rel in self._changed if rel in self.index})
