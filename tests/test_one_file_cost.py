@@ -240,3 +240,25 @@ def test_the_manifests_shard_is_decoded_while_git_lists_the_files(tmp_path, monk
     listing = [e for e in events if e != "other"]
     assert listing[:3] == ["git started", "ctx", "git read"]
     assert events.count("ctx") == 1
+
+
+def test_a_cache_entry_is_parsed_only_when_asked_for(tmp_path, monkeypatch):
+    from prr_lint.loaders import Loaded
+    from prr_lint.model import Document, Span
+
+    files = [f"app/{i}.yaml" for i in range(3)]     # one directory: one shard
+    store = cache_module.ParseCache(str(tmp_path), b"k" * 32)
+    for i, rel in enumerate(files):
+        store.put(rel, f"key{i}", Loaded(rel, docs=[Document("k8s", rel, {"kind": "ConfigMap", "n": i},
+                                                             {(): Span(1, 1)})]))
+    store.save(files)
+    again = cache_module.ParseCache(str(tmp_path), b"k" * 32)
+    parsed: list[int] = []
+    loads = json.loads
+    monkeypatch.setattr(cache_module.json, "loads", lambda text, *a, **k: parsed.append(len(text)) or loads(text))
+    assert again.get(files[1], "key1").docs[0].data == {"kind": "ConfigMap", "n": 1}
+    # the shard file (a string per entry), that one entry's text, its spans: never the other entries
+    assert len(parsed) == 3 and parsed[1] < parsed[0] / 2
+    shard = cache_module.shard_of(files[2])
+    again._shards[shard]["key2"] = "[not json"       # signed by us, so never expected: a miss, not an error
+    assert again.get(files[2], "key2") is None
