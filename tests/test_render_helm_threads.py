@@ -64,6 +64,8 @@ def test_one_render_thread_per_core_and_one_more(monkeypatch):
     assert helm_renderer.worker_count() == 3
     monkeypatch.setattr(helm_renderer.os, "cpu_count", lambda: None)
     assert helm_renderer.worker_count() == 2
+    monkeypatch.setattr(helm_renderer.os, "cpu_count", lambda: 64)
+    assert helm_renderer.worker_count() == helm_renderer.MAX_WORKERS == 16
 
 
 BROKEN = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.nothing.here }}\n"

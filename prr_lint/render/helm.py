@@ -44,6 +44,7 @@ RESOLVED = ("ok", "unpacked")           # dependency_list() statuses of a depend
 MAX_MESSAGE = 400
 MAX_ARCHIVE = 64 << 20       # bytes of a chart Helm takes as an archive (its own limits: 100 MiB, 5 MiB a file)
 MAX_ARCHIVE_FILE = 4 << 20
+MAX_WORKERS = 16       # a bound on the charts held in memory at once, whatever the number of cores
 RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must not hang the run
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)   # never through a symlink
 _SORTED_FILES = "helm-sorted-files"     # repo.memo keys
@@ -340,7 +341,7 @@ def _render_in_threads(helm: Any, charts: list[Chart], workers: int | None = Non
 def worker_count() -> int:
     """Render threads: one per core keeps the library busy, and one more covers each chart's Python part
     (marking templates, writing the copy) while the others render."""
-    return (os.cpu_count() or 1) + 1
+    return min((os.cpu_count() or 1) + 1, MAX_WORKERS)
 
 
 def _render_safely(helm: Any, chart: Chart) -> Answer:
