@@ -194,3 +194,4 @@ class RenderCache:
         for n in range(SHARDS):
             if f"{n:02d}" not in held and f"{n:02d}" not in self._shards:
                 self._store.remove_side(self._name(f"{n:02d}"))
+        self._store.remove_side(self._store.side_name(f"render-{self._renderer}"))    # the one file of before
