@@ -30,6 +30,7 @@ same timestamp tick could keep all four): it is read and hashed again next time.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import hmac
 import json
@@ -56,6 +57,11 @@ MAX_CACHE_FILE = 512 << 20      # a cache file larger than this is not ours: a m
 CONTEXT_KINDS = ("service", "backstage", "openslo", "sloth", "waivers")
 JOURNAL_MIN = 64                 # changed entries kept in the journal before the index is written whole
 RACY_SECONDS = 2                 # a file changed this recently is never trusted by its stamp
+# set by the command-line entry point (cli.run), whose process ends with its run: once the index and the
+# manifests' shard are read (millions of objects in a large monorepo, which live until the end), everything alive
+# is left out of later cyclic collections (gc.freeze), which would otherwise walk it again and again; reference
+# counting still frees it
+KEEP_FOR_THE_PROCESS = False
 
 # never follow a symlink, never block on a FIFO: a cache file that is not a regular file is not ours
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -271,6 +277,11 @@ def _ensure_directory(directory: str) -> bool:
     return True
 
 
+def _keep() -> None:
+    if KEEP_FOR_THE_PROCESS:
+        gc.freeze()
+
+
 # -- the cache ---------------------------------------------------------------------------------
 def shard_of(rel: str) -> str:
     """One of SHARDS files, by directory: a directory's files (a service's k8s/, infra/, ...) share one,
@@ -295,6 +306,7 @@ class ParseCache:
         self.index_name = f"index-{self._tag}.json"
         self.journal_name = f"journal-{self._tag}.json"
         stored = read_signed(key, directory, self.index_name)
+        _keep()
         entries = stored.get("entries") if isinstance(stored, dict) else None
         self.index: dict = entries if isinstance(entries, dict) else {}
         self._has_index = isinstance(entries, dict)
@@ -336,6 +348,7 @@ class ParseCache:
     def read_context(self) -> None:
         """Read the shard of manifests and SLOs now (every run decodes it): e.g. while git lists the files."""
         self._shard("ctx")
+        _keep()
 
     def _shard(self, shard: str) -> dict:
         if shard not in self._shards:

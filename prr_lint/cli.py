@@ -281,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> None:
+    from . import cache
+
+    cache.KEEP_FOR_THE_PROCESS = True     # one process, one run: see cache.py
     sys.exit(main())
 
 

@@ -262,3 +262,24 @@ def test_a_cache_entry_is_parsed_only_when_asked_for(tmp_path, monkeypatch):
     shard = cache_module.shard_of(files[2])
     again._shards[shard]["key2"] = "[not json"       # signed by us, so never expected: a miss, not an error
     assert again.get(files[2], "key2") is None
+
+
+@pytest.mark.parametrize("one_process", [True, False])
+def test_what_the_cache_decodes_first_is_left_out_of_later_collections_in_a_cli_process(tmp_path, monkeypatch,
+                                                                                       one_process):
+    frozen: list[str] = []
+    monkeypatch.setattr(cache_module.gc, "freeze", lambda: frozen.append("freeze"))
+    monkeypatch.setattr(cache_module, "KEEP_FOR_THE_PROCESS", one_process)   # what cli.run sets
+    store = cache_module.ParseCache(str(tmp_path), b"k" * 32)
+    store.read_context()
+    assert frozen == (["freeze", "freeze"] if one_process else [])
+
+
+def test_the_command_line_entry_point_is_one_process_one_run(monkeypatch):
+    from prr_lint import cli
+
+    monkeypatch.setattr(cache_module, "KEEP_FOR_THE_PROCESS", False)
+    monkeypatch.setattr(cli, "main", lambda: 0)
+    with pytest.raises(SystemExit):
+        cli.run()
+    assert cache_module.KEEP_FOR_THE_PROCESS is True
