@@ -9,7 +9,7 @@ cannot be read or written is simply not used.
 Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash of its real path>/`):
   index-<project>.json        path -> [content key, document kinds, shard, stamp]
   journal-<project>.json      path -> entry (or null: gone) changed since the index was written whole
-  docs-<project>-ctx.json     content key -> Loaded as JSON text, for manifests and SLOs (every run reads them all)
+  docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
   docs-<project>-<shard>.json content key -> Loaded as JSON text, for other files, in SHARDS shards by directory
   render-<renderer>-<shard>-<project>.json  chart or overlay -> [render key, result], in shards (render/cache.py)
   helm-subcharts-<project>.json     Chart.yaml -> [content key, its file:// dependencies] (render/subcharts.py)
@@ -446,9 +446,11 @@ class ParseCache:
             for k, obj in old.items():
                 if k in keep and k not in parts:
                     parts[k] = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"))
-            # each entry's text is stored as a JSON string: reading a shard then scans strings, and only the
-            # entries a run asks for are parsed (a one-file run needs a few of each shard of its directories)
-            payload = "{" + ",".join(f"{json.dumps(k)}:{json.dumps(t)}" for k, t in parts.items()) + "}"
+            # in a shard of directories each entry's text is stored as a JSON string: reading the shard then scans
+            # strings, and only the entries a run asks for are parsed (a one-file run needs a few of each shard of
+            # its directories); the manifests' shard is parsed whole, as every run needs all of it
+            payload = "{" + ",".join(f"{json.dumps(k)}:{t if shard == 'ctx' else json.dumps(t)}"
+                                     for k, t in parts.items()) + "}"
             write_signed(self._key, self.directory, self._shard_name(shard), payload)
         journal = dict(self._journal)
         journal.update({rel: self.index[rel] for rel in self._changed if rel in self.index})

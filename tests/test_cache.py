@@ -122,10 +122,8 @@ def _forge_tier(directory, name, key=None):
     with open(path, "rb") as fh:
         magic, mac, payload = fh.read().split(b"\n", 2)
     data = json.loads(payload)
-    ((content_key, text),) = data.items()
-    entry = json.loads(text)                # each entry is stored as its own JSON text
+    (entry,) = data.values()
     entry[3][0][4]["metadata"]["tier"] = 3
-    data[content_key] = json.dumps(entry)
     payload = json.dumps(data).encode()
     if key is not None:
         mac = cache._mac(key, name, payload)
