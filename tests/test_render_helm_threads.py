@@ -123,9 +123,12 @@ def test_the_hidden_templates_helm_skips_would_be_findings(tmp_path):
 
 @pytest.mark.parametrize("extra", [
     {"charts/shop/.helmignore": "templates/pdb.yaml\n"},
+    {"charts/shop/Chart.yaml": CHART.replace("v2", "v1"),
+     "charts/shop/requirements.yaml": "dependencies:\n  - name: cache\n    version: 0.3.0\n"
+                                      "    repository: https://charts.example.com\n"},
     {"charts/shop/Chart.yaml": CHART + "dependencies:\n  - name: cache\n    version: 0.3.0\n"
                                "    repository: https://charts.example.com\n"},
-], ids=["helmignore", "dependencies"])
+], ids=["helmignore", "requirements", "dependencies"])
 def test_a_chart_with_dependencies_or_a_helmignore_loads_from_a_directory(tmp_path, monkeypatch, extra):
     root = chart_repo(tmp_path, extra)
     made: list[str] = []

@@ -413,7 +413,9 @@ def _needs_directory(copy: dict[str, bytes]) -> bool:
     """Whether the chart must be loaded from a directory, as Helm loads one: to list its dependencies (only
     a directory has that call), to apply its .helmignore, or when it is larger than an archive may be."""
     chart_yaml = next((copy[name] for name in CHART_FILES if name in copy), b"")
-    return b"dependencies" in chart_yaml or ".helmignore" in copy or \
+    # an apiVersion v1 chart may declare its dependencies in requirements.yaml
+    return b"dependencies" in chart_yaml or "requirements.yaml" in copy or "requirements.yml" in copy or \
+        ".helmignore" in copy or \
         sum(map(len, copy.values())) > MAX_ARCHIVE or any(len(raw) > MAX_ARCHIVE_FILE for raw in copy.values())
 
 
