@@ -321,7 +321,7 @@ class ParseCache:
             else:
                 self.index[rel] = entry
         self._changed: set = set()     # paths whose entry this run wrote
-        self._shards: dict = {}        # shard -> {key: JSON text of a Loaded} as read from disk
+        self._shards: dict = {}        # shard -> {key: a Loaded as stored: its JSON text, parsed in "ctx"}
         self._new: dict = {}           # shard -> {key: JSON text} parsed this run
         self.dirty = False
 
