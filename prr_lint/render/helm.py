@@ -11,6 +11,7 @@ Helm names. Charts render in threads: the library must never run in a forked chi
 from __future__ import annotations
 
 import bisect
+import functools
 import io
 import json
 import os
@@ -23,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -512,9 +513,11 @@ def _collect(job: RenderJob, chart: Chart, answer: Answer, out: Rendered, render
             out.problems.append(Problem(RENDER_FAILED, file, line, col,
                                         f"chart {name} failed to render with {label}: {output.error}", address))
             continue
+        # the merged values, made once per set of values (not per template), when a template needs them
+        view = functools.cache(functools.partial(merge, values_docs, chart.directory))
         for key, text in sorted((output.manifests or {}).items()):
             try:
-                docs = _documents(chart, key, text, values_docs, job.repo.max_file_size)
+                docs = _documents(chart, key, text, view, job.repo.max_file_size)
             except BadOutput as e:   # Helm would refuse to install it too
                 out.problems.append(Problem(RENDER_FAILED, e.file, e.line, 1,
                                             f"chart {name} rendered with {label}: {e.message}", address))
@@ -552,7 +555,7 @@ class BadOutput(Exception):
         self.file, self.line, self.message = file, line, message
 
 
-def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], max_size: int) -> list[Document]:
+def _documents(chart: Chart, key: str, text: str, values_view: Callable[[], Any], max_size: int) -> list[Document]:
     inside = key.split("/", 1)[1] if "/" in key else key
     place = _repo_path(chart.directory, chart.local_deps, inside)
     if not text.strip() or inside.endswith("NOTES.txt"):
@@ -583,7 +586,7 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], m
     if source and file not in chart.refs:
         chart.refs[file] = _refs(template_lines)
     refs = chart.refs.get(file, [])
-    view = merge(values_docs, chart.directory)
+    view = values_view()
     out = []
     for doc in docs:
         spans = {}
