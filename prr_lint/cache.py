@@ -277,9 +277,14 @@ def _ensure_directory(directory: str) -> bool:
     return True
 
 
-def _keep() -> None:
-    if KEEP_FOR_THE_PROCESS:
-        gc.freeze()
+def _keep(new_run: bool = False) -> None:
+    if not KEEP_FOR_THE_PROCESS:
+        return
+    if new_run and gc.get_freeze_count():
+        # a command that runs twice (init, compare): what the earlier run left is collected as usual first
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
 
 
 # -- the cache ---------------------------------------------------------------------------------
@@ -306,7 +311,7 @@ class ParseCache:
         self.index_name = f"index-{self._tag}.json"
         self.journal_name = f"journal-{self._tag}.json"
         stored = read_signed(key, directory, self.index_name)
-        _keep()
+        _keep(new_run=True)
         entries = stored.get("entries") if isinstance(stored, dict) else None
         self.index: dict = entries if isinstance(entries, dict) else {}
         self._has_index = isinstance(entries, dict)

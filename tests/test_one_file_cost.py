@@ -267,12 +267,20 @@ def test_a_cache_entry_is_parsed_only_when_asked_for(tmp_path, monkeypatch):
 @pytest.mark.parametrize("one_process", [True, False])
 def test_what_the_cache_decodes_first_is_left_out_of_later_collections_in_a_cli_process(tmp_path, monkeypatch,
                                                                                        one_process):
-    frozen: list[str] = []
-    monkeypatch.setattr(cache_module.gc, "freeze", lambda: frozen.append("freeze"))
+    calls: list[str] = []
+    frozen = 0
+    for name in ("freeze", "unfreeze", "collect"):
+        monkeypatch.setattr(cache_module.gc, name, lambda *args, name=name: calls.append(name))
+    monkeypatch.setattr(cache_module.gc, "get_freeze_count", lambda: frozen)
     monkeypatch.setattr(cache_module, "KEEP_FOR_THE_PROCESS", one_process)   # what cli.run sets
     store = cache_module.ParseCache(str(tmp_path), b"k" * 32)
     store.read_context()
-    assert frozen == (["freeze", "freeze"] if one_process else [])
+    assert calls == (["freeze", "freeze"] if one_process else [])
+    # a second run in the same process lets the first one's garbage be collected before it freezes
+    calls.clear()
+    frozen = 1000
+    cache_module.ParseCache(str(tmp_path), b"k" * 32).read_context()
+    assert calls == (["unfreeze", "collect", "freeze", "freeze"] if one_process else [])
 
 
 def test_the_command_line_entry_point_is_one_process_one_run(monkeypatch):
