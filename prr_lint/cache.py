@@ -10,8 +10,9 @@ Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash
   index-<project>.json        path -> [content key, document kinds, shard, stamp]
   journal-<project>.json      path -> entry (or null: gone) changed since the index was written whole
   docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
-  docs-<project>-<shard>.json content key -> Loaded, for other files, in SHARDS shards by directory
-  render-<renderer>-<project>.json  chart or overlay -> [render key, result] (render/cache.py)
+  docs-<project>-<shard>.json content key -> Loaded as JSON text, for other files, in SHARDS shards by directory
+  render-<renderer>-<shard>-<project>.json  chart or overlay -> [render key, result], in shards (render/cache.py)
+  helm-subcharts-<project>.json     Chart.yaml -> [content key, its file:// dependencies] (render/subcharts.py)
   schema-verdicts-<project>.json, promql-facts-<project>.json  what rules worked out (memo.py)
 so a cold run writes a few dozen files rather than one per source file, and a warm run on one file reads
 the index, the context shard and the shards of one service's directories (and rewrites only those it changed,
@@ -315,7 +316,7 @@ class ParseCache:
             else:
                 self.index[rel] = entry
         self._changed: set = set()     # paths whose entry this run wrote
-        self._shards: dict = {}        # shard -> {key: encoded Loaded} as read from disk
+        self._shards: dict = {}        # shard -> {key: a Loaded as stored: its JSON text, parsed in "ctx"}
         self._new: dict = {}           # shard -> {key: JSON text} parsed this run
         self.dirty = False
 
@@ -330,8 +331,18 @@ class ParseCache:
         if _ensure_directory(self.directory):
             write_signed(self._key, self.directory, name, payload)
 
+    def remove_side(self, name: str) -> None:
+        try:
+            os.unlink(os.path.join(self.directory, name))
+        except OSError:
+            pass
+
     def _shard_name(self, shard: str) -> str:
         return f"docs-{self._tag}-{shard}.json"
+
+    def read_context(self) -> None:
+        """Read the shard of manifests and SLOs now (every run decodes it): e.g. while git lists the files."""
+        self._shard("ctx")
 
     def _shard(self, shard: str) -> dict:
         if shard not in self._shards:
@@ -388,6 +399,11 @@ class ParseCache:
         if entry is None:
             return None
         obj = self._shard(entry[2]).get(key)
+        if isinstance(obj, str):    # an entry is stored as its own JSON text: decoded only when asked for
+            try:
+                obj = json.loads(obj)
+            except (ValueError, RecursionError):
+                obj = None
         loaded = decode_loaded(obj, lazy) if obj is not None else None
         return loaded if loaded is not None and loaded.file == rel else None
 
@@ -423,8 +439,12 @@ class ParseCache:
             parts = {k: t for k, t in new.items() if k in keep}
             for k, obj in old.items():
                 if k in keep and k not in parts:
-                    parts[k] = json.dumps(obj, separators=(",", ":"))
-            payload = "{" + ",".join(f"{json.dumps(k)}:{t}" for k, t in parts.items()) + "}"
+                    parts[k] = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"))
+            # in a shard of directories each entry's text is stored as a JSON string: reading the shard then scans
+            # strings, and only the entries a run asks for are parsed (a one-file run needs a few of each shard of
+            # its directories); the manifests' shard is parsed whole, as every run needs all of it
+            payload = "{" + ",".join(f"{json.dumps(k)}:{t if shard == 'ctx' else json.dumps(t)}"
+                                     for k, t in parts.items()) + "}"
             write_signed(self._key, self.directory, self._shard_name(shard), payload)
         journal = dict(self._journal)
         journal.update({rel: self.index[rel] for rel in self._changed if rel in self.index})

@@ -6,6 +6,7 @@ import os
 import re
 import stat
 import subprocess
+from collections.abc import Callable
 
 import pathspec
 
@@ -28,22 +29,37 @@ def git_toplevel(path: str) -> str | None:
         probe = parent
 
 
-def _git_files(root: str, problems: dict) -> list[str] | None:
-    """Tracked and untracked-but-not-ignored files, as git sees them (all of .gitignore's rules)."""
+def _git_files(root: str, problems: dict, meanwhile: Callable[[], None] | None = None) -> list[str] | None:
+    """Tracked and untracked-but-not-ignored files, as git sees them (all of .gitignore's rules). `meanwhile`
+    runs while git walks the work tree (on another core)."""
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, check=True, timeout=60, env={**os.environ, "LC_ALL": "C"},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "LC_ALL": "C"},
         )
     except (OSError, subprocess.SubprocessError):
         return None
+    with proc:
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            out, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return None
+        except BaseException:
+            proc.kill()
+            raise
+    if proc.returncode != 0:
+        return None
     # git skips a directory it cannot open with only a warning: its files would go unchecked unnoticed
-    for line in proc.stderr.decode("utf-8", "surrogateescape").splitlines():
+    for line in err.decode("utf-8", "surrogateescape").splitlines():
         m = _GIT_UNREADABLE.search(line)
         if m:
             problems[printable(m.group(1).rstrip("/"))] = \
                 f"directory cannot be read ({m.group(2)}); its files are not checked"
-    return [p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
+    return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
 _GIT_UNREADABLE = re.compile(r"could not open directory '(.*)': (.*)$")
@@ -76,13 +92,14 @@ def inside(root: str, path: str) -> bool:
 
 
 def list_files(root: str, scope: list[str], include: list[str], exclude: list[str], use_git: bool = True,
-               problems: dict | None = None) -> list[str]:
+               problems: dict | None = None, meanwhile: Callable[[], None] | None = None) -> list[str]:
     """Repository-relative POSIX paths of files under `scope` (relative dirs/files), sorted; not yet
     checked to exist (see stat_file: only the files prr-lint reads are looked at). `problems` receives
-    {printable path: why it is not checked} for unreadable directories and names that are not UTF-8."""
+    {printable path: why it is not checked} for unreadable directories and names that are not UTF-8.
+    `meanwhile` is called once, while git lists the files when it does."""
     problems = {} if problems is None else problems
     found: dict = {}
-    files = _git_files(root, found) if use_git and os.path.isdir(os.path.join(root, ".git")) else None
+    files = _git_files(root, found, meanwhile) if use_git and os.path.isdir(os.path.join(root, ".git")) else None
     if files is None:
         found.clear()
         files = _walk(root, root, found) if any(s in ("", ".") for s in scope) else \

@@ -38,7 +38,9 @@ class Repository:
         if listing is not None:   # (files, problems) listed already by the caller (replay.py lists before a run)
             self.files, problems = list(listing[0]), dict(listing[1])
         else:
-            self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
+            # the manifests' shard (every run reads it) is decoded while git walks the work tree
+            self.files = list_files(root, [project], list(include), list(exclude), problems=problems,
+                                    meanwhile=cache.read_context if cache is not None else None)
         self.file_set = set(self.files)
         self.chart_dirs = {posixpath.dirname(f) for f in self.files
                            if f.endswith(_CHART_NAMES) and posixpath.basename(f) in _CHART_NAMES}
@@ -167,6 +169,12 @@ class Repository:
             self._loaded[rel] = self._parse(rel, raw, key)   # a miss: parse the bytes just read
         loaded = self.load(rel)
         return tuple(sorted({d.kind for d in loaded.docs}))
+
+    def known_key(self, rel: str) -> str | None:
+        """The content key of a file whose stamp is the one the cache index stored (unchanged since a run read
+        it), without reading it; None for any other file, or without a cache."""
+        known = self._known.get(rel)
+        return known[0] if known is not None else None
 
     def context_files(self) -> set[str]:
         """Candidates holding a manifest, SLOs or waivers (what says who owns what): known from the cache index

@@ -23,8 +23,8 @@ SMALL = 16
 ONE = "services/svc-1/k8s/deployment.yaml"
 # what one more service costs a one-file run: its manifest and SLO file decoded (without their spans) and
 # joined into the graph (Backstage, duplicates, the dependency graph), each of its files named, stat-ed and
-# matched against the scope, its Chart.yaml read for subcharts. A whole warm run costs about 4,500 calls per
-# service: this bound still catches a one-file run that checks what it does not report.
+# matched against the scope (its Chart.yaml is not read: test_one_file_cost.py). A whole warm run costs about
+# 4,500 calls per service: this bound still catches a one-file run that checks what it does not report.
 CALLS_PER_SERVICE = 300
 
 

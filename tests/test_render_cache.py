@@ -19,7 +19,7 @@ from prr_lint.model import ORIGINS, Document, Span
 from prr_lint.render import Problem, Rendered
 from prr_lint.render import helm as helm_renderer
 from prr_lint.render import kustomize as kustomize_renderer
-from prr_lint.render.cache import RenderCache
+from prr_lint.render.cache import RenderCache, shard_of
 
 from conftest import require_kustomize, write
 
@@ -102,7 +102,9 @@ def test_a_warm_run_renders_nothing_and_reports_the_same(tmp_path, renders):
     assert {f["file"] for f in json.loads(fresh)["findings"]} >= {"charts/shop/templates/deployment.yaml",
                                                                    "charts/cart/Chart.yaml"}
     assert run(root, renders) == (fresh, ["charts/cart", "charts/shop"])     # cold: renders and stores
-    assert len(render_files(root)) == 1                                      # one file for every chart
+    # one file per shard of the charts, not one per chart
+    assert [name.rsplit("-", 1)[0] for name in render_files(root)] == \
+        sorted({f"render-helm-{shard_of(chart)}" for chart in ("charts/cart", "charts/shop")})
     assert run(root, renders) == (fresh, [])                                 # warm: renders nothing
 
 
@@ -130,10 +132,11 @@ def test_a_removed_chart_leaves_the_cache(tmp_path, renders):
     os.remove(os.path.join(root, "services/cart/service.yaml"))
     fresh, _ = run(root, renders, "--no-cache")
     assert run(root, renders) == (fresh, [])
-    name = render_files(root)[0]
     directory = default_directory(os.environ["XDG_CACHE_HOME"], root)
-    with open(os.path.join(directory, name), "rb") as fh:
-        assert b"charts/cart" not in fh.read()
+    assert render_files(root)
+    for name in render_files(root):
+        with open(os.path.join(directory, name), "rb") as fh:
+            assert b"charts/cart" not in fh.read()
 
 
 def test_no_cache_renders_every_time_and_stores_nothing(tmp_path, renders):
@@ -148,18 +151,19 @@ def test_a_damaged_or_foreign_render_file_is_a_miss(tmp_path, renders, damage):
     root = two_charts(tmp_path / "repo")
     fresh, _ = run(root, renders)
     directory = default_directory(os.environ["XDG_CACHE_HOME"], root)
-    path = os.path.join(directory, render_files(root)[0])
-    with open(path, "rb") as fh:
-        blob = fh.read()
-    if damage == "flipped-byte":
-        blob = blob[:-20] + bytes([blob[-20] ^ 1]) + blob[-19:]
-    elif damage == "truncated":
-        blob = blob[: len(blob) // 2]
-    else:   # a valid file of another renderer (the name is signed): not this one's
-        os.rename(path, path.replace("render-helm-", "render-kustomize-"))
-    if damage != "foreign-name":
-        with open(path, "wb") as fh:
-            fh.write(blob)
+    for name in render_files(root):
+        path = os.path.join(directory, name)
+        with open(path, "rb") as fh:
+            blob = fh.read()
+        if damage == "flipped-byte":
+            blob = blob[:-20] + bytes([blob[-20] ^ 1]) + blob[-19:]
+        elif damage == "truncated":
+            blob = blob[: len(blob) // 2]
+        else:   # a valid file of another renderer (the name is signed): not this one's
+            os.rename(path, path.replace("render-helm-", "render-kustomize-"))
+        if damage != "foreign-name":
+            with open(path, "wb") as fh:
+                fh.write(blob)
     assert run(root, renders) == (fresh, ["charts/cart", "charts/shop"])
 
 
@@ -174,7 +178,7 @@ def test_the_sample_monorepo_reports_the_same_cold_and_warm(tmp_path, renders):
 
 # -- the stored form ------------------------------------------------------------------------------------
 class _Store:
-    """The two calls RenderCache makes of the parse cache, in memory."""
+    """The calls RenderCache makes of the parse cache, in memory."""
 
     def __init__(self):
         self.files: dict = {}
@@ -187,6 +191,9 @@ class _Store:
 
     def write_side(self, name, payload):
         self.files[name] = payload
+
+    def remove_side(self, name):
+        self.files.pop(name, None)
 
 
 def test_documents_problems_and_meta_round_trip_exactly():

@@ -3,8 +3,9 @@
 An entry is keyed by everything its render depends on (render_key: the bytes of every file the renderer reads,
 the overlays, the prr-lint and renderer versions) and holds what the render answered: the built Documents with
 their meta (value origins, ORIGINS), the replaced files, the problems, the notices and the values files the
-render judged. It lives in one signed JSON file of the parse cache (cache.py: same key, same trust rules: a bad
-MAC or a foreign file is a miss; never pickle), one entry per chart directory, written once per run. A render
+render judged. It lives in SHARDS signed JSON files of the parse cache by unit (cache.py: same key, same trust
+rules: a bad MAC or a foreign file is a miss; never pickle), one entry per chart directory or overlay; a run reads
+the shards of the units it renders only, and writes those it changed, once. A render
 whose result JSON cannot carry exactly is not kept (it renders again next time).
 """
 
@@ -108,19 +109,38 @@ def _plain(value: Any) -> bool:
 
 
 # -- the store ------------------------------------------------------------------------------------------
+SHARDS = 64
+
+
+def shard_of(unit: str) -> str:
+    """One of SHARDS files by unit: a run that renders one chart reads 1/SHARDS of the stored results."""
+    digest = hashlib.blake2b(unit.encode("utf-8", "surrogateescape"), digest_size=4).digest()
+    return f"{int.from_bytes(digest, 'big') % SHARDS:02d}"
+
+
 class RenderCache:
-    """One renderer's entries: unit (a chart directory, an overlay) -> [key, encoded result]."""
+    """One renderer's entries: unit (a chart directory, an overlay) -> [key, encoded result], in SHARDS signed
+    files by unit, each read when a unit of it is first asked for."""
 
     def __init__(self, store: ParseCache, renderer: str):
         self._store = store
-        self._name = store.side_name(f"render-{renderer}")
-        stored = store.read_side(self._name)
-        self._entries: dict = stored if isinstance(stored, dict) else {}
-        self.dirty = False
+        self._renderer = renderer
+        self._shards: dict[str, dict] = {}     # shard -> its entries, as read (and changed)
+        self._dirty: set[str] = set()
+
+    def _entries(self, unit: str) -> dict:
+        shard = shard_of(unit)
+        if shard not in self._shards:
+            stored = self._store.read_side(self._name(shard))
+            self._shards[shard] = stored if isinstance(stored, dict) else {}
+        return self._shards[shard]
+
+    def _name(self, shard: str) -> str:
+        return self._store.side_name(f"render-{self._renderer}-{shard}")
 
     def get(self, unit: str, key: str) -> tuple[Rendered, set[str]] | None:
         """The stored result of `unit` if it was made from exactly this key, else None (a miss)."""
-        entry = self._entries.get(unit)
+        entry = self._entries(unit).get(unit)
         if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key or not isinstance(entry[1], dict):
             return None
         try:
@@ -137,12 +157,12 @@ class RenderCache:
                 return
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, OverflowError):
             return
-        self._entries[unit] = [key, obj]
-        self.dirty = True
+        self._entries(unit)[unit] = [key, obj]
+        self._dirty.add(shard_of(unit))
 
     def get_json(self, unit: str, key: str) -> Any:
         """A plain JSON result (a renderer's raw build output) stored by put_json, or None."""
-        entry = self._entries.get(unit)
+        entry = self._entries(unit).get(unit)
         if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key or not isinstance(entry[1], dict) \
                 or "json" not in entry[1]:
             return None
@@ -155,15 +175,23 @@ class RenderCache:
         except (ValueError, TypeError, RecursionError, OverflowError):
             return
         if copy is not None and copy == value:
-            self._entries[unit] = [key, {"json": copy}]
-            self.dirty = True
+            self._entries(unit)[unit] = [key, {"json": copy}]
+            self._dirty.add(shard_of(unit))
 
     def save(self, units: Iterable[str] | Mapping[str, Any]) -> None:
-        """Write the file once, without the entries of units (e.g. chart directories) no longer there."""
+        """Write the shards this run changed, without the entries of units (e.g. chart directories) no longer
+        there: a shard read this run is pruned, and one that holds no unit still there is removed unread (a run
+        on one chart reads no other shard)."""
         live = set(units)
-        gone = [u for u in self._entries if u not in live]
-        for unit in gone:
-            del self._entries[unit]
-        if self.dirty or gone:
-            self._store.write_side(self._name, json.dumps(self._entries, separators=(",", ":")))
-            self.dirty = False
+        for shard, entries in self._shards.items():
+            gone = [u for u in entries if u not in live]
+            for unit in gone:
+                del entries[unit]
+            if shard in self._dirty or gone:
+                self._store.write_side(self._name(shard), json.dumps(entries, separators=(",", ":")))
+        self._dirty.clear()
+        held = {shard_of(unit) for unit in live}
+        for n in range(SHARDS):
+            if f"{n:02d}" not in held and f"{n:02d}" not in self._shards:
+                self._store.remove_side(self._name(f"{n:02d}"))
+        self._store.remove_side(self._store.side_name(f"render-{self._renderer}"))    # the one file of before

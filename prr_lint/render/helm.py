@@ -11,13 +11,20 @@ Helm names. Charts render in threads: the library must never run in a forked chi
 from __future__ import annotations
 
 import bisect
+import functools
+import io
 import json
 import os
 import posixpath
+import queue
 import re
+import stat
+import tarfile
 import tempfile
 import threading
 import time
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,19 +35,22 @@ from ..loaders.errors import LoadError
 from ..model import Document, Span
 from . import RENDER_FAILED, RENDER_INCOMPLETE, Problem, Rendered, RenderJob
 from .cache import RenderCache, render_key
-from .markers import exact_lines, instrument, source_lines
+from .markers import instrument, line_map
+from .subcharts import file_dependency, subcharts
 
 CHART_FILES = ("Chart.yaml", "Chart.yml")
 TEMPLATE_EXT = (".yaml", ".yml")
 KINDS = ("k8s", "prometheus-rules")     # rendered documents the rules check
 RESOLVED = ("ok", "unpacked")           # dependency_list() statuses of a dependency that is there
 MAX_MESSAGE = 400
-WORKERS = 4
+MAX_ARCHIVE = 64 << 20       # bytes of a chart Helm takes as an archive (its own limits: 100 MiB, 5 MiB a file)
+MAX_ARCHIVE_FILE = 4 << 20
+MAX_WORKERS = 16       # a bound on the charts held in memory at once, whatever the number of cores
 RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must not hang the run
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)   # never through a symlink
 _SORTED_FILES = "helm-sorted-files"     # repo.memo keys
 _VALUES_BY_DIR = "helm-values-by-dir"
 _HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
-_NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.-]+")
 _VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _WITH_VALUES = re.compile(r"\{\{-?\s*with\s+\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 
@@ -100,26 +110,28 @@ def render(job: RenderJob) -> Rendered:
     keys = [_chart_key(job, chart, sdk) for chart in charts] if cache is not None else []
     found = [cache.get(chart.directory, key) for chart, key in zip(charts, keys, strict=True)] if cache is not None \
         else [None] * len(charts)
-    todo = [chart for chart, hit in zip(charts, found, strict=True) if hit is None]
-    answers = iter(_render_in_threads(helm_python, todo))
+    parts: list[tuple[Rendered, set[str]] | None] = list(found)
+    todo = [i for i, hit in enumerate(found) if hit is None]
+    # each chart's output is taken apart here as soon as it is rendered, while the threads render the next ones
+    for n, answer in _render_in_threads(helm_python, [charts[i] for i in todo]):
+        i = todo[n]
+        chart, part, judged = charts[i], Rendered(), set[str]()
+        try:
+            _collect(job, chart, answer, part, judged)
+        except Exception as e:  # a chart the renderer cannot take apart is a finding, not a crashed run
+            part = Rendered(problems=[Problem(RENDER_FAILED, chart.chart_file, 1, 1,
+                                              f"chart {_release_name(chart)} could not be checked: "
+                                              f"{_detail(e, type(e).__name__)}",
+                                              f"helm/{chart.directory or '.'}")])
+        # a load error may be passing (a timeout, the file system): such a chart renders again next run
+        if cache is not None and answer.load_error is None:
+            cache.put(chart.directory, keys[i], part, judged)
+        parts[i] = (part, judged)
     rendered_values: set[str] = job.repo.memo.setdefault(RENDERED_VALUES, set())
-    for i, (chart, hit) in enumerate(zip(charts, found, strict=True)):
-        if hit is not None:
-            part, judged = hit
-        else:
-            part, judged, answer = Rendered(), set(), next(answers)
-            try:
-                _collect(job, chart, answer, part, judged)
-            except Exception as e:  # a chart the renderer cannot take apart is a finding, not a crashed run
-                part = Rendered(problems=[Problem(RENDER_FAILED, chart.chart_file, 1, 1,
-                                                  f"chart {_release_name(chart)} could not be checked: "
-                                                  f"{_detail(e, type(e).__name__)}",
-                                                  f"helm/{chart.directory or '.'}")])
-            # a load error may be passing (a timeout, the file system): such a chart renders again next run
-            if cache is not None and answer.load_error is None:
-                cache.put(chart.directory, keys[i], part, judged)
-        rendered_values |= judged
-        out.extend(part)
+    for done in parts:            # in chart order, whatever order they rendered in
+        assert done is not None     # every chart is a cache hit or was answered
+        rendered_values |= done[1]
+        out.extend(done[0])
     if cache is not None:
         cache.save(job.repo.chart_dirs)
     _share_neighbours(job, out.docs)
@@ -164,20 +176,29 @@ def _chart_dirs(job: RenderJob) -> list[str]:
             candidates.append(directory)
     if not candidates:
         return []                 # a run that touches no chart reads no Chart.yaml
-    metas = [(d, found[1]) for d in chart_dirs if (found := _chart_yaml(job, d)) is not None]
-    subcharts = {_file_dependency(d, dep) for d, meta in metas
-                 for dep in (meta.get(("dependencies",)) or []) if isinstance(dep, dict)} - {None}
-    return [d for d in candidates if d not in subcharts]
+    # every chart's file:// dependencies (subcharts render with their parent), from the cache for unchanged ones
+    chart_files = {d: found for d in sorted(chart_dirs) if (found := _chart_file(job, d)) is not None}
+    inside = subcharts(job.repo, chart_files, lambda rel: _chart_meta(job, rel))
+    return [d for d in candidates if d not in inside]
 
 
-def _chart_yaml(job: RenderJob, directory: str) -> tuple[str, Document] | None:
+def _chart_file(job: RenderJob, directory: str) -> str | None:
     for name in CHART_FILES:
         rel = posixpath.join(directory, name) if directory else name
         if rel in job.repo.file_set:
-            # lazy: every chart's Chart.yaml is read to find subcharts; spans only when a finding needs them
-            docs = [d for d in job.repo.load(rel, lazy=True).docs if d.kind == "helm-chart"]
-            return rel, docs[0] if docs else Document("helm-chart", rel, {}, {})
+            return rel
     return None
+
+
+def _chart_meta(job: RenderJob, chart_file: str) -> Document:
+    # lazy: spans only when a finding needs them
+    docs = [d for d in job.repo.load(chart_file, lazy=True).docs if d.kind == "helm-chart"]
+    return docs[0] if docs else Document("helm-chart", chart_file, {}, {})
+
+
+def _chart_yaml(job: RenderJob, directory: str) -> tuple[str, Document] | None:
+    rel = _chart_file(job, directory)
+    return (rel, _chart_meta(job, rel)) if rel is not None else None
 
 
 def _read_tree(job: RenderJob, directory: str) -> dict[str, bytes]:
@@ -191,13 +212,15 @@ def _read_tree(job: RenderJob, directory: str) -> dict[str, bytes]:
         rel = ordered[i]
         if not rel.startswith(prefix):
             break
-        if repo.real(rel) is None:
+        # a directory on the way that leads out of the checkout (asked once per directory, not per file)
+        if repo.real(posixpath.dirname(rel)) is None:
             continue
         full = os.path.join(repo.root, rel)
-        if os.path.islink(full) or not os.path.isfile(full) or os.path.getsize(full) > repo.max_file_size:
-            continue
         try:
-            with open(full, "rb") as fh:
+            st = os.lstat(full)
+            if not stat.S_ISREG(st.st_mode) or st.st_size > repo.max_file_size:
+                continue          # a symlink, a FIFO, a device, or too large
+            with os.fdopen(os.open(full, _READ_FLAGS), "rb") as fh:
                 out[rel[len(prefix):]] = fh.read(repo.max_file_size + 1)
         except OSError:
             continue
@@ -219,7 +242,7 @@ def _gather(job: RenderJob, directory: str) -> Chart | None:
         if len(parts) > 2 and parts[0] == "charts" and parts[2] in CHART_FILES:
             local_deps[parts[1]] = posixpath.join(directory, "charts", parts[1])
     for dep in data.get("dependencies") or []:
-        target = _file_dependency(directory, dep) if isinstance(dep, dict) else None
+        target = file_dependency(directory, dep) if isinstance(dep, dict) else None
         if target is not None and target in job.repo.chart_dirs:
             for rel, raw in _read_tree(job, target).items():
                 files[f"charts/{dep['name']}/{rel}"] = raw
@@ -253,16 +276,6 @@ def _values_files(job: RenderJob) -> dict[str, list[str]]:
     return by_dir
 
 
-def _file_dependency(directory: str, dep: dict) -> str | None:
-    """The repository directory a `repository: file://...` dependency names (None: another kind, or outside)."""
-    source, name = dep.get("repository"), dep.get("name")
-    if not isinstance(source, str) or not source.startswith("file://") or not isinstance(name, str) \
-            or not _NAME.fullmatch(name):
-        return None               # the name becomes a directory of the copy: never `..` or a path
-    target = posixpath.normpath(posixpath.join(directory, source[len("file://"):]))
-    return None if target == ".." or target.startswith("../") or posixpath.isabs(target) else target
-
-
 def _repo_path(directory: str, local_deps: dict[str, str], inside: str) -> str | None:
     """The repository file a path inside the chart copy comes from (None: from an archive)."""
     parts = inside.split("/")
@@ -276,32 +289,60 @@ def _repo_path(directory: str, local_deps: dict[str, str], inside: str) -> str |
 
 # -- rendering (worker threads: no repository access here) --------------------------------------------
 
-def _render_in_threads(helm: Any, charts: list[Chart]) -> list[Answer]:
-    """Render up to WORKERS charts at a time (threads: the library must never run in a forked child). A chart
-    still rendering after RENDER_TIMEOUT is given up: its daemon thread is left behind and dies with the run."""
-    answers: list[Answer | None] = [None] * len(charts)
-    finished: dict[int, Answer] = {}        # written by the threads; a thread given up may still write here
-    waiting = list(range(len(charts)))
-    running: dict[int, float] = {}          # chart index -> deadline
+def _render_in_threads(helm: Any, charts: list[Chart], workers: int | None = None) -> Iterator[tuple[int, Answer]]:
+    """(chart index, answer) of each chart as its render ends, rendered by a few worker threads (threads: the
+    library must never run in a forked child). The library is Go behind ctypes, which releases the GIL during
+    each call, so the caller can take one chart's output apart while others render. A chart still rendering
+    after RENDER_TIMEOUT is given up: its daemon thread is left behind (it dies with the run) and a new one
+    takes its place."""
+    count = min(workers or worker_count(), len(charts))
+    todo = deque(range(len(charts)))
+    running: dict[int, float] = {}          # chart index -> deadline; a chart given up is no longer here
+    lock = threading.Lock()
+    done: queue.SimpleQueue[tuple[int, Answer]] = queue.SimpleQueue()
 
-    def work(i: int) -> None:
-        finished[i] = _render_safely(helm, charts[i])
+    def work() -> None:
+        while True:
+            with lock:
+                if not todo:
+                    return
+                i = todo.popleft()
+                running[i] = time.monotonic() + RENDER_TIMEOUT
+            answer = _render_safely(helm, charts[i])
+            with lock:
+                if running.pop(i, None) is None:
+                    return                  # given up: its answer came too late, and a new thread took over
+            done.put((i, answer))
 
-    while waiting or running:
-        while waiting and len(running) < WORKERS:
-            i = waiting.pop(0)
-            threading.Thread(target=work, args=(i,), name=f"prr-helm-{i}", daemon=True).start()
-            running[i] = time.monotonic() + RENDER_TIMEOUT
-        time.sleep(0.005)
-        now = time.monotonic()
-        for i, deadline in list(running.items()):
-            if i in finished:
-                answers[i] = finished[i]
-                del running[i]
-            elif now > deadline:
-                del running[i]
-                answers[i] = Answer(load_error=f"rendering took longer than {RENDER_TIMEOUT:g} seconds; given up")
-    return [a if a is not None else Answer(load_error="not rendered") for a in answers]
+    def start() -> None:
+        threading.Thread(target=work, name="prr-helm", daemon=True).start()
+
+    for _ in range(count):
+        start()
+    for _ in range(len(charts)):
+        while True:
+            with lock:
+                # wake at the first deadline (a chart that starts later has a later one: checked next time round)
+                wake = min(running.values(), default=time.monotonic() + RENDER_TIMEOUT)
+            try:
+                yield done.get(timeout=max(0.0, wake - time.monotonic()))
+                break
+            except queue.Empty:
+                with lock:
+                    now = time.monotonic()
+                    late = [i for i, deadline in running.items() if deadline <= now]
+                    for i in late:
+                        del running[i]
+                for i in late:
+                    done.put((i, Answer(load_error=f"rendering took longer than {RENDER_TIMEOUT:g} seconds; "
+                                                   "given up")))
+                    start()
+
+
+def worker_count() -> int:
+    """Render threads: one per core keeps the library busy, and one more covers each chart's Python part
+    (marking templates, writing the copy) while the others render."""
+    return min((os.cpu_count() or 1) + 1, MAX_WORKERS)
 
 
 def _render_safely(helm: Any, chart: Chart) -> Answer:
@@ -313,16 +354,20 @@ def _render_safely(helm: Any, chart: Chart) -> Answer:
 
 def _render_chart(helm: Any, chart: Chart) -> Answer:
     answer = Answer()
+    copy = _chart_copy(chart)
+    if not _needs_directory(copy):
+        # loaded from an archive made in memory: no temporary files to write and remove
+        try:
+            loaded = helm.Chart.load_archive(_archive(copy))
+        except helm.HelmError as e:
+            answer.load_error = _detail(e)
+            return answer
+        _render_values(helm, chart, loaded, answer)
+        return answer
     with tempfile.TemporaryDirectory(prefix="prr-helm-") as tmp:
         root = os.path.join(tmp, "chart")
-        for inside, raw in chart.files.items():
-            place = _repo_path(chart.directory, chart.local_deps, inside)
-            if place in chart.templates:
-                raw = instrument(chart.templates[place])[0].encode("utf-8")
-            parts = inside.split("/")
-            if any(p in ("", ".", "..") for p in parts):
-                continue
-            target = os.path.join(root, *parts)
+        for inside, raw in copy.items():
+            target = os.path.join(root, *inside.split("/"))
             os.makedirs(os.path.dirname(target), exist_ok=True)
             with open(target, "wb") as fh:
                 fh.write(raw)
@@ -350,16 +395,56 @@ def _render_chart(helm: Any, chart: Chart) -> Answer:
         except helm.HelmError as e:
             answer.load_error = _detail(e)
             return answer
-        with loaded:
-            name = _release_name(chart)
-            for overlay in chart.renders:
-                given = _plain(overlay.data) if overlay is not None and isinstance(overlay.data, dict) else None
-                try:
-                    answer.outputs.append(Output(overlay, manifests=loaded.render(given, name=name,
-                                                                                  namespace="default")))
-                except helm.HelmError as e:
-                    answer.outputs.append(Output(overlay, error=_detail(e)))
+        _render_values(helm, chart, loaded, answer)
     return answer
+
+
+def _chart_copy(chart: Chart) -> dict[str, bytes]:
+    """The files the library loads (path inside the chart -> bytes), with the templates marked."""
+    copy = {}
+    for inside, raw in chart.files.items():
+        if any(p in ("", ".", "..") for p in inside.split("/")):
+            continue
+        place = _repo_path(chart.directory, chart.local_deps, inside)
+        copy[inside] = instrument(chart.templates[place])[0].encode("utf-8") if place in chart.templates else raw
+    return copy
+
+
+def _needs_directory(copy: dict[str, bytes]) -> bool:
+    """Whether the chart must be loaded from a directory, as Helm loads one: to list its dependencies (only
+    a directory has that call), to apply its .helmignore, or when it is larger than an archive may be."""
+    chart_yaml = next((copy[name] for name in CHART_FILES if name in copy), b"")
+    # an apiVersion v1 chart may declare its dependencies in requirements.yaml
+    return b"dependencies" in chart_yaml or "requirements.yaml" in copy or "requirements.yml" in copy or \
+        ".helmignore" in copy or \
+        sum(map(len, copy.values())) > MAX_ARCHIVE or any(len(raw) > MAX_ARCHIVE_FILE for raw in copy.values())
+
+
+def _archive(copy: dict[str, bytes]) -> bytes:
+    """A chart archive (.tgz) of the copy, holding what Helm's directory loader would read: not the files
+    of a hidden name under templates/ (Helm's built-in ignore rule `templates/.?*`)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", compresslevel=1) as tar:
+        for inside, raw in sorted(copy.items()):
+            if inside.startswith("templates/."):
+                continue
+            info = tarfile.TarInfo(f"chart/{inside}")
+            info.size, info.mode = len(raw), 0o644
+            tar.addfile(info, io.BytesIO(raw))
+    return out.getvalue()
+
+
+def _render_values(helm: Any, chart: Chart, loaded: Any, answer: Answer) -> None:
+    """Render the loaded chart with values.yaml alone, then with each production overlay."""
+    with loaded:
+        name = _release_name(chart)
+        for overlay in chart.renders:
+            given = _plain(overlay.data) if overlay is not None and isinstance(overlay.data, dict) else None
+            try:
+                answer.outputs.append(Output(overlay, manifests=loaded.render(given, name=name,
+                                                                              namespace="default")))
+            except helm.HelmError as e:
+                answer.outputs.append(Output(overlay, error=_detail(e)))
 
 
 def _release_name(chart: Chart) -> str:
@@ -428,9 +513,11 @@ def _collect(job: RenderJob, chart: Chart, answer: Answer, out: Rendered, render
             out.problems.append(Problem(RENDER_FAILED, file, line, col,
                                         f"chart {name} failed to render with {label}: {output.error}", address))
             continue
+        # the merged values, made once per set of values (not per template), when a template needs them
+        view = functools.cache(functools.partial(merge, values_docs, chart.directory))
         for key, text in sorted((output.manifests or {}).items()):
             try:
-                docs = _documents(chart, key, text, values_docs, job.repo.max_file_size)
+                docs = _documents(chart, key, text, view, job.repo.max_file_size)
             except BadOutput as e:   # Helm would refuse to install it too
                 out.problems.append(Problem(RENDER_FAILED, e.file, e.line, 1,
                                             f"chart {name} rendered with {label}: {e.message}", address))
@@ -468,7 +555,7 @@ class BadOutput(Exception):
         self.file, self.line, self.message = file, line, message
 
 
-def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], max_size: int) -> list[Document]:
+def _documents(chart: Chart, key: str, text: str, values_view: Callable[[], Any], max_size: int) -> list[Document]:
     inside = key.split("/", 1)[1] if "/" in key else key
     place = _repo_path(chart.directory, chart.local_deps, inside)
     if not text.strip() or inside.endswith("NOTES.txt"):
@@ -480,9 +567,9 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], m
         index = next((i for i, d in enumerate(declared) if isinstance(d, dict) and d.get("name") == sub), None)
         span = chart.meta.locate(("dependencies", index)) if index is not None else Span(1, 1)
         lines: list[int | None] = [span.line] * (text.count("\n") + 1)
-        file, source = chart.chart_file, ""
+        file, source, marked = chart.chart_file, "", set[int]()
     else:
-        lines, file, source = source_lines(text), place, chart.templates[place]
+        (lines, marked), file, source = line_map(text), place, chart.templates[place]
     if len(text) > max_size:
         raise BadOutput(file, lines[0] or 1, f"the output of {inside} is larger than max_file_size ({max_size} "
                                              "bytes); not checked")
@@ -499,8 +586,7 @@ def _documents(chart: Chart, key: str, text: str, values_docs: list[Document], m
     if source and file not in chart.refs:
         chart.refs[file] = _refs(template_lines)
     refs = chart.refs.get(file, [])
-    marked = exact_lines(text) if source else set()
-    view = merge(values_docs, chart.directory)
+    view = values_view()
     out = []
     for doc in docs:
         spans = {}

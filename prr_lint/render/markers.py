@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 MARKER = "# prr-line:"
+MARKER_TEXT = "prr-line:"
 _MARKER_AT_END = re.compile(r"\s#\s?prr-line:(\d+)\s*$")
 _ACTION = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _CONTROL = re.compile(r"(if|else|end|range|with|define|block|break|continue)\b|/\*")
@@ -129,32 +130,38 @@ def _single_quotes_open(text: str) -> bool:
     return bool(quoted) and text.replace("''", "").count("'") % 2 == 1
 
 
-def source_lines(rendered: str) -> list[int | None]:
-    """For each line of a rendered template, the template line that emitted it (None: not known)."""
+def line_map(rendered: str) -> tuple[list[int | None], set[int]]:
+    """For each line of a rendered template, the template line that emitted it (None: not known), and the
+    0-based indices of the lines that carry their own marker (their template line is exact). One pass each way;
+    the regular expression runs only on the lines that hold a marker."""
     lines = rendered.split("\n")
-    own: list[int | None] = []
-    for line in lines:
-        m = _MARKER_AT_END.search(line)
-        own.append(int(m.group(1)) if m else None)
+    own: list[int | None] = [int(m.group(1)) if MARKER_TEXT in line and (m := _MARKER_AT_END.search(line)) else None
+                             for line in lines]
+    starts = [line.strip() == "---" for line in lines] if "---" in rendered else [False] * len(lines)
     out: list[int | None] = [None] * len(lines)
     following: int | None = None
     for i in range(len(lines) - 1, -1, -1):
-        if lines[i].strip() == "---":
+        if starts[i]:
             following = None       # a document never takes the marker of the next one
         if own[i] is not None:
             following = own[i]
         out[i] = following
     previous: int | None = None
-    for i, line in enumerate(lines):
-        if line.strip() == "---":
+    for i in range(len(lines)):
+        if starts[i]:
             previous = None
         if own[i] is not None:
             previous = own[i]
         if out[i] is None:
             out[i] = previous
-    return out
+    return out, {i for i, n in enumerate(own) if n is not None}
+
+
+def source_lines(rendered: str) -> list[int | None]:
+    """For each line of a rendered template, the template line that emitted it (None: not known)."""
+    return line_map(rendered)[0]
 
 
 def exact_lines(rendered: str) -> set[int]:
     """0-based indices of rendered lines that carry their own marker (their template line is exact)."""
-    return {i for i, line in enumerate(rendered.split("\n")) if _MARKER_AT_END.search(line)}
+    return line_map(rendered)[1]
