@@ -131,7 +131,8 @@ def row(r: dict) -> str:
     f = r["floor"] or 1e-9
     one = f"{r['one']:.2f}" if r["one"] is not None else "—"
     return (f"| {r['name']} | {r['files']} | {r['floor']:.2f} | {r['first']:.2f} ({r['first'] / f:.1f}x) | "
-            f"{r['warm']:.2f} ({r['warm'] / f:.1f}x) | {r['rerun']:.2f} ({r['rerun'] / f:.1f}x) | {one} | {r['peak_mib']:.0f} | "
+            f"{r['warm']:.2f} ({r['warm'] / f:.1f}x) | {r['rerun']:.2f} ({r['rerun'] / f:.1f}x) | {one} | "
+            f"{r['peak_mib']:.0f} | "
             f"{1000 * r['floor'] / max(r['files'], 1):.2f} / {1000 * r['first'] / max(r['files'], 1):.2f} |")
 
 
