@@ -253,6 +253,7 @@ def test_each_promql_expression_is_parsed_and_walked_once_a_run(mono, monkeypatc
     monkeypatch.setattr(promql, "_nodes", counted_nodes)
     promql.parse.cache_clear()
     promql._facts.cache_clear()
+    promql._text_facts.cache_clear()
     result = check(use_cache=False)
     assert _findings(result) == expected
     # 4 services: 2 SLI queries and 2 alert expressions each (PROM006, SVC012, SVC013, PROM004 ask about them)
@@ -300,6 +301,7 @@ def parser_calls(monkeypatch):
     def fresh() -> list[str]:
         promql.parse.cache_clear()
         promql._facts.cache_clear()
+        promql._text_facts.cache_clear()
         parsed.clear()
         return parsed
 

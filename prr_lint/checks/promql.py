@@ -36,6 +36,7 @@ def use_functions(functions: dict) -> None:
     if metricsql.register(functions):
         parse.cache_clear()  # an expression that failed on one of them parses now
         _facts.cache_clear()
+        _text_facts.cache_clear()
 
 
 def unknown_function(parsed: Parsed | Facts, accepted) -> str | None:
@@ -103,7 +104,14 @@ def _too_large(length: int, operators: int, nesting: int) -> str | None:
     return None
 
 
-@lru_cache(maxsize=4096)
+# ASTs held at once: the parser's native memory for one burn-rate alert (its regex matchers compiled) is about
+# 30 KB, so thousands of them were most of what a large run's rules kept. The rules of a document ask about its
+# expressions one after another, and their facts are kept by text much longer (plain values, see facts).
+AST_CACHE = 256
+FACTS_CACHE = 4096
+
+
+@lru_cache(maxsize=AST_CACHE)
 def parse(expr: str) -> Parsed:
     """Parse a PromQL expression; never raises, never takes the process down. Results are cached by
     text (alerts repeat a lot)."""
@@ -268,7 +276,7 @@ class Facts:
     calls: tuple[str, ...]                                  # functions called, in walk order
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=AST_CACHE)
 def _facts(parsed: Parsed) -> Facts:
     """The facts of a parsed expression; parse() is cached, so this is too."""
     names, windows, found, calls = set(), set(), [], []
@@ -295,7 +303,15 @@ def facts(expr) -> Facts:
     """The facts of an expression (its text, a Parsed or an AST node), cached within the process."""
     if isinstance(expr, Facts):
         return expr
+    if isinstance(expr, str):
+        return _text_facts(expr)
     return _facts(_parsed(expr))
+
+
+@lru_cache(maxsize=FACTS_CACHE)
+def _text_facts(expr: str) -> Facts:
+    """The facts of an expression's text: kept after its AST is let go."""
+    return _facts(parse(expr))
 
 
 def _parsed(expr_or_ast) -> Parsed:

@@ -1,0 +1,59 @@
+"""What a run keeps in memory, counted: objects held, not bytes measured."""
+
+from __future__ import annotations
+
+import promql_parser
+import pytest
+
+from prr_lint.checks import promql
+
+
+@pytest.fixture
+def fresh_promql(monkeypatch):
+    """Expressions the PromQL parser parsed, with the in-process caches emptied first."""
+    parsed: list[str] = []
+    real_parse = promql_parser.parse
+
+    def counted_parse(expr):
+        parsed.append(expr)
+        return real_parse(expr)
+
+    monkeypatch.setattr(promql_parser, "parse", counted_parse)
+    for cached in (promql.parse, promql._facts, promql._text_facts):
+        cached.cache_clear()
+    yield parsed
+    for cached in (promql.parse, promql._facts, promql._text_facts):
+        cached.cache_clear()
+
+
+def _burn_rate(n: int) -> str:
+    return (f'sum(rate(http_requests_total{{job="svc-{n}",code=~"5.."}}[1h])) '
+            f'/ sum(rate(http_requests_total{{job="svc-{n}"}}[1h])) > 14.4 * 0.0005')
+
+
+def test_promql_asts_held_are_bounded_and_facts_outlive_them(fresh_promql):
+    count = promql.AST_CACHE * 3
+    exprs = [_burn_rate(n) for n in range(count)]
+    first = [promql.facts(e) for e in exprs]
+    assert len(fresh_promql) == count
+    # the parser's native memory of an AST is tens of KB: only the last AST_CACHE are kept
+    assert promql.parse.cache_info().currsize == promql.AST_CACHE
+    assert promql._facts.cache_info().currsize == promql.AST_CACHE
+    assert promql._text_facts.cache_info().currsize == count
+    # asked again, the facts come from their text: nothing is parsed again, and they are the same objects
+    again = [promql.facts(e) for e in exprs]
+    assert len(fresh_promql) == count
+    assert all(a is b for a, b in zip(first, again, strict=True))
+    assert first[0].names == frozenset({"http_requests_total"})
+    assert first[0].windows == {promql.datetime.timedelta(hours=1)}
+
+
+def test_an_ast_asked_for_after_its_eviction_is_parsed_again_the_same(fresh_promql):
+    exprs = [_burn_rate(n) for n in range(promql.AST_CACHE + 1)]
+    first = promql.parse(exprs[0])
+    for e in exprs[1:]:
+        promql.parse(e)
+    again = promql.parse(exprs[0])
+    assert fresh_promql.count(exprs[0]) == 2
+    assert again is not first and again.ok and again.error is None
+    assert promql.facts(again) == promql.facts(first)
