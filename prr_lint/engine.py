@@ -403,11 +403,13 @@ class Engine:
         repo.prefetch(needed)
         loaded = [repo.load(rel) for rel in needed]
         docs = [d for item in loaded for d in item.docs]
+        repo.save_cache()       # the parsed files' cache text is let go before rendering, not held through it
+        heap.give_back()
         self.rendered = render_all(RenderJob(self.root, repo, graph, cfg, docs, needed, self.scope))
         if self.rendered.docs or self.rendered.replaced:
             docs = [d for d in docs if d.file not in self.rendered.replaced] + self.rendered.docs
         graph.attach(docs)
-        repo.save_cache()
+        repo.save_cache()       # what rendering read
         return repo, graph, loaded, docs
 
     def _cache(self) -> ParseCache | None:

@@ -11,8 +11,10 @@ prr-lint again can collect what the earlier run left behind.
 
 from __future__ import annotations
 
+import ctypes
 import gc
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 NO_FULL_COLLECTION = 1 << 30     # collections of the middle generation before a full one: never, in practice
@@ -30,8 +32,32 @@ def loading() -> Iterator[None]:
         gc.set_threshold(*thresholds)
         gc.collect()      # nothing unreachable is frozen
         gc.freeze()
+        give_back()       # what loading and rendering freed
 
 
 def release() -> None:
     """The run's objects back to the collector (the CLI freezes again before it reports)."""
     gc.unfreeze()
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None (another C library, another system)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+def give_back() -> bool:
+    """Return the C heap's free pages to the system; whether it could. A run frees the parse cache's text of
+    every file it parsed (small strings between the documents, so the heap cannot shrink by itself) while
+    what it allocates next (rendering, the rules' objects) mostly goes to fresh pages: without this the freed
+    pages stay in the process's resident memory to the end."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
