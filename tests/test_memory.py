@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import promql_parser
 import pytest
 
@@ -57,3 +59,54 @@ def test_an_ast_asked_for_after_its_eviction_is_parsed_again_the_same(fresh_prom
     assert fresh_promql.count(exprs[0]) == 2
     assert again is not first and again.ok and again.error is None
     assert promql.facts(again) == promql.facts(first)
+
+
+# -- the parse cache's text and the C heap ----------------------------------------------------------------
+def test_parse_cache_text_is_written_and_let_go_before_charts_render(tmp_path, monkeypatch):
+    import os
+    import sys
+
+    from prr_lint import cache, heap
+    from prr_lint.config import load_config
+    from prr_lint.engine import Options, run
+    from prr_lint.render import helm
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+    from generate import generate
+
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0)
+    root = str(tmp_path / "repo")
+    generate(4, root)
+    events: list[tuple[str, int]] = []
+    held: list[int] = []
+    real_save, real_give_back, real_render = cache.ParseCache.save, heap.give_back, helm.render
+
+    def save(self, files):
+        real_save(self, files)
+        held.append(sum(map(len, self._new.values())))
+        events.append(("save", len(held)))
+
+    def give_back():
+        events.append(("give back", 0))
+        return real_give_back()
+
+    def render(job):
+        events.append(("render", 0))
+        return real_render(job)
+
+    monkeypatch.setattr(cache.ParseCache, "save", save)
+    monkeypatch.setattr(heap, "give_back", give_back)
+    monkeypatch.setattr(helm, "render", render)
+    run(Options(paths=[root], config=load_config(os.path.join(root, ".prr-lint.yaml")), root=root,
+                cache_home=str(tmp_path / "home"), use_cache=True))
+    names = [name for name, _ in events]
+    # written, its pages given back, then the charts rendered; written again for what rendering read; and the
+    # pages freed while loading given back when loading ends
+    assert names == ["save", "give back", "render", "save", "give back"]
+    assert held == [0, 0]               # nothing parsed is held once written
+
+
+def test_give_back_trims_the_c_heap_on_linux():
+    from prr_lint import heap
+
+    assert heap.give_back() is sys.platform.startswith("linux")
