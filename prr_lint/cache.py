@@ -225,9 +225,12 @@ def decode_loaded(obj, lazy: bool = False) -> Loaded | None:
 
 
 # -- authenticated files -----------------------------------------------------------------------
-def _mac(key: bytes, name: str, payload: bytes) -> bytes:
+def _mac(key: bytes, name: str, payload: bytes | memoryview) -> bytes:
     # the file's name is part of what is signed: a valid file copied to another name is foreign
-    return hmac.new(key, MAGIC + b"\n" + name.encode() + b"\n" + payload, hashlib.sha256).hexdigest().encode()
+    # (the payload is fed on its own: a copy of it joined to the rest would be tens of MB for a large run)
+    mac = hmac.new(key, MAGIC + b"\n" + name.encode() + b"\n", hashlib.sha256)
+    mac.update(payload)
+    return mac.hexdigest().encode()
 
 
 def read_signed(key: bytes, directory: str, name: str):
@@ -240,10 +243,14 @@ def read_signed(key: bytes, directory: str, name: str):
             blob = fh.read(MAX_CACHE_FILE + 1)
     except OSError:
         return None
-    magic, _, rest = blob.partition(b"\n")
-    mac, _, payload = rest.partition(b"\n")
-    if len(blob) > MAX_CACHE_FILE or magic != MAGIC or not hmac.compare_digest(mac, _mac(key, name, payload)):
+    # header lines found by index and the payload checked in place: one copy of it, not three
+    first = blob.find(b"\n")
+    second = blob.find(b"\n", first + 1) if first >= 0 else -1
+    if len(blob) > MAX_CACHE_FILE or second < 0 or blob[:first] != MAGIC or \
+            not hmac.compare_digest(blob[first + 1:second], _mac(key, name, memoryview(blob)[second + 1:])):
         return None
+    payload = blob[second + 1:]
+    del blob
     try:
         return json.loads(payload)
     except (ValueError, RecursionError):
@@ -257,7 +264,8 @@ def write_signed(key: bytes, directory: str, name: str, payload: str) -> None:
     try:
         data = payload.encode("ascii")      # json.dumps escapes everything else
         with open(tmp, "xb") as fh:
-            fh.write(MAGIC + b"\n" + _mac(key, name, data) + b"\n" + data)
+            fh.write(MAGIC + b"\n" + _mac(key, name, data) + b"\n")
+            fh.write(data)
         os.replace(tmp, path)
     except (OSError, ValueError):
         try:

@@ -518,6 +518,7 @@ class Replay:
                  "problems": self.problems, "table": self.table, "asked": asked, "result": _result_data(result)}
         try:
             payload = json.dumps(entry, separators=(",", ":"))
+            del entry               # written from its text alone
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
         except (TypeError, ValueError, OSError):
             return      # a value JSON cannot carry as it is: not kept, rather than kept changed

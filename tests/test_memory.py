@@ -110,3 +110,25 @@ def test_give_back_trims_the_c_heap_on_linux():
     from prr_lint import heap
 
     assert heap.give_back() is sys.platform.startswith("linux")
+
+
+def test_signed_files_keep_their_format_and_refuse_a_broken_header(tmp_path):
+    import hashlib
+    import hmac
+    import json
+
+    from prr_lint import cache
+
+    key, directory, name = b"k" * 32, str(tmp_path), "docs-x.json"
+    payload = json.dumps({"a": ["b", 1]})
+    cache.write_signed(key, directory, name, payload)
+    with open(tmp_path / name, "rb") as fh:
+        blob = fh.read()
+    # the MAC is fed the payload on its own, and is the one over the joined bytes, as before
+    mac = hmac.new(key, cache.MAGIC + b"\n" + name.encode() + b"\n" + payload.encode(), hashlib.sha256)
+    assert blob == cache.MAGIC + b"\n" + mac.hexdigest().encode() + b"\n" + payload.encode()
+    assert cache.read_signed(key, directory, name) == {"a": ["b", 1]}
+    header = cache.MAGIC + b"\n" + mac.hexdigest().encode()
+    for broken in (cache.MAGIC, header, header + b"\n", b"x" + blob, blob[:-1], blob + b" "):
+        (tmp_path / name).write_bytes(broken)
+        assert cache.read_signed(key, directory, name) is None, broken
