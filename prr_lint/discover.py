@@ -145,13 +145,20 @@ def stat_file(root: str, rel: str):
     return check_file(root, rel)[0]
 
 
-def check_files(root: str, rels: list[str]) -> tuple[dict, dict]:
+def check_files(root: str, rels: list[str], lstats: dict | None = None) -> tuple[dict, dict]:
     """check_file for many files: ({rel: stat} of regular files, {rel: Refused}). An ordinary file costs one
-    lstat and no Python call; only the rest (symlinks, special files, a file gone) take check_file's way."""
+    lstat and no Python call; only the rest (symlinks, special files, a file gone) take check_file's way.
+    `lstats`: (mtime_ns, size, ctime_ns, inode, mode) of files lstat-ed already in this run (replay.py), not
+    asked again."""
     prefix, lstat, is_regular = os.path.join(root, ""), os.lstat, stat.S_ISREG
+    known = lstats or {}
     stats: dict = {}
     refused: dict = {}
     for rel in rels:
+        stamp = known.get(rel)
+        if stamp is not None and is_regular(stamp[4]):
+            stats[rel] = (stamp[0], stamp[1], stamp[2], stamp[3])
+            continue
         try:
             st = lstat(prefix + rel)
         except (OSError, ValueError):
