@@ -57,3 +57,91 @@ def test_a_small_load_makes_no_full_collection():
     assert gc.get_stats()[2]["collections"] == full
     assert gc.get_freeze_count() >= len(kept)
     gc.unfreeze()
+
+
+def test_the_helm_sdk_release_comes_from_its_package_metadata_without_importing_it(tmp_path, monkeypatch):
+    from prr_lint.releases import installed_release
+
+    site = tmp_path / "site"
+    (site / "native_sdk_probe").mkdir(parents=True)
+    (site / "native_sdk_probe" / "__init__.py").write_text("raise ImportError('imported')\n")
+    (site / "Native_SDK_Probe-9.8.7.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    assert installed_release("native_sdk_probe", "native-sdk-probe") == "native-sdk-probe 9.8.7"
+    (site / "native_sdk_probe-9.8.8.dist-info").mkdir()      # two releases side by side: not known which
+    assert installed_release("native_sdk_probe", "native-sdk-probe") is None
+    assert installed_release("no_such_module_here", "none") is None
+
+
+def _config_run(root: str, home: str, monkeypatch) -> tuple[int, list, str]:
+    """(config validations, findings) of `prr-lint check` on the repository, with XDG_CACHE_HOME=home."""
+    from prr_lint import cli, config
+
+    validated = []
+    schema_errors = config.schema_errors
+
+    def counted(instance, name):
+        validated.append(name)
+        return schema_errors(instance, name)
+
+    monkeypatch.setattr(config, "schema_errors", counted)
+    monkeypatch.setenv("XDG_CACHE_HOME", home)
+    monkeypatch.setenv("PRR_LINT_TODAY", "2026-01-01")
+    monkeypatch.chdir(root)
+    out = os.path.join(home, "report.json")
+    if os.path.exists(out):
+        os.unlink(out)
+    code = cli.main(["check", "--format", "json", "-o", out, "."])
+    report = ""
+    if os.path.exists(out):
+        with open(out, encoding="utf-8") as fh:
+            report = fh.read()
+    monkeypatch.undo()
+    return code, validated, report
+
+
+def test_a_config_validated_once_is_not_validated_again_until_its_data_changes(tmp_path, monkeypatch):
+    root = monorepo(tmp_path / "mono", 2)
+    home = str(tmp_path / "home")
+    config_file = os.path.join(root, ".prr-lint.yaml")
+    first = _config_run(root, home, monkeypatch)       # makes the cache key: nothing to sign a verdict with yet
+    assert first[1] == ["config.schema.json"]
+    assert _config_run(root, home, monkeypatch)[1] == ["config.schema.json"]     # validated, verdict kept
+    again = _config_run(root, home, monkeypatch)
+    assert again[1] == [] and again[0] == first[0] and again[2] == first[2]
+    with open(config_file, "a", encoding="utf-8") as fh:
+        fh.write("# a comment: the same data\n")
+    assert _config_run(root, home, monkeypatch)[1] == []
+    with open(config_file, "a", encoding="utf-8") as fh:
+        fh.write("fail_on: warning\n")
+    assert _config_run(root, home, monkeypatch)[1] == ["config.schema.json"]
+    assert _config_run(root, home, monkeypatch)[1] == []
+
+
+def test_an_invalid_config_is_an_error_on_every_run_and_a_forged_verdict_is_no_verdict(tmp_path, monkeypatch,
+                                                                                          capsys):
+    from prr_lint.config_verdicts import NAME
+
+    root = monorepo(tmp_path / "mono", 2)
+    home = str(tmp_path / "home")
+    config_file = os.path.join(root, ".prr-lint.yaml")
+    _config_run(root, home, monkeypatch)
+    _config_run(root, home, monkeypatch)
+    verdicts = os.path.join(home, "prr-lint", NAME)
+    assert os.path.isfile(verdicts)
+    with open(config_file, "a", encoding="utf-8") as fh:
+        fh.write("fail_on: sometimes\n")
+    capsys.readouterr()
+    for _ in range(2):
+        assert _config_run(root, home, monkeypatch) == (2, ["config.schema.json"], "")
+        assert capsys.readouterr().err == ("prr-lint: error: .prr-lint.yaml:2: fail_on: 'sometimes' is not one of "
+                                           "['error', 'warning', 'info', 'never']\n")
+    with open(verdicts, "rb") as fh:
+        magic, mac, payload = fh.read().split(b"\n", 2)
+    with open(verdicts, "wb") as fh:          # a key list written by someone without the MAC key
+        fh.write(magic + b"\n" + mac + b"\n" + payload.replace(b"]", b', "0"]'))
+    with open(config_file, encoding="utf-8") as fh:
+        text = fh.read()
+    with open(config_file, "w", encoding="utf-8") as fh:
+        fh.write(text.replace("fail_on: sometimes\n", ""))
+    assert _config_run(root, home, monkeypatch)[1] == ["config.schema.json"]
