@@ -6,6 +6,7 @@ import gc
 import os
 
 from test_linear_cost import monorepo
+from test_render_helm import helm_sdk  # noqa: F401  (fixture: the real SDK, required under CI)
 
 from prr_lint import cache as cache_module
 from prr_lint import heap
@@ -145,3 +146,42 @@ def test_an_invalid_config_is_an_error_on_every_run_and_a_forged_verdict_is_no_v
     with open(config_file, "w", encoding="utf-8") as fh:
         fh.write(text.replace("fail_on: sometimes\n", ""))
     assert _config_run(root, home, monkeypatch)[1] == ["config.schema.json"]
+
+
+def test_every_built_in_rule_has_metadata_the_rule_schema_accepts():
+    """Runs no longer validate the built-in pack's metadata: this does, for every rule."""
+    from prr_lint.registry import load_rules, validate_meta
+
+    rules = [r for r in load_rules() if r.origin == "builtin"]
+    assert len(rules) > 50
+    for r in rules:
+        validate_meta(r.check.__prr_rule__, r.directory)
+
+
+PROBE = """
+import sys
+from prr_lint.cli import main
+code = main(sys.argv[1:])
+print(sorted(m for m in ("jsonschema", "helm_python") if m in sys.modules))
+sys.exit(code)
+"""
+
+
+def test_a_warm_one_file_run_imports_neither_jsonschema_nor_the_helm_sdk(tmp_path):
+    import subprocess
+    import sys
+
+    root = monorepo(tmp_path / "mono", 4)        # every generated service has a chart, rendered
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "home"), "PRR_LINT_TODAY": "2026-01-01"}
+
+    def imported(*paths: str) -> str:
+        proc = subprocess.run([sys.executable, "-c", PROBE, "check", "--format", "json", "-o", os.devnull, *paths],
+                              cwd=root, env=env, capture_output=True, text=True, timeout=300)
+        assert proc.returncode in (0, 1), proc.stderr
+        return proc.stdout.strip()
+
+    assert imported() == "['helm_python', 'jsonschema']"      # first run: renders and validates
+    imported()                                              # makes the config verdict
+    with open(os.path.join(root, EDITED), "a", encoding="utf-8") as fh:
+        fh.write("# edited\n")
+    assert imported(EDITED) == "[]"
