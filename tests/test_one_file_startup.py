@@ -17,9 +17,9 @@ from prr_lint.engine import Options, run
 EDITED = "services/svc-3/k8s/deployment.yaml"
 
 
-def _check(root: str, home: str, *paths: str) -> list[tuple]:
+def _check(root: str, home: str, *paths: str, replay: bool = True) -> list[tuple]:
     result = run(Options(paths=[os.path.join(root, p) for p in paths] or [root], config=Config(), root=root,
-                         cache_home=home, parse_workers=0, replay={}))
+                         cache_home=home, parse_workers=0, replay={} if replay else None))
     assert not result.errors
     return [(f.rule_id, f.file, f.span.line, f.message) for f in result.findings]
 
@@ -185,3 +185,67 @@ def test_a_warm_one_file_run_imports_neither_jsonschema_nor_the_helm_sdk(tmp_pat
     with open(os.path.join(root, EDITED), "a", encoding="utf-8") as fh:
         fh.write("# edited\n")
     assert imported(EDITED) == "[]"
+
+
+def _edited_run_expansions(tmp_path, monkeypatch, n: int) -> tuple[int, int, int]:
+    """(index entries expanded of files that say who owns what, of other files, index entries) in a one-file run
+    after an edit, warm cache, at n services."""
+    monkeypatch.setattr(cache_module, "RACY_SECONDS", 0)
+    root = monorepo(tmp_path / f"mono{n}", n)
+    home = str(tmp_path / f"home{n}")
+    _check(root, home)
+    _check(root, home, replay=False)       # a warm full run: every stamp and chart dependency known
+    with open(os.path.join(root, EDITED), "a", encoding="utf-8") as fh:
+        fh.write("# edited\n")
+    expanded = []
+    expand = cache_module._expand
+    monkeypatch.setattr(cache_module, "_expand", lambda text: expanded.append(text) or expand(text))
+    opened = []
+    init = cache_module.ParseCache.__init__
+
+    def counted_init(store, *args, **kwargs):
+        init(store, *args, **kwargs)
+        opened.append(store)
+
+    monkeypatch.setattr(cache_module.ParseCache, "__init__", counted_init)
+    _check(root, home, EDITED)
+    monkeypatch.undo()
+    context = [text for text in expanded if set(text.split("|")[3].split(",")) & set(cache_module.CONTEXT_KINDS)]
+    return len(context), len(expanded) - len(context), len(opened[0].index)
+
+
+def test_a_one_file_run_expands_the_index_entries_of_one_service(tmp_path, monkeypatch):
+    """Manifests and SLO files are decoded on every run (who owns what); of the other files' entries, only
+    those of the service the run reports on."""
+    small_context, small, small_index = _edited_run_expansions(tmp_path, monkeypatch, 6)
+    large_context, large, large_index = _edited_run_expansions(tmp_path, monkeypatch, 12)
+    assert large_index > 1.9 * small_index
+    assert 0 < small == large <= small_index / 6      # the files of one service
+    assert (small_context, large_context) == (2 * 6, 2 * 12)
+
+
+def test_an_index_entry_is_one_string_unless_a_part_holds_a_separator():
+    entry = ["ab12", ["k8s", "service"], "ctx", [1, 2, 3, 4, "yaml", 5242880]]
+    assert cache_module._compact(entry) == "ab12|ctx|1,2,3,4,yaml,5242880|k8s,service"
+    assert cache_module._expand(cache_module._compact(entry)) == entry
+    assert cache_module._expand("ab12|12|-|") == ["ab12", [], "12", None]
+    odd = ["ab12", ["a|b"], "ctx", None]
+    assert cache_module._compact(odd) is odd          # kept as a list, which the index also reads
+    for broken in ("ab12|ctx|1,2,x,4,yaml,5|k8s", "ab12|ctx|1,2|k8s", "ab12|ctx"):
+        assert cache_module._expand(broken) is None
+
+
+def test_a_cache_of_the_previous_format_is_a_miss_not_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "RACY_SECONDS", 0)
+    root = monorepo(tmp_path / "mono", 3)
+    home = str(tmp_path / "home")
+    magic = cache_module.MAGIC
+    monkeypatch.setattr(cache_module, "MAGIC", magic.replace(f" {cache_module.FORMAT} ".encode(), b" 6 "))
+    uncached = _check(root, home)          # written as a cache of format 6 would be
+    monkeypatch.setattr(cache_module, "MAGIC", magic)
+    parsed = []
+    put = cache_module.ParseCache.put
+    monkeypatch.setattr(cache_module.ParseCache, "put",
+                        lambda store, rel, *args, **kwargs: parsed.append(rel) or put(store, rel, *args, **kwargs))
+    assert _check(root, home) == uncached
+    assert len(parsed) > 20              # every file parsed again: the old files were not read
