@@ -1,6 +1,6 @@
 """What a one-file run pays besides the owning service, counted rather than timed: one lstat per listed file
 (shared by replay and the Repository), no full collection after a small load, no schema validation of a config
-or of built-in rule metadata already known valid, no import of jsonschema for them."""
+or of built-in rule metadata already known valid, no import of jsonschema, the helm SDK or pathspec unless needed."""
 
 import gc
 import os
@@ -162,12 +162,12 @@ PROBE = """
 import sys
 from prr_lint.cli import main
 code = main(sys.argv[1:])
-print(sorted(m for m in ("jsonschema", "helm_python") if m in sys.modules))
+print(sorted(m for m in ("jsonschema", "helm_python", "pathspec") if m in sys.modules))
 sys.exit(code)
 """
 
 
-def test_a_warm_one_file_run_imports_neither_jsonschema_nor_the_helm_sdk(tmp_path):
+def test_a_warm_one_file_run_imports_neither_jsonschema_nor_the_helm_sdk_nor_pathspec(tmp_path):
     import subprocess
     import sys
 
