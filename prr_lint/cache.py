@@ -7,7 +7,7 @@ so are truncated, corrupt and other-version files. Nothing here ever raises into
 cannot be read or written is simply not used.
 
 Layout, in one directory per repository (by default `<user cache>/prr-lint/<hash of its real path>/`):
-  index-<project>.json        path -> [content key, document kinds, shard, stamp]
+  index-<project>.json        path -> "content key|shard|stamp|document kinds" (one string, split when used)
   journal-<project>.json      path -> entry (or null: gone) changed since the index was written whole
   docs-<project>-ctx.json     content key -> Loaded, for manifests and SLOs (every run reads them all)
   docs-<project>-<shard>.json content key -> Loaded as JSON text, for other files, in SHARDS shards by directory
@@ -48,7 +48,9 @@ from .loaders import Loaded
 from .loaders.errors import LoadError
 from .model import Document, Path, Span
 
-FORMAT = 6      # 6: templates load as a notice, not documents; spans stored as one string per document
+# 6: templates load as a notice, not documents; spans stored as one string per document; 7: an index entry is
+# one string
+FORMAT = 7
 MAGIC = f"prr-lint-cache {FORMAT} {__version__}".encode()
 KEY_NAME = "key"
 KEY_BYTES = 32
@@ -302,6 +304,51 @@ def open_cache(directory: str, key_dir: str, project: str = "", root: str | None
     return ParseCache(directory, key, project) if key is not None else None
 
 
+# An index entry is [content key, document kinds, shard, stamp] while a run uses it, and one string in the index
+# file: decoding the index then makes one string per file, not four lists, and a run splits only the strings
+# of the files it looks at (unchanged() compares a stamp's text without splitting it).
+_SEP = "|"
+
+
+def _compact(entry: list) -> str | list:
+    """The one-string form of an entry; the entry itself when a part holds a separator (read back as a list)."""
+    key, kinds, shard, stamp = entry
+    stamp_text = ",".join(map(str, stamp)) if stamp is not None else "-"
+    parts = [key, shard, stamp_text, ",".join(kinds)]
+    if any(_SEP in p for p in parts) or any("," in k or not k for k in kinds) or \
+            (stamp is not None and (len(stamp) != 6 or "," in str(stamp[4]))):
+        return entry
+    return _SEP.join(parts)
+
+
+def _expand(text: str) -> list | None:
+    """The entry a one-string form stands for; None when it is not one (a miss)."""
+    parts = text.split(_SEP)
+    if len(parts) != 4:
+        return None
+    key, shard, stamp_text, kinds = parts
+    stamp: list | None = None
+    if stamp_text != "-":
+        fields = stamp_text.split(",")
+        if len(fields) != 6:
+            return None
+        try:
+            stamp = [int(fields[0]), int(fields[1]), int(fields[2]), int(fields[3]), fields[4], int(fields[5])]
+        except ValueError:
+            return None
+    return [key, kinds.split(",") if kinds else [], shard, stamp]
+
+
+def _key_and_shard(entry: object) -> tuple:
+    """(content key, shard) of an entry in either form, without expanding a string."""
+    if type(entry) is str:
+        parts = entry.split(_SEP, 2)
+        return (parts[0], parts[1]) if len(parts) == 3 else (None, None)
+    if type(entry) is list and len(entry) == 4:
+        return entry[0], entry[2]
+    return None, None
+
+
 class ParseCache:
     def __init__(self, directory: str, key: bytes, project: str = ""):
         self.directory = directory
@@ -373,12 +420,24 @@ class ParseCache:
 
     def unchanged(self, stats: dict, hows: dict, max_size: int) -> dict:
         """{rel: (content key, document kinds)} of every file whose stamp (its `stats` entry, loader and size
-        limit, as Repository._stamp makes it) is the one stored: one pass over the index, no call per file."""
+        limit, as Repository._stamp makes it) is the one stored: one pass over the index, no call per file.
+        An entry stored as one string is compared by its stamp's text; equal kinds share one tuple."""
         names = SHARD_NAMES
+        kinds_of: dict = {}
         out = {}
         for rel, entry in self.index.items():
             st = stats.get(rel)
-            if st is not None and type(entry) is list and len(entry) == 4 and type(entry[3]) is list \
+            if st is None:
+                continue
+            if type(entry) is str:
+                parts = entry.split(_SEP)
+                if len(parts) == 4 and parts[2] == f"{st[0]},{st[1]},{st[2]},{st[3]},{hows.get(rel)},{max_size}" \
+                        and parts[1] in names:
+                    kinds = kinds_of.get(parts[3])
+                    if kinds is None:
+                        kinds = kinds_of[parts[3]] = tuple(parts[3].split(",")) if parts[3] else ()
+                    out[rel] = (parts[0], kinds)
+            elif type(entry) is list and len(entry) == 4 and type(entry[3]) is list \
                     and entry[3] == [*st, hows.get(rel), max_size] and type(entry[0]) is str \
                     and type(entry[1]) is list and type(entry[2]) is str and entry[2] in names:
                 out[rel] = (entry[0], tuple(entry[1]))
@@ -395,6 +454,12 @@ class ParseCache:
 
     def _entry(self, rel: str, key: str):
         entry = self.index.get(rel)
+        if type(entry) is str:          # expanded once, when a run first looks at this file
+            entry = _expand(entry)
+            if entry is None:
+                del self.index[rel]
+            else:
+                self.index[rel] = entry
         return entry if self._valid(entry) and entry[0] == key else None
 
     def kinds(self, rel: str, key: str):
@@ -438,8 +503,9 @@ class ParseCache:
             del self.index[rel]
         live: dict = {shard: set() for shard in self._new}
         for entry in self.index.values():
-            if type(entry) is list and len(entry) == 4 and entry[2] in live:
-                live[entry[2]].add(entry[0])
+            key, shard = _key_and_shard(entry)
+            if shard in live:
+                live[shard].add(key)
         for shard, new in self._new.items():
             keep = live.get(shard, set())
             old = self._shard(shard)
@@ -455,13 +521,15 @@ class ParseCache:
                                      for k, t in parts.items()) + "}"
             write_signed(self._key, self.directory, self._shard_name(shard), payload)
         journal = dict(self._journal)
-        journal.update({rel: self.index[rel] for rel in self._changed if rel in self.index})
+        journal.update({rel: _compact(self.index[rel]) for rel in self._changed if rel in self.index})
         journal.update(dict.fromkeys(gone))
         if self._has_index and len(journal) <= max(JOURNAL_MIN, len(self.index) // 16):
             write_signed(self._key, self.directory, self.journal_name,
                          json.dumps({"entries": journal}, separators=(",", ":")))
         else:
-            self.index = {rel: e for rel, e in self.index.items() if self._valid(e)}
+            # a string is written back as read (whoever looks at it checks it); a list only when it is valid
+            self.index = {rel: e if isinstance(e, str) else _compact(e) for rel, e in self.index.items()
+                          if isinstance(e, str) or self._valid(e)}
             write_signed(self._key, self.directory, self.index_name,
                          json.dumps({"entries": self.index}, separators=(",", ":")))
             write_signed(self._key, self.directory, self.journal_name, json.dumps({"entries": {}}))

@@ -132,7 +132,8 @@ def make_options(args):
     root = find_root(args.paths)
     if args.config and not os.path.isfile(args.config):
         raise UsageError(f"{args.config}: config file not found")
-    config = load_config(args.config or find_config(args.paths[0] if args.paths else ".", root))
+    config = load_config(args.config or find_config(args.paths[0] if args.paths else ".", root),
+                         _config_verdicts(args, root))
     options = Options(paths=args.paths, config=config, root=root, select=_split(args.select),
                       ignore=_split(args.ignore), today=args.today or _today_from_env(), use_cache=not args.no_cache,
                       trust_repo_rules=_trusts_repo_rules(args),
@@ -167,14 +168,29 @@ def _today_from_env() -> datetime.date | None:
         raise UsageError(f"PRR_LINT_TODAY: not a date (YYYY-MM-DD): {value}") from None
 
 
+def _cache_home() -> str:
+    """The user's cache directory ("" when there is none): XDG_CACHE_HOME, else ~/.cache."""
+    home = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(home):   # the XDG spec: a relative value is ignored
+        home = os.path.expanduser("~")
+        home = os.path.join(home, ".cache") if os.path.isabs(home) else ""
+    return home
+
+
+def _config_verdicts(args, root: str):
+    """Configs validated by earlier runs (not with --no-cache): a config read again is not validated again."""
+    if args.no_cache:
+        return None
+    from .config_verdicts import ConfigVerdicts
+
+    return ConfigVerdicts.open(_cache_home(), root)
+
+
 def _cache_settings(args, config, root: str) -> tuple:
     """(user cache directory, cache directory or None, notices): the environment is read here, not in the engine.
     A config file lives in the checked repository, so its `cache_dir` is only honoured when allowed."""
     env = os.environ
-    home = env.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(home):   # the XDG spec: a relative value is ignored
-        home = os.path.expanduser("~")
-        home = os.path.join(home, ".cache") if os.path.isabs(home) else ""
+    home = _cache_home()
     notices = []
     directory = args.cache_dir or env.get("PRR_LINT_CACHE_DIR") or None
     if config.cache_dir and not directory:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
 from .model import SEVERITIES, Path, Span
 from .schemas import schema_errors, schema_message
+
+if TYPE_CHECKING:
+    from .config_verdicts import ConfigVerdicts
 
 CONFIG_NAMES = (".prr-lint.yaml", ".prr-lint.yml")
 
@@ -170,8 +173,9 @@ def read_yaml_file(path: str, shown: str, unreadable: str, invalid: str) -> tupl
     return (docs[0][0], docs[0][1]) if docs else (None, {})
 
 
-def load_config(path: str | None) -> Config:
-    """Read and validate a config file; any problem is a UsageError `file:line: message`."""
+def load_config(path: str | None, verdicts: ConfigVerdicts | None = None) -> Config:
+    """Read and validate a config file; any problem is a UsageError `file:line: message`. `verdicts`: configs
+    validated before (config_verdicts.py), not validated again."""
     if path is None:
         return Config()
     shown = os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
@@ -203,7 +207,9 @@ def load_config(path: str | None) -> Config:
                              f"file (it may be the checked repository's): {instead}")
     if isinstance(raw, dict) and isinstance(raw.get("severity"), dict):
         raw["severity"] = _severity_levels(raw["severity"], spans, shown)
-    errors = schema_errors(raw, "config.schema.json")
+    verdict = verdicts.key(raw) if verdicts is not None else None
+    known_valid = verdict is not None and verdicts is not None and verdicts.valid(verdict)
+    errors = [] if known_valid else schema_errors(raw, "config.schema.json")
     if errors:
         err = errors[0]
         path_t = tuple(err.absolute_path)
@@ -226,4 +232,6 @@ def load_config(path: str | None) -> Config:
             cfg.availability_slos.update(value)      # `names:` alone keeps the default `types:`
         else:
             setattr(cfg, key, value)
+    if verdicts is not None and verdict is not None and not known_valid and cfg.cache:
+        verdicts.add(verdict)
     return cfg

@@ -8,8 +8,6 @@ import stat
 import subprocess
 from collections.abc import Callable
 
-import pathspec
-
 READ_EXT = (".yaml", ".yml", ".tf", ".json")   # names prr-lint may read (see loaders.candidate_kind)
 SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".prr-lint-cache", "__pycache__", ".venv"}
 # a path with a SKIP_DIRS directory in it: one regex search per listed file, not a Python step per part
@@ -105,6 +103,9 @@ def list_files(root: str, scope: list[str], include: list[str], exclude: list[st
         files = _walk(root, root, found) if any(s in ("", ".") for s in scope) else \
             [f for s in scope
              for f in (_walk(root, os.path.join(root, s), found) if os.path.isdir(os.path.join(root, s)) else [s])]
+    if include or exclude:
+        import pathspec  # only for patterns: a run without any does not pay its import
+
     exclude_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     include_spec = pathspec.GitIgnoreSpec.from_lines(include) if include else None
     prefixes = [s.rstrip("/") for s in scope if s not in ("", ".")]
@@ -145,13 +146,20 @@ def stat_file(root: str, rel: str):
     return check_file(root, rel)[0]
 
 
-def check_files(root: str, rels: list[str]) -> tuple[dict, dict]:
+def check_files(root: str, rels: list[str], lstats: dict | None = None) -> tuple[dict, dict]:
     """check_file for many files: ({rel: stat} of regular files, {rel: Refused}). An ordinary file costs one
-    lstat and no Python call; only the rest (symlinks, special files, a file gone) take check_file's way."""
+    lstat and no Python call; only the rest (symlinks, special files, a file gone) take check_file's way.
+    `lstats`: (mtime_ns, size, ctime_ns, inode, mode) of files lstat-ed already in this run (replay.py), not
+    asked again."""
     prefix, lstat, is_regular = os.path.join(root, ""), os.lstat, stat.S_ISREG
+    known = lstats or {}
     stats: dict = {}
     refused: dict = {}
     for rel in rels:
+        stamp = known.get(rel)
+        if stamp is not None and is_regular(stamp[4]):
+            stats[rel] = (stamp[0], stamp[1], stamp[2], stamp[3])
+            continue
         try:
             st = lstat(prefix + rel)
         except (OSError, ValueError):

@@ -446,8 +446,11 @@ class Replay:
         return out
 
     def new_repository(self, *args: Any, **kwargs: Any) -> Repository:
-        """The run's Repository, on the listing already made, recording the path questions of the rules."""
-        self.repository = RecordingRepository(*args, listing=(self.files, dict(self.problems)), **kwargs)
+        """The run's Repository, on the listing already made and its stamps (one lstat per file a run), recording
+        the path questions of the rules."""
+        lstats = {rel: stamp for rel, stamp in zip(self.files, self.stamps, strict=True) if stamp is not None}
+        self.repository = RecordingRepository(*args, listing=(self.files, dict(self.problems)), lstats=lstats,
+                                              **kwargs)
         return self.repository
 
     def _entry(self, name: str | None = None) -> dict | None:

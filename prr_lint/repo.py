@@ -26,7 +26,7 @@ _CONTEXT = frozenset(CONTEXT_KINDS)
 class Repository:
     def __init__(self, root: str, include=(), exclude=(), max_file_size=5 << 20, cache: ParseCache | None = None,
                  project: str = "", parse_workers: int | None = 0, parse_pool_min: int = DEFAULT_MIN_FILES,
-                 listing: tuple[list[str], dict] | None = None):
+                 listing: tuple[list[str], dict] | None = None, lstats: dict | None = None):
         self.root = root
         # worker processes for large parses (see prefetch; None: one per CPU); fewer than 2 never start a pool
         self.parse_workers = parse_workers
@@ -51,7 +51,8 @@ class Repository:
             if how is not None:
                 named[rel] = how
         # (mtime_ns, size, ctime_ns, inode) of each candidate: lets the cache trust a stored content hash
-        self.stats, refused = check_files(root, list(named))
+        # (lstats: the caller's stamps of listed files, taken this run; replay.py stamps every one)
+        self.stats, refused = check_files(root, list(named), lstats)
         self.candidates = {rel: how for rel, how in named.items() if rel in self.stats}
         # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
         self.refused: dict = {rel: Refused(message) for rel, message in problems.items()}

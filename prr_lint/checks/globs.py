@@ -8,8 +8,10 @@ directories, and a pattern that matches a directory matches every file under it.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 GLOB_CHARS = "*?["
 
@@ -20,6 +22,8 @@ def is_glob(pattern: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _spec(pattern: str) -> pathspec.GitIgnoreSpec:
+    import pathspec  # here: a run whose manifests claim no glob never imports it
+
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 

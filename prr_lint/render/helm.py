@@ -33,6 +33,7 @@ from ..escape import one_line
 from ..loaders import _yaml_documents
 from ..loaders.errors import LoadError
 from ..model import Document, Span
+from ..releases import installed_release
 from . import RENDER_FAILED, RENDER_INCOMPLETE, Problem, Rendered, RenderJob
 from .cache import RenderCache, render_key
 from .markers import instrument, line_map
@@ -91,29 +92,35 @@ def render(job: RenderJob) -> Rendered:
     charts = [c for c in (_gather(job, d) for d in _chart_dirs(job)) if c is not None]
     if not charts:
         return out
-    try:
-        import helm_python
-
-        helm_python.helm_sdk_version()      # loads the native library: it may not run on this machine
-    except ImportError:
-        out.notices.append((charts[0].chart_file, "Helm templates were not rendered: helm-python-sdk is not "
-                            "installed (pip install 'prr-lint[render]'); Helm values are checked by HELM001-005 "
-                            "only"))
-        return out
-    except Exception as e:
-        out.notices.append((charts[0].chart_file, f"Helm templates were not rendered: helm-python-sdk cannot run "
-                            f"here ({_detail(e, type(e).__name__)}); Helm values are checked by HELM001-005 only"))
-        return out
     store = job.repo.cache
-    cache = RenderCache(store, "helm") if store is not None else None
-    sdk = str(helm_python.helm_sdk_version())
-    keys = [_chart_key(job, chart, sdk) for chart in charts] if cache is not None else []
+    # render results are keyed by the SDK's release from its package metadata: importing it loads its native
+    # library, which only a chart to render needs
+    sdk = installed_release("helm_python", "helm-python-sdk") if store is not None else None
+    cache = RenderCache(store, "helm") if store is not None and sdk is not None else None
+    keys = [_chart_key(job, chart, sdk) for chart in charts] if cache is not None and sdk is not None else []
     found = [cache.get(chart.directory, key) for chart, key in zip(charts, keys, strict=True)] if cache is not None \
         else [None] * len(charts)
+    helm: Any = None        # the SDK, imported only when a chart is to be rendered
+    if any(hit is None for hit in found):
+        try:
+            import helm_python
+
+            helm_python.helm_sdk_version()      # loads the native library: it may not run on this machine
+            helm = helm_python
+        except ImportError:
+            out.notices.append((charts[0].chart_file, "Helm templates were not rendered: helm-python-sdk is not "
+                                "installed (pip install 'prr-lint[render]'); Helm values are checked by HELM001-005 "
+                                "only"))
+            return out
+        except Exception as e:
+            out.notices.append((charts[0].chart_file, f"Helm templates were not rendered: helm-python-sdk cannot "
+                                f"run here ({_detail(e, type(e).__name__)}); Helm values are checked by HELM001-005 "
+                                f"only"))
+            return out
     parts: list[tuple[Rendered, set[str]] | None] = list(found)
     todo = [i for i, hit in enumerate(found) if hit is None]
     # each chart's output is taken apart here as soon as it is rendered, while the threads render the next ones
-    for n, answer in _render_in_threads(helm_python, [charts[i] for i in todo]):
+    for n, answer in _render_in_threads(helm, [charts[i] for i in todo]):
         i = todo[n]
         chart, part, judged = charts[i], Rendered(), set[str]()
         try:

@@ -1,5 +1,3 @@
-from jsonschema.exceptions import best_match
-
 from prr_lint.model import Hit
 from prr_lint.rule import rule
 
@@ -50,6 +48,8 @@ def check(doc, ctx):
     seen = set()
     for error in ctx.validate(doc.data, schema):
         if error.context:
+            from jsonschema.exceptions import best_match  # only for a document with errors: a slow import
+
             error = best_match(error.context)
         if _left_to_rules(doc, error):
             continue
