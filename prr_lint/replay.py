@@ -468,7 +468,9 @@ class Replay:
 
     def new_repository(self, *args: Any, **kwargs: Any) -> Repository:
         """The run's Repository, on the listing already made, recording the path questions of the rules."""
-        self.repository = RecordingRepository(*args, listing=(self.files, dict(self.problems)), **kwargs)
+        # the stamps taken before the run stand for the Repository's own lstat of the files it reads
+        self.repository = RecordingRepository(*args, listing=(self.files, dict(self.problems)),
+                                              lstats=dict(zip(self.files, self.stamps, strict=True)), **kwargs)
         return self.repository
 
     def _entry(self, name: str | None = None) -> dict | None:

@@ -23,10 +23,28 @@ DEFAULT_MIN_FILES = 1000     # files to parse from which a run parses in worker 
 _CONTEXT = frozenset(CONTEXT_KINDS)
 
 
+def _check_files(root: str, rels: list[str], lstats: dict | None) -> tuple[dict, dict]:
+    """check_files, with the lstat the caller took already (`lstats`: rel -> [mtime_ns, size, ctime_ns, inode,
+    mode], as replay.py stamps the listing) standing for a regular file's: only the others are looked at again."""
+    if lstats is None:
+        return check_files(root, rels)
+    stats: dict = {}
+    others = []
+    for rel in rels:
+        st = lstats.get(rel)
+        if st is not None and stat.S_ISREG(st[4]):
+            stats[rel] = (st[0], st[1], st[2], st[3])
+        else:
+            others.append(rel)
+    found, refused = check_files(root, others)
+    stats.update(found)
+    return stats, refused
+
+
 class Repository:
     def __init__(self, root: str, include=(), exclude=(), max_file_size=5 << 20, cache: ParseCache | None = None,
                  project: str = "", parse_workers: int | None = 0, parse_pool_min: int = DEFAULT_MIN_FILES,
-                 listing: tuple[list[str], dict] | None = None):
+                 listing: tuple[list[str], dict] | None = None, lstats: dict | None = None):
         self.root = root
         # worker processes for large parses (see prefetch; None: one per CPU); fewer than 2 never start a pool
         self.parse_workers = parse_workers
@@ -51,7 +69,7 @@ class Repository:
             if how is not None:
                 named[rel] = how
         # (mtime_ns, size, ctime_ns, inode) of each candidate: lets the cache trust a stored content hash
-        self.stats, refused = check_files(root, list(named))
+        self.stats, refused = _check_files(root, list(named), lstats)
         self.candidates = {rel: how for rel, how in named.items() if rel in self.stats}
         # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
         self.refused: dict = {rel: Refused(message) for rel, message in problems.items()}

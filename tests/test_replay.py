@@ -508,3 +508,22 @@ def test_a_file_the_run_did_not_read_and_that_changed_meanwhile_is_never_replaye
                               os.path.dirname(path), os.path.basename(path))
     assert dict(zip(entry["files"], entry["table"], strict=True))[rel] == [None, replay.UNREAD]
     assert not replayed(work, repo, os.path.join(repo, "services/svc-0"))[0]
+
+
+def test_the_repository_takes_the_stamps_replay_took_of_the_listing(repo, work, monkeypatch):
+    """The stamps replay takes of the listed files before the run are the Repository's: no second lstat pass."""
+    parsed = set(repo_module.Repository(repo).candidates)
+    asked: list = []
+    check_files = repo_module.check_files
+
+    def counting(root, rels):
+        asked.extend(rels)
+        return check_files(root, rels)
+
+    monkeypatch.setattr(repo_module, "check_files", counting)
+    os.symlink("deployment.yaml", os.path.join(repo, "services/svc-0/k8s/linked.yaml"))
+    run(repo)
+    assert len(parsed) > 10 and asked == ["services/svc-0/k8s/linked.yaml"]     # a symlink: looked at again
+    del asked[:]
+    run(repo, use_cache=False)      # no replay: the Repository's own pass
+    assert sorted(asked) == sorted(parsed | {"services/svc-0/k8s/linked.yaml"})
