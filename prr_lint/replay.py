@@ -89,10 +89,10 @@ class RecordingRepository(Repository):
         super().__init__(*args, **kwargs)
 
     def _record(self, question: str, rel: Any, answer: Any, listed_answer: Any) -> None:
-        if not isinstance(rel, str):
+        listed = getattr(self, "file_set", None)     # None: asked while the listing is being made
+        if not isinstance(rel, str) or listed is not None and rel in listed:     # most questions: a listed path
             return
         norm = posixpath.normpath(rel.rstrip("/") or ".") if rel else "."
-        listed = getattr(self, "file_set", None)     # None: asked while the listing is being made
         if listed is not None and norm in listed:
             return
         if listed is not None and norm in self.dirs and answer == listed_answer(norm):
