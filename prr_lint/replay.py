@@ -11,7 +11,10 @@ before it is used:
 
 - every listed file (the listing itself compared whole): its lstat stamp and a hash of its bytes, taken before
   the run reads it. A file whose stamp is one an entry stored is trusted unchanged (as the parse cache trusts its
-  index); any other is read and hashed. A stamp taken within RACY_SECONDS of a change is never stored;
+  index); any other is read and hashed. A stamp taken within RACY_SECONDS of a change is never stored. The hash
+  of a regular file prr-lint parses is its parse cache content key: on a first run it is the key the parse
+  computed from the bytes it parsed (each file is read and hashed once a run), and only the other files are
+  read here before the run;
 - every question the rules asked about paths that are not listed files (does a linked runbook exist, is it a
   directory, where does a path really lead, what does an unlisted file hold): asked again, answered the same.
 
@@ -42,6 +45,8 @@ from . import cache as parse_cache
 from .cache import load_key, read_signed, write_signed
 from .depgraph import DependencyGraph, Edge
 from .discover import list_files
+from .loaders import candidate_kind, read_bytes
+from .loaders.errors import LoadError
 from .model import Finding, Span, Suppression
 from .repo import Repository
 from .resources import rules_dir
@@ -49,7 +54,7 @@ from .resources import rules_dir
 if TYPE_CHECKING:
     from .engine import Engine, Result
 
-FORMAT = 1
+FORMAT = 2                        # 2: files prr-lint parses hashed by their parse cache content key
 KEEP = 6                          # entries kept per repository cache directory (whole runs, paths)
 PREFIX = "replay-"
 MAX_PACK_FILES = 5000             # a user rule pack larger than this is not hashed: no replay
@@ -84,10 +89,10 @@ class RecordingRepository(Repository):
         super().__init__(*args, **kwargs)
 
     def _record(self, question: str, rel: Any, answer: Any, listed_answer: Any) -> None:
-        if not isinstance(rel, str):
+        listed = getattr(self, "file_set", None)     # None: asked while the listing is being made
+        if not isinstance(rel, str) or listed is not None and rel in listed:     # most questions: a listed path
             return
         norm = posixpath.normpath(rel.rstrip("/") or ".") if rel else "."
-        listed = getattr(self, "file_set", None)     # None: asked while the listing is being made
         if listed is not None and norm in listed:
             return
         if listed is not None and norm in self.dirs and answer == listed_answer(norm):
@@ -152,6 +157,20 @@ def _read_digest(path: str, max_size: int) -> str | None:
             return _digest(fh.read(max_size + 1))
     except (OSError, ValueError):
         return None
+
+
+def _file_digest(path: str, rel: str, how: str | None, stamp: list | None, max_size: int) -> str | None:
+    """The hash a listed file's row holds: for a regular file prr-lint parses (`how`, from its name), its parse
+    cache content key, the one the parse computes from the same bytes; for any other, _read_digest."""
+    if how is not None and stamp is not None and stat.S_ISREG(stamp[4]):
+        try:
+            return parse_cache.content_key(rel, how, max_size, read_bytes(path, max_size))
+        except LoadError:
+            pass
+    return _read_digest(path, max_size)
+
+
+UNREAD = "unread"       # the row of a file whose bytes the run did not hash: never equal to a hash
 
 
 # -- the key -------------------------------------------------------------------------------------------
@@ -416,6 +435,8 @@ class Replay:
         self.problems = problems
         self.listed_at = time.time_ns()
         self.stamps = self._stamps()
+        chart_dirs = {posixpath.dirname(f) for f in self.files if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
+        self.hows = [candidate_kind(rel, chart_dirs) for rel in self.files]
         self.repository: RecordingRepository | None = None
         self.table: list | None = None      # what the run sees of the listed files (set by `result`)
 
@@ -469,34 +490,57 @@ class Replay:
             return None
         return self._entry(names[0]) if names else None
 
-    def _table(self, known: dict | None) -> list:
+    def _table(self, known: dict | None, defer: bool = False) -> list:
         """[stamp or None, hash] of every listed file, before the run reads any: a stamp the `known` entry has
         vouches for its hash, any other file is read. A stamp is kept for next time only when it can be trusted
         (a regular file not changed within RACY_SECONDS); a file changed after this, while the run reads it,
-        has another stamp next time, so it is read again and the difference seen."""
+        has another stamp next time, so it is read again and the difference seen. `defer`: a regular file the
+        run parses is not read here; its hash is None until `store` takes the key the parse computed."""
         rows: dict = {}
         # a --cache-dir may be shared: only an entry of this tree vouches for its files
         if known is not None and known.get("root") == self.engine.root and known.get("max_size") == self.max_size and \
-                len(known.get("files", ())) == len(known.get("table", ())):
+                known.get("format") == FORMAT and len(known.get("files", ())) == len(known.get("table", ())):
             rows = dict(zip(known["files"], known["table"], strict=True))
         prefix = os.path.join(self.engine.root, "")
         racy = self.listed_at - parse_cache.RACY_SECONDS * 10**9
         table = []
-        for rel, stamp in zip(self.files, self.stamps, strict=True):
+        for rel, stamp, how in zip(self.files, self.stamps, self.hows, strict=True):
             row = rows.get(rel)
             if row is not None and row[0] is not None and row[0] == stamp:
                 digest = row[1]
+            elif defer and how is not None and stamp is not None and stat.S_ISREG(stamp[4]):
+                digest = None
             else:
-                digest = _read_digest(prefix + rel, self.max_size)
+                digest = _file_digest(prefix + rel, rel, how, stamp, self.max_size)
             trusted = stamp is not None and stat.S_ISREG(stamp[4]) and stamp[2] < racy
             table.append([stamp if trusted else None, digest])
         return table
+
+    def _complete(self, table: list, keys: dict) -> list:
+        """The table with the hashes `_table` deferred: the content keys the run's parse computed. A file the
+        run did not read (a run on a path) is hashed now if its stamp is still the one taken before the run;
+        else its row matches nothing, and the next run is a full run."""
+        prefix = os.path.join(self.engine.root, "")
+        out = []
+        for rel, stamp, how, row in zip(self.files, self.stamps, self.hows, table, strict=True):
+            if row[1] is None and how is not None and stamp is not None and stat.S_ISREG(stamp[4]):
+                digest = keys.get(rel)
+                if digest is None:
+                    try:
+                        same = _stamp(os.lstat(prefix + rel)) == stamp and row[0] is not None
+                    except (OSError, ValueError):
+                        same = False
+                    digest = _file_digest(prefix + rel, rel, how, stamp, self.max_size) if same else UNREAD
+                row = [row[0] if digest != UNREAD else None, digest]
+            out.append(row)
+        return out
 
     def result(self) -> Result | None:
         """The stored result when everything the run would see is what the stored run saw."""
         entry = self._entry()
         try:
-            self.table = self._table(entry if entry is not None else self._donor())
+            # no entry to compare with (a first run): the files the run parses are hashed by the parse
+            self.table = self._table(entry if entry is not None else self._donor(), defer=entry is None)
             if entry is None or entry["files"] != self.files or entry["problems"] != self.problems:
                 return None
             if [row[1] for row in entry["table"]] != [row[1] for row in self.table]:
@@ -517,8 +561,10 @@ class Replay:
         if result.errors or self.repository is None or self.table is None:
             return
         asked = [[question, rel, answer] for (question, rel), answer in sorted(self.repository.asked.items())]
-        entry = {"key": self.key, "root": self.engine.root, "max_size": self.max_size, "files": self.files,
-                 "problems": self.problems, "table": self.table, "asked": asked, "result": _result_data(result)}
+        table = self._complete(self.table, self.repository.content_keys())
+        entry = {"key": self.key, "format": FORMAT, "root": self.engine.root, "max_size": self.max_size,
+                 "files": self.files, "problems": self.problems, "table": table, "asked": asked,
+                 "result": _result_data(result)}
         try:
             payload = json.dumps(entry, separators=(",", ":"))
             del entry               # written from its text alone

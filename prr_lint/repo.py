@@ -63,6 +63,7 @@ class Repository:
         self.memo: dict = {}      # per-run memo for rule helpers (module variables, markdown headings)
         self._cache = cache
         self._keys: dict = {}     # content keys of files whose kinds came from the cache index
+        self._read_keys: dict[str, str] = {}    # content keys of the bytes this run read (replay.py keeps them)
         # (content key, kinds) of the files whose stamp is the one the cache stored: neither read nor hashed
         self._real: dict[str, str | None] = {}     # real() answers of this run
         self._realpaths: dict[str, str] = {}       # path -> its realpath, inside the root or not (_resolved)
@@ -177,6 +178,12 @@ class Repository:
         known = self._known.get(rel)
         return known[0] if known is not None else None
 
+    def content_keys(self) -> dict[str, str]:
+        """{rel: content key} of every candidate whose content this run read or trusted by its stamp."""
+        keys = {rel: known[0] for rel, known in self._known.items()}
+        keys.update(self._read_keys)
+        return keys
+
     def context_files(self) -> set[str]:
         """Candidates holding a manifest, SLOs or waivers (what says who owns what): known from the cache index
         for unchanged files; any other file is read, and parsed when its content is new."""
@@ -228,6 +235,8 @@ class Repository:
                 if parsed.rel not in asked or parsed.loaded is None:
                     continue            # JSON could not carry it: load parses it in-process
                 self._loaded[parsed.rel] = parsed.loaded
+                if parsed.key is not None:
+                    self._read_keys[parsed.rel] = parsed.key
                 if self._cache is not None and parsed.key is not None and parsed.text is not None:
                     self._cache.put(parsed.rel, parsed.key, parsed.loaded, self._stamp(parsed.rel), parsed.text)
         except PoolUnavailable:
@@ -268,7 +277,8 @@ class Repository:
             raw = read_bytes(self.abspath(rel), self.max_file_size)
         except LoadError:
             return None, None
-        return raw, content_key(rel, self.candidates[rel], self.max_file_size, raw)
+        key = self._read_keys[rel] = content_key(rel, self.candidates[rel], self.max_file_size, raw)
+        return raw, key
 
     def _parse(self, rel: str, raw: bytes | None, key: str | None) -> Loaded:
         how = self.candidates[rel]

@@ -373,6 +373,14 @@ def test_unchanged_files_are_not_read_again_to_check_them(repo, work, monkeypatc
         return digest(path, max_size)
 
     monkeypatch.setattr(replay, "_read_digest", counting)
+    file_digest = replay._file_digest
+
+    def counting_files(path, rel, how, stamp, max_size):
+        if how is not None:         # a parsed file: hashed by its content key, not _read_digest
+            hashed.append(rel)
+        return file_digest(path, rel, how, stamp, max_size)
+
+    monkeypatch.setattr(replay, "_file_digest", counting_files)
     config = [".prr-lint.yaml"]     # read for the key, as the CLI reads it for the run
     assert replayed(work, repo)[0] and hashed == config
     # a run on a path has its own entry; the whole run's entry vouches for the files' stamps
@@ -441,3 +449,81 @@ def test_a_baseline_run_replays_the_same_bytes_and_a_baseline_change_is_seen(rep
     assert empty.returncode == 0, empty.stderr
     hit, changed = replayed(work, repo, "--baseline", baseline)
     assert not hit and changed.baseline.matched < first.baseline.matched
+
+
+def test_a_first_run_reads_each_parsed_file_once_and_hashes_only_the_others(repo, work, monkeypatch):
+    reads = []
+    read_bytes = repo_module.read_bytes
+
+    def counting_reads(path, max_size):
+        reads.append(os.path.relpath(path, repo))
+        return read_bytes(path, max_size)
+
+    hashed = []
+    digest = replay._read_digest
+
+    def counting_digests(path, max_size):
+        hashed.append(os.path.relpath(path, repo))
+        return digest(path, max_size)
+
+    monkeypatch.setattr(repo_module, "read_bytes", counting_reads)
+    monkeypatch.setattr(replay, "read_bytes", counting_reads)
+    monkeypatch.setattr(replay, "_read_digest", counting_digests)
+    run(repo)
+    listed = sorted(repo_module.Repository(repo).files)
+    parsed = sorted(repo_module.Repository(repo).candidates)
+    assert len(parsed) > 10 and sorted(reads) == parsed
+    # the other listed files (runbooks, templates, this config for the key) are hashed once, before the run
+    assert sorted(hashed) == sorted([rel for rel in listed if rel not in parsed] + [".prr-lint.yaml"])
+    # what the entry holds for a parsed file is the key the parse computed; unchanged, the next run replays
+    (path,) = entries(repo)
+    entry = cache.read_signed(cache.load_key(os.path.join(os.environ["XDG_CACHE_HOME"], "prr-lint")),
+                              os.path.dirname(path), os.path.basename(path))
+    rows = dict(zip(entry["files"], entry["table"], strict=True))
+    rel = "services/svc-0/k8s/deployment.yaml"
+    raw = open(os.path.join(repo, rel), "rb").read()
+    assert rows[rel][1] == cache.content_key(rel, "yaml", entry["max_size"], raw)
+    assert replayed(work, repo)[0]
+    _edit(repo, rel, "replicas: 1", "replicas: 3")
+    hit, result = replayed(work, repo)
+    assert not hit and findings(result) == findings(full_run(work, repo))
+
+
+def test_a_file_the_run_did_not_read_and_that_changed_meanwhile_is_never_replayed(repo, work, monkeypatch):
+    """A parsed file the run did not read is hashed after the run only if its stamp is unchanged (a first run
+    on a path reads every file to know its kinds: the test takes one file's key away)."""
+    rel = "services/svc-1/k8s/deployment.yaml"
+    complete = replay.Replay._complete
+
+    def edit_then_complete(self, table, keys):
+        del keys[rel]
+        _edit(repo, rel, "name: svc-1\n", "name: svc-1  # edited\n")
+        return complete(self, table, keys)
+
+    monkeypatch.setattr(replay.Replay, "_complete", edit_then_complete)
+    run(repo, os.path.join(repo, "services/svc-0"))
+    monkeypatch.setattr(replay.Replay, "_complete", complete)
+    (path,) = entries(repo)
+    entry = cache.read_signed(cache.load_key(os.path.join(os.environ["XDG_CACHE_HOME"], "prr-lint")),
+                              os.path.dirname(path), os.path.basename(path))
+    assert dict(zip(entry["files"], entry["table"], strict=True))[rel] == [None, replay.UNREAD]
+    assert not replayed(work, repo, os.path.join(repo, "services/svc-0"))[0]
+
+
+def test_the_repository_takes_the_stamps_replay_took_of_the_listing(repo, work, monkeypatch):
+    """The stamps replay takes of the listed files before the run are the Repository's: no second lstat pass."""
+    parsed = set(repo_module.Repository(repo).candidates)
+    asked: list = []
+    check_files = repo_module.check_files
+
+    def counting(root, rels):
+        asked.extend(rels)
+        return check_files(root, rels)
+
+    monkeypatch.setattr(repo_module, "check_files", counting)
+    os.symlink("deployment.yaml", os.path.join(repo, "services/svc-0/k8s/linked.yaml"))
+    run(repo)
+    assert len(parsed) > 10 and asked == ["services/svc-0/k8s/linked.yaml"]     # a symlink: looked at again
+    del asked[:]
+    run(repo, use_cache=False)      # no replay: the Repository's own pass
+    assert sorted(asked) == sorted(parsed | {"services/svc-0/k8s/linked.yaml"})

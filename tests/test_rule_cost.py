@@ -49,17 +49,18 @@ def _edit(root: str, rel: str, old: str, new: str) -> None:
 # -- PRR001: schema verdicts -------------------------------------------------------------------------------
 @pytest.fixture
 def validated(monkeypatch):
-    """The manifests (metadata.name) that PRR001 validated with jsonschema, cleared by each call."""
+    """The manifests (metadata.name) that PRR001 validated (jsonschema-rs first, then jsonschema for the invalid:
+    fastschema.py), cleared by each call."""
     from prr_lint import verdicts
 
     names: list[str] = []
-    real = verdicts.schema_errors
+    real = verdicts.known_valid
 
     def counted(instance, schema_name):
         names.append(instance.get("metadata", {}).get("name") if isinstance(instance, dict) else None)
         return real(instance, schema_name)
 
-    monkeypatch.setattr(verdicts, "schema_errors", counted)
+    monkeypatch.setattr(verdicts, "known_valid", counted)
 
     def take() -> list[str]:
         out = sorted(names, key=str)
