@@ -26,13 +26,14 @@ from .schemas import load_schema
 EXACT = frozenset({"service.schema.json", "waivers.schema.json"})
 
 
-def _plain(value: Any) -> bool:
-    """JSON's own types only, exactly, and no NaN or infinity."""
+def plain_json(value: Any) -> bool:
+    """JSON's own types only, exactly, and no NaN or infinity: a tuple is no JSON array to jsonschema, an int key
+    no property name, and NaN no JSON number."""
     kind = type(value)
     if kind is dict:
-        return all(type(k) is str and _plain(v) for k, v in value.items())
+        return all(type(k) is str and plain_json(v) for k, v in value.items())
     if kind is list:
-        return all(_plain(v) for v in value)
+        return all(plain_json(v) for v in value)
     if kind is float:
         return math.isfinite(value)
     return value is None or kind in (str, int, bool)
@@ -60,7 +61,7 @@ def known_valid(instance: Any, schema_name: str) -> bool:
     if schema_name not in EXACT:
         return False
     try:
-        if not _plain(instance):
+        if not plain_json(instance):
             return False
     except RecursionError:
         return False

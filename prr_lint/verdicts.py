@@ -14,7 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .fastschema import known_valid
+from .fastschema import known_valid, plain_json
 from .memo import RunMemo, run_memo
 from .schemas import load_schema, schema_errors
 
@@ -38,20 +38,10 @@ def _salt(schema_name: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def _plain(value: Any) -> bool:
-    """JSON's own types only, exactly: a tuple is no JSON array to jsonschema, an int key no property name."""
-    kind = type(value)
-    if kind is dict:
-        return all(type(k) is str and _plain(v) for k, v in value.items())
-    if kind is list:
-        return all(_plain(v) for v in value)
-    return value is None or kind in (str, int, float, bool)
-
-
 def verdict_key(instance: Any, schema_name: str) -> str | None:
     """The key of a document's verdict against a schema; None when JSON cannot carry the document exactly."""
     try:
-        if not _plain(instance):
+        if not plain_json(instance):
             return None
         text = json.dumps(instance, separators=(",", ":"), allow_nan=False)
     except (ValueError, RecursionError):

@@ -109,3 +109,29 @@ def write(base, files: dict):
         with open(path, mode) as fh:
             fh.write(content)
     return base
+
+
+@pytest.fixture
+def promql_parses(monkeypatch):
+    """fresh() -> the list of expressions the PromQL parser parses from then on, with prr-lint's in-process
+    caches emptied (as in a new process); emptied again after the test."""
+    import promql_parser
+
+    from prr_lint.checks import promql
+
+    parsed: list = []
+    real_parse = promql_parser.parse
+
+    def counted_parse(expr):
+        parsed.append(expr)
+        return real_parse(expr)
+
+    def fresh() -> list:
+        for cached in (promql.parse, promql._facts, promql._text_facts):
+            cached.cache_clear()
+        parsed.clear()
+        return parsed
+
+    monkeypatch.setattr(promql_parser, "parse", counted_parse)
+    yield fresh
+    fresh()

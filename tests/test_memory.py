@@ -4,28 +4,7 @@ from __future__ import annotations
 
 import sys
 
-import promql_parser
-import pytest
-
 from prr_lint.checks import promql
-
-
-@pytest.fixture
-def fresh_promql(monkeypatch):
-    """Expressions the PromQL parser parsed, with the in-process caches emptied first."""
-    parsed: list[str] = []
-    real_parse = promql_parser.parse
-
-    def counted_parse(expr):
-        parsed.append(expr)
-        return real_parse(expr)
-
-    monkeypatch.setattr(promql_parser, "parse", counted_parse)
-    for cached in (promql.parse, promql._facts, promql._text_facts):
-        cached.cache_clear()
-    yield parsed
-    for cached in (promql.parse, promql._facts, promql._text_facts):
-        cached.cache_clear()
 
 
 def _burn_rate(n: int) -> str:
@@ -33,7 +12,8 @@ def _burn_rate(n: int) -> str:
             f'/ sum(rate(http_requests_total{{job="svc-{n}"}}[1h])) > 14.4 * 0.0005')
 
 
-def test_promql_asts_held_are_bounded_and_facts_outlive_them(fresh_promql):
+def test_promql_asts_held_are_bounded_and_facts_outlive_them(promql_parses):
+    fresh_promql = promql_parses()
     count = promql.AST_CACHE * 3
     exprs = [_burn_rate(n) for n in range(count)]
     first = [promql.facts(e) for e in exprs]
@@ -50,7 +30,8 @@ def test_promql_asts_held_are_bounded_and_facts_outlive_them(fresh_promql):
     assert first[0].windows == {promql.datetime.timedelta(hours=1)}
 
 
-def test_an_ast_asked_for_after_its_eviction_is_parsed_again_the_same(fresh_promql):
+def test_an_ast_asked_for_after_its_eviction_is_parsed_again_the_same(promql_parses):
+    fresh_promql = promql_parses()
     exprs = [_burn_rate(n) for n in range(promql.AST_CACHE + 1)]
     first = promql.parse(exprs[0])
     for e in exprs[1:]:

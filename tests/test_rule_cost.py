@@ -283,44 +283,18 @@ def test_rules_run_with_the_loaded_documents_out_of_the_collector(mono):
     assert gc.get_freeze_count() == 0           # and given back to the collector when the run ends
 
 
-@pytest.fixture
-def parser_calls(monkeypatch):
-    """Expressions the PromQL parser parsed (the in-process caches emptied first, as in a new process)."""
-    import promql_parser
-
-    from prr_lint.checks import promql
-
-    parsed: list[str] = []
-    real_parse = promql_parser.parse
-
-    def counted_parse(expr):
-        parsed.append(expr)
-        return real_parse(expr)
-
-    monkeypatch.setattr(promql_parser, "parse", counted_parse)
-
-    def fresh() -> list[str]:
-        promql.parse.cache_clear()
-        promql._facts.cache_clear()
-        promql._text_facts.cache_clear()
-        parsed.clear()
-        return parsed
-
-    return fresh
-
-
-def test_a_warm_run_parses_no_promql_expression_it_has_seen(mono, parser_calls):
+def test_a_warm_run_parses_no_promql_expression_it_has_seen(mono, promql_parses):
     root, check = mono
     expected = _findings(check(use_cache=False))
-    parsed = parser_calls()
+    parsed = promql_parses()
     cold = check()
     assert len(parsed) == 16 and _findings(cold) == expected
-    parsed = parser_calls()
+    parsed = promql_parses()
     warm = check()
     assert parsed == [] and _findings(warm) == expected
     # a changed alert is parsed again (and what it now says is reported); the rest come from the memo
     _edit(root, "services/svc-2/monitoring/rules.yaml", 'up{job="svc-2"} == 0', 'up{job="svc-2"} == 0 +')
-    parsed = parser_calls()
+    parsed = promql_parses()
     edited = check()
     assert parsed == ['up{job="svc-2"} == 0 +']
     assert _findings(edited) == _findings(check(use_cache=False))
@@ -340,7 +314,7 @@ def test_promql_facts_round_trip_exactly():
     assert promql_memo.decode("junk") is None
 
 
-def test_an_expression_near_the_parser_limits_is_checked_every_run(mono, parser_calls, monkeypatch):
+def test_an_expression_near_the_parser_limits_is_checked_every_run(mono, promql_parses, monkeypatch):
     from prr_lint.checks import promql
 
     root, check = mono
@@ -348,7 +322,7 @@ def test_an_expression_near_the_parser_limits_is_checked_every_run(mono, parser_
     checked: list[str] = []
     monkeypatch.setattr(promql._WORKER, "check", lambda expr: checked.append(expr))
     check()
-    parser_calls()
+    promql_parses()
     checked.clear()
     check()
     assert len(checked) == 4 and all("http_requests_total" in e for e in checked)
@@ -441,13 +415,13 @@ def test_what_rules_worked_out_is_let_go_of_when_the_run_ends(mono):
         assert store.read_side(store.side_name(kind))["entries"]
 
 
-def test_an_expression_shared_by_many_alerts_is_parsed_once(mono, parser_calls):
+def test_an_expression_shared_by_many_alerts_is_parsed_once(mono, promql_parses):
     root, check = mono
     before = [f[:3] for f in _findings(check(use_cache=False)) if f[0] == "PROM004"]
     assert before
     for i in range(4):      # every service's "down" alert the same text, as after templating
         _edit(root, f"services/svc-{i}/monitoring/rules.yaml", f'up{{job="svc-{i}"}} == 0', "up == 0")
-    parsed = parser_calls()
+    parsed = promql_parses()
     result = check(use_cache=False)
     assert parsed.count("up == 0") == 1 and len(parsed) == len(set(parsed)) == 3 * 4 + 1
     assert [f[:3] for f in _findings(result) if f[0] == "PROM004"] == before     # still judged per alert
