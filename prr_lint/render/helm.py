@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..checks.helm import RENDERED_VALUES, merge, non_production
+from ..checks.k8s import helm_test_hook
 from ..escape import one_line
 from ..loaders import _yaml_documents
 from ..loaders.errors import LoadError
@@ -586,7 +587,7 @@ def _documents(chart: Chart, key: str, text: str, values_view: Callable[[], Any]
         where = lines[e.line - 1] if 0 < e.line <= len(lines) else None
         raise BadOutput(file, where or 1, f"the output of {inside} cannot be read: {one_line(e.message)}") \
             from None
-    docs = [d for d in docs if d.kind in KINDS and not _test_hook(d)]
+    docs = [d for d in docs if d.kind in KINDS and not helm_test_hook(d)]
     if not docs:
         return []
     template_lines = source.split("\n")
@@ -623,11 +624,6 @@ def _without_crds(text: str) -> str:
     starts = [0] + [m.start() for m in _DOCUMENT_START.finditer(text)] + [len(text)]
     parts = [text[a:b] for a, b in zip(starts, starts[1:], strict=False) if b > a]
     return "".join("\n" * part.count("\n") if _CRD.search(part) else part for part in parts)
-
-
-def _test_hook(doc: Document) -> bool:
-    hook = doc.get(("metadata", "annotations", "helm.sh/hook"))
-    return isinstance(hook, str) and any(h.strip().startswith("test") for h in hook.split(","))
 
 
 # -- where a value came from --------------------------------------------------------------------------------
