@@ -10,7 +10,6 @@ turns the cache off keep none.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from typing import Any
@@ -19,6 +18,7 @@ from . import __version__
 from .cache import KEY_NAME, _inside, _read_key, read_signed, write_signed
 from .releases import installed_release
 from .resources import schema_path
+from .verdicts import keyed
 
 FORMAT = 1
 NAME = "config-verdicts.json"
@@ -57,16 +57,7 @@ class ConfigVerdicts:
 
     def key(self, data: Any) -> str | None:
         """The verdict key of a config's data; None when JSON does not carry it exactly."""
-        try:
-            text = json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
-            if json.loads(text) != data:      # a date, an int key, a tuple: not what JSON gives back
-                return None
-        except (TypeError, ValueError, RecursionError):
-            return None
-        h = hashlib.blake2b(self._salt, digest_size=20)
-        h.update(b"\0")
-        h.update(text.encode("utf-8", "surrogatepass"))
-        return h.hexdigest()
+        return keyed(data, self._salt)
 
     def _keys(self) -> list:
         if self._known is None:

@@ -40,13 +40,19 @@ def _salt(schema_name: str) -> bytes:
 
 def verdict_key(instance: Any, schema_name: str) -> str | None:
     """The key of a document's verdict against a schema; None when JSON cannot carry the document exactly."""
+    return keyed(instance, _salt(schema_name))
+
+
+def keyed(instance: Any, salt: bytes) -> str | None:
+    """A hash of `salt` (what a verdict depends on besides the document) and the document in its exact JSON
+    form; None when JSON cannot carry the document exactly (a date, an int key, a tuple, NaN)."""
     try:
         if not plain_json(instance):
             return None
         text = json.dumps(instance, separators=(",", ":"), allow_nan=False)
     except (ValueError, RecursionError):
         return None
-    h = hashlib.blake2b(_salt(schema_name), digest_size=20)
+    h = hashlib.blake2b(salt, digest_size=20)
     h.update(b"\0")
     h.update(text.encode("utf-8", "surrogatepass"))
     return h.hexdigest()
