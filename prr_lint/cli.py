@@ -213,16 +213,24 @@ def replay_environment() -> dict[str, str] | None:
     return {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
 
 
-def cmd_check(args) -> int:
-    from .engine import exit_code, run
-    from .reporters import render
+def run_to_report(args):
+    """(options, result) of the run a command reports on (check, report): replayed when nothing changed. The
+    run's objects live until exit: frozen, the reporter's allocations no longer make the collector walk them
+    again (most of a large report's time)."""
+    from .engine import run
 
     options = make_options(args)
     options.replay = replay_environment()
     result = run(options)
-    # the run's objects live until exit: frozen, the reporter's allocations no longer make the collector walk
-    # them again (most of a large report's time)
     gc.freeze()
+    return options, result
+
+
+def cmd_check(args) -> int:
+    from .engine import exit_code
+    from .reporters import render
+
+    options, result = run_to_report(args)
     fail_on = args.fail_on or options.config.fail_on
     color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty()
                                         and "NO_COLOR" not in os.environ)

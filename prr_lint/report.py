@@ -63,16 +63,10 @@ def _current(args: Any) -> tuple[dict[str, Any], list[str]]:
         if args.paths != ["."]:
             raise UsageError("--from reads a saved report: give no paths")
         return load_report(args.from_report), []
-    from .cli import make_options, replay_environment
-    from .engine import run
+    from .cli import run_to_report
     from .reporters import render
 
-    options = make_options(args)
-    options.replay = replay_environment()
-    result = run(options)
-    import gc
-
-    gc.freeze()     # as check does: the run's objects live until exit, the collector need not walk them again
+    _, result = run_to_report(args)
     return json.loads(render("json", result)), list(result.errors)
 
 
