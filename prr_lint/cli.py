@@ -239,6 +239,13 @@ def cmd_check(args) -> int:
     write_report(args.output, text)
     for message in result.errors:
         print(f"prr-lint: error: {one_line(message)}", file=sys.stderr)
+    empty = [p for p in args.paths if os.path.isdir(p)] if result.files_read == 0 else []
+    if empty:
+        # a directory with nothing prr-lint reads is a wrong path or an exclude that hides everything: a CI job
+        # must not pass on it (a file given by pre-commit that prr-lint does not read is fine)
+        print(f"prr-lint: error: nothing checked: no file prr-lint reads in {one_line(' '.join(empty))} "
+              "(see README, \"How prr-lint reads a repository\")", file=sys.stderr)
+        return 2
     return exit_code(result, fail_on)
 
 

@@ -84,8 +84,19 @@ def test_unknown_yaml_and_json_are_ignored_silently(cli, tmp_path):
         "notes.txt": "hello",
     })
     proc, report = check_json(cli, tmp_path)
-    assert proc.returncode == 0
     assert report["findings"] == [] and report["summary"]["files"] == 0
+    # ignored without a finding; but a directory in which nothing at all is read does not pass a CI job
+    assert proc.returncode == 2
+    assert proc.stderr == (f"prr-lint: error: nothing checked: no file prr-lint reads in {tmp_path} "
+                           '(see README, "How prr-lint reads a repository")\n')
+
+
+def test_a_file_prr_lint_does_not_read_is_nothing_checked_not_an_error(cli, tmp_path):
+    # pre-commit passes every staged YAML file: one prr-lint does not read passes, and says so
+    write(tmp_path, {"docker-compose.yaml": "services:\n  web: {image: nginx}\n"})
+    proc = cli("check", "--no-cache", str(tmp_path / "docker-compose.yaml"), cwd=tmp_path)
+    assert (proc.returncode, proc.stdout, proc.stderr) == \
+        (0, "Nothing checked: no file given is one prr-lint reads.\n", "")
 
 
 def test_gitignored_files_and_symlinks_out_of_the_root_are_skipped(cli, tmp_path):

@@ -129,7 +129,10 @@ def test_no_command_is_a_usage_error():
     assert run_cli().returncode == 2
 
 
-def test_empty_repository_is_clean(tmp_path):
+def test_a_repository_with_nothing_to_read_does_not_pass(tmp_path):
+    # a wrong path in CI must not look like a clean repository
     write(tmp_path, {"README.md": "# nothing here\n"})
     proc = run_cli("check", "--no-cache", str(tmp_path))
-    assert proc.returncode == 0 and "No findings" in proc.stdout
+    assert proc.returncode == 2
+    assert proc.stdout == "Nothing checked: no file given is one prr-lint reads.\n"
+    assert proc.stderr.startswith("prr-lint: error: nothing checked: no file prr-lint reads in ")

@@ -44,7 +44,9 @@ def render(result: Result, color: bool = False, show_suppressed: bool = False, v
         lines.extend(f"{line_start(file)}: note: {one_line(message)}" for file, message in result.notices)
     c = counts(result.findings)
     files = len({f.file for f in result.findings if not f.suppressed})
-    if c["error"] + c["warning"] + c["info"] == 0:
+    if result.files_read == 0 and not result.findings:
+        summary = "Nothing checked: no file given is one prr-lint reads."
+    elif c["error"] + c["warning"] + c["info"] == 0:
         summary = f"No findings in {plural(result.files_read, 'file')}."
     else:
         summary = (f"{plural(c['error'], 'error')}, {plural(c['warning'], 'warning')}, {c['info']} info "
