@@ -75,8 +75,9 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 def _trust_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trust-repo-rules", action="store_true",
-                   help="load Python rule packs that live inside the checked repository (they run as code; "
-                        "never on untrusted pull requests). Also PRR_LINT_TRUST_REPO_RULES=1")
+                   help="load Python rule packs that live inside the checked repository (they run as code) and "
+                        "push its Rego policies to an --opa-url server; never on untrusted pull requests. "
+                        "Also PRR_LINT_TRUST_REPO_RULES=1")
 
 
 def _trusts_repo_rules(args) -> bool:

@@ -111,7 +111,7 @@ def test_embedded_and_server_give_identical_findings_on_the_sample():
     embedded = run_cli("check", "--policy", EXAMPLES, MONOREPO, "-f", "json", "--no-cache", cwd=ROOT)
     with OpaStandin() as opa:
         remote = run_cli("check", "--policy", EXAMPLES, MONOREPO, "-f", "json", "--no-cache",
-                         "--opa-url", opa.url, cwd=ROOT)
+                         "--opa-url", opa.url, "--trust-repo-rules", cwd=ROOT)
         pushed = {p for m, p in opa.state.requests if m == "PUT"}
         queried = {p for m, p in opa.state.requests if m == "POST"}
     assert embedded.returncode == remote.returncode == 1, (embedded.stderr, remote.stderr)
@@ -380,7 +380,7 @@ def test_server_rejecting_a_policy_is_file_line_col(tmp_path, repo):
         # the local compile check passes; the server's own compile fails (e.g. a newer/stricter server)
         opa.state.compile_errors = lambda pid, src: [{"code": "rego_type_error", "message": "conflicting rules",
                                                       "location": {"file": pid, "row": 3, "col": 1}}]
-        r = run_cli("check", "--policy", pdir, repo, "--opa-url", opa.url, cwd=tmp_path)
+        r = run_cli("check", "--policy", pdir, repo, "--opa-url", opa.url, cwd=repo)
     assert r.returncode == 2
     assert "policy/ok.rego:3:1: rego_type_error: conflicting rules" in r.stderr
 

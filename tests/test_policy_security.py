@@ -141,6 +141,41 @@ def test_allow_net_from_the_environment(tmp_path, repo):
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "PRR_LINT_ALLOW_NET" in bad.stderr, bad.stderr
 
 
+# -- 2b. policies a pull request can change are not pushed to a server unless the repository is trusted -------
+@pytest.mark.slow
+def test_policies_inside_the_checked_repository_are_not_pushed_unless_trusted(tmp_path, repo):
+    write(repo, {"policy/main.rego": SIMPLE, ".prr-lint.yaml": "policy:\n  paths: [policy/]\n"})
+    with OpaStandin() as opa:
+        refused = run_cli("check", repo, "--opa-url", opa.url, "--no-cache", cwd=repo)
+        assert opa.state.requests == []
+        assert refused.returncode == 2 and refused.stdout == "", refused.stderr
+        assert refused.stderr == (
+            "prr-lint: error: policy: policies inside the checked repository are not "
+            "pushed to the OPA server (a pull request could replace policies the server serves to others): pass "
+            "--trust-repo-rules where the repository is trusted, --opa-no-push to use the server's own policies, "
+            "or evaluate embedded (no --opa-url)\n")
+        # named on the command line instead of in the repository's config: the files are still the pull request's
+        by_flag = run_cli("gate", "--policy", "policy", ".", "--opa-url", opa.url, "--no-cache", cwd=repo)
+        assert by_flag.returncode == 2 and "COULD NOT DECIDE" in by_flag.stdout
+        assert opa.state.requests == []
+        trusted = run_cli("check", repo, "--opa-url", opa.url, "--trust-repo-rules", "-f", "json", "--no-cache",
+                          cwd=repo)
+        assert trusted.returncode == 1, trusted.stderr
+        assert messages(trusted.stdout) == ["seen"]
+        assert ("PUT", "/v1/policies/prr-lint/policy/main.rego") in opa.state.requests
+
+
+@pytest.mark.slow
+def test_with_no_push_the_repository_policies_are_only_queried(tmp_path, repo):
+    write(repo, {"policy/main.rego": SIMPLE})
+    with OpaStandin() as opa:
+        r = run_cli("check", "--policy", "policy", ".", "--opa-url", opa.url, "--opa-no-push", "--no-cache",
+                    cwd=repo)
+        assert not any(m == "PUT" for m, _ in opa.state.requests)
+    # the server never had the policy: an error from the server, not a refusal to push
+    assert r.returncode == 2 and "not pushed" not in r.stderr, r.stderr
+
+
 # -- 3. network built-ins are refused before anything is pushed -------------------------------------------------
 NET_POLICY = """\
 package main
@@ -168,7 +203,7 @@ deny contains msg if {
 def test_network_builtins_are_refused_before_a_push(tmp_path, repo, source, where):
     pdir = policy_dir(tmp_path, {"net.rego": source})
     with OpaStandin() as opa:
-        r = run_cli("gate", "--policy", pdir, repo, "--opa-url", opa.url, cwd=tmp_path)
+        r = run_cli("gate", "--policy", pdir, repo, "--opa-url", opa.url, cwd=repo)
         assert opa.state.requests == []  # refused before any request: nothing pushed
     assert r.returncode == 2 and "COULD NOT DECIDE" in r.stdout, r.stdout + r.stderr
     errors = r.stderr.strip().splitlines()
@@ -180,8 +215,9 @@ def test_network_builtins_are_refused_before_a_push(tmp_path, repo, source, wher
 def test_network_builtins_are_pushed_with_allow_net(tmp_path, repo):
     pdir = policy_dir(tmp_path, {"net.rego": NET_POLICY})
     with OpaStandin() as opa:
-        run_cli("check", "--policy", pdir, repo, "--opa-url", opa.url, "--allow-net", cwd=tmp_path)
-        assert ("PUT", "/v1/policies/prr-lint/policy/net.rego") in opa.state.requests
+        run_cli("check", "--policy", pdir, repo, "--opa-url", opa.url, "--allow-net", cwd=repo)
+        assert [p for m, p in opa.state.requests if m == "PUT"] == \
+            ["/v1/policies/prr-lint" + os.path.join(pdir, "net.rego")]
 
 
 @pytest.mark.slow

@@ -80,12 +80,28 @@ def configure(args, options) -> None:
     paths = _config_paths(options.config) + list(getattr(args, "policy", None) or [])
     if not paths:
         return
+    if s.opa_url and s.opa_push and not options.trust_repo_rules:
+        _refuse_pushing_repository_policies(paths, options.root)
     try:
         for p in paths:
             options.extra_rules.extend(runtime.load_tree(p))
         runtime.prepare()
     except PolicyError as e:
         raise UsageError(str(e)) from None
+
+
+def _refuse_pushing_repository_policies(paths: list[str], root: str) -> None:
+    """A push outlives the run and shares the server's packages with everyone using it: policies a pull request
+    can change (they live in the checked repository) are pushed only where the repository is trusted."""
+    from ..discover import inside
+
+    for p in paths:
+        if inside(root, p):
+            raise UsageError(
+                f"{one_line(p)}: policies inside the checked repository are not pushed to the OPA server (a pull "
+                "request could replace policies the server serves to others): pass --trust-repo-rules where the "
+                "repository is trusted, --opa-no-push to use the server's own policies, or evaluate embedded "
+                "(no --opa-url)")
 
 
 def extra_rules(config) -> list:
