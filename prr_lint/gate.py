@@ -185,7 +185,7 @@ def _decide(args, base: dict, options, result, budget=None) -> int:
     if failed:
         return _print_undecided(reasons + [failed])
     if decision == "error":
-        return _print_undecided(reasons)
+        return _print_undecided(reasons, budget)
     _print_verdict(report, blocking, args.report, budget)
     return 1 if decision == "blocked" else 0
 
@@ -206,11 +206,15 @@ def _unchecked(result, plans: set, paths: list) -> list:
     return out
 
 
-def _print_undecided(reasons: list) -> int:
+def _print_undecided(reasons: list, budget=None) -> int:
     # reasons hold file names and messages from the repository: one line each on every channel
     print("prr-lint gate: COULD NOT DECIDE (fail-closed, exit 2)")
     for reason in reasons:
         print(f"  - {one_line(reason)}")
+    if budget is not None and (budget.rows or budget.section["freeze"]):
+        from .budget import text_lines  # what was learnt before the gate gave up: which SLOs, how far
+
+        print("\n".join(text_lines(budget)))
     for reason in reasons:
         print(f"prr-lint gate: error: {one_line(reason)}", file=sys.stderr)
     return 2

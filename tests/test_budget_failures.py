@@ -303,3 +303,30 @@ def test_good_above_total_is_undecided(cli, repo, standin):
     assert proc.returncode == 2
     assert proc.stderr.strip() == ("prr-lint gate: error: checkout/availability: its error ratio over 5m is -1, "
                                    "outside 0..1: its SLI queries do not count the same requests")
+
+
+def test_an_undecided_gate_still_prints_the_budget_table(cli, repo, standin):
+    # one SLO judged, one not: the verdict says why it could not decide and shows what it did learn
+    two = MANIFEST + """\
+    - name: latency
+      objective: 99
+      window: 30d
+      sli:
+        good: sum(rate(fast_total[5m]))
+        total: sum(rate(requests_total[5m]))
+"""
+    server = standin(lambda path: number("2") if "fast_total" in path else
+                     number("0.0001") if "errors_total" in path else number("1"))
+    write(repo, {"services/checkout/service.yaml": two})
+    proc = gate(cli, repo, server.url)
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines()[:2] == [
+        "prr-lint gate: COULD NOT DECIDE (fail-closed, exit 2)",
+        "  - checkout/latency: its error ratio over 5m is -1, outside 0..1: its SLI queries do not count the same "
+        "requests"]
+    assert proc.stdout.splitlines()[2:] == [
+        "",
+        f"Error budget (Prometheus {server.url}, at 2026-11-23T12:00:30+00:00):",
+        "  service   slo           objective  window  budget left  burn rate                         decision",
+        "  checkout  availability  99.9%      30d     90.0%        5m 0.1x 30m 0.1x 1h 0.1x 6h 0.1x  pass",
+        "  checkout  latency       99%        30d     -            -                                 UNKNOWN"]
