@@ -478,3 +478,22 @@ def test_remote_transformer_configuration_is_refused(tmp_path):
     assert [(p.rule_id, p.line, p.message) for p in found] == [
         (RENDER_FAILED, 11, "Kustomize overlay overlays/prod not built: remote transformers entry "
                             "https://example.com/labels.yaml is not fetched (no network)")]
+
+
+def test_an_overlays_inputs_are_found_without_walking_the_whole_listing():
+    from types import SimpleNamespace
+
+    from prr_lint.render.kustomize import _chosen
+
+    class Listing(list):   # a walk over every file of the repository fails the test
+        def __iter__(self):
+            raise AssertionError("the whole listing was walked")
+
+    files = sorted([f"apps/app{i}/deploy.yaml" for i in range(50)] + [
+        "ov/base/deploy.yaml", "ov/base/kustomization.yaml", "ov/base/nested/kustomization.yaml",
+        "ov/base/nested/x.yaml", "ov/base.yaml", "ov/prod/kustomization.yaml", "ov/prod/patch.yaml",
+        "ov/prod2/kustomization.yaml", "shared/patch.yaml"])
+    job = SimpleNamespace(repo=SimpleNamespace(files=Listing(files), file_set=set(files)))
+    assert _chosen(job, ["ov/prod", "ov/base"], ["ov/base/nested", "ov/prod2"], {"shared/patch.yaml", "gone.yaml"}) \
+        == ["ov/base/deploy.yaml", "ov/base/kustomization.yaml", "ov/prod/kustomization.yaml", "ov/prod/patch.yaml",
+            "shared/patch.yaml"]

@@ -14,6 +14,7 @@ timeout and no network (remote bases are refused before the build).
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import posixpath
@@ -527,7 +528,20 @@ def _chosen(job: RenderJob, directories: list[str], others: list[str], listed: s
         home = next((d for d in innermost if not d or rel.startswith(d + "/")), None)
         return home in members
 
-    return [rel for rel in repo.files if rel in listed or wanted(rel)]
+    # only the files under the members' directories are looked at: a slice of the sorted listing each, so
+    # gathering every overlay's inputs does not walk the whole repository once per overlay
+    picked = {rel for rel in listed if rel in repo.file_set}
+    for directory in members:
+        picked.update(rel for rel in _under(repo.files, directory) if wanted(rel))
+    return sorted(picked)
+
+
+def _under(files: list[str], directory: str) -> list[str]:
+    """The paths under `directory` in the sorted listing `files` (all of them for the root)."""
+    if not directory:
+        return files
+    # "/" sorts just before "0": every "dir/..." path lies between the two bounds
+    return files[bisect.bisect_left(files, directory + "/"):bisect.bisect_left(files, directory + "0")]
 
 
 def _copy(job: RenderJob, chosen: list[str], dest: str, files: dict[str, bytes] | None = None) -> int | None:
