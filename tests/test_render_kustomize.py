@@ -497,3 +497,41 @@ def test_an_overlays_inputs_are_found_without_walking_the_whole_listing():
     assert _chosen(job, ["ov/prod", "ov/base"], ["ov/base/nested", "ov/prod2"], {"shared/patch.yaml", "gone.yaml"}) \
         == ["ov/base/deploy.yaml", "ov/base/kustomization.yaml", "ov/prod/kustomization.yaml", "ov/prod/patch.yaml",
             "shared/patch.yaml"]
+
+
+def test_a_built_objects_spans_are_the_bases_looked_up_when_asked():
+    # what a walk copying every base span would give (_map), for every path of both trees, without the copy
+    from prr_lint.model import Span
+    from prr_lint.render.kustomize import _BuiltSpans, _map
+
+    base = {"kind": "Deployment", "metadata": {"name": "api", "$patch": "x"},
+            "spec": {"replicas": 1, "template": {"spec": {"containers": [
+                {"name": "app", "image": "a:1", "ports": [{"containerPort": 80}]},
+                {"name": "side", "image": "s:1"},
+                {"name": "app", "image": "dup"}]}}},
+            "list": ["x", "y"], 7: {"deep": True}}
+    built = {"kind": "Deployment", "metadata": {"name": "prod-api", "namespace": "prod"},
+             "spec": {"template": {"spec": {"containers": [
+                 {"name": "side", "image": "s:2"},
+                 {"name": "app", "image": "a:1", "ports": [{"containerPort": 80}]}]}}},
+             "list": ["x"], 7: {"deep": True}}
+
+    def paths(node, path=()):
+        yield path
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            yield from paths(value, path + (key,))
+
+    base_spans = {p: Span(n + 1, 1) for n, p in enumerate(paths(base))}
+    del base_spans[("spec", "replicas")]          # a node without a span keeps none
+    eager: dict = {}
+    _map(base, base_spans, (), built, (), "base.yaml", eager, {}, patch=False)
+    lazy = _BuiltSpans(base, base_spans, built)
+    asked = set(paths(built)) | set(paths(base)) | set(eager) | \
+        {("nope",), ("spec", "template", "spec", "containers", 5)}
+    assert {p: lazy.get(p) for p in asked} == {p: eager.get(p) for p in asked}
+    # the duplicate "app" container: the later base item wins, as the walk's later write does
+    assert lazy[("spec", "template", "spec", "containers", 1, "image")] == \
+        base_spans[("spec", "template", "spec", "containers", 2, "image")]
+    lazy[("metadata", "name")] = Span(99, 3)      # a patch or the overlay's namePrefix sets its own
+    assert lazy[("metadata", "name")] == Span(99, 3) and dict(lazy) == eager | {("metadata", "name"): Span(99, 3)}

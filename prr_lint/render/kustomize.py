@@ -577,18 +577,21 @@ def _document(data: Any, kust: Kustomization, found: dict[str, Kustomization], j
     origin_file = _source_path(origin.get("path") if isinstance(origin, dict) else None) or \
         _source_path(origin.get("configuredIn") if isinstance(origin, dict) else None) or kust.file
 
-    spans: dict[Path, Span] = {}
+    spans: SpanSink
     origins: dict[Path, str] = {}
     base = _base_document(job, origin_file, data)
     names = {metadata.get("name"), base.get(("metadata", "name")) if base is not None else None} - {None}
     if base is not None:
-        _map(base.data, base.spans, (), data, (), origin_file, spans, origins, patch=False)
+        # the base's spans, looked up when asked (what _map(patch=False) would copy): a large base such as a
+        # CRD is not copied path by path into every overlay that builds it. Its origins would all be
+        # origin_file, which the document's ORIGINS leaves out anyway.
+        spans = _BuiltSpans(base.data, base.spans, data)
     else:
         # a generated object (configMapGenerator, secretGenerator): all of it at its generator's entry
         generator = by_file.get(origin_file)
         entry = _generator_entry(generator, data) if generator is not None else None
-        spans.update(_flat_spans(data, generator.spans.get(entry) or Span(1)) if generator is not None and entry
-                     else {(): Span(1)})
+        spans = _flat_spans(data, generator.spans.get(entry) or Span(1)) if generator is not None and entry \
+            else {(): Span(1)}
     # what each kustomization on the way changed, in the order kustomize applied them
     seen: list[str] = []
     for step in transformations if isinstance(transformations, list) else []:
@@ -639,7 +642,7 @@ def _base_document(job: RenderJob, file: str, built: dict) -> Document | None:
 
 
 def _map(src: Any, src_spans: Mapping, src_path: Path, built: Any, built_path: Path, file: str,
-         spans: dict[Path, Span], origins: dict[Path, str], patch: bool) -> None:
+         spans: SpanSink, origins: dict[Path, str], patch: bool) -> None:
     """Give the nodes of `built` that `src` set the span of the source line. A patch takes over the scalars it
     sets, what it deletes (null, `$patch: delete`) and what it adds; a mapping it only merges into keeps the
     base's line, so a finding about what the base lacks still points at the base."""
@@ -663,6 +666,62 @@ def _map(src: Any, src_spans: Mapping, src_path: Path, built: Any, built_path: P
             j = _matching_item(item, i, built)
             if j is not None:
                 _map(item, src_spans, src_path + (i,), built[j], built_path + (j,), file, spans, origins, patch)
+
+
+class _BuiltSpans(Mapping):
+    """The spans of a built object: those set by its patches, metadata, replicas and images (`own`) over those
+    of the base document it was built from. A base span is found when asked, by following the built path back
+    to the base the way _map(patch=False) walks forward; where _map writes a path twice (two base list items
+    matching one built item), the later write wins here too."""
+
+    def __init__(self, base: Any, base_spans: Mapping[Path, Span], built: Any):
+        self.base, self.base_spans, self.built = base, base_spans, built
+        self.own: dict[Path, Span] = {}
+
+    def __setitem__(self, path: Path, span: Span) -> None:
+        self.own[path] = span
+
+    def __getitem__(self, path: Path) -> Span:
+        span = self.own.get(path)
+        if span is None:
+            span = _base_span(self.base, self.base_spans, (), self.built, path)
+        if span is None:
+            raise KeyError(path)
+        return span
+
+    def _all(self) -> dict[Path, Span]:
+        every: dict[Path, Span] = {}
+        _map(self.base, self.base_spans, (), self.built, (), "", every, {}, patch=False)
+        return every | self.own
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+# where the mapping steps write spans: a plain dict, or a built object's spans over its base
+SpanSink = dict[Path, Span] | _BuiltSpans
+
+
+def _base_span(src: Any, src_spans: Mapping[Path, Span], src_path: Path, built: Any, path: Path) -> Span | None:
+    """The span _map(patch=False) gives the built `path` (relative to `built`) from the base node `src`."""
+    if not path:
+        return src_spans.get(src_path)
+    key, rest = path[0], path[1:]
+    if isinstance(src, dict):
+        if key not in src or (isinstance(key, str) and key.startswith("$")):
+            return None
+        child = built.get(key, _MISSING) if isinstance(built, dict) else _MISSING
+        return _base_span(src[key], src_spans, src_path + (key,), child, rest)
+    if isinstance(src, list) and isinstance(built, list) and isinstance(key, int):
+        for i in range(len(src) - 1, -1, -1):     # the last base item that maps here wrote last
+            if _matching_item(src[i], i, built) == key:
+                span = _base_span(src[i], src_spans, src_path + (i,), built[key], rest)
+                if span is not None:
+                    return span
+    return None
 
 
 def _matching_item(item: Any, index: int, built: Any) -> int | None:
@@ -711,7 +770,7 @@ def _selects(selector: str, labels: Any) -> bool:
     return True
 
 
-def _apply_patch(patch: Patch, obj: dict, spans: dict[Path, Span], origins: dict[Path, str]) -> None:
+def _apply_patch(patch: Patch, obj: dict, spans: SpanSink, origins: dict[Path, str]) -> None:
     for data, patch_spans in patch.docs:
         if isinstance(data, list):
             _map_json6902(data, patch_spans, patch.file, obj, spans, origins)
@@ -719,7 +778,7 @@ def _apply_patch(patch: Patch, obj: dict, spans: dict[Path, Span], origins: dict
             _map(data, patch_spans, (), obj, (), patch.file, spans, origins, patch=True)
 
 
-def _map_json6902(ops: list, op_spans: dict, file: str, obj: dict, spans: dict[Path, Span],
+def _map_json6902(ops: list, op_spans: dict, file: str, obj: dict, spans: SpanSink,
                   origins: dict[Path, str]) -> None:
     for i, op in enumerate(ops):
         if not isinstance(op, dict) or not isinstance(op.get("path"), str):
@@ -782,7 +841,7 @@ def _generator_entry(kust: Kustomization, obj: dict) -> Path | None:
     return None
 
 
-def _map_metadata(kust: Kustomization, obj: dict, spans: dict[Path, Span], origins: dict[Path, str]) -> None:
+def _map_metadata(kust: Kustomization, obj: dict, spans: SpanSink, origins: dict[Path, str]) -> None:
     """What a kustomization's `namespace:`, `namePrefix:`/`nameSuffix:`, labels and annotations set."""
     def set_at(path: Path, where: Path) -> None:
         span = kust.spans.get(where)
@@ -811,7 +870,7 @@ def _map_metadata(kust: Kustomization, obj: dict, spans: dict[Path, Span], origi
         set_at(("metadata", "annotations", name), ("commonAnnotations", name))
 
 
-def _map_replicas(kust: Kustomization, obj: dict, names: set, spans: dict[Path, Span],
+def _map_replicas(kust: Kustomization, obj: dict, names: set, spans: SpanSink,
                   origins: dict[Path, str]) -> None:
     entries = kust.data.get("replicas")
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
@@ -822,7 +881,7 @@ def _map_replicas(kust: Kustomization, obj: dict, names: set, spans: dict[Path, 
                 origins[("spec", "replicas")] = kust.file
 
 
-def _map_images(kust: Kustomization, obj: dict, spans: dict[Path, Span], origins: dict[Path, str]) -> None:
+def _map_images(kust: Kustomization, obj: dict, spans: SpanSink, origins: dict[Path, str]) -> None:
     entries = kust.data.get("images")
     if not isinstance(entries, list):
         return
