@@ -13,7 +13,9 @@ For each repository it reports, measured in the same run:
   rerun     the same with result replay off (PRR_LINT_NO_REPLAY=1): what a run pays when some input changed and
             the parse, render, schema-verdict and PromQL caches are warm (best of 2)
   one file  `prr-lint check <file>` after an edit of one Kubernetes manifest, warm cache (best of 3)
-as seconds and as a ratio to the floor, with the peak RSS of the first run and its cost per file read.
+as seconds and as a ratio to the floor, with the peak RSS of the first run and its cost per file read. Peak RSS is
+given twice: prr-lint's own process (rusage), and the largest sum over it and its parse workers (sampled every 20 ms,
+so a spike shorter than that can be missed).
 Runs include the interpreter's start-up and imports (about half a second); the floor does not.
 prr-lint runs with bytecode writing allowed (PYTHONDONTWRITEBYTECODE is removed from their environment) and after
 one warm-up run that compiles its modules and rule packs, as an installed wheel ships them compiled: otherwise
@@ -72,11 +74,54 @@ def floor(root: str) -> tuple[int, float]:
     return len(files), best
 
 
-def timed(args: list, cwd: str, env: dict) -> tuple[float, int]:
-    """(seconds, peak RSS in KiB) of one prr-lint run: the child's own rusage, not the largest child's."""
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """RSS of `pid` and every process below it (the parse pool's workers), in KiB, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as fh:
+                    ppid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(parents.get(p, []))
+        try:
+            with open(f"/proc/{p}/statm", "rb") as fh:
+                total += int(fh.read().split()[1]) * PAGE_KIB
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def timed(args: list, cwd: str, env: dict, tree: list | None = None) -> tuple[float, int]:
+    """(seconds, peak RSS in KiB) of one prr-lint run: the child's own rusage, not the largest child's. With
+    `tree`, the peak of the whole process tree's RSS (sampled every 20 ms) is appended to it."""
+    import threading
+
     start = time.perf_counter()
     proc = subprocess.Popen([PRR, *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = threading.Event()
+    peak = [0]
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True) if tree is not None else None
+    if sampler is not None:
+        sampler.start()
     err = proc.stderr.read()
+    done.set()
+    if sampler is not None:
+        sampler.join()
+        tree.append(peak[0])
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -112,7 +157,8 @@ def measure(name: str, root: str, one: str | None) -> dict:
     cache = tempfile.mkdtemp(prefix="prr-bench-cache-")
     env = {**ENV, "XDG_CACHE_HOME": cache}      # the parse cache outside the tree, empty: no cache anywhere
     try:
-        first, peak = timed(["check", *OUT, "."], root, env)
+        tree: list = []
+        first, peak = timed(["check", *OUT, "."], root, env, tree)
         warm = best_of(2, ["check", *OUT, "."], root, env)
         rerun = best_of(2, ["check", *OUT, "."], root, {**env, "PRR_LINT_NO_REPLAY": "1"})
         one_s = None
@@ -124,7 +170,7 @@ def measure(name: str, root: str, one: str | None) -> dict:
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     return {"name": name, "files": files, "floor": floor_s, "first": first, "warm": warm, "rerun": rerun, "one": one_s,
-            "peak_mib": peak / 1024}
+            "peak_mib": peak / 1024, "tree_mib": tree[0] / 1024}
 
 
 def row(r: dict) -> str:
@@ -132,13 +178,13 @@ def row(r: dict) -> str:
     one = f"{r['one']:.2f}" if r["one"] is not None else "—"
     return (f"| {r['name']} | {r['files']} | {r['floor']:.2f} | {r['first']:.2f} ({r['first'] / f:.1f}x) | "
             f"{r['warm']:.2f} ({r['warm'] / f:.1f}x) | {r['rerun']:.2f} ({r['rerun'] / f:.1f}x) | {one} | "
-            f"{r['peak_mib']:.0f} | "
+            f"{r['peak_mib']:.0f} / {r['tree_mib']:.0f} | "
             f"{1000 * r['floor'] / max(r['files'], 1):.2f} / {1000 * r['first'] / max(r['files'], 1):.2f} |")
 
 
 HEAD = ["| repository | files read | floor s | first run s (x floor) | warm run s (x floor) | rerun s (x floor) | "
         "one file s | "
-        "peak RSS MiB | ms per file (floor / first) |",
+        "peak RSS MiB (process / with workers) | ms per file (floor / first) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
 
 
