@@ -8,6 +8,8 @@ import stat
 import subprocess
 from collections.abc import Callable
 
+from . import prestart
+
 READ_EXT = (".yaml", ".yml", ".tf", ".json")   # names prr-lint may read (see loaders.candidate_kind)
 SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".prr-lint-cache", "__pycache__", ".venv"}
 # a path with a SKIP_DIRS directory in it: one regex search per listed file, not a Python step per part
@@ -30,13 +32,12 @@ def git_toplevel(path: str) -> str | None:
 def _git_files(root: str, problems: dict, meanwhile: Callable[[], None] | None = None) -> list[str] | None:
     """Tracked and untracked-but-not-ignored files, as git sees them (all of .gitignore's rules). `meanwhile`
     runs while git walks the work tree (on another core)."""
-    try:
-        proc = subprocess.Popen(
-            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
+    proc = prestart.take(root)      # started when the command line named the root (cli.py), else now
+    if proc is None:
+        try:
+            proc = prestart.git(root, prestart.LISTING)
+        except (OSError, subprocess.SubprocessError):
+            return None
     with proc:
         try:
             if meanwhile is not None:
