@@ -162,12 +162,12 @@ PROBE = """
 import sys
 from prr_lint.cli import main
 code = main(sys.argv[1:])
-print(sorted(m for m in ("jsonschema", "helm_python", "pathspec") if m in sys.modules))
+print(sorted(m for m in ("jsonschema", "helm_python", "pathspec", "importlib.metadata") if m in sys.modules))
 sys.exit(code)
 """
 
 
-def test_a_warm_one_file_run_imports_neither_jsonschema_nor_the_helm_sdk_nor_pathspec(tmp_path):
+def test_a_warm_one_file_run_imports_neither_jsonschema_nor_the_helm_sdk_nor_pathspec_nor_package_metadata(tmp_path):
     import subprocess
     import sys
 
@@ -180,7 +180,7 @@ def test_a_warm_one_file_run_imports_neither_jsonschema_nor_the_helm_sdk_nor_pat
         assert proc.returncode in (0, 1), proc.stderr
         return proc.stdout.strip()
 
-    assert imported() == "['helm_python', 'jsonschema']"      # first run: renders and validates
+    assert imported() == "['helm_python', 'importlib.metadata', 'jsonschema']"    # first run: renders, validates
     imported()                                              # makes the config verdict
     with open(os.path.join(root, EDITED), "a", encoding="utf-8") as fh:
         fh.write("# edited\n")
