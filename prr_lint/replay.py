@@ -58,6 +58,9 @@ FORMAT = 2                        # 2: files prr-lint parses hashed by their par
 KEEP = 6                          # entries kept per repository cache directory (whole runs, paths)
 PREFIX = "replay-"
 MAX_PACK_FILES = 5000             # a user rule pack larger than this is not hashed: no replay
+SEEN = "seen-paths.json"          # what the files named by the last file-scoped runs held (`_seen_before`)
+SEEN_KEEP = 64                    # sets of paths remembered
+MAX_SEEN_FILES = 64               # a run on more files than this always takes the replay's way
 # environment variables that change what a run finds or renders (PRR_LINT_*, renderers' HELM_*): the CLI passes
 # them in Options.replay
 ENV_PREFIXES = ("PRR_", "HELM_", "KUSTOMIZE_", "KUBECTL_")
@@ -416,6 +419,51 @@ def _restore(engine: Engine, data: dict) -> Result:
                   baseline=BaselineSummary(*baseline) if baseline is not None else None)
 
 
+# -- runs on files that were just edited --------------------------------------------------------------------
+def _seen_before(engine: Engine, directory: str, mac_key: bytes) -> bool:
+    """Whether the files a run names (a pre-commit run's) hold what they held at the last run on the same paths.
+    A file that changed since makes every stored entry of these paths a miss, so the replay's work (stamping the
+    whole listing, decoding an entry, storing one) would buy nothing now; the run goes without replay and the
+    new content is remembered. A run on the same content again (the hook run once more) takes the replay's
+    way: it stores its result, which the next such run replays. Runs on directories, on many files or on
+    anything that is not a regular file always take the replay's way."""
+    scope = engine.scope
+    if not scope or "" in scope or len(scope) > MAX_SEEN_FILES:
+        return True
+    prefix = os.path.join(engine.root, "")
+    stamps = []
+    for rel in scope:
+        try:
+            st = os.lstat(prefix + rel)
+        except (OSError, ValueError):
+            return True
+        if not stat.S_ISREG(st.st_mode):
+            return True
+        stamps.append(_stamp(st))
+    seen = read_signed(mac_key, directory, SEEN)
+    seen = seen if isinstance(seen, dict) else {}
+    name = _digest(engine.root, *scope)
+    before = seen.get(name)
+    if not (isinstance(before, list) and len(before) == len(scope) and
+            all(isinstance(row, list) and len(row) == 2 for row in before)):
+        before = None
+    racy = time.time_ns() - parse_cache.RACY_SECONDS * 10**9
+    now = []
+    for i, (rel, stamp) in enumerate(zip(scope, stamps, strict=True)):
+        if before is not None and before[i][0] is not None and before[i][0] == stamp:
+            digest = before[i][1]       # the stamp it had then: the content it had then (as the parse cache trusts)
+        else:
+            digest = _read_digest(prefix + rel, engine.config.max_file_size)
+        now.append([stamp if stamp[2] < racy else None, digest])
+    if now != before:
+        seen.pop(name, None)
+        seen[name] = now                # most recent last: the oldest sets of paths are forgotten first
+        kept = dict(list(seen.items())[-SEEN_KEEP:])
+        if parse_cache._ensure_directory(directory):
+            write_signed(mac_key, directory, SEEN, json.dumps(kept, separators=(",", ":")))
+    return before is not None and [row[1] for row in before] == [row[1] for row in now]
+
+
 # -- the replay ---------------------------------------------------------------------------------------------
 class Replay:
     """One run's replay: `result()` before the run (None: run in full), `repository` for the run, `store` after."""
@@ -450,10 +498,14 @@ class Replay:
         if parse_cache._inside(engine.root, key_dir):     # a key that came with the checked tree is no secret
             return None
         mac_key = load_key(key_dir)
-        parts = _key_parts(engine) if mac_key is not None else None
-        if mac_key is None or parts is None:
+        if mac_key is None:
             return None
         directory = options.cache_dir or parse_cache.default_directory(options.cache_home, engine.root)
+        if not _seen_before(engine, directory, mac_key):
+            return None
+        parts = _key_parts(engine)
+        if parts is None:
+            return None
         return cls(engine, directory, mac_key, parts)
 
     def _stamps(self) -> list:

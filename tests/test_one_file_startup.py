@@ -44,8 +44,16 @@ def test_a_one_file_run_lstats_each_listed_file_once(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "lstat", counted)
     _check(root, home, EDITED)
-    # replay stamps every listed file; the Repository reuses those stamps for its candidates. Only the files of
-    # the service the run reports on are looked at again (read, rendered, resolved)
+    # the edited file's first run goes without replay (replay._seen_before): the Repository's own pass, one lstat
+    # per file it may read and none of the others (Markdown files); the owning service's files are looked at again
+    assert len(calls) < len(listed)
+    assert [path for path in calls if path.endswith(".md") and "/services/svc-3/" not in path] == []
+    assert all(os.path.relpath(path, root).startswith("services/svc-3/") for path, n in calls.items() if n > 1)
+    calls.clear()
+    _check(root, home, EDITED)
+    # the same content again takes the replay's way: replay stamps every listed file; the Repository reuses those
+    # stamps for its candidates. Only the files of the service the run reports on are looked at again (read,
+    # rendered, resolved)
     assert len(calls) == len(listed)
     again = sorted(os.path.relpath(path, root) for path, n in calls.items() if n > 1)
     assert again and all(rel.startswith("services/svc-3/") for rel in again), again
