@@ -170,12 +170,13 @@ PROBE = """
 import sys
 from prr_lint.cli import main
 code = main(sys.argv[1:])
-print(sorted(m for m in ("jsonschema", "helm_python", "pathspec", "importlib.metadata") if m in sys.modules))
+print(sorted(m for m in ("jsonschema", "helm_python", "pathspec", "importlib.metadata", "concurrent.futures")
+             if m in sys.modules))
 sys.exit(code)
 """
 
 
-def test_a_warm_one_file_run_imports_neither_jsonschema_nor_the_helm_sdk_nor_pathspec_nor_package_metadata(tmp_path):
+def test_a_warm_one_file_run_imports_no_schema_validator_helm_sdk_pathspec_package_metadata_or_thread_pool(tmp_path):
     import subprocess
     import sys
 

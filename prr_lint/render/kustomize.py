@@ -22,7 +22,6 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,6 +126,8 @@ def render(job: RenderJob) -> Rendered:
     todo = [i for i, result in enumerate(results) if result is None]
     # kustomize runs in its own process: builds overlap. Mapping the objects back reads documents through the
     # repository (and its cache), so it happens here, one overlay after the other, in the overlays' order.
+    from concurrent.futures import ThreadPoolExecutor     # with logging: not imported by runs that build no overlay
+
     with ThreadPoolExecutor(max_workers=max(1, min(BUILD_WORKERS, os.cpu_count() or 1, len(todo) or 1))) as pool:
         def build(i: int) -> tuple[list[Problem], list[Any]]:
             return _build(overlays[i], found, command, job, inputs[i][1] if inputs else None)
