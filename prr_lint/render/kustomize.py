@@ -126,7 +126,8 @@ def render(job: RenderJob) -> Rendered:
     todo = [i for i, result in enumerate(results) if result is None]
     # kustomize runs in its own process: builds overlap. Mapping the objects back reads documents through the
     # repository (and its cache), so it happens here, one overlay after the other, in the overlays' order.
-    from concurrent.futures import ThreadPoolExecutor     # with logging: not imported by runs that build no overlay
+    # imported here: with it comes logging, which a run that builds no overlay does not need
+    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=max(1, min(BUILD_WORKERS, os.cpu_count() or 1, len(todo) or 1))) as pool:
         def build(i: int) -> tuple[list[Problem], list[Any]]:
