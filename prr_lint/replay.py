@@ -20,7 +20,8 @@ before it is used:
 
 Any difference, and the run is a full run, whose result then replaces the entry. A run that had errors, reached a
 network (an OPA server), ran a step whose inputs are not known here (--diff-base, --plan) or rules handed over
-in-process, or runs without the cache is never stored nor replayed; nor is the gate (it does not ask for it).
+in-process, or runs without the cache is never stored nor replayed; nor is the gate (it does not ask for it), nor
+a run on files that changed since the last run on the same paths (a pre-commit run after an edit: `_seen_before`).
 The replayed Result carries what the reporters read (findings, notices, services with their document kinds and
 files, the dependency graph, the baseline summary), not documents, the service graph or waivers.
 The entry is signed JSON in the parse cache's directory (cache.py), never pickle; the KEEP most recently used
