@@ -14,6 +14,8 @@ READ_EXT = (".yaml", ".yml", ".tf", ".json")   # names prr-lint may read (see lo
 SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".prr-lint-cache", "__pycache__", ".venv"}
 # a path with a SKIP_DIRS directory in it: one regex search per listed file, not a Python step per part
 _SKIPPED = re.compile("(?:^|/)(?:" + "|".join(re.escape(d) for d in sorted(SKIP_DIRS)) + ")/")
+# the same over a whole listing joined by NULs: one search tells that no path needs a look of its own
+_SKIPPED_IN_LISTING = re.compile("(?:^|[/\0])(?:" + "|".join(re.escape(d) for d in sorted(SKIP_DIRS)) + ")/")
 
 
 def git_toplevel(path: str) -> str | None:
@@ -110,6 +112,10 @@ def list_files(root: str, scope: list[str], include: list[str], exclude: list[st
     exclude_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     include_spec = pathspec.GitIgnoreSpec.from_lines(include) if include else None
     prefixes = [s.rstrip("/") for s in scope if s not in ("", ".")]
+    if not (include or exclude or prefixes or found):
+        joined = "\0".join(files)
+        if joined.isascii() and _SKIPPED_IN_LISTING.search(joined) is None:
+            return sorted(set(files))       # every path is kept as it is (the common case): no step per path
     # globs are written relative to the project (the directory of .prr-lint.yaml)
     cut = len(prefixes[0]) + 1 if len(prefixes) == 1 else 0
     out = []
