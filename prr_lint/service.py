@@ -10,7 +10,6 @@ the facts and the others only their claims and directories (PRR004).
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -447,17 +446,17 @@ def resolve_path(base_dir: str, ref: str, anchor: str = "") -> str:
     project root (`anchor`: the directory of .prr-lint.yaml, else the repository root)."""
     ref = ref.split("#", 1)[0]
     plain = ref.rstrip("/")
-    if plain and ref[0] != "/" and "//" not in plain and _DOT_PART.search(plain) is None and \
-            (not base_dir or _DOT_PART.search(base_dir) is None and "//" not in base_dir and base_dir[-1] != "/"):
-        # most references name a path below the manifest's directory: normpath would return the join as it is
-        # (every service's claims are resolved on every run)
-        return f"{base_dir}/{plain}" if base_dir else plain
+    # most references name a path below the manifest's directory with no `.`, `..` or empty part: normpath would
+    # return the join as it is (every service's claims are resolved on every run). A name starting with a dot
+    # takes normpath's way too.
+    if plain and plain[0] not in "./" and "/." not in plain and "//" not in plain:
+        if not base_dir:
+            return plain
+        if base_dir[0] != "." and "/." not in base_dir and "//" not in base_dir and base_dir[-1] != "/":
+            return f"{base_dir}/{plain}"
     joined = posixpath.join(anchor, ref.lstrip("/")) if ref.startswith("/") else posixpath.join(base_dir, ref)
     norm = posixpath.normpath(joined) if joined else "."
     return "" if norm == "." else norm
-
-
-_DOT_PART = re.compile(r"(?:^|/)\.\.?(?:/|$)")     # a `.` or `..` path part, which normpath resolves
 
 
 def annotation_list(value) -> list[str]:
