@@ -153,11 +153,24 @@ def stat_file(root: str, rel: str):
     return check_file(root, rel)[0]
 
 
+def stamp_files(root: str, rels: list[str]) -> dict:
+    """{rel: (mtime_ns, size, ctime_ns, inode, mode)} of the paths lstat finds (check_files takes these)."""
+    prefix, lstat = os.path.join(root, ""), os.lstat
+    out = {}
+    for rel in rels:
+        try:
+            st = lstat(prefix + rel)
+        except (OSError, ValueError):
+            continue
+        out[rel] = (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino, st.st_mode)
+    return out
+
+
 def check_files(root: str, rels: list[str], lstats: dict | None = None) -> tuple[dict, dict]:
     """check_file for many files: ({rel: stat} of regular files, {rel: Refused}). An ordinary file costs one
     lstat and no Python call; only the rest (symlinks, special files, a file gone) take check_file's way.
-    `lstats`: (mtime_ns, size, ctime_ns, inode, mode) of files lstat-ed already in this run (replay.py), not
-    asked again."""
+    `lstats`: (mtime_ns, size, ctime_ns, inode, mode) of files lstat-ed already in this run (by replay.py, or
+    while git listed the files), not asked again."""
     prefix, lstat, is_regular = os.path.join(root, ""), os.lstat, stat.S_ISREG
     known = lstats or {}
     stats: dict = {}
