@@ -479,11 +479,27 @@ class Replay:
         config = engine.config
         self.max_size = config.max_file_size
         problems: dict = {}
+        self._read: tuple | None = None      # (this run's entry, else a donor) read while git lists the files
+        stamped: dict = {}
+
+        def meanwhile() -> None:
+            # while git walks the work tree: the stored entry is decoded and the files it lists are stamped
+            try:
+                entry = self._entry()
+                donor = self._donor() if entry is None else None
+                self._read = (entry, donor)
+                known = (entry if entry is not None else donor or {}).get("files")
+                if isinstance(known, list):
+                    stamped.update(self._stamp_paths([rel for rel in known if isinstance(rel, str)]))
+            except Exception:       # an entry of another shape: read again, and every file stamped, after
+                self._read = None
+                stamped.clear()
+
         self.files = list_files(engine.root, [engine.anchor], list(config.include), list(config.exclude),
-                                problems=problems)
+                                problems=problems, meanwhile=meanwhile)
         self.problems = problems
         self.listed_at = time.time_ns()
-        self.stamps = self._stamps()
+        self.stamps = self._stamps(stamped)
         chart_dirs = {posixpath.dirname(f) for f in self.files if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
         self.hows = [candidate_kind(rel, chart_dirs) for rel in self.files]
         self.repository: RecordingRepository | None = None
@@ -509,14 +525,30 @@ class Replay:
             return None
         return cls(engine, directory, mac_key, parts)
 
-    def _stamps(self) -> list:
+    def _stamp_paths(self, rels: list) -> dict:
+        """{rel: stamp} of the paths that lstat finds."""
+        prefix = os.path.join(self.engine.root, "")
+        out: dict = {}
+        for rel in rels:
+            try:
+                out[rel] = _stamp(os.lstat(prefix + rel))
+            except (OSError, ValueError):
+                pass
+        return out
+
+    def _stamps(self, stamped: dict) -> list:
+        """The stamp of every listed file (None: gone), taken before the run reads it: `stamped` while git listed,
+        the others now."""
         prefix = os.path.join(self.engine.root, "")
         out: list = []
         for rel in self.files:
-            try:
-                out.append(_stamp(os.lstat(prefix + rel)))
-            except (OSError, ValueError):
-                out.append(None)
+            stamp = stamped.get(rel)
+            if stamp is None:
+                try:
+                    stamp = _stamp(os.lstat(prefix + rel))
+                except (OSError, ValueError):
+                    pass
+            out.append(stamp)
         return out
 
     def new_repository(self, *args: Any, **kwargs: Any) -> Repository:
@@ -590,10 +622,15 @@ class Replay:
 
     def result(self) -> Result | None:
         """The stored result when everything the run would see is what the stored run saw."""
-        entry = self._entry()
+        if self._read is not None:
+            entry, donor = self._read
+            self._read = None
+        else:
+            entry = self._entry()
+            donor = self._donor() if entry is None else None
         try:
             # no entry to compare with (a first run): the files the run parses are hashed by the parse
-            self.table = self._table(entry if entry is not None else self._donor(), defer=entry is None)
+            self.table = self._table(entry if entry is not None else donor, defer=entry is None)
             if entry is None or entry["files"] != self.files or entry["problems"] != self.problems:
                 return None
             if [row[1] for row in entry["table"]] != [row[1] for row in self.table]:

@@ -1,6 +1,7 @@
 """A run on files that changed since the last run on the same paths goes without replay: no listing stamped for
-it, no entry decoded or stored (replay._seen_before). Counted: entries read and written, rule checks; the findings
-are always those of a run without any cache."""
+it, no entry decoded or stored (replay._seen_before); a replayed run reads its entry and stamps the listed files
+while git lists them. Counted: entries read and written, stamps and when, rule checks; the findings are always
+those of a run without any cache."""
 
 import os
 
@@ -99,3 +100,42 @@ def test_a_forged_or_broken_record_of_seen_paths_is_no_error(repo, work):  # noq
             fh.write(text)
         assert findings(run(path)) == expected
         assert entries(repo) == []          # not what a run on these paths saw: the next run is a first sighting
+
+
+def test_a_warm_run_reads_its_entry_and_stamps_the_listed_files_while_git_lists(repo, work, monkeypatch):  # noqa: F811
+    from prr_lint import discover
+
+    expected = findings(run(repo))
+    listed = {os.path.join(repo, rel) for rel in discover.list_files(repo, [""], [], [])}
+    events: list[str] = []
+    read, lstat, popen = replay.read_signed, os.lstat, discover.subprocess.Popen
+
+    class Listing(popen):
+        def communicate(self, *args, **kwargs):
+            if "ls-files" in self.args:
+                events.append("git read")
+            return super().communicate(*args, **kwargs)
+
+    def counted_read(key, directory, name):
+        if name.startswith(replay.PREFIX):
+            events.append("entry")
+        return read(key, directory, name)
+
+    stamped_first: set = set()
+
+    def counted_lstat(path, *args, **kwargs):
+        if os.fspath(path) in listed:
+            events.append("lstat")
+            if "git read" not in events:
+                stamped_first.add(os.fspath(path))
+        return lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(discover.subprocess, "Popen", Listing)
+    monkeypatch.setattr(replay, "read_signed", counted_read)
+    monkeypatch.setattr(os, "lstat", counted_lstat)
+    hit, again = replayed(work, repo)
+    assert hit and findings(again) == expected
+    # the entry is decoded and every file it lists stamped before git's answer is read; none stamped again after
+    answer = events.index("git read")
+    assert events[:answer].count("entry") == 1 and stamped_first == listed
+    assert "lstat" not in events[answer:] and "entry" not in events[answer:]
