@@ -481,6 +481,7 @@ class Replay:
         problems: dict = {}
         self._read: tuple | None = None      # (this run's entry, else a donor) read while git lists the files
         stamped: dict = {}
+        stamped_at: list = []
 
         def meanwhile() -> None:
             # while git walks the work tree: the stored entry is decoded and the files it lists are stamped
@@ -490,6 +491,7 @@ class Replay:
                 self._read = (entry, donor)
                 known = (entry if entry is not None else donor or {}).get("files")
                 if isinstance(known, list):
+                    stamped_at.append(time.time_ns())
                     stamped.update(self._stamp_paths([rel for rel in known if isinstance(rel, str)]))
             except Exception:       # an entry of another shape: read again, and every file stamped, after
                 self._read = None
@@ -498,7 +500,8 @@ class Replay:
         self.files = list_files(engine.root, [engine.anchor], list(config.include), list(config.exclude),
                                 problems=problems, meanwhile=meanwhile)
         self.problems = problems
-        self.listed_at = time.time_ns()
+        # when the stamps were taken: a stamp is trusted next time only for a file changed RACY_SECONDS before
+        self.listed_at = min([time.time_ns(), *stamped_at])
         self.stamps = self._stamps(stamped)
         chart_dirs = {posixpath.dirname(f) for f in self.files if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
         self.hows = [candidate_kind(rel, chart_dirs) for rel in self.files]
