@@ -8,12 +8,13 @@ import gc
 import os
 import sys
 
-from . import __version__
+from . import __version__, prestart
 from .errors import UsageError
 from .escape import json_text, multi_line, one_line
 from .model import SEVERITIES
 
 FAIL_ON = SEVERITIES + ("never",)
+RUN_COMMANDS = ("check", "report", "gate", "baseline")     # commands that list the repository's files
 
 
 class _Parser(argparse.ArgumentParser):
@@ -289,6 +290,18 @@ def _feature_rules(config) -> list:
     return out
 
 
+def _start_listing(args) -> None:
+    """Commands that run the rules list the repository's files: git starts now and walks the work tree on another
+    core while the run imports its modules and reads its caches (prestart.py). Its root is find_root's."""
+    if args.command not in RUN_COMMANDS or getattr(args, "from_report", None):
+        return
+    from .discover import git_toplevel
+
+    top = git_toplevel(args.paths[0] if args.paths else ".")
+    if top is not None and os.path.isdir(os.path.join(top, ".git")):
+        prestart.start(top)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -296,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
+        _start_listing(args)
         handler = {"check": cmd_check, "rules": cmd_rules}.get(args.command) or args.handler
         code = handler(args)
         sys.stdout.flush()  # a reader that went away must show up here, not at interpreter exit
@@ -324,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         from .policy import close_runtimes
 
         close_runtimes()  # no policy worker process outlives the command
+        prestart.stop()   # nor a git listing that no run took
 
 
 def run() -> None:

@@ -8,10 +8,14 @@ import stat
 import subprocess
 from collections.abc import Callable
 
+from . import prestart
+
 READ_EXT = (".yaml", ".yml", ".tf", ".json")   # names prr-lint may read (see loaders.candidate_kind)
 SKIP_DIRS = {".git", ".hg", ".svn", ".terraform", "node_modules", ".prr-lint-cache", "__pycache__", ".venv"}
 # a path with a SKIP_DIRS directory in it: one regex search per listed file, not a Python step per part
 _SKIPPED = re.compile("(?:^|/)(?:" + "|".join(re.escape(d) for d in sorted(SKIP_DIRS)) + ")/")
+# the same over a whole listing joined by NULs: one search tells that no path needs a look of its own
+_SKIPPED_IN_LISTING = re.compile("(?:^|[/\0])(?:" + "|".join(re.escape(d) for d in sorted(SKIP_DIRS)) + ")/")
 
 
 def git_toplevel(path: str) -> str | None:
@@ -30,13 +34,12 @@ def git_toplevel(path: str) -> str | None:
 def _git_files(root: str, problems: dict, meanwhile: Callable[[], None] | None = None) -> list[str] | None:
     """Tracked and untracked-but-not-ignored files, as git sees them (all of .gitignore's rules). `meanwhile`
     runs while git walks the work tree (on another core)."""
-    try:
-        proc = subprocess.Popen(
-            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
+    proc = prestart.take(root)      # started when the command line named the root (cli.py), else now
+    if proc is None:
+        try:
+            proc = prestart.git(root, prestart.LISTING)
+        except (OSError, subprocess.SubprocessError):
+            return None
     with proc:
         try:
             if meanwhile is not None:
@@ -109,6 +112,10 @@ def list_files(root: str, scope: list[str], include: list[str], exclude: list[st
     exclude_spec = pathspec.GitIgnoreSpec.from_lines(exclude) if exclude else None
     include_spec = pathspec.GitIgnoreSpec.from_lines(include) if include else None
     prefixes = [s.rstrip("/") for s in scope if s not in ("", ".")]
+    if not (include or exclude or prefixes or found):
+        joined = "\0".join(files)
+        if joined.isascii() and _SKIPPED_IN_LISTING.search(joined) is None:
+            return sorted(set(files))       # every path is kept as it is (the common case): no step per path
     # globs are written relative to the project (the directory of .prr-lint.yaml)
     cut = len(prefixes[0]) + 1 if len(prefixes) == 1 else 0
     out = []
@@ -146,11 +153,24 @@ def stat_file(root: str, rel: str):
     return check_file(root, rel)[0]
 
 
+def stamp_files(root: str, rels: list[str]) -> dict:
+    """{rel: (mtime_ns, size, ctime_ns, inode, mode)} of the paths lstat finds (check_files takes these)."""
+    prefix, lstat = os.path.join(root, ""), os.lstat
+    out = {}
+    for rel in rels:
+        try:
+            st = lstat(prefix + rel)
+        except (OSError, ValueError):
+            continue
+        out[rel] = (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino, st.st_mode)
+    return out
+
+
 def check_files(root: str, rels: list[str], lstats: dict | None = None) -> tuple[dict, dict]:
     """check_file for many files: ({rel: stat} of regular files, {rel: Refused}). An ordinary file costs one
     lstat and no Python call; only the rest (symlinks, special files, a file gone) take check_file's way.
-    `lstats`: (mtime_ns, size, ctime_ns, inode, mode) of files lstat-ed already in this run (replay.py), not
-    asked again."""
+    `lstats`: (mtime_ns, size, ctime_ns, inode, mode) of files lstat-ed already in this run (by replay.py, or
+    while git listed the files), not asked again."""
     prefix, lstat, is_regular = os.path.join(root, ""), os.lstat, stat.S_ISREG
     known = lstats or {}
     stats: dict = {}

@@ -392,7 +392,10 @@ class Engine:
             from .checks.tfmodules import scoped_files
 
             scope = self.scope
-            self.scope = scope + sorted(scoped_files(repo, lambda rel: _in_scope(rel, scope)) - set(scope))
+            candidates = repo.candidates
+            # no Terraform file in scope (a one-file run on a manifest): no module to join, no pass over them all
+            if any(candidates[rel] == "terraform" for rel in _files_in(candidates, scope)):
+                self.scope = scope + sorted(scoped_files(repo, lambda rel: _in_scope(rel, scope)) - set(scope))
         if whole:
             needed = list(repo.candidates)
         elif self.whole:          # the whole project, one shard of it: its files and the context

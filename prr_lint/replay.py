@@ -20,7 +20,8 @@ before it is used:
 
 Any difference, and the run is a full run, whose result then replaces the entry. A run that had errors, reached a
 network (an OPA server), ran a step whose inputs are not known here (--diff-base, --plan) or rules handed over
-in-process, or runs without the cache is never stored nor replayed; nor is the gate (it does not ask for it).
+in-process, or runs without the cache is never stored nor replayed; nor is the gate (it does not ask for it), nor
+a run on files that changed since the last run on the same paths (a pre-commit run after an edit: `_seen_before`).
 The replayed Result carries what the reporters read (findings, notices, services with their document kinds and
 files, the dependency graph, the baseline summary), not documents, the service graph or waivers.
 The entry is signed JSON in the parse cache's directory (cache.py), never pickle; the KEEP most recently used
@@ -58,6 +59,9 @@ FORMAT = 2                        # 2: files prr-lint parses hashed by their par
 KEEP = 6                          # entries kept per repository cache directory (whole runs, paths)
 PREFIX = "replay-"
 MAX_PACK_FILES = 5000             # a user rule pack larger than this is not hashed: no replay
+SEEN = "seen-paths.json"          # what the files named by the last file-scoped runs held (`_seen_before`)
+SEEN_KEEP = 64                    # sets of paths remembered
+MAX_SEEN_FILES = 64               # a run on more files than this always takes the replay's way
 # environment variables that change what a run finds or renders (PRR_LINT_*, renderers' HELM_*): the CLI passes
 # them in Options.replay
 ENV_PREFIXES = ("PRR_", "HELM_", "KUSTOMIZE_", "KUBECTL_")
@@ -416,6 +420,51 @@ def _restore(engine: Engine, data: dict) -> Result:
                   baseline=BaselineSummary(*baseline) if baseline is not None else None)
 
 
+# -- runs on files that were just edited --------------------------------------------------------------------
+def _seen_before(engine: Engine, directory: str, mac_key: bytes) -> bool:
+    """Whether the files a run names (a pre-commit run's) hold what they held at the last run on the same paths.
+    A file that changed since makes every stored entry of these paths a miss, so the replay's work (stamping the
+    whole listing, decoding an entry, storing one) would buy nothing now; the run goes without replay and the
+    new content is remembered. A run on the same content again (the hook run once more) takes the replay's
+    way: it stores its result, which the next such run replays. Runs on directories, on many files or on
+    anything that is not a regular file always take the replay's way."""
+    scope = engine.scope
+    if not scope or "" in scope or len(scope) > MAX_SEEN_FILES:
+        return True
+    prefix = os.path.join(engine.root, "")
+    stamps = []
+    for rel in scope:
+        try:
+            st = os.lstat(prefix + rel)
+        except (OSError, ValueError):
+            return True
+        if not stat.S_ISREG(st.st_mode):
+            return True
+        stamps.append(_stamp(st))
+    seen = read_signed(mac_key, directory, SEEN)
+    seen = seen if isinstance(seen, dict) else {}
+    name = _digest(engine.root, *scope)
+    before = seen.get(name)
+    if not (isinstance(before, list) and len(before) == len(scope) and
+            all(isinstance(row, list) and len(row) == 2 for row in before)):
+        before = None
+    racy = time.time_ns() - parse_cache.RACY_SECONDS * 10**9
+    now = []
+    for i, (rel, stamp) in enumerate(zip(scope, stamps, strict=True)):
+        if before is not None and before[i][0] is not None and before[i][0] == stamp:
+            digest = before[i][1]       # the stamp it had then: the content it had then (as the parse cache trusts)
+        else:
+            digest = _read_digest(prefix + rel, engine.config.max_file_size)
+        now.append([stamp if stamp[2] < racy else None, digest])
+    if now != before:
+        seen.pop(name, None)
+        seen[name] = now                # most recent last: the oldest sets of paths are forgotten first
+        kept = dict(list(seen.items())[-SEEN_KEEP:])
+        if parse_cache._ensure_directory(directory):
+            write_signed(mac_key, directory, SEEN, json.dumps(kept, separators=(",", ":")))
+    return before is not None and [row[1] for row in before] == [row[1] for row in now]
+
+
 # -- the replay ---------------------------------------------------------------------------------------------
 class Replay:
     """One run's replay: `result()` before the run (None: run in full), `repository` for the run, `store` after."""
@@ -430,11 +479,30 @@ class Replay:
         config = engine.config
         self.max_size = config.max_file_size
         problems: dict = {}
+        self._read: tuple | None = None      # (this run's entry, else a donor) read while git lists the files
+        stamped: dict = {}
+        stamped_at: list = []
+
+        def meanwhile() -> None:
+            # while git walks the work tree: the stored entry is decoded and the files it lists are stamped
+            try:
+                entry = self._entry()
+                donor = self._donor() if entry is None else None
+                self._read = (entry, donor)
+                known = (entry if entry is not None else donor or {}).get("files")
+                if isinstance(known, list):
+                    stamped_at.append(time.time_ns())
+                    stamped.update(self._stamp_paths([rel for rel in known if isinstance(rel, str)]))
+            except Exception:       # an entry of another shape: read again, and every file stamped, after
+                self._read = None
+                stamped.clear()
+
         self.files = list_files(engine.root, [engine.anchor], list(config.include), list(config.exclude),
-                                problems=problems)
+                                problems=problems, meanwhile=meanwhile)
         self.problems = problems
-        self.listed_at = time.time_ns()
-        self.stamps = self._stamps()
+        # when the stamps were taken: a stamp is trusted next time only for a file changed RACY_SECONDS before
+        self.listed_at = min([time.time_ns(), *stamped_at])
+        self.stamps = self._stamps(stamped)
         chart_dirs = {posixpath.dirname(f) for f in self.files if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
         self.hows = [candidate_kind(rel, chart_dirs) for rel in self.files]
         self.repository: RecordingRepository | None = None
@@ -450,20 +518,40 @@ class Replay:
         if parse_cache._inside(engine.root, key_dir):     # a key that came with the checked tree is no secret
             return None
         mac_key = load_key(key_dir)
-        parts = _key_parts(engine) if mac_key is not None else None
-        if mac_key is None or parts is None:
+        if mac_key is None:
             return None
         directory = options.cache_dir or parse_cache.default_directory(options.cache_home, engine.root)
+        if not _seen_before(engine, directory, mac_key):
+            return None
+        parts = _key_parts(engine)
+        if parts is None:
+            return None
         return cls(engine, directory, mac_key, parts)
 
-    def _stamps(self) -> list:
+    def _stamp_paths(self, rels: list) -> dict:
+        """{rel: stamp} of the paths that lstat finds."""
+        prefix = os.path.join(self.engine.root, "")
+        out: dict = {}
+        for rel in rels:
+            try:
+                out[rel] = _stamp(os.lstat(prefix + rel))
+            except (OSError, ValueError):
+                pass
+        return out
+
+    def _stamps(self, stamped: dict) -> list:
+        """The stamp of every listed file (None: gone), taken before the run reads it: `stamped` while git listed,
+        the others now."""
         prefix = os.path.join(self.engine.root, "")
         out: list = []
         for rel in self.files:
-            try:
-                out.append(_stamp(os.lstat(prefix + rel)))
-            except (OSError, ValueError):
-                out.append(None)
+            stamp = stamped.get(rel)
+            if stamp is None:
+                try:
+                    stamp = _stamp(os.lstat(prefix + rel))
+                except (OSError, ValueError):
+                    pass
+            out.append(stamp)
         return out
 
     def new_repository(self, *args: Any, **kwargs: Any) -> Repository:
@@ -537,10 +625,15 @@ class Replay:
 
     def result(self) -> Result | None:
         """The stored result when everything the run would see is what the stored run saw."""
-        entry = self._entry()
+        if self._read is not None:
+            entry, donor = self._read
+            self._read = None
+        else:
+            entry = self._entry()
+            donor = self._donor() if entry is None else None
         try:
             # no entry to compare with (a first run): the files the run parses are hashed by the parse
-            self.table = self._table(entry if entry is not None else self._donor(), defer=entry is None)
+            self.table = self._table(entry if entry is not None else donor, defer=entry is None)
             if entry is None or entry["files"] != self.files or entry["problems"] != self.problems:
                 return None
             if [row[1] for row in entry["table"]] != [row[1] for row in self.table]:

@@ -14,7 +14,7 @@ import posixpath
 import stat
 
 from .cache import CONTEXT_KINDS, ParseCache, content_key
-from .discover import Refused, check_files, list_files
+from .discover import Refused, check_files, list_files, stamp_files
 from .loaders import Loaded, candidate_kind, load_file, read_bytes
 from .loaders.errors import LoadError
 
@@ -37,10 +37,20 @@ class Repository:
         problems: dict = {}
         if listing is not None:   # (files, problems) listed already by the caller (replay.py lists before a run)
             self.files, problems = list(listing[0]), dict(listing[1])
-        else:
-            # the manifests' shard (every run reads it) is decoded while git walks the work tree
+        elif cache is not None:
+            # while git walks the work tree: the manifests' shard (every run reads it) is decoded, and the files
+            # the cache index knows (the last run's candidates) are stamped, before this run reads any of them
+            stamped: dict = {}
+
+            def meanwhile() -> None:
+                cache.read_context()
+                stamped.update(stamp_files(root, list(cache.index)))
+
             self.files = list_files(root, [project], list(include), list(exclude), problems=problems,
-                                    meanwhile=cache.read_context if cache is not None else None)
+                                    meanwhile=meanwhile)
+            lstats = {**stamped, **(lstats or {})}
+        else:
+            self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
         self.file_set = set(self.files)
         self.chart_dirs = {posixpath.dirname(f) for f in self.files
                            if f.endswith(_CHART_NAMES) and posixpath.basename(f) in _CHART_NAMES}

@@ -445,6 +445,15 @@ def resolve_path(base_dir: str, ref: str, anchor: str = "") -> str:
     """A manifest path to a repository-relative one: relative to the manifest, or `/`-anchored at the
     project root (`anchor`: the directory of .prr-lint.yaml, else the repository root)."""
     ref = ref.split("#", 1)[0]
+    plain = ref.rstrip("/")
+    # most references name a path below the manifest's directory with no `.`, `..` or empty part: normpath would
+    # return the join as it is (every service's claims are resolved on every run). A name starting with a dot
+    # takes normpath's way too.
+    if plain and plain[0] not in "./" and "/." not in plain and "//" not in plain:
+        if not base_dir:
+            return plain
+        if base_dir[0] != "." and "/." not in base_dir and "//" not in base_dir and base_dir[-1] != "/":
+            return f"{base_dir}/{plain}"
     joined = posixpath.join(anchor, ref.lstrip("/")) if ref.startswith("/") else posixpath.join(base_dir, ref)
     norm = posixpath.normpath(joined) if joined else "."
     return "" if norm == "." else norm

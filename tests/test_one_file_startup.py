@@ -44,8 +44,16 @@ def test_a_one_file_run_lstats_each_listed_file_once(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "lstat", counted)
     _check(root, home, EDITED)
-    # replay stamps every listed file; the Repository reuses those stamps for its candidates. Only the files of
-    # the service the run reports on are looked at again (read, rendered, resolved)
+    # the edited file's first run goes without replay (replay._seen_before): the Repository's own pass, one lstat
+    # per file it may read and none of the others (Markdown files); the owning service's files are looked at again
+    assert len(calls) < len(listed)
+    assert [path for path in calls if path.endswith(".md") and "/services/svc-3/" not in path] == []
+    assert all(os.path.relpath(path, root).startswith("services/svc-3/") for path, n in calls.items() if n > 1)
+    calls.clear()
+    _check(root, home, EDITED)
+    # the same content again takes the replay's way: replay stamps every listed file; the Repository reuses those
+    # stamps for its candidates. Only the files of the service the run reports on are looked at again (read,
+    # rendered, resolved)
     assert len(calls) == len(listed)
     again = sorted(os.path.relpath(path, root) for path, n in calls.items() if n > 1)
     assert again and all(rel.startswith("services/svc-3/") for rel in again), again
@@ -162,12 +170,13 @@ PROBE = """
 import sys
 from prr_lint.cli import main
 code = main(sys.argv[1:])
-print(sorted(m for m in ("jsonschema", "helm_python", "pathspec") if m in sys.modules))
+print(sorted(m for m in ("jsonschema", "helm_python", "pathspec", "importlib.metadata", "concurrent.futures")
+             if m in sys.modules))
 sys.exit(code)
 """
 
 
-def test_a_warm_one_file_run_imports_neither_jsonschema_nor_the_helm_sdk_nor_pathspec(tmp_path):
+def test_a_warm_one_file_run_imports_no_schema_validator_helm_sdk_pathspec_package_metadata_or_thread_pool(tmp_path):
     import subprocess
     import sys
 
@@ -180,7 +189,7 @@ def test_a_warm_one_file_run_imports_neither_jsonschema_nor_the_helm_sdk_nor_pat
         assert proc.returncode in (0, 1), proc.stderr
         return proc.stdout.strip()
 
-    assert imported() == "['helm_python', 'jsonschema']"      # first run: renders and validates
+    assert imported() == "['helm_python', 'importlib.metadata', 'jsonschema']"    # first run: renders, validates
     imported()                                              # makes the config verdict
     with open(os.path.join(root, EDITED), "a", encoding="utf-8") as fh:
         fh.write("# edited\n")

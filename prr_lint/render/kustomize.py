@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +127,9 @@ def render(job: RenderJob) -> Rendered:
     todo = [i for i, result in enumerate(results) if result is None]
     # kustomize runs in its own process: builds overlap. Mapping the objects back reads documents through the
     # repository (and its cache), so it happens here, one overlay after the other, in the overlays' order.
+    # imported here: with it comes logging, which a run that builds no overlay does not need
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(max_workers=max(1, min(BUILD_WORKERS, os.cpu_count() or 1, len(todo) or 1))) as pool:
         def build(i: int) -> tuple[list[Problem], list[Any]]:
             return _build(overlays[i], found, command, job, inputs[i][1] if inputs else None)

@@ -1,0 +1,47 @@
+"""Git processes a run will wait for, started as soon as the command line names the repository.
+
+`git ls-files --others` walks every directory of the work tree (most of a one-file run's wait on a large
+monorepo). Started before prr-lint imports its modules, reads its config and caches, git walks on another core
+meanwhile; the code that needs the listing takes the process started for its root and arguments, or starts one
+itself. A process nobody took is killed when the command ends (`stop`).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+# what discover.py asks git for: tracked and untracked-but-not-ignored files (all of .gitignore's rules)
+LISTING = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+
+_started: dict[tuple[str, tuple[str, ...]], subprocess.Popen] = {}
+
+
+def git(root: str, args: tuple[str, ...]) -> subprocess.Popen:
+    """`git -C root ARGS` with its output in pipes (the C locale: paths and messages as git writes them)."""
+    return subprocess.Popen(["git", "-C", root, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "LC_ALL": "C"})
+
+
+def start(root: str, args: tuple[str, ...] = LISTING) -> None:
+    """Start `git ARGS` in `root` for a later `take`; a git that cannot start is left to the taker to find."""
+    if (root, args) in _started:
+        return
+    try:
+        _started[(root, args)] = git(root, args)
+    except (OSError, subprocess.SubprocessError):
+        pass
+
+
+def take(root: str, args: tuple[str, ...] = LISTING) -> subprocess.Popen | None:
+    """The process `start` started for exactly this root and these arguments, once; None if there is none."""
+    return _started.pop((root, args), None)
+
+
+def stop() -> None:
+    """Kill and reap the processes nobody took (a usage error, a run that did not list the files)."""
+    while _started:
+        _, proc = _started.popitem()
+        with proc:
+            proc.kill()
+            proc.communicate()
