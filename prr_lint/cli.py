@@ -221,6 +221,7 @@ def run_to_report(args):
 
     options = make_options(args)
     options.replay = replay_environment()
+    options.keep_documents = False      # reported from the result alone, as a replayed run is
     result = run(options)
     gc.freeze()
     return options, result

@@ -113,6 +113,9 @@ class Options:
     # give a previous run's result when every input is the same (replay.py): the environment variables results
     # depend on, as the CLI read them; None: never
     replay: dict[str, str] | None = None
+    # the caller reads the documents after the run (result.docs, .repo, .graph: the gate does); False: they are
+    # let go before the result is stored and reported, as a replayed result has none
+    keep_documents: bool = True
 
 
 @dataclass
@@ -485,9 +488,18 @@ class Engine:
         if replayed is not None:
             return replayed
         result = self._run()
+        if not self.options.keep_documents:
+            self._let_go(result)
         if self.replay is not None:
             self.replay.store(result)
         return result
+
+    def _let_go(self, result: Result) -> None:
+        """Drop the run's documents (most of its memory) before the replay entry and the report are made."""
+        if result.repo is not None:
+            result.repo.let_go()
+        result.docs, result.graph, result.repo = [], None, None
+        self.graph, self.rendered = None, Rendered()
 
     def _run(self) -> Result:
         with heap.loading():    # documents live to the end of the run: the collector need not walk them

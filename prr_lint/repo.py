@@ -299,6 +299,11 @@ class Repository:
         """The parse cache of this run (None: --no-cache, or no private key); renderers keep results in it."""
         return self._cache
 
+    def let_go(self) -> None:
+        """Forget the documents read and the rules' memos (the run is over); what it read stays known."""
+        self._loaded.clear()
+        self.memo.clear()
+
     def save_cache(self) -> None:
         if self._cache is not None:
             self._cache.save(self.candidates)

@@ -113,3 +113,63 @@ def test_signed_files_keep_their_format_and_refuse_a_broken_header(tmp_path):
     for broken in (cache.MAGIC, header, header + b"\n", b"x" + blob, blob[:-1], blob + b" "):
         (tmp_path / name).write_bytes(broken)
         assert cache.read_signed(key, directory, name) is None, broken
+
+
+# -- documents let go before the replay entry and the report ------------------------------------------------
+def _documents_alive() -> int:
+    import gc
+
+    from prr_lint.model import Document
+
+    return sum(1 for o in gc.get_objects() if type(o) is Document)
+
+
+def test_a_reported_run_lets_its_documents_go_before_storing_and_reporting_the_same_bytes(tmp_path, monkeypatch):
+    import gc
+    import os
+
+    from prr_lint import cache, cli, replay
+    from prr_lint.engine import run
+    from prr_lint.reporters import FORMATS, render
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+    from generate import generate
+
+    root = str(tmp_path / "repo")
+    generate(3, root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("PRR_LINT_CACHE_DIR", "")
+    monkeypatch.setenv("PRR_LINT_TODAY", "2026-11-23")
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0)
+    alive_at_store: list[int] = []
+    real_store = replay.Replay.store
+
+    def store(self, result):
+        alive_at_store.append(_documents_alive())
+        return real_store(self, result)
+
+    monkeypatch.setattr(replay.Replay, "store", store)
+
+    def result(keep: bool, replayed: bool = True):
+        options = cli.make_options(cli.build_parser().parse_args(["check", root]))
+        options.replay = cli.replay_environment() if replayed else None
+        options.keep_documents = keep
+        return run(options)
+
+    kept = result(keep=True)            # as the gate runs: documents are read after the run
+    assert alive_at_store == [len(kept.docs)] and len(kept.docs) > 30
+    assert kept.repo is not None and kept.graph is not None
+    del kept
+    gc.collect()                        # the first run's objects, whatever cycles they are in
+    assert _documents_alive() == 0
+    directory = cache.default_directory(str(tmp_path / "xdg-cache"), root)
+    for name in os.listdir(directory):      # the next run is a full run again, not a replay
+        if name.startswith(replay.PREFIX):
+            os.unlink(os.path.join(directory, name))
+    reported = result(keep=False)       # as check and report run: from the result alone
+    assert alive_at_store[1:] == [0]
+    assert reported.docs == [] and reported.repo is None and reported.graph is None
+    reference = result(keep=True, replayed=False)   # a full run that keeps everything
+    assert len(reference.docs) > 30 and len(alive_at_store) == 2
+    for fmt in FORMATS:
+        assert render(fmt, reported) == render(fmt, reference), fmt
