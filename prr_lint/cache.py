@@ -39,6 +39,7 @@ import posixpath
 import secrets
 import stat
 import time
+import zlib
 from collections import deque
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeGuard
@@ -155,26 +156,39 @@ DECODED_SPANS = 256     # documents whose stored spans are held decoded at once 
 _decoded: deque = deque()
 
 
+def _packed(text: str) -> str | bytes:
+    """Spans' JSON text compressed; as it is when it is not ASCII (json.dumps writes ASCII: never, in practice)."""
+    try:
+        return zlib.compress(text.encode("ascii"), 1)
+    except UnicodeEncodeError:
+        return text
+
+
+def _unpacked(packed: str | bytes) -> str:
+    return packed if isinstance(packed, str) else zlib.decompress(packed).decode("ascii")
+
+
 class StoredSpans(Mapping[Path, Span]):
     """Spans as the cache stored them, decoded on first use. Documents read only to know who owns what
     (the other services' manifests in a one-file run) never need theirs.
 
     Only the DECODED_SPANS documents decoded last keep their spans decoded (a few hundred bytes a node, most of a
     large run's documents have findings); an older one decodes its text again when asked. Findings come document
-    by document, then service by service, so that is rare."""
+    by document, then service by service, so that is rare. The text itself is held compressed (zlib's fastest
+    level: about a third of its size, for a few microseconds per document): every document of a run holds one."""
 
     __slots__ = ("_text", "_spans")
 
     def __init__(self, text: str) -> None:
-        self._text = text
+        self._text: str | bytes = _packed(text)
         self._spans: dict[Path, Span] | None = None
 
     def _decoded(self) -> dict[Path, Span]:
         spans = self._spans
         if spans is None:
             try:
-                spans = _spans(self._text)
-            except (ValueError, TypeError, RecursionError):
+                spans = _spans(_unpacked(self._text))
+            except (ValueError, TypeError, RecursionError, zlib.error):
                 spans = {}        # signed by us, so never expected; findings then point at line 1
             if len(_decoded) >= DECODED_SPANS:
                 _decoded.popleft()._spans = None
@@ -200,7 +214,9 @@ def _decode(obj, lazy: bool = False) -> Loaded:
     for kind, dfile, index, meta, data, spans in docs:
         if not isinstance(spans, str):
             raise TypeError("spans")
-        out.docs.append(Document(kind, dfile, data, StoredSpans(spans) if lazy else _spans(spans), index,
+        # the file's own name where it is the document's (it is, but for a built object): one string, not two
+        out.docs.append(Document(kind, file if dfile == file else dfile, data,
+                                 StoredSpans(spans) if lazy else _spans(spans), index,
                                  {k: tuple(v) if t else v for k, v, t in meta}))
     return out
 

@@ -160,6 +160,37 @@ def test_a_batch_of_worker_answers_is_read_at_once_and_its_documents_share_their
         parsepool._decode([messages[0] + b",1"])      # two values where one answer was due
 
 
+def test_answers_of_separate_batches_share_keys_and_short_values_and_hold_their_spans_compressed():
+    from prr_lint import shared
+    from prr_lint.cache import StoredSpans
+
+    long_value = "x" * (shared.SHORT + 1)
+    batches = []
+    for i in range(2):                  # two batches: two json.loads calls
+        rel = f"k8s/deploy-{i}.yaml"
+        text = (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc-{i}\n"
+                f"  labels: {{team: payments}}\n  annotations: {{note: {long_value}}}\n")
+        encoded = encode_loaded(Loaded(rel, load_text(rel, text, "yaml", set())))
+        (parsed,) = parsepool._decode([json.dumps([rel, f"key-{i}", True]).encode() + b"\n" + encoded.encode()])
+        batches.append(parsed.loaded.docs[0])
+        assert parsed.loaded.docs[0].file is parsed.loaded.file     # one string for the file's name
+    first, second = batches
+    assert first.data == {"apiVersion": "apps/v1", "kind": "Deployment",
+                          "metadata": {"name": "svc-0", "labels": {"team": "payments"},
+                                       "annotations": {"note": long_value}}}
+    key = next(k for k in second.data["metadata"] if k == "labels")
+    assert key is next(k for k in first.data["metadata"] if k == "labels")
+    assert second.data["apiVersion"] is first.data["apiVersion"]
+    assert second.data["metadata"]["labels"]["team"] is first.data["metadata"]["labels"]["team"]
+    # a long value is prose, not shared
+    assert second.data["metadata"]["annotations"]["note"] is not first.data["metadata"]["annotations"]["note"]
+    # the spans: held as compressed bytes, smaller than their JSON text, decoded to the same positions
+    assert isinstance(first.spans, StoredSpans) and isinstance(first.spans._text, bytes)
+    spans_json = json.dumps([list(first.spans), list(first.spans.values())], separators=(",", ":"))
+    assert len(first.spans._text) < len(spans_json)
+    assert first.spans[("metadata", "labels", "team")] == (5, 12, 5, 26)
+
+
 def test_a_tag_forced_on_text_it_does_not_fit_keeps_the_text():
     for value in ("!!bool x", "!!timestamp x", "!!timestamp 2026-01-01x", "!!int +", "!!float x", "!!int 0x"):
         ((data, _spans, _),) = yamlread.load_yaml(f"a: {value}\n")
