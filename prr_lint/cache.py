@@ -41,7 +41,7 @@ import stat
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeGuard
 
 from . import __version__
@@ -275,21 +275,34 @@ def read_signed(key: bytes, directory: str, name: str):
         return None
 
 
-def write_signed(key: bytes, directory: str, name: str, payload: str) -> None:
-    """Write atomically (temporary file + rename): a concurrent run sees the old file or the new one."""
+PIECE = 1 << 20      # characters of a signed payload encoded at once: a large one is never copied whole
+
+
+def write_signed(key: bytes, directory: str, name: str, payload: str | Iterable[str]) -> bool:
+    """Write atomically (temporary file + rename): a concurrent run sees the old file or the new one. `payload`
+    is the JSON text, or its parts in order (made as they are written, so it is never held whole: the MAC goes
+    in its place in the header at the end). False when not written, also when making a part fails."""
     path = os.path.join(directory, name)
     tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
-        data = payload.encode("ascii")      # json.dumps escapes everything else
+        mac = hmac.new(key, MAGIC + b"\n" + name.encode() + b"\n", hashlib.sha256)
         with open(tmp, "xb") as fh:
-            fh.write(MAGIC + b"\n" + _mac(key, name, data) + b"\n")
-            fh.write(data)
+            fh.write(MAGIC + b"\n" + b"0" * mac.digest_size * 2 + b"\n")
+            for part in [payload] if isinstance(payload, str) else payload:
+                for start in range(0, len(part), PIECE):
+                    data = part[start:start + PIECE].encode("ascii")     # json.dumps escapes everything else
+                    mac.update(data)
+                    fh.write(data)
+            fh.seek(len(MAGIC) + 1)
+            fh.write(mac.hexdigest().encode())
         os.replace(tmp, path)
-    except (OSError, ValueError):
+    except (OSError, ValueError, TypeError):
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        return False
+    return True
 
 
 def _ensure_directory(directory: str) -> bool:

@@ -38,6 +38,7 @@ import shutil
 import stat
 import subprocess
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
@@ -416,6 +417,21 @@ def _restore(engine: Engine, data: dict) -> Result:
                   baseline=BaselineSummary(*baseline) if baseline is not None else None)
 
 
+FINDINGS_PER_PART = 2000
+
+
+def _with_findings(head: str, findings: list) -> Iterator[str]:
+    """The entry's JSON text in parts: `head` (its "result" the last key, without findings) with the findings
+    put last in "result", a few thousand at a time, so that a large run's findings are never one string."""
+    if not head.endswith("}}"):
+        raise ValueError("an entry ends with its result")
+    yield head[:-2] + ',"findings":['
+    for start in range(0, len(findings), FINDINGS_PER_PART):
+        part = json.dumps(findings[start:start + FINDINGS_PER_PART], separators=(",", ":"))[1:-1]
+        yield part if start == 0 else "," + part
+    yield "]}}"
+
+
 # -- the replay ---------------------------------------------------------------------------------------------
 class Replay:
     """One run's replay: `result()` before the run (None: run in full), `repository` for the run, `store` after."""
@@ -562,17 +578,18 @@ class Replay:
             return
         asked = [[question, rel, answer] for (question, rel), answer in sorted(self.repository.asked.items())]
         table = self._complete(self.table, self.repository.content_keys())
+        data = _result_data(result)
+        findings = data.pop("findings")
         entry = {"key": self.key, "format": FORMAT, "root": self.engine.root, "max_size": self.max_size,
-                 "files": self.files, "problems": self.problems, "table": table, "asked": asked,
-                 "result": _result_data(result)}
+                 "files": self.files, "problems": self.problems, "table": table, "asked": asked, "result": data}
         try:
-            payload = json.dumps(entry, separators=(",", ":"))
-            del entry               # written from its text alone
+            head = json.dumps(entry, separators=(",", ":"))
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
         except (TypeError, ValueError, OSError):
             return      # a value JSON cannot carry as it is: not kept, rather than kept changed
-        write_signed(self._mac_key, self.directory, self.name, payload)
-        self._prune()
+        # a value JSON cannot carry in a finding fails the write, and nothing is kept
+        if write_signed(self._mac_key, self.directory, self.name, _with_findings(head, findings)):
+            self._prune()
 
     def _prune(self) -> None:
         """Keep the KEEP most recently used entries."""

@@ -116,12 +116,12 @@ def test_signed_files_keep_their_format_and_refuse_a_broken_header(tmp_path):
 
 
 # -- documents let go before the replay entry and the report ------------------------------------------------
-def _documents_alive() -> int:
+def _documents() -> list:
     import gc
 
     from prr_lint.model import Document
 
-    return sum(1 for o in gc.get_objects() if type(o) is Document)
+    return [o for o in gc.get_objects() if type(o) is Document]
 
 
 def test_a_reported_run_lets_its_documents_go_before_storing_and_reporting_the_same_bytes(tmp_path, monkeypatch):
@@ -137,6 +137,14 @@ def test_a_reported_run_lets_its_documents_go_before_storing_and_reporting_the_s
 
     root = str(tmp_path / "repo")
     generate(3, root)
+    # documents other tests left behind (a CLI run freezes its objects) are held here, and not counted
+    gc.unfreeze()
+    gc.collect()
+    earlier = _documents()
+
+    def _documents_alive() -> int:
+        return len(_documents()) - len(earlier)
+
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("PRR_LINT_CACHE_DIR", "")
     monkeypatch.setenv("PRR_LINT_TODAY", "2026-11-23")
@@ -173,3 +181,31 @@ def test_a_reported_run_lets_its_documents_go_before_storing_and_reporting_the_s
     assert len(reference.docs) > 30 and len(alive_at_store) == 2
     for fmt in FORMATS:
         assert render(fmt, reported) == render(fmt, reference), fmt
+
+
+def test_a_signed_file_written_in_parts_is_the_file_of_its_joined_text_and_a_failing_part_writes_nothing(
+        tmp_path, monkeypatch):
+    import json
+
+    from prr_lint import cache, replay
+
+    monkeypatch.setattr(cache, "PIECE", 7)          # parts cut across pieces too
+    key, directory = b"k" * 32, str(tmp_path)
+    findings = [["R1", "x", i] for i in range(5)]
+    monkeypatch.setattr(replay, "FINDINGS_PER_PART", 2)
+    head = json.dumps({"key": "k", "result": {"notices": [], "baseline": None}}, separators=(",", ":"))
+    parts = list(replay._with_findings(head, findings))
+    assert len(parts) == 5                          # the head, three parts of at most two findings, the end
+    assert cache.write_signed(key, directory, "entry.json", "".join(parts))
+    whole = (tmp_path / "entry.json").read_bytes()
+    assert cache.write_signed(key, directory, "entry.json", iter(parts))
+    assert (tmp_path / "entry.json").read_bytes() == whole
+    assert cache.read_signed(key, directory, "entry.json") == \
+        {"key": "k", "result": {"notices": [], "baseline": None, "findings": findings}}
+
+    def failing():
+        yield "{"
+        raise TypeError("a value JSON cannot carry")
+
+    assert not cache.write_signed(key, directory, "failed.json", failing())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.json"]
