@@ -168,6 +168,12 @@ def _unpacked(packed: str | bytes) -> str:
     return packed if isinstance(packed, str) else zlib.decompress(packed).decode("ascii")
 
 
+def forget_decoded_spans() -> None:
+    """Let go of the spans decoded last (a run that is over needs none)."""
+    while _decoded:
+        _decoded.popleft()._spans = None
+
+
 class StoredSpans(Mapping[Path, Span]):
     """Spans as the cache stored them, decoded on first use. Documents read only to know who owns what
     (the other services' manifests in a one-file run) never need theirs.

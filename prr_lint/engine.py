@@ -500,6 +500,14 @@ class Engine:
             result.repo.let_go()
         result.docs, result.graph, result.repo = [], None, None
         self.graph, self.rendered = None, Rendered()
+        # and what the rules held of them: PromQL ASTs (the parser's native memory), spans decoded last
+        from .cache import forget_decoded_spans
+        from .checks import promql
+
+        promql.parse.cache_clear()
+        promql._facts.cache_clear()
+        forget_decoded_spans()
+        heap.give_back()
 
     def _run(self) -> Result:
         with heap.loading():    # documents live to the end of the run: the collector need not walk them

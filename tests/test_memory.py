@@ -195,7 +195,9 @@ def test_a_signed_file_written_in_parts_is_the_file_of_its_joined_text_and_a_fai
 
     monkeypatch.setattr(cache, "PIECE", 7)          # parts cut across pieces too
     key, directory = b"k" * 32, str(tmp_path)
-    findings = [["R1", "x", i] for i in range(5)]
+    from prr_lint.model import Finding, Span
+
+    findings = [Finding("R1", "x", "error", f"message {i}", "a.yaml", Span(i + 1)) for i in range(5)]
     monkeypatch.setattr(replay, "FINDINGS_PER_PART", 2)
     head = json.dumps({"key": "k", "result": {"notices": [], "baseline": None}}, separators=(",", ":"))
     parts = list(replay._with_findings(head, findings))
@@ -205,7 +207,10 @@ def test_a_signed_file_written_in_parts_is_the_file_of_its_joined_text_and_a_fai
     assert cache.write_signed(key, directory, "entry.json", iter(parts))
     assert (tmp_path / "entry.json").read_bytes() == whole
     assert cache.read_signed(key, directory, "entry.json") == \
-        {"key": "k", "result": {"notices": [], "baseline": None, "findings": findings}}
+        {"key": "k", "result": {"notices": [], "baseline": None,
+                                "findings": [replay._finding_data(f) for f in findings]}}
+    assert [replay._finding(item) for item in cache.read_signed(key, directory, "entry.json")["result"]["findings"]] \
+        == findings
 
     def failing():
         yield "{"
