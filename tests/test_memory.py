@@ -129,6 +129,7 @@ def test_a_reported_run_lets_its_documents_go_before_storing_and_reporting_the_s
     import os
 
     from prr_lint import cache, cli, jsonout, replay
+    from prr_lint.checks import promql
     from prr_lint.engine import run
     from prr_lint.reporters import FORMATS, render, write
 
@@ -152,8 +153,11 @@ def test_a_reported_run_lets_its_documents_go_before_storing_and_reporting_the_s
     alive_at_store: list[int] = []
     real_store = replay.Replay.store
 
+    held_at_store: list[tuple[int, int]] = []      # (PromQL ASTs, documents with their spans decoded)
+
     def store(self, result):
         alive_at_store.append(_documents_alive())
+        held_at_store.append((promql.parse.cache_info().currsize, len(cache._decoded)))
         return real_store(self, result)
 
     monkeypatch.setattr(replay.Replay, "store", store)
@@ -176,6 +180,7 @@ def test_a_reported_run_lets_its_documents_go_before_storing_and_reporting_the_s
             os.unlink(os.path.join(directory, name))
     reported = result(keep=False)       # as check and report run: from the result alone
     assert alive_at_store[1:] == [0]
+    assert min(held_at_store[0]) > 0 and held_at_store[1] == (0, 0)
     assert reported.docs == [] and reported.repo is None and reported.graph is None
     reference = result(keep=True, replayed=False)   # a full run that keeps everything
     assert len(reference.docs) > 30 and len(alive_at_store) == 2
