@@ -42,6 +42,19 @@ def test_an_ast_asked_for_after_its_eviction_is_parsed_again_the_same(promql_par
     assert promql.facts(again) == promql.facts(first)
 
 
+def test_facts_of_expressions_share_their_repeated_parts_and_the_sharing_is_bounded(monkeypatch):
+    a, b = promql.facts(_burn_rate(100_001)), promql.facts(_burn_rate(100_002))
+    assert a.names is b.names and a.windows is b.windows and a.calls is b.calls
+    assert a.selectors[0][0] is b.selectors[0][0]                   # the metric name: one string
+    assert a.selectors[0] is a.selectors[1] and a.selectors[0] is not b.selectors[0]     # job="svc-N" differs
+    assert a.selectors[0] == ("http_requests_total", (("job", "svc-100001"),))
+    assert not hasattr(a, "__dict__")           # slots: no dict per Facts
+    monkeypatch.setattr(promql, "SHARED_MAX", 8)
+    for n in range(40):
+        promql.facts(_burn_rate(200_000 + n))
+    assert len(promql._shared_parts) <= 8
+
+
 # -- the parse cache's text and the C heap ----------------------------------------------------------------
 def test_parse_cache_text_is_written_and_let_go_before_charts_render(tmp_path, monkeypatch):
     import os
