@@ -191,6 +191,21 @@ def test_answers_of_separate_batches_share_keys_and_short_values_and_hold_their_
     assert first.spans[("metadata", "labels", "team")] == (5, 12, 5, 26)
 
 
+def test_yaml_read_in_process_shares_keys_and_short_values_across_files():
+    from prr_lint import shared
+
+    long_value = "y" * (shared.SHORT + 1)
+    texts = [f"metadata:\n  labels: {{team: payments}}\n  name: svc-{i}\nnote: {long_value}\n" for i in range(2)]
+    (first, _, _), = yamlread.load_yaml(texts[0])
+    (second, _, _), = yamlread.load_yaml(texts[1])
+    assert next(k for k in second if k == "metadata") is next(k for k in first if k == "metadata")
+    assert second["metadata"]["labels"]["team"] is first["metadata"]["labels"]["team"]
+    assert second["note"] == first["note"] and second["note"] is not first["note"]
+    # with an anchor the careful converter reads it: its keys are shared too
+    (third, _, _), = yamlread.load_yaml("base: &b {team: payments}\nmetadata: {labels: *b}\n")
+    assert next(k for k in third if k == "metadata") is next(k for k in first if k == "metadata")
+
+
 def test_a_tag_forced_on_text_it_does_not_fit_keeps_the_text():
     for value in ("!!bool x", "!!timestamp x", "!!timestamp 2026-01-01x", "!!int +", "!!float x", "!!int 0x"):
         ((data, _spans, _),) = yamlread.load_yaml(f"a: {value}\n")
