@@ -202,7 +202,10 @@ def test_a_reported_run_lets_its_documents_go_before_storing_and_reporting_the_s
         parts: list[str] = []
         write(fmt, reported, parts.append)
         assert "".join(parts) == render(fmt, reported) == render(fmt, reference), fmt
-        assert len(parts) > 10 if fmt == "json" else len(parts) == 1
+        assert len(parts) > 10 if fmt in ("json", "sarif") else len(parts) == 1
+    parts = []
+    write("sarif", reported, parts.append, category="prr")
+    assert "".join(parts) == render("sarif", reference, category="prr")
 
 
 def test_a_signed_file_written_in_parts_is_the_file_of_its_joined_text_and_a_failing_part_writes_nothing(
