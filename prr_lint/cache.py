@@ -152,7 +152,9 @@ def _spans(text: str) -> dict[Path, Span]:
     return dict(zip(map(tuple, paths), map(_span, rows), strict=True))
 
 
-DECODED_SPANS = 256     # documents whose stored spans are held decoded at once (see StoredSpans)
+# documents whose stored spans are held decoded at once (see StoredSpans): more than a service has; 64 and 256
+# decode as often on the generated 1,000-service monorepo (5,669 times), 256 holds about 2 MiB more
+DECODED_SPANS = 64
 _decoded: deque = deque()
 
 
