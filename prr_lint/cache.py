@@ -44,7 +44,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, TypeGuard
 
-from . import __version__
+from . import __version__, shared
 from .loaders import Loaded
 from .loaders.errors import LoadError
 from .model import Document, Path, Span
@@ -511,7 +511,7 @@ class ParseCache:
         obj = self._shard(entry[2]).get(key)
         if isinstance(obj, str):    # an entry is stored as its own JSON text: decoded only when asked for
             try:
-                obj = json.loads(obj)
+                obj = json.loads(obj, object_pairs_hook=shared.mapping)     # keys shared with other files
             except (ValueError, RecursionError):
                 obj = None
         loaded = decode_loaded(obj, lazy) if obj is not None else None
