@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import sys
 import zlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -500,12 +501,14 @@ class Engine:
             result.repo.let_go()
         result.docs, result.graph, result.repo = [], None, None
         self.graph, self.rendered = None, Rendered()
-        # and what the rules held of them: PromQL ASTs (the parser's native memory), spans decoded last
+        # and what the rules held of them: PromQL ASTs (the parser's native memory, if it was imported), spans
+        # decoded last
         from .cache import forget_decoded_spans
-        from .checks import promql
 
-        promql.parse.cache_clear()
-        promql._facts.cache_clear()
+        promql = sys.modules.get(f"{__package__}.checks.promql")
+        if promql is not None:
+            promql.parse.cache_clear()
+            promql._facts.cache_clear()
         forget_decoded_spans()
         heap.give_back()
 

@@ -239,3 +239,4 @@ def test_a_signed_file_written_in_parts_is_the_file_of_its_joined_text_and_a_fai
 
     assert not cache.write_signed(key, directory, "failed.json", failing())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.json"]
+
