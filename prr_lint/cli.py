@@ -7,6 +7,7 @@ import datetime
 import gc
 import os
 import sys
+from collections.abc import Callable
 
 from . import __version__, prestart
 from .errors import UsageError
@@ -42,14 +43,32 @@ def seconds(text: str) -> float:
 
 def write_report(output: str | None, text: str) -> None:
     """A report to the `-o` file, else stdout; a file that cannot be written is a usage error (exit 2)."""
+    stream_report(output, lambda out: out(text))
+
+
+def stream_report(output: str | None, produce: Callable[[Callable[[str], object]], object]) -> None:
+    """write_report of a report that `produce` passes to its argument in parts."""
     if not output:
-        sys.stdout.write(text)
+        produce(sys.stdout.write)
         return
     try:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        fh = open(output, "w", encoding="utf-8")
     except OSError as e:
         raise UsageError(f"{output}: cannot write report: {e.strerror}") from None
+
+    def write(part: str) -> None:
+        try:
+            fh.write(part)
+        except OSError as e:
+            raise UsageError(f"{output}: cannot write report: {e.strerror}") from None
+
+    try:
+        produce(write)
+    finally:
+        try:
+            fh.close()
+        except OSError as e:
+            raise UsageError(f"{output}: cannot write report: {e.strerror}") from None
 
 
 def add_run_arguments(p: argparse.ArgumentParser) -> None:
@@ -223,6 +242,7 @@ def run_to_report(args):
 
     options = make_options(args)
     options.replay = replay_environment()
+    options.keep_documents = False      # reported from the result alone, as a replayed run is
     result = run(options)
     gc.freeze()
     return options, result
@@ -230,15 +250,15 @@ def run_to_report(args):
 
 def cmd_check(args) -> int:
     from .engine import exit_code
-    from .reporters import render
+    from .reporters import write
 
     options, result = run_to_report(args)
     fail_on = args.fail_on or options.config.fail_on
     color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty()
                                         and "NO_COLOR" not in os.environ)
-    text = render(args.format, result, color=color, category=args.category, link_base=args.link_base,
-                  show_suppressed=args.show_suppressed, verbose=args.verbose)
-    write_report(args.output, text)
+    stream_report(args.output, lambda out: write(args.format, result, out, color=color, category=args.category,
+                                                 link_base=args.link_base, show_suppressed=args.show_suppressed,
+                                                 verbose=args.verbose))
     for message in result.errors:
         print(f"prr-lint: error: {one_line(message)}", file=sys.stderr)
     empty = [p for p in args.paths if os.path.isdir(p)] if result.files_read == 0 else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import sys
 import zlib
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -113,6 +114,9 @@ class Options:
     # give a previous run's result when every input is the same (replay.py): the environment variables results
     # depend on, as the CLI read them; None: never
     replay: dict[str, str] | None = None
+    # the caller reads the documents after the run (result.docs, .repo, .graph: the gate does); False: they are
+    # let go before the result is stored and reported, as a replayed result has none
+    keep_documents: bool = True
 
 
 @dataclass
@@ -488,9 +492,28 @@ class Engine:
         if replayed is not None:
             return replayed
         result = self._run()
+        if not self.options.keep_documents:
+            self._let_go(result)
         if self.replay is not None:
             self.replay.store(result)
         return result
+
+    def _let_go(self, result: Result) -> None:
+        """Drop the run's documents (most of its memory) before the replay entry and the report are made."""
+        if result.repo is not None:
+            result.repo.let_go()
+        result.docs, result.graph, result.repo = [], None, None
+        self.graph, self.rendered = None, Rendered()
+        # and what the rules held of them: PromQL ASTs (the parser's native memory, if it was imported), spans
+        # decoded last
+        from .cache import forget_decoded_spans
+
+        promql = sys.modules.get(f"{__package__}.checks.promql")
+        if promql is not None:
+            promql.parse.cache_clear()
+            promql._facts.cache_clear()
+        forget_decoded_spans()
+        heap.give_back()
 
     def _run(self) -> Result:
         with heap.loading():    # documents live to the end of the run: the collector need not walk them

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from . import shared
 from .cache import content_key, decode_loaded, encode_loaded
 from .loaders import Loaded, load_file, read_bytes
 from .loaders.errors import LoadError
@@ -95,8 +96,8 @@ def _parse_one(root: str, rel: str, how: str, charts: set, max_size: int, load: 
 
 # -- in the parent -----------------------------------------------------------------------------
 def _decode(messages: list[bytes]) -> list[Parsed]:
-    """The answers of one batch, read with one json.loads: the documents of its files then share one string per
-    distinct key (json shares keys within one call), and take about an eighth less memory."""
+    """The answers of one batch, read with one json.loads; their documents' keys and short values are the
+    run's one string each (shared.py)."""
     heads = []
     bodies = []
     for message in messages:
@@ -107,7 +108,7 @@ def _decode(messages: list[bytes]) -> list[Parsed]:
         heads.append((rel, key, encoded))
         if encoded:
             bodies.append(body)
-    entries = json.loads(b"[" + b",".join(bodies) + b"]") if bodies else []
+    entries = json.loads(b"[" + b",".join(bodies) + b"]", object_pairs_hook=shared.mapping) if bodies else []
     if len(entries) != len(bodies):     # each body is one JSON value, or the answers are not ours
         raise ValueError("malformed answer from a parse worker")
     stored, texts = iter(entries), iter(bodies)

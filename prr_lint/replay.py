@@ -39,6 +39,7 @@ import shutil
 import stat
 import subprocess
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
@@ -396,9 +397,9 @@ def _graph(data: dict | None) -> DependencyGraph | None:
 
 
 def _result_data(result: Result) -> dict:
+    """What `_restore` makes a Result of, but its findings (`_with_findings` writes them)."""
     baseline = result.baseline
     return {
-        "findings": [_finding_data(f) for f in result.findings],
         "notices": [list(n) for n in result.notices],
         "services": [[s.name, s.tier, s.file, s.owner, s.kinds, s.files] for s in result.services],
         "files_read": result.files_read, "documents": result.documents, "scope": result.scope,
@@ -463,6 +464,23 @@ def _seen_before(engine: Engine, directory: str, mac_key: bytes) -> bool:
         if parse_cache._ensure_directory(directory):
             write_signed(mac_key, directory, SEEN, json.dumps(kept, separators=(",", ":")))
     return before is not None and [row[1] for row in before] == [row[1] for row in now]
+
+
+FINDINGS_PER_PART = 2000
+
+
+def _with_findings(head: str, findings: list[Finding]) -> Iterator[str]:
+    """The entry's JSON text in parts: `head` (its "result" the last key, without findings) with the findings
+    put last in "result", a few thousand at a time, so that a large run's findings are never one string and
+    never all in their stored form at once."""
+    if not head.endswith("}}"):
+        raise ValueError("an entry ends with its result")
+    yield head[:-2] + ',"findings":['
+    for start in range(0, len(findings), FINDINGS_PER_PART):
+        part = json.dumps([_finding_data(f) for f in findings[start:start + FINDINGS_PER_PART]],
+                          separators=(",", ":"))[1:-1]
+        yield part if start == 0 else "," + part
+    yield "]}}"
 
 
 # -- the replay ---------------------------------------------------------------------------------------------
@@ -655,17 +673,18 @@ class Replay:
             return
         asked = [[question, rel, answer] for (question, rel), answer in sorted(self.repository.asked.items())]
         table = self._complete(self.table, self.repository.content_keys())
+        data = _result_data(result)
         entry = {"key": self.key, "format": FORMAT, "root": self.engine.root, "max_size": self.max_size,
-                 "files": self.files, "problems": self.problems, "table": table, "asked": asked,
-                 "result": _result_data(result)}
+                 "files": self.files, "problems": self.problems, "table": table, "asked": asked, "result": data}
         try:
-            payload = json.dumps(entry, separators=(",", ":"))
-            del entry               # written from its text alone
+            head = json.dumps(entry, separators=(",", ":"))
+            del entry, table, asked, data     # written from the text
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
         except (TypeError, ValueError, OSError):
             return      # a value JSON cannot carry as it is: not kept, rather than kept changed
-        write_signed(self._mac_key, self.directory, self.name, payload)
-        self._prune()
+        # a value JSON cannot carry in a finding fails the write, and nothing is kept
+        if write_signed(self._mac_key, self.directory, self.name, _with_findings(head, result.findings)):
+            self._prune()
 
     def _prune(self) -> None:
         """Keep the KEEP most recently used entries."""

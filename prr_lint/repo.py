@@ -238,17 +238,19 @@ class Repository:
                     self._loaded[rel] = self._parse(rel, *((raw, key) if key is not None else self._read(rel)))
                 return
             todo = [rel for rel, _, _ in misses]
-        asked = set(todo)
+        # each path as the listing's own string: a worker's answer brings two copies of it, let go here
+        asked = {rel: rel for rel in todo}
         try:
             for parsed in parse_files(self.root, [(rel, self.candidates[rel]) for rel in todo], self.chart_dirs,
                                       self.max_file_size, workers):
-                if parsed.rel not in asked or parsed.loaded is None:
+                listed = asked.get(parsed.rel)
+                if listed is None or parsed.loaded is None:
                     continue            # JSON could not carry it: load parses it in-process
-                self._loaded[parsed.rel] = parsed.loaded
+                self._loaded[listed] = _as_listed(parsed.loaded, listed)
                 if parsed.key is not None:
-                    self._read_keys[parsed.rel] = parsed.key
+                    self._read_keys[listed] = parsed.key
                 if self._cache is not None and parsed.key is not None and parsed.text is not None:
-                    self._cache.put(parsed.rel, parsed.key, parsed.loaded, self._stamp(parsed.rel), parsed.text)
+                    self._cache.put(listed, parsed.key, parsed.loaded, self._stamp(listed), parsed.text)
         except PoolUnavailable:
             pass                        # what the pool did not parse, load parses in-process
 
@@ -309,9 +311,23 @@ class Repository:
         """The parse cache of this run (None: --no-cache, or no private key); renderers keep results in it."""
         return self._cache
 
+    def let_go(self) -> None:
+        """Forget the documents read and the rules' memos (the run is over); what it read stays known."""
+        self._loaded.clear()
+        self.memo.clear()
+
     def save_cache(self) -> None:
         if self._cache is not None:
             self._cache.save(self.candidates)
+
+
+def _as_listed(loaded: Loaded, rel: str) -> Loaded:
+    """`loaded` (and its documents of that file) holding `rel`, an equal string, for its path."""
+    loaded.file = rel
+    for doc in loaded.docs:
+        if doc.file == rel:
+            doc.file = rel
+    return loaded
 
 
 __all__ = ["Repository", "LoadError", "CONTEXT_KINDS"]

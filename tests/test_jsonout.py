@@ -47,3 +47,32 @@ def test_lone_surrogate_becomes_replacement_character_and_pairs_stay():
 def test_unserialisable_value_still_fails():
     with pytest.raises(TypeError):
         jsonout.dumps({"a": {1, 2}})
+
+
+def _written(obj, indent=2):
+    parts: list[str] = []
+    jsonout.write(obj, parts.append, indent)
+    return parts
+
+
+@settings(max_examples=400, deadline=None)
+@given(VALUES, st.integers(min_value=1, max_value=40))
+def test_written_in_parts_the_same_text_as_dumps(obj, part):
+    original = jsonout.PART
+    jsonout.PART = part            # cut as often as the text allows (hypothesis runs no fixture per example)
+    try:
+        parts = _written(obj)
+    finally:
+        jsonout.PART = original
+    assert "".join(parts) == jsonout.dumps(obj) == expected(obj)
+
+
+def test_a_large_text_is_written_in_parts_of_about_part_characters_each_cut_between_tokens(monkeypatch):
+    monkeypatch.setattr(jsonout, "PART", 100)
+    report = {"findings": [{"rule": "K8S002", "message": f"##vso[task] {i} bad\udc80 😀", "line": i}
+                           for i in range(50)], "services": [["svc", i] for i in range(50)]}
+    parts = _written(report)
+    assert "".join(parts) == expected(report)
+    assert len(parts) > 20 and max(map(len, parts)) < 100 + 200      # one finding's text at most past PART
+    for part in parts[:-1]:         # each ends after a whole value, key or bracket: never inside a string
+        assert part.endswith((",", "[", "{", ": ", "}", "]", "\n")) or part.rstrip().endswith((",", "[", "{")), part

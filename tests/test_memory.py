@@ -42,6 +42,19 @@ def test_an_ast_asked_for_after_its_eviction_is_parsed_again_the_same(promql_par
     assert promql.facts(again) == promql.facts(first)
 
 
+def test_facts_of_expressions_share_their_repeated_parts_and_the_sharing_is_bounded(monkeypatch):
+    a, b = promql.facts(_burn_rate(100_001)), promql.facts(_burn_rate(100_002))
+    assert a.names is b.names and a.windows is b.windows and a.calls is b.calls
+    assert a.selectors[0][0] is b.selectors[0][0]                   # the metric name: one string
+    assert a.selectors[0] is a.selectors[1] and a.selectors[0] is not b.selectors[0]     # job="svc-N" differs
+    assert a.selectors[0] == ("http_requests_total", (("job", "svc-100001"),))
+    assert not hasattr(a, "__dict__")           # slots: no dict per Facts
+    monkeypatch.setattr(promql, "SHARED_MAX", 8)
+    for n in range(40):
+        promql.facts(_burn_rate(200_000 + n))
+    assert len(promql._shared_parts) <= 8
+
+
 # -- the parse cache's text and the C heap ----------------------------------------------------------------
 def test_parse_cache_text_is_written_and_let_go_before_charts_render(tmp_path, monkeypatch):
     import os
@@ -113,3 +126,117 @@ def test_signed_files_keep_their_format_and_refuse_a_broken_header(tmp_path):
     for broken in (cache.MAGIC, header, header + b"\n", b"x" + blob, blob[:-1], blob + b" "):
         (tmp_path / name).write_bytes(broken)
         assert cache.read_signed(key, directory, name) is None, broken
+
+
+# -- documents let go before the replay entry and the report ------------------------------------------------
+def _documents() -> list:
+    import gc
+
+    from prr_lint.model import Document
+
+    return [o for o in gc.get_objects() if type(o) is Document]
+
+
+def test_a_reported_run_lets_its_documents_go_before_storing_and_reporting_the_same_bytes(tmp_path, monkeypatch):
+    import gc
+    import os
+
+    from prr_lint import cache, cli, jsonout, replay
+    from prr_lint.checks import promql
+    from prr_lint.engine import run
+    from prr_lint.reporters import FORMATS, render, write
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+    from generate import generate
+
+    root = str(tmp_path / "repo")
+    generate(3, root)
+    # documents other tests left behind (a CLI run freezes its objects) are held here, and not counted
+    gc.unfreeze()
+    gc.collect()
+    earlier = _documents()
+
+    def _documents_alive() -> int:
+        return len(_documents()) - len(earlier)
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("PRR_LINT_CACHE_DIR", "")
+    monkeypatch.setenv("PRR_LINT_TODAY", "2026-11-23")
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0)
+    alive_at_store: list[int] = []
+    real_store = replay.Replay.store
+
+    held_at_store: list[tuple[int, int]] = []      # (PromQL ASTs, documents with their spans decoded)
+
+    def store(self, result):
+        alive_at_store.append(_documents_alive())
+        held_at_store.append((promql.parse.cache_info().currsize, len(cache._decoded)))
+        return real_store(self, result)
+
+    monkeypatch.setattr(replay.Replay, "store", store)
+
+    def result(keep: bool, replayed: bool = True):
+        options = cli.make_options(cli.build_parser().parse_args(["check", root]))
+        options.replay = cli.replay_environment() if replayed else None
+        options.keep_documents = keep
+        return run(options)
+
+    kept = result(keep=True)            # as the gate runs: documents are read after the run
+    assert alive_at_store == [len(kept.docs)] and len(kept.docs) > 30
+    assert kept.repo is not None and kept.graph is not None
+    del kept
+    gc.collect()                        # the first run's objects, whatever cycles they are in
+    assert _documents_alive() == 0
+    directory = cache.default_directory(str(tmp_path / "xdg-cache"), root)
+    for name in os.listdir(directory):      # the next run is a full run again, not a replay
+        if name.startswith(replay.PREFIX):
+            os.unlink(os.path.join(directory, name))
+    reported = result(keep=False)       # as check and report run: from the result alone
+    assert alive_at_store[1:] == [0]
+    assert min(held_at_store[0]) > 0 and held_at_store[1] == (0, 0)
+    assert reported.docs == [] and reported.repo is None and reported.graph is None
+    reference = result(keep=True, replayed=False)   # a full run that keeps everything
+    assert len(reference.docs) > 30 and len(alive_at_store) == 2
+    monkeypatch.setattr(jsonout, "PART", 512)      # the report passed on in parts, as the CLI writes it
+    for fmt in FORMATS:
+        parts: list[str] = []
+        write(fmt, reported, parts.append)
+        assert "".join(parts) == render(fmt, reported) == render(fmt, reference), fmt
+        assert len(parts) > 10 if fmt in ("json", "sarif") else len(parts) == 1
+    parts = []
+    write("sarif", reported, parts.append, category="prr")
+    assert "".join(parts) == render("sarif", reference, category="prr")
+
+
+def test_a_signed_file_written_in_parts_is_the_file_of_its_joined_text_and_a_failing_part_writes_nothing(
+        tmp_path, monkeypatch):
+    import json
+
+    from prr_lint import cache, replay
+
+    monkeypatch.setattr(cache, "PIECE", 7)          # parts cut across pieces too
+    key, directory = b"k" * 32, str(tmp_path)
+    from prr_lint.model import Finding, Span
+
+    findings = [Finding("R1", "x", "error", f"message {i}", "a.yaml", Span(i + 1)) for i in range(5)]
+    monkeypatch.setattr(replay, "FINDINGS_PER_PART", 2)
+    head = json.dumps({"key": "k", "result": {"notices": [], "baseline": None}}, separators=(",", ":"))
+    parts = list(replay._with_findings(head, findings))
+    assert len(parts) == 5                          # the head, three parts of at most two findings, the end
+    assert cache.write_signed(key, directory, "entry.json", "".join(parts))
+    whole = (tmp_path / "entry.json").read_bytes()
+    assert cache.write_signed(key, directory, "entry.json", iter(parts))
+    assert (tmp_path / "entry.json").read_bytes() == whole
+    assert cache.read_signed(key, directory, "entry.json") == \
+        {"key": "k", "result": {"notices": [], "baseline": None,
+                                "findings": [replay._finding_data(f) for f in findings]}}
+    assert [replay._finding(item) for item in cache.read_signed(key, directory, "entry.json")["result"]["findings"]] \
+        == findings
+
+    def failing():
+        yield "{"
+        raise TypeError("a value JSON cannot carry")
+
+    assert not cache.write_signed(key, directory, "failed.json", failing())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry.json"]
+

@@ -121,8 +121,12 @@ def test_the_cache_lets_go_of_what_it_wrote_and_a_second_save_keeps_both(tmp_pat
     shard = read_signed(key, str(tmp_path), store._shard_name(cache.shard_of("a/x.yaml")))
     assert sorted(shard) == ["key-x", "key-y"]
     again = ParseCache(str(tmp_path), key)
-    assert encode_loaded(again.get("a/x.yaml", "key-x")) == encode_loaded(first)
-    assert encode_loaded(again.get("a/y.yaml", "key-y")) == encode_loaded(second)
+    x, y = again.get("a/x.yaml", "key-x"), again.get("a/y.yaml", "key-y")
+    assert encode_loaded(x) == encode_loaded(first)
+    assert encode_loaded(y) == encode_loaded(second)
+    # each entry is its own JSON text, decoded alone: its keys and short values are still the run's one string
+    assert next(k for k in y.docs[0].data if k == "apiVersion") is next(k for k in x.docs[0].data if k == "apiVersion")
+    assert y.docs[0].data["kind"] is x.docs[0].data["kind"]
 
 
 def test_loading_makes_no_full_collection_then_one_and_freezes_what_is_left():
@@ -158,6 +162,52 @@ def test_a_batch_of_worker_answers_is_read_at_once_and_its_documents_share_their
     assert parsed[0].text == messages[0].partition(b"\n")[2].decode()
     with pytest.raises(ValueError, match="malformed"):
         parsepool._decode([messages[0] + b",1"])      # two values where one answer was due
+
+
+def test_answers_of_separate_batches_share_keys_and_short_values_and_hold_their_spans_compressed():
+    from prr_lint import shared
+    from prr_lint.cache import StoredSpans
+
+    long_value = "x" * (shared.SHORT + 1)
+    batches = []
+    for i in range(2):                  # two batches: two json.loads calls
+        rel = f"k8s/deploy-{i}.yaml"
+        text = (f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc-{i}\n"
+                f"  labels: {{team: payments}}\n  annotations: {{note: {long_value}}}\n")
+        encoded = encode_loaded(Loaded(rel, load_text(rel, text, "yaml", set())))
+        (parsed,) = parsepool._decode([json.dumps([rel, f"key-{i}", True]).encode() + b"\n" + encoded.encode()])
+        batches.append(parsed.loaded.docs[0])
+        assert parsed.loaded.docs[0].file is parsed.loaded.file     # one string for the file's name
+    first, second = batches
+    assert first.data == {"apiVersion": "apps/v1", "kind": "Deployment",
+                          "metadata": {"name": "svc-0", "labels": {"team": "payments"},
+                                       "annotations": {"note": long_value}}}
+    key = next(k for k in second.data["metadata"] if k == "labels")
+    assert key is next(k for k in first.data["metadata"] if k == "labels")
+    assert second.data["apiVersion"] is first.data["apiVersion"]
+    assert second.data["metadata"]["labels"]["team"] is first.data["metadata"]["labels"]["team"]
+    # a long value is prose, not shared
+    assert second.data["metadata"]["annotations"]["note"] is not first.data["metadata"]["annotations"]["note"]
+    # the spans: held as compressed bytes, smaller than their JSON text, decoded to the same positions
+    assert isinstance(first.spans, StoredSpans) and isinstance(first.spans._text, bytes)
+    spans_json = json.dumps([list(first.spans), list(first.spans.values())], separators=(",", ":"))
+    assert len(first.spans._text) < len(spans_json)
+    assert first.spans[("metadata", "labels", "team")] == (5, 12, 5, 26)
+
+
+def test_yaml_read_in_process_shares_keys_and_short_values_across_files():
+    from prr_lint import shared
+
+    long_value = "y" * (shared.SHORT + 1)
+    texts = [f"metadata:\n  labels: {{team: payments}}\n  name: svc-{i}\nnote: {long_value}\n" for i in range(2)]
+    (first, _, _), = yamlread.load_yaml(texts[0])
+    (second, _, _), = yamlread.load_yaml(texts[1])
+    assert next(k for k in second if k == "metadata") is next(k for k in first if k == "metadata")
+    assert second["metadata"]["labels"]["team"] is first["metadata"]["labels"]["team"]
+    assert second["note"] == first["note"] and second["note"] is not first["note"]
+    # with an anchor the careful converter reads it: its keys are shared too
+    (third, _, _), = yamlread.load_yaml("base: &b {team: payments}\nmetadata: {labels: *b}\n")
+    assert next(k for k in third if k == "metadata") is next(k for k in first if k == "metadata")
 
 
 def test_a_tag_forced_on_text_it_does_not_fit_keeps_the_text():

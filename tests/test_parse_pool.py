@@ -57,6 +57,17 @@ def test_the_pool_gives_the_same_findings_as_in_process(mono, pooled):
     assert got.documents == expected.documents
 
 
+def test_files_parsed_by_the_pool_hold_the_listings_string_for_their_path(mono, pooled):
+    got = run(options(mono, workers=2))
+    assert len(pooled) == 60
+    listed = {rel: rel for rel in got.repo.files}
+    loaded = [got.repo.load(rel) for rel in got.repo.candidates]
+    docs = [d for item in loaded for d in item.docs if d.file == item.file]
+    assert len(docs) > 60
+    assert all(item.file is listed[item.file] for item in loaded)
+    assert all(d.file is listed[d.file] for d in docs)
+
+
 def test_the_pool_fills_the_cache_that_later_runs_read(mono, tmp_path, pooled, monkeypatch):
     monkeypatch.setattr(cache, "RACY_SECONDS", 0)
     home = str(tmp_path / "home")

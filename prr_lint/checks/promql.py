@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -262,7 +263,7 @@ def selector_name(selector) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Facts:
     """What the rules ask of an expression: whether it parses, and from one pass over its AST the metrics,
     windows, selectors and calls. Plain values, so they can be kept between runs (promql_memo.py)."""
@@ -295,8 +296,35 @@ def _facts(parsed: Parsed) -> Facts:
                 windows.add(window)
         elif isinstance(node, promql_parser.Call):
             calls.append(node.func.name)
-    return Facts(parsed.ok, parsed.error, parsed.too_large, frozenset(names), frozenset(windows), tuple(found),
-                 tuple(calls))
+    return shared(Facts(parsed.ok, parsed.error, parsed.too_large, frozenset(names), frozenset(windows),
+                        tuple(found), tuple(calls)))
+
+
+# Facts are kept for every expression of a run, and most of their parts repeat (a metric name, a window, a
+# `job` matcher, the functions called): equal parts are one object, strings from the parser interned
+SHARED_MAX = 1 << 16
+_shared_parts: dict = {}
+
+
+def _one(value):
+    found = _shared_parts.get(value)
+    if found is None:
+        if len(_shared_parts) >= SHARED_MAX:     # bounded, whatever a repository holds
+            _shared_parts.clear()
+        found = _shared_parts[value] = value
+    return found
+
+
+def _text(value):
+    return sys.intern(value) if type(value) is str else value
+
+
+def shared(facts: Facts) -> Facts:
+    """`facts` with its parts shared with those of the other Facts of the process."""
+    selectors = _one(tuple(_one((_text(name), _one(tuple(_one((_text(k), _text(v))) for k, v in matchers))))
+                           for name, matchers in facts.selectors))
+    return Facts(facts.ok, facts.error, facts.too_large, _one(frozenset(map(_text, facts.names))),
+                 _one(facts.windows), selectors, _one(tuple(map(_text, facts.calls))))
 
 
 def facts(expr) -> Facts:

@@ -78,7 +78,7 @@ def decode(obj: Any) -> Facts | None:
         for name, matchers in out.selectors)
     if type(ok) is not bool or type(too_large) is not bool or not (error is None or type(error) is str) or not plain:
         return None
-    return out
+    return promql.shared(out)
 
 
 def _near_limits(expr: str) -> bool:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime
 import functools
+import sys
 from functools import cache
 
 import yaml
 
 from ..model import Span
+from ..shared import SHORT
 from .errors import LoadError
 
 _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
@@ -89,6 +91,11 @@ def _reader_position(text: str, position: int) -> tuple[int, int]:
 # (a quarter of a million spans in a large monorepo's first run)
 _new_span = functools.partial(tuple.__new__, Span)
 _ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
+_intern = sys.intern     # keys and short values repeat across a run's documents: one string each (see shared.py)
+
+
+def _short(value: str) -> str:
+    return _intern(value) if len(value) <= SHORT else value
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
@@ -198,7 +205,7 @@ def _convert_document(loader, root, lines: list[str], budget: int, shared: bool)
             if key_node.tag == _MERGE:    # `!!merge` written out, without `<<`: the careful path merges it
                 raise _MergeKey
             if type(key_node) is _ScalarNode:
-                key = key_node.value
+                key = _intern(key_node.value)
                 if key in out and (written is None or key in written):
                     first = next(k.start_mark.line + 1 for k, _ in node.value
                                  if type(k) is _ScalarNode and k.value == key)
@@ -214,7 +221,7 @@ def _convert_document(loader, root, lines: list[str], budget: int, shared: bool)
             value_path = path + (key,)
             spans[value_path] = span(key_node.start_mark, value_node.end_mark)
             if type(value_node) is _ScalarNode:
-                out[key] = value_node.value if value_node.tag == _STR else scalar(value_node)
+                out[key] = _short(value_node.value) if value_node.tag == _STR else scalar(value_node)
             else:
                 out[key] = plain(value_node, value_path)
         return out
@@ -235,7 +242,7 @@ def _convert_document(loader, root, lines: list[str], budget: int, shared: bool)
         for key_node, value_node in node.value:
             # keys are read as written: YAML 1.1 would turn `on:` into True
             if isinstance(key_node, _ScalarNode):
-                key = key_node.value
+                key = _intern(key_node.value)
             else:
                 key = str(convert(key_node, path + ("<key>",), span(key_node.start_mark, key_node.end_mark)))
             if key_node in explicit:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..model import SEVERITIES, Finding
@@ -20,6 +20,18 @@ def render(fmt: str, result: Result, **options: Any) -> str:
     module = importlib.import_module(f".{fmt}", __name__)
     text: str = module.render(result, **options)
     return text
+
+
+def write(fmt: str, result: Result, out: Callable[[str], object], **options: Any) -> None:
+    """`out(render(fmt, result, **options))`, in parts where the reporter writes its text so (a `write` of its own)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
+    module = importlib.import_module(f".{fmt}", __name__)
+    writer = getattr(module, "write", None)
+    if writer is None:
+        out(module.render(result, **options))
+    else:
+        writer(result, out, **options)
 
 
 def counts(findings: Iterable[Finding]) -> dict[str, int]:

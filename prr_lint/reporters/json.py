@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__, jsonout, scorecard
@@ -46,6 +47,19 @@ def service_dicts(result: Result) -> list[dict[str, Any]]:
 
 
 def render(result: Result, **_: Any) -> str:
+    # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
+    # `##vso[` must not appear raw in a line that a CI log may show
+    return json_text(jsonout.dumps(_report(result))) + "\n"
+
+
+def write(result: Result, out: Callable[[str], object], **_: Any) -> None:
+    """`out(render(result))` in parts (jsonout.write): a large run's report is never one string. A part ends
+    between two tokens, and `#` only occurs inside strings, so json_text gives each part what it gives the whole."""
+    jsonout.write(_report(result), lambda part: out(json_text(part)))
+    out("\n")
+
+
+def _report(result: Result) -> dict[str, Any]:
     c = counts(result.findings)
     report = {
         "version": REPORT_VERSION,
@@ -60,6 +74,4 @@ def render(result: Result, **_: Any) -> str:
     }
     if result.shard is not None:   # `prr-lint merge` checks that every part of the repository is there once
         report["shard"] = {"index": result.shard.index, "count": result.shard.count}
-    # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
-    # `##vso[` must not appear raw in a line that a CI log may show
-    return json_text(jsonout.dumps(report)) + "\n"
+    return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__, jsonout
@@ -83,6 +84,18 @@ def _result(f: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
 
 
 def render(result: Result, category: str | None = None, **_: Any) -> str:
+    # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
+    # `##vso[` must not appear raw in a line that a CI log may show
+    return json_text(jsonout.dumps(_log(result, category))) + "\n"
+
+
+def write(result: Result, out: Callable[[str], object], category: str | None = None, **_: Any) -> None:
+    """`out(render(result, category))` in parts, as the JSON reporter writes (reporters/json.py)."""
+    jsonout.write(_log(result, category), lambda part: out(json_text(part)))
+    out("\n")
+
+
+def _log(result: Result, category: str | None) -> dict[str, Any]:
     rules = sorted(result.rules, key=lambda r: r.id)
     rule_index = {r.id: i for i, r in enumerate(rules)}
     run: dict[str, Any] = {
@@ -98,7 +111,4 @@ def render(result: Result, category: str | None = None, **_: Any) -> str:
     }
     if category:
         run["automationDetails"] = {"id": category.rstrip("/") + "/"}
-    log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    # a file name that is not UTF-8 arrives with lone surrogates: JSON readers reject them, so U+FFFD;
-    # `##vso[` must not appear raw in a line that a CI log may show
-    return json_text(jsonout.dumps(log)) + "\n"
+    return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
