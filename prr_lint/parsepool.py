@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+import orjson
+
 from .cache import content_key, decode_loaded, encode_loaded
 from .loaders import Loaded, load_file, read_bytes
 from .loaders.errors import LoadError
@@ -90,13 +92,13 @@ def _parse_one(root: str, rel: str, how: str, charts: set, max_size: int, load: 
     key = content_key(rel, how, max_size, raw) if raw is not None else None
     text = encode_loaded(load(root, rel, how, charts, max_size, raw))
     header = json.dumps([rel, key, text is not None]).encode()
-    return header if text is None else header + b"\n" + text.encode("ascii")
+    return header if text is None else header + b"\n" + text.encode("utf-8")
 
 
 # -- in the parent -----------------------------------------------------------------------------
 def _decode(messages: list[bytes]) -> list[Parsed]:
-    """The answers of one batch, read with one json.loads: the documents of its files then share one string per
-    distinct key (json shares keys within one call), and take about an eighth less memory."""
+    """The answers of one batch, read with one orjson.loads: the documents of its files then share one string per
+    distinct key (orjson keeps a cache of short keys), and take about an eighth less memory."""
     heads = []
     bodies = []
     for message in messages:
@@ -107,7 +109,7 @@ def _decode(messages: list[bytes]) -> list[Parsed]:
         heads.append((rel, key, encoded))
         if encoded:
             bodies.append(body)
-    entries = json.loads(b"[" + b",".join(bodies) + b"]") if bodies else []
+    entries = orjson.loads(b"[" + b",".join(bodies) + b"]") if bodies else []
     if len(entries) != len(bodies):     # each body is one JSON value, or the answers are not ours
         raise ValueError("malformed answer from a parse worker")
     stored, texts = iter(entries), iter(bodies)
@@ -120,7 +122,7 @@ def _decode(messages: list[bytes]) -> list[Parsed]:
         loaded = decode_loaded(next(stored), lazy=True)
         if loaded is None or loaded.file != rel:
             raise ValueError("malformed answer from a parse worker")
-        out.append(Parsed(rel, key, next(texts).decode("ascii"), loaded))
+        out.append(Parsed(rel, key, next(texts).decode("utf-8"), loaded))
     return out
 
 

@@ -52,7 +52,9 @@ def mono(tmp_path_factory):
 def test_the_pool_gives_the_same_findings_as_in_process(mono, pooled):
     expected = run(options(mono, workers=0))
     got = run(options(mono, workers=2))
-    assert len(pooled) == got.files_read == expected.files_read == 60
+    assert got.files_read == expected.files_read == 60
+    # all but the 6 charts' Chart.yaml and values files, which the run parses itself to begin their renders
+    assert len(pooled) == 60 - 6 * 3 and not any("/chart/" in rel for rel in pooled)
     assert findings(got) == findings(expected) and findings(expected)
     assert got.documents == expected.documents
 
@@ -62,7 +64,7 @@ def test_the_pool_fills_the_cache_that_later_runs_read(mono, tmp_path, pooled, m
     home = str(tmp_path / "home")
     expected = findings(run(options(mono, workers=0)))
     assert findings(run(options(mono, workers=2, cache_home=home))) == expected
-    assert len(pooled) == 60
+    assert len(pooled) == 60 - 6 * 3
     pooled.clear()
     assert findings(run(options(mono, workers=2, cache_home=home))) == expected
     assert pooled == []          # everything came from the cache
