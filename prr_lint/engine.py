@@ -368,10 +368,9 @@ class Engine:
         if whole:
             context_files = list(repo.candidates)
             in_scope = set(context_files)
-            # charts render (Go, in threads) while the rest is parsed: the listing names their files; the core
-            # they keep busy is not one for the parse pool
-            repo.busy_cores = begin_renders(RenderJob(self.root, repo, ServiceGraph([], cfg.default_tier, self.anchor),
-                                                      cfg, (), context_files, self.scope))
+            # charts render (Go, in threads) while the rest is parsed: the listing names their files
+            begin_renders(RenderJob(self.root, repo, ServiceGraph([], cfg.default_tier, self.anchor), cfg, (),
+                                    context_files, self.scope))
             repo.prefetch(context_files)
         else:
             in_scope = set(_files_in(repo.candidates, self.scope)) if self.shard is None else set()

@@ -51,16 +51,15 @@ class Parsed:
     loaded: Loaded | None     # None: parse it in-process (JSON could not carry it)
 
 
-def worker_count(requested: int | None, busy: int = 0) -> int:
-    """Workers to start: as asked, else one per CPU this process may run on that is not `busy` with other work
-    of the run (charts rendering meanwhile), at most MAX_WORKERS."""
+def worker_count(requested: int | None) -> int:
+    """Workers to start: as asked, else one per CPU this process may run on, at most MAX_WORKERS."""
     if requested is not None:
         return max(0, requested)
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:    # not on Linux
         cpus = os.cpu_count() or 1
-    return min(cpus - busy, MAX_WORKERS)
+    return min(cpus, MAX_WORKERS)
 
 
 # -- in the worker -----------------------------------------------------------------------------

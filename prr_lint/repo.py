@@ -31,7 +31,6 @@ class Repository:
         # worker processes for large parses (see prefetch; None: one per CPU); fewer than 2 never start a pool
         self.parse_workers = parse_workers
         self.parse_pool_min = parse_pool_min
-        self.busy_cores = 0       # cores the run keeps busy meanwhile (charts rendering): not the pool's
         self.project = project    # the directory of .prr-lint.yaml: only files under it belong to the run
         self.max_file_size = max_file_size
         self.real_root = os.path.realpath(root)
@@ -208,7 +207,7 @@ class Repository:
             return
         from .parsepool import PoolUnavailable, parse_files, worker_count
 
-        workers = worker_count(self.parse_workers, self.busy_cores)
+        workers = worker_count(self.parse_workers)
         if workers < 2:
             return
         if self._cache is not None:     # content already cached (a moved checkout, a restored cache): no parse

@@ -76,45 +76,6 @@ def test_small_runs_start_no_pool(mono, pooled):
     assert pooled == []
 
 
-def test_a_core_that_renders_charts_is_not_the_pools(mono, tmp_path, monkeypatch):
-    """With one worker per CPU by default: on 2 CPUs, charts rendering meanwhile keep one busy, so the parse stays
-    in-process (one worker is no pool); without charts to render, or on 3 CPUs, a pool parses."""
-    import os
-    import shutil
-
-    try:
-        import helm_python  # noqa: F401  (charts render only with the real library)
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("helm-python-sdk is not installed (pip install -e '.[render]')")
-        pytest.skip("helm-python-sdk is not installed")
-    pools: list[int] = []
-    original = parsepool.parse_files
-
-    def counting(root, items, chart_dirs, max_size, workers, **kwargs):
-        pools.append(workers)
-        yield from original(root, items, chart_dirs, max_size, workers, **kwargs)
-
-    monkeypatch.setattr(parsepool, "parse_files", counting)
-    cpus = {0, 1}
-    monkeypatch.setattr(parsepool.os, "sched_getaffinity", lambda pid: cpus)
-
-    def default_workers(root):
-        return run(Options(paths=[root], config=Config(), root=root, use_cache=False, parse_workers=None,
-                           parse_pool_min=1))
-
-    with_charts = default_workers(mono)
-    assert pools == []
-    cpus = {0, 1, 2}
-    assert findings(default_workers(mono)) == findings(with_charts)
-    assert pools == [2]
-    plain = str(tmp_path / "plain")
-    shutil.copytree(mono, plain, ignore=shutil.ignore_patterns("chart"))
-    cpus = {0, 1}
-    default_workers(plain)
-    assert pools == [2, 2]
-
-
 def crashing(monkeypatch):
     monkeypatch.setattr(parsepool, "parse_files", functools.partial(parsepool.parse_files, load=crashing_loader.load))
 

@@ -79,16 +79,14 @@ def render_all(job: RenderJob) -> Rendered:
     return out
 
 
-def begin(job: RenderJob) -> int:
+def begin(job: RenderJob) -> None:
     """Start the renders whose inputs are known before the run has parsed the repository (Helm charts: their
     files, Chart.yaml and values), so the library renders them in threads while the run parses the rest;
-    render_all with the same files and scope finishes them. `job.docs` and `job.graph` are not read.
-    Returns the cores the renders keep busy meanwhile (1 or 0)."""
-    if not job.repo.chart_dirs:
-        return 0
-    from .helm import begin as begin_helm
+    render_all with the same files and scope finishes them. `job.docs` and `job.graph` are not read."""
+    if job.repo.chart_dirs:
+        from .helm import begin as begin_helm
 
-    return 1 if begin_helm(job) else 0
+        begin_helm(job)
 
 
 def meanwhile(repo: Repository, files: Iterable[str]) -> Iterator[str]:

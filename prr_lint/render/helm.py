@@ -178,13 +178,11 @@ class _Batch:
         self.parts[i] = (part, judged)
 
 
-def begin(job: RenderJob) -> bool:
+def begin(job: RenderJob) -> None:
     """Start rendering the charts `job.files` touch before the run parses the rest of the repository: the
     library renders in threads (Go, without the GIL) while the main thread parses, and takes apart what is
-    rendered at each drain(). render() with the same files and scope picks the batch up. Whether any chart
-    renders (a cache miss)."""
-    batch = job.repo.memo[_BEGUN] = _Batch(job)
-    return batch.renders is not None
+    rendered at each drain(). render() with the same files and scope picks the batch up."""
+    job.repo.memo[_BEGUN] = _Batch(job)
 
 
 def drain(repo: Any) -> None:
