@@ -228,10 +228,12 @@ class Repository:
                     self._loaded[rel] = self._parse(rel, *((raw, key) if key is not None else self._read(rel)))
                 return
             todo = [rel for rel, _, _ in misses]
+        from .render import meanwhile  # charts begun early are taken apart while the workers parse
+
         asked = set(todo)
         try:
-            for parsed in parse_files(self.root, [(rel, self.candidates[rel]) for rel in todo], self.chart_dirs,
-                                      self.max_file_size, workers):
+            for parsed in meanwhile(self, parse_files(self.root, [(rel, self.candidates[rel]) for rel in todo],
+                                                      self.chart_dirs, self.max_file_size, workers)):
                 if parsed.rel not in asked or parsed.loaded is None:
                     continue            # JSON could not carry it: load parses it in-process
                 self._loaded[parsed.rel] = parsed.loaded

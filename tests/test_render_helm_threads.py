@@ -224,9 +224,9 @@ def test_a_whole_run_begins_rendering_before_it_parses_and_finds_the_same(tmp_pa
     monkeypatch.setattr(Repository, "prefetch", prefetch)
     monkeypatch.setattr(helm_renderer, "render", render)
 
-    def findings(paths):
+    def findings(paths, workers=0):
         result = run(Options(paths=paths, config=load_config(os.path.join(root, ".prr-lint.yaml")), root=root,
-                             use_cache=False))
+                             use_cache=False, parse_workers=workers, parse_pool_min=1))
         rendered = [(d.file, d.index, d.meta["values"]) for d in result.docs if "values" in d.meta]
         return rendered, [(f.rule_id, f.file, f.span.line, f.span.col, f.message, f.fingerprint)
                           for f in result.findings]
@@ -239,6 +239,9 @@ def test_a_whole_run_begins_rendering_before_it_parses_and_finds_the_same(tmp_pa
     assert sorted({file.split("/")[1] for file, _, _ in early[0]}) == [f"svc-{n}" for n in range(6)] and early[1]
     monkeypatch.setattr(renderers, "DRAIN_EVERY", 1)    # taken apart between any two files parsed
     assert findings([root]) == early
+    events.clear()
+    assert findings([root], workers=2) == early       # and between any two answers of the parse pool
+    assert events == [f"batch of {files} files", "parse", "parse", "render"]
     events.clear()
     monkeypatch.setattr(engine, "begin_renders", lambda job: None)
     assert findings([root]) == early                # begun only once all is parsed: the same findings

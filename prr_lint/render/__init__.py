@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..model import Document
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 RENDER_FAILED = "PRR005"      # a chart or overlay that could not be rendered: nothing of it was checked
 RENDER_INCOMPLETE = "PRR006"  # rendered without a part (a chart dependency): its results are partial
 DRAIN_EVERY = 64              # files parsed between two looks at the charts rendered meanwhile
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -89,15 +90,15 @@ def begin(job: RenderJob) -> None:
         begin_helm(job)
 
 
-def meanwhile(repo: Repository, files: Iterable[str]) -> Iterator[str]:
-    """`files`, one by one; every DRAIN_EVERY of them, the charts begun early and rendered since are taken apart
-    (documents, template lines, value origins), so that little waits to be taken apart once parsing ends."""
+def meanwhile(repo: Repository, files: Iterable[T]) -> Iterator[T]:
+    """`files` (or parse pool answers), one by one; every DRAIN_EVERY of them, the charts begun early and rendered
+    since are taken apart (documents, template lines, value origins), so that little waits once parsing ends."""
     if not repo.chart_dirs:
         yield from files
         return
     from .helm import drain
 
-    for n, rel in enumerate(files, 1):
-        yield rel
+    for n, item in enumerate(files, 1):
+        yield item
         if n % DRAIN_EVERY == 0:
             drain(repo)
