@@ -368,7 +368,9 @@ class Engine:
         if whole:
             context_files = list(repo.candidates)
             in_scope = set(context_files)
-            # charts render (Go, in threads) while the rest is parsed: the listing names their files
+            # the parse pool starts, and the charts render (Go, in threads), while the rest is parsed: the listing
+            # names their files
+            repo.start_pool(context_files)
             begin_renders(RenderJob(self.root, repo, ServiceGraph([], cfg.default_tier, self.anchor), cfg, (),
                                     context_files, self.scope))
             repo.prefetch(context_files)

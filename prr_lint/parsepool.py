@@ -176,16 +176,50 @@ class _Worker:
         return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
 
 
+class Started:
+    """Workers started ahead of their batches (a process takes a few tenths of a second to start and import):
+    the caller does other work meanwhile, then hands them to parse_files. Ended with stop() when not used."""
+
+    def __init__(self, root: str, chart_dirs: set, max_size: int, workers: int, load: Loader = load_file) -> None:
+        self.args = (root, sorted(chart_dirs), max_size, load)
+        self.workers: list[_Worker] = []
+        try:
+            for _ in range(workers):
+                self.workers.append(_Worker(multiprocessing.get_context("spawn"), self.args))
+        except (OSError, ValueError, RuntimeError):
+            pass                # parse_files starts what is missing, or finds the pool unavailable
+
+    def take(self, args: tuple) -> list[_Worker]:
+        """The workers, if started for these arguments (else they are ended)."""
+        workers, self.workers = self.workers, []
+        if args == self.args:
+            return workers
+        for w in workers:
+            w.kill()
+        return []
+
+    def stop(self) -> None:
+        for w in self.take(()):
+            w.kill()
+
+
 def parse_files(root: str, items: list[tuple[str, str]], chart_dirs: set, max_size: int, workers: int,
-                load: Loader = load_file) -> Iterator[Parsed]:
-    """Parse `items` ([path, loader name]) in `workers` spawned processes; one Parsed per item, in any order."""
+                load: Loader = load_file, started: Started | None = None) -> Iterator[Parsed]:
+    """Parse `items` ([path, loader name]) in `workers` spawned processes; one Parsed per item, in any order.
+    `started`: workers started ahead, used first."""
     ctx = multiprocessing.get_context("spawn")
     args = (root, sorted(chart_dirs), max_size, load)
     pending = deque(items[i:i + BATCH] for i in range(0, len(items), BATCH))
     pool: list[_Worker] = []
     try:
+        wanted = min(workers, len(pending))
+        pool = started.take(args) if started is not None else []
+        for w in pool[wanted:]:
+            w.kill()
+        del pool[wanted:]
         try:
-            pool = [_Worker(ctx, args) for _ in range(min(workers, len(pending)))]
+            while len(pool) < wanted:
+                pool.append(_Worker(ctx, args))
         except (OSError, ValueError, RuntimeError) as e:
             raise PoolUnavailable(str(e)) from None
         while pool:

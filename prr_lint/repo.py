@@ -12,6 +12,7 @@ import functools
 import os
 import posixpath
 import stat
+from typing import Any
 
 from .cache import CONTEXT_KINDS, ParseCache, content_key
 from .discover import Refused, check_files, list_files
@@ -31,6 +32,7 @@ class Repository:
         # worker processes for large parses (see prefetch; None: one per CPU); fewer than 2 never start a pool
         self.parse_workers = parse_workers
         self.parse_pool_min = parse_pool_min
+        self._started: Any = None     # parse workers started ahead (parsepool.Started), for prefetch
         self.project = project    # the directory of .prr-lint.yaml: only files under it belong to the run
         self.max_file_size = max_file_size
         self.real_root = os.path.realpath(root)
@@ -196,9 +198,33 @@ class Repository:
                 out.add(rel)
         return out
 
+    def start_pool(self, rels: list[str]) -> None:
+        """Start the parse pool's workers now when prefetch(rels) will use them (at least parse_pool_min files the
+        cache has never seen), so that they start while the run does other work first."""
+        if self.parse_workers is not None and self.parse_workers < 2 or self._started is not None:
+            return
+        index = self._cache.index if self._cache is not None else {}
+        unseen = sum(1 for rel in rels if rel not in self._loaded and rel not in index and rel in self.candidates
+                     and rel not in self.refused)
+        if unseen < self.parse_pool_min:
+            return
+        from .parsepool import Started, worker_count
+
+        workers = worker_count(self.parse_workers)
+        if workers >= 2:
+            self._started = Started(self.root, self.chart_dirs, self.max_file_size, workers)
+
     def prefetch(self, rels: list[str]) -> None:
         """Parse ahead the files among `rels` that are not loaded and whose documents the cache does not hold:
         in worker processes when there are at least parse_pool_min of them, else not yet (load parses them)."""
+        started, self._started = self._started, None
+        try:
+            self._prefetch(rels, started)
+        finally:
+            if started is not None:
+                started.stop()          # the workers parse_files did not take
+
+    def _prefetch(self, rels: list[str], started) -> None:
         if self.parse_workers is not None and self.parse_workers < 2:
             return
         todo = [rel for rel in rels if rel not in self._loaded and rel not in self._known and rel in self.candidates
@@ -233,7 +259,8 @@ class Repository:
         asked = set(todo)
         try:
             for parsed in meanwhile(self, parse_files(self.root, [(rel, self.candidates[rel]) for rel in todo],
-                                                      self.chart_dirs, self.max_file_size, workers)):
+                                                      self.chart_dirs, self.max_file_size, workers,
+                                                      started=started)):
                 if parsed.rel not in asked or parsed.loaded is None:
                     continue            # JSON could not carry it: load parses it in-process
                 self._loaded[parsed.rel] = parsed.loaded

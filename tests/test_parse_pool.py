@@ -150,3 +150,31 @@ def test_a_loader_that_raises_in_a_worker_leaves_that_file_to_the_parent(tmp_pat
     assert [f for f in expected if f[1] == "k8s/bug.yaml"]
     crashing(monkeypatch)
     assert findings(run(options(root, workers=2))) == expected
+
+
+def test_the_workers_start_before_the_charts_are_gathered_and_only_when_they_will_parse(mono, tmp_path, monkeypatch):
+    from prr_lint.render import helm as helm_renderer
+
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0)
+    events: list[str] = []
+    real_worker, real_batch = parsepool._Worker.__init__, helm_renderer._Batch.__init__
+
+    def worker(self, *args):
+        events.append("worker")
+        real_worker(self, *args)
+
+    def batch(self, job):
+        events.append("charts")
+        real_batch(self, job)
+
+    monkeypatch.setattr(parsepool._Worker, "__init__", worker)
+    monkeypatch.setattr(helm_renderer._Batch, "__init__", batch)
+    expected = findings(run(options(mono, workers=0)))
+    events.clear()
+    home = str(tmp_path / "home")
+    assert findings(run(options(mono, workers=2, cache_home=home))) == expected
+    # both workers start first (they import while the charts are gathered), and no other is started later
+    assert events == ["worker", "worker", "charts"]
+    events.clear()
+    assert findings(run(options(mono, workers=2, cache_home=home))) == expected
+    assert events == ["charts"]          # every file is in the cache: no worker is started for nothing
