@@ -21,6 +21,7 @@ from .model import ORIGINS, SEVERITY_RANK, Document, Finding, Hit, Span
 from .registry import check_selectors, load_rules, severity_key
 from .render import Rendered, RenderJob, meanwhile, render_all
 from .render import begin as begin_renders
+from .render import inputs as render_inputs
 from .repo import DEFAULT_MIN_FILES, Repository
 from .rule import ENGINE, PARSE_ERROR, RULE_ERROR, SERVICE, Rule
 from .service import Service, ServiceGraph
@@ -368,12 +369,12 @@ class Engine:
         if whole:
             context_files = list(repo.candidates)
             in_scope = set(context_files)
-            # the parse pool starts, and the charts render (Go, in threads), while the rest is parsed: the listing
-            # names their files
+            # the charts render (Go, in threads) while the rest is parsed: the listing names their files, which
+            # the parse pool (started first, to import meanwhile) parses before the others
             repo.start_pool(context_files)
-            begin_renders(RenderJob(self.root, repo, ServiceGraph([], cfg.default_tier, self.anchor), cfg, (),
-                                    context_files, self.scope))
-            repo.prefetch(context_files)
+            early = RenderJob(self.root, repo, ServiceGraph([], cfg.default_tier, self.anchor), cfg, (), context_files,
+                              self.scope)
+            repo.prefetch(context_files, first=render_inputs(repo), then=lambda: begin_renders(early))
         else:
             in_scope = set(_files_in(repo.candidates, self.scope)) if self.shard is None else set()
             context = repo.context_files()

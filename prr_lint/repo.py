@@ -12,6 +12,7 @@ import functools
 import os
 import posixpath
 import stat
+from collections.abc import Callable, Collection
 from typing import Any
 
 from .cache import CONTEXT_KINDS, ParseCache, content_key
@@ -214,17 +215,22 @@ class Repository:
         if workers >= 2:
             self._started = Started(self.root, self.chart_dirs, self.max_file_size, workers)
 
-    def prefetch(self, rels: list[str]) -> None:
+    def prefetch(self, rels: list[str], first: Collection[str] = (), then: Callable[[], None] | None = None) -> None:
         """Parse ahead the files among `rels` that are not loaded and whose documents the cache does not hold:
-        in worker processes when there are at least parse_pool_min of them, else not yet (load parses them)."""
+        in worker processes when there are at least parse_pool_min of them, else not yet (load parses them).
+        `then` is called once: as soon as the files of `first` are loaded (the pool parses them before the others),
+        else when prefetch ends (so it may parse them itself)."""
         started, self._started = self._started, None
+        waiting = [then] if then is not None else []
         try:
-            self._prefetch(rels, started)
+            self._prefetch(rels, started, first, waiting)
         finally:
             if started is not None:
                 started.stop()          # the workers parse_files did not take
+        if waiting:
+            waiting.pop()()
 
-    def _prefetch(self, rels: list[str], started) -> None:
+    def _prefetch(self, rels: list[str], started, first: Collection[str], waiting: list) -> None:
         if self.parse_workers is not None and self.parse_workers < 2:
             return
         todo = [rel for rel in rels if rel not in self._loaded and rel not in self._known and rel in self.candidates
@@ -257,10 +263,18 @@ class Repository:
         from .render import meanwhile  # charts begun early are taken apart while the workers parse
 
         asked = set(todo)
+        wanted = {rel for rel in first if rel in asked}
+        todo = [rel for rel in todo if rel in wanted] + [rel for rel in todo if rel not in wanted]
+        if not wanted and waiting:
+            waiting.pop()()
         try:
             for parsed in meanwhile(self, parse_files(self.root, [(rel, self.candidates[rel]) for rel in todo],
                                                       self.chart_dirs, self.max_file_size, workers,
                                                       started=started)):
+                if wanted:
+                    wanted.discard(parsed.rel)
+                    if not wanted and waiting:
+                        waiting.pop()()
                 if parsed.rel not in asked or parsed.loaded is None:
                     continue            # JSON could not carry it: load parses it in-process
                 self._loaded[parsed.rel] = parsed.loaded

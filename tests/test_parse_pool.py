@@ -52,9 +52,7 @@ def mono(tmp_path_factory):
 def test_the_pool_gives_the_same_findings_as_in_process(mono, pooled):
     expected = run(options(mono, workers=0))
     got = run(options(mono, workers=2))
-    assert got.files_read == expected.files_read == 60
-    # all but the 6 charts' Chart.yaml and values files, which the run parses itself to begin their renders
-    assert len(pooled) == 60 - 6 * 3 and not any("/chart/" in rel for rel in pooled)
+    assert len(pooled) == got.files_read == expected.files_read == 60
     assert findings(got) == findings(expected) and findings(expected)
     assert got.documents == expected.documents
 
@@ -64,7 +62,7 @@ def test_the_pool_fills_the_cache_that_later_runs_read(mono, tmp_path, pooled, m
     home = str(tmp_path / "home")
     expected = findings(run(options(mono, workers=0)))
     assert findings(run(options(mono, workers=2, cache_home=home))) == expected
-    assert len(pooled) == 60 - 6 * 3
+    assert len(pooled) == 60
     pooled.clear()
     assert findings(run(options(mono, workers=2, cache_home=home))) == expected
     assert pooled == []          # everything came from the cache
@@ -167,14 +165,31 @@ def test_the_workers_start_before_the_charts_are_gathered_and_only_when_they_wil
         events.append("charts")
         real_batch(self, job)
 
+    asked: list[str] = []
+    answered_before_charts: list[int] = []
+    original = parsepool.parse_files
+
+    def parse_files(root, items, *args, **kwargs):
+        asked.extend(rel for rel, _ in items)
+        for parsed in original(root, items, *args, **kwargs):
+            if "charts" not in events:
+                answered_before_charts.append(1)
+            yield parsed
+
     monkeypatch.setattr(parsepool._Worker, "__init__", worker)
     monkeypatch.setattr(helm_renderer._Batch, "__init__", batch)
+    monkeypatch.setattr(parsepool, "parse_files", parse_files)
     expected = findings(run(options(mono, workers=0)))
     events.clear()
     home = str(tmp_path / "home")
     assert findings(run(options(mono, workers=2, cache_home=home))) == expected
-    # both workers start first (they import while the charts are gathered), and no other is started later
+    # both workers start first (they import meanwhile), and no other is started later
     assert events == ["worker", "worker", "charts"]
+    # the pool parses every file, the charts' Chart.yaml and values files first; the charts are gathered once
+    # those are answered, while the others are still being parsed
+    assert len(asked) == 60 and all("/chart/" in rel for rel in asked[:18]) and not any("/chart/" in rel for rel in
+                                                                                         asked[18:])
+    assert 18 <= len(answered_before_charts) < 60
     events.clear()
     assert findings(run(options(mono, workers=2, cache_home=home))) == expected
     assert events == ["charts"]          # every file is in the cache: no worker is started for nothing

@@ -212,9 +212,9 @@ def test_a_whole_run_begins_rendering_before_it_parses_and_finds_the_same(tmp_pa
         events.append(f"batch of {len(job.files)} files")
         real_init(self, job)
 
-    def prefetch(self, rels):
+    def prefetch(self, rels, *args, **kwargs):
         events.append("parse")
-        real_prefetch(self, rels)
+        real_prefetch(self, rels, *args, **kwargs)
 
     def render(job):
         events.append("render")
@@ -233,15 +233,15 @@ def test_a_whole_run_begins_rendering_before_it_parses_and_finds_the_same(tmp_pa
 
     early = findings([root])
     files = len(Repository(root).candidates)
-    # the charts' batch is made from the listing, before the files are parsed, and the render finishes it
-    assert events == [f"batch of {files} files", "parse", "parse", "render"]
+    # the charts' batch is made from the listing while the files are parsed, and the render finishes it
+    assert events == ["parse", f"batch of {files} files", "parse", "render"]
     # each chart's rendered objects were checked
     assert sorted({file.split("/")[1] for file, _, _ in early[0]}) == [f"svc-{n}" for n in range(6)] and early[1]
     monkeypatch.setattr(renderers, "DRAIN_EVERY", 1)    # taken apart between any two files parsed
     assert findings([root]) == early
     events.clear()
     assert findings([root], workers=2) == early       # and between any two answers of the parse pool
-    assert events == [f"batch of {files} files", "parse", "parse", "render"]
+    assert events == ["parse", f"batch of {files} files", "parse", "render"]
     events.clear()
     monkeypatch.setattr(engine, "begin_renders", lambda job: None)
     assert findings([root]) == early                # begun only once all is parsed: the same findings

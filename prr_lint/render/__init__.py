@@ -80,6 +80,11 @@ def render_all(job: RenderJob) -> Rendered:
     return out
 
 
+def inputs(repo: Repository) -> set[str]:
+    """The files begin() parses to start the renders (Chart.yaml and values files): parsed before the others."""
+    return {rel for rel, how in repo.candidates.items() if how in ("helm-chart", "helm-values")}
+
+
 def begin(job: RenderJob) -> None:
     """Start the renders whose inputs are known before the run has parsed the repository (Helm charts: their
     files, Chart.yaml and values), so the library renders them in threads while the run parses the rest;
