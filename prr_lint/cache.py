@@ -41,8 +41,10 @@ import stat
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeGuard
+
+import orjson
 
 from . import __version__, shared
 from .loaders import Loaded
@@ -50,8 +52,8 @@ from .loaders.errors import LoadError
 from .model import Document, Path, Span
 
 # 6: templates load as a notice, not documents; spans stored as one string per document; 7: an index entry is
-# one string
-FORMAT = 7
+# one string; 8: the parse and render caches written by orjson (UTF-8, not ASCII-escaped JSON)
+FORMAT = 8
 MAGIC = f"prr-lint-cache {FORMAT} {__version__}".encode()
 KEY_NAME = "key"
 KEY_BYTES = 32
@@ -144,11 +146,16 @@ def _encode(loaded: Loaded) -> list:
     return [loaded.file, loaded.notice, [err.message, err.line, err.col] if err is not None else None,
             [[d.kind, d.file, d.index, [[k, list(v), True] if isinstance(v, tuple) else [k, v, False]
                                         for k, v in d.meta.items()], d.data,
-              json.dumps([list(d.spans), list(d.spans.values())], separators=(",", ":"))] for d in loaded.docs]]
+              spans_text(d.spans)] for d in loaded.docs]]
+
+
+def spans_text(spans: Mapping[Path, Span]) -> str:
+    """A document's spans as one JSON string (a Span, a tuple subclass, is written as its four numbers)."""
+    return orjson.dumps([list(spans), list(spans.values())], default=tuple).decode()
 
 
 def _spans(text: str) -> dict[Path, Span]:
-    paths, rows = json.loads(text)
+    paths, rows = orjson.loads(text)
     return dict(zip(map(tuple, paths), map(_span, rows), strict=True))
 
 
@@ -235,8 +242,8 @@ def encode_loaded(loaded: Loaded) -> str | None:
     string or a NaN would not. Spans are exact by construction (paths of str and int, four ints each)."""
     try:
         encoded = _encode(loaded)
-        text = json.dumps(encoded, separators=(",", ":"))
-        return text if json.loads(text) == encoded else None
+        text = orjson.dumps(encoded)
+        return text.decode() if orjson.loads(text) == encoded else None
     except (ValueError, TypeError, RecursionError, OverflowError):
         return None
 
@@ -259,8 +266,10 @@ def _mac(key: bytes, name: str, payload: bytes | memoryview) -> bytes:
     return mac.hexdigest().encode()
 
 
-def read_signed(key: bytes, directory: str, name: str):
-    """The JSON payload of `name` if it is ours (MAC, version) and whole, else None."""
+def read_signed(key: bytes, directory: str, name: str, loads: Callable[[bytes], Any] = json.loads):
+    """The JSON payload of `name` if it is ours (MAC, version) and whole, else None. `loads`: orjson's for the
+    files orjson wrote (the parse and render caches); json's for those json.dumps wrote, as orjson would read
+    an integer beyond 64 bits as a float."""
     try:
         fd = os.open(os.path.join(directory, name), _READ_FLAGS)
         with os.fdopen(fd, "rb") as fh:
@@ -278,7 +287,7 @@ def read_signed(key: bytes, directory: str, name: str):
     payload = blob[second + 1:]
     del blob
     try:
-        return json.loads(payload)
+        return loads(payload)
     except (ValueError, RecursionError):
         return None
 
@@ -286,19 +295,22 @@ def read_signed(key: bytes, directory: str, name: str):
 PIECE = 1 << 20      # characters of a signed payload encoded at once: a large one is never copied whole
 
 
-def write_signed(key: bytes, directory: str, name: str, payload: str | Iterable[str]) -> bool:
+def write_signed(key: bytes, directory: str, name: str, payload: str | bytes | Iterable[str | bytes]) -> bool:
     """Write atomically (temporary file + rename): a concurrent run sees the old file or the new one. `payload`
-    is the JSON text, or its parts in order (made as they are written, so it is never held whole: the MAC goes
-    in its place in the header at the end). False when not written, also when making a part fails."""
+    is the JSON text (str, or UTF-8 bytes), or its parts in order (made as they are written, so it is never held
+    whole: the MAC goes in its place in the header at the end). False when not written, also when making a part
+    fails."""
     path = os.path.join(directory, name)
     tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
         mac = hmac.new(key, MAGIC + b"\n" + name.encode() + b"\n", hashlib.sha256)
         with open(tmp, "xb") as fh:
             fh.write(MAGIC + b"\n" + b"0" * mac.digest_size * 2 + b"\n")
-            for part in [payload] if isinstance(payload, str) else payload:
+            for part in [payload] if isinstance(payload, (str, bytes)) else payload:
                 for start in range(0, len(part), PIECE):
-                    data = part[start:start + PIECE].encode("ascii")     # json.dumps escapes everything else
+                    piece = part[start:start + PIECE]
+                    # UTF-8 a piece at a time is the whole text's UTF-8 (code points are encoded one by one)
+                    data = piece if isinstance(piece, bytes) else piece.encode("utf-8")
                     mac.update(data)
                     fh.write(data)
             fh.seek(len(MAGIC) + 1)
@@ -393,13 +405,13 @@ class ParseCache:
         self._tag = _h(project, 12)
         self.index_name = f"index-{self._tag}.json"
         self.journal_name = f"journal-{self._tag}.json"
-        stored = read_signed(key, directory, self.index_name)
+        stored = read_signed(key, directory, self.index_name, orjson.loads)
         entries = stored.get("entries") if isinstance(stored, dict) else None
         self.index: dict = entries if isinstance(entries, dict) else {}
         self._has_index = isinstance(entries, dict)
         # the entries changed since the index was last written whole (None: the file is gone): a run that
         # changed a few files rewrites this small file, not an index of every file in the repository
-        stored = read_signed(key, directory, self.journal_name) if self._has_index else None
+        stored = read_signed(key, directory, self.journal_name, orjson.loads) if self._has_index else None
         journal = stored.get("entries") if isinstance(stored, dict) else None
         self._journal: dict = journal if isinstance(journal, dict) else {}
         for rel, entry in self._journal.items():
@@ -416,10 +428,10 @@ class ParseCache:
         """The name of another signed file of this project's cache (render/cache.py keeps render results)."""
         return f"{kind}-{self._tag}.json"
 
-    def read_side(self, name: str):
-        return read_signed(self._key, self.directory, name)
+    def read_side(self, name: str, loads: Callable[[bytes], Any] = json.loads):
+        return read_signed(self._key, self.directory, name, loads)
 
-    def write_side(self, name: str, payload: str) -> None:
+    def write_side(self, name: str, payload: str | bytes) -> None:
         if _ensure_directory(self.directory):
             write_signed(self._key, self.directory, name, payload)
 
@@ -438,7 +450,7 @@ class ParseCache:
 
     def _shard(self, shard: str) -> dict:
         if shard not in self._shards:
-            stored = read_signed(self._key, self.directory, self._shard_name(shard))
+            stored = read_signed(self._key, self.directory, self._shard_name(shard), orjson.loads)
             self._shards[shard] = stored if isinstance(stored, dict) else {}
         return self._shards[shard]
 
@@ -511,7 +523,7 @@ class ParseCache:
         obj = self._shard(entry[2]).get(key)
         if isinstance(obj, str):    # an entry is stored as its own JSON text: decoded only when asked for
             try:
-                obj = json.loads(obj, object_pairs_hook=shared.mapping)     # keys shared with other files
+                obj = shared.share_values(orjson.loads(obj))    # short values shared with other files
             except (ValueError, RecursionError):
                 obj = None
         loaded = decode_loaded(obj, lazy) if obj is not None else None
@@ -550,11 +562,11 @@ class ParseCache:
             parts = {k: t for k, t in new.items() if k in keep}
             for k, obj in old.items():
                 if k in keep and k not in parts:
-                    parts[k] = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"))
+                    parts[k] = obj if isinstance(obj, str) else orjson.dumps(obj).decode()
             # in a shard of directories each entry's text is stored as a JSON string: reading the shard then scans
             # strings, and only the entries a run asks for are parsed (a one-file run needs a few of each shard of
             # its directories); the manifests' shard is parsed whole, as every run needs all of it
-            payload = "{" + ",".join(f"{json.dumps(k)}:{t if shard == 'ctx' else json.dumps(t)}"
+            payload = "{" + ",".join(f"{json.dumps(k)}:{t if shard == 'ctx' else orjson.dumps(t).decode()}"
                                      for k, t in parts.items()) + "}"
             write_signed(self._key, self.directory, self._shard_name(shard), payload)
         journal = dict(self._journal)
@@ -562,14 +574,14 @@ class ParseCache:
         journal.update(dict.fromkeys(gone))
         if self._has_index and len(journal) <= max(JOURNAL_MIN, len(self.index) // 16):
             write_signed(self._key, self.directory, self.journal_name,
-                         json.dumps({"entries": journal}, separators=(",", ":")))
+                         orjson.dumps({"entries": journal}))
         else:
             # a string is written back as read (whoever looks at it checks it); a list only when it is valid
             self.index = {rel: e if isinstance(e, str) else _compact(e) for rel, e in self.index.items()
                           if isinstance(e, str) or self._valid(e)}
             write_signed(self._key, self.directory, self.index_name,
-                         json.dumps({"entries": self.index}, separators=(",", ":")))
-            write_signed(self._key, self.directory, self.journal_name, json.dumps({"entries": {}}))
+                         orjson.dumps({"entries": self.index}))
+            write_signed(self._key, self.directory, self.journal_name, orjson.dumps({"entries": {}}))
             journal = {}
         self._journal, self._changed, self._has_index = journal, set(), True
         # what was parsed is on disk now: not held for the rest of the run (a later read or save reads the shard)

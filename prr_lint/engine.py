@@ -20,7 +20,9 @@ from .errors import UsageError
 from .memo import save_run_memos
 from .model import ORIGINS, SEVERITY_RANK, Document, Finding, Hit, Span
 from .registry import check_selectors, load_rules, severity_key
-from .render import Rendered, RenderJob, render_all
+from .render import Rendered, RenderJob, meanwhile, render_all
+from .render import begin as begin_renders
+from .render import inputs as render_inputs
 from .repo import DEFAULT_MIN_FILES, Repository
 from .rule import ENGINE, PARSE_ERROR, RULE_ERROR, SERVICE, Rule
 from .service import Service, ServiceGraph
@@ -371,14 +373,19 @@ class Engine:
         if whole:
             context_files = list(repo.candidates)
             in_scope = set(context_files)
-            repo.prefetch(context_files)
+            # the charts render (Go, in threads) while the rest is parsed: the listing names their files, which
+            # the parse pool (started first, to import meanwhile) parses before the others
+            repo.start_pool(context_files)
+            early = RenderJob(self.root, repo, ServiceGraph([], cfg.default_tier, self.anchor), cfg, (), context_files,
+                              self.scope)
+            repo.prefetch(context_files, first=render_inputs(repo), then=lambda: begin_renders(early))
         else:
             in_scope = set(_files_in(repo.candidates, self.scope)) if self.shard is None else set()
             context = repo.context_files()
             context_files = [rel for rel in repo.candidates if rel in context or rel in in_scope]
         manifests: list[Document] = []
         slo_docs: list[Document] = []
-        for rel in context_files:
+        for rel in meanwhile(repo, context_files):
             # what other services' manifests say is read, where it is written only for their own findings
             for doc in repo.load(rel, lazy=not self.whole and rel not in in_scope).docs:
                 if doc.kind in ("service", "backstage"):

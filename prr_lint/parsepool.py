@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+import orjson
+
 from . import shared
 from .cache import content_key, decode_loaded, encode_loaded
 from .loaders import Loaded, load_file, read_bytes
@@ -91,13 +93,13 @@ def _parse_one(root: str, rel: str, how: str, charts: set, max_size: int, load: 
     key = content_key(rel, how, max_size, raw) if raw is not None else None
     text = encode_loaded(load(root, rel, how, charts, max_size, raw))
     header = json.dumps([rel, key, text is not None]).encode()
-    return header if text is None else header + b"\n" + text.encode("ascii")
+    return header if text is None else header + b"\n" + text.encode("utf-8")
 
 
 # -- in the parent -----------------------------------------------------------------------------
 def _decode(messages: list[bytes]) -> list[Parsed]:
-    """The answers of one batch, read with one json.loads; their documents' keys and short values are the
-    run's one string each (shared.py)."""
+    """The answers of one batch, read with one orjson.loads: the documents of its files then share one string per
+    distinct key (orjson keeps a cache of short keys) and per short value (shared.py)."""
     heads = []
     bodies = []
     for message in messages:
@@ -108,7 +110,7 @@ def _decode(messages: list[bytes]) -> list[Parsed]:
         heads.append((rel, key, encoded))
         if encoded:
             bodies.append(body)
-    entries = json.loads(b"[" + b",".join(bodies) + b"]", object_pairs_hook=shared.mapping) if bodies else []
+    entries = shared.share_values(orjson.loads(b"[" + b",".join(bodies) + b"]")) if bodies else []
     if len(entries) != len(bodies):     # each body is one JSON value, or the answers are not ours
         raise ValueError("malformed answer from a parse worker")
     stored, texts = iter(entries), iter(bodies)
@@ -121,7 +123,7 @@ def _decode(messages: list[bytes]) -> list[Parsed]:
         loaded = decode_loaded(next(stored), lazy=True)
         if loaded is None or loaded.file != rel:
             raise ValueError("malformed answer from a parse worker")
-        out.append(Parsed(rel, key, next(texts).decode("ascii"), loaded))
+        out.append(Parsed(rel, key, next(texts).decode("utf-8"), loaded))
     return out
 
 
@@ -175,16 +177,50 @@ class _Worker:
         return f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
 
 
+class Started:
+    """Workers started ahead of their batches (a process takes a few tenths of a second to start and import):
+    the caller does other work meanwhile, then hands them to parse_files. Ended with stop() when not used."""
+
+    def __init__(self, root: str, chart_dirs: set, max_size: int, workers: int, load: Loader = load_file) -> None:
+        self.args = (root, sorted(chart_dirs), max_size, load)
+        self.workers: list[_Worker] = []
+        try:
+            for _ in range(workers):
+                self.workers.append(_Worker(multiprocessing.get_context("spawn"), self.args))
+        except (OSError, ValueError, RuntimeError):
+            pass                # parse_files starts what is missing, or finds the pool unavailable
+
+    def take(self, args: tuple) -> list[_Worker]:
+        """The workers, if started for these arguments (else they are ended)."""
+        workers, self.workers = self.workers, []
+        if args == self.args:
+            return workers
+        for w in workers:
+            w.kill()
+        return []
+
+    def stop(self) -> None:
+        for w in self.take(()):
+            w.kill()
+
+
 def parse_files(root: str, items: list[tuple[str, str]], chart_dirs: set, max_size: int, workers: int,
-                load: Loader = load_file) -> Iterator[Parsed]:
-    """Parse `items` ([path, loader name]) in `workers` spawned processes; one Parsed per item, in any order."""
+                load: Loader = load_file, started: Started | None = None) -> Iterator[Parsed]:
+    """Parse `items` ([path, loader name]) in `workers` spawned processes; one Parsed per item, in any order.
+    `started`: workers started ahead, used first."""
     ctx = multiprocessing.get_context("spawn")
     args = (root, sorted(chart_dirs), max_size, load)
     pending = deque(items[i:i + BATCH] for i in range(0, len(items), BATCH))
     pool: list[_Worker] = []
     try:
+        wanted = min(workers, len(pending))
+        pool = started.take(args) if started is not None else []
+        for w in pool[wanted:]:
+            w.kill()
+        del pool[wanted:]
         try:
-            pool = [_Worker(ctx, args) for _ in range(min(workers, len(pending)))]
+            while len(pool) < wanted:
+                pool.append(_Worker(ctx, args))
         except (OSError, ValueError, RuntimeError) as e:
             raise PoolUnavailable(str(e)) from None
         while pool:

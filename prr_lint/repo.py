@@ -12,6 +12,8 @@ import functools
 import os
 import posixpath
 import stat
+from collections.abc import Callable, Collection
+from typing import Any
 
 from .cache import CONTEXT_KINDS, ParseCache, content_key
 from .discover import Refused, check_files, list_files, stamp_files
@@ -31,6 +33,7 @@ class Repository:
         # worker processes for large parses (see prefetch; None: one per CPU); fewer than 2 never start a pool
         self.parse_workers = parse_workers
         self.parse_pool_min = parse_pool_min
+        self._started: Any = None     # parse workers started ahead (parsepool.Started), for prefetch
         self.project = project    # the directory of .prr-lint.yaml: only files under it belong to the run
         self.max_file_size = max_file_size
         self.real_root = os.path.realpath(root)
@@ -206,9 +209,38 @@ class Repository:
                 out.add(rel)
         return out
 
-    def prefetch(self, rels: list[str]) -> None:
+    def start_pool(self, rels: list[str]) -> None:
+        """Start the parse pool's workers now when prefetch(rels) will use them (at least parse_pool_min files the
+        cache has never seen), so that they start while the run does other work first."""
+        if self.parse_workers is not None and self.parse_workers < 2 or self._started is not None:
+            return
+        index = self._cache.index if self._cache is not None else {}
+        unseen = sum(1 for rel in rels if rel not in self._loaded and rel not in index and rel in self.candidates
+                     and rel not in self.refused)
+        if unseen < self.parse_pool_min:
+            return
+        from .parsepool import Started, worker_count
+
+        workers = worker_count(self.parse_workers)
+        if workers >= 2:
+            self._started = Started(self.root, self.chart_dirs, self.max_file_size, workers)
+
+    def prefetch(self, rels: list[str], first: Collection[str] = (), then: Callable[[], None] | None = None) -> None:
         """Parse ahead the files among `rels` that are not loaded and whose documents the cache does not hold:
-        in worker processes when there are at least parse_pool_min of them, else not yet (load parses them)."""
+        in worker processes when there are at least parse_pool_min of them, else not yet (load parses them).
+        `then` is called once: as soon as the files of `first` are loaded (the pool parses them before the others),
+        else when prefetch ends (so it may parse them itself)."""
+        started, self._started = self._started, None
+        waiting = [then] if then is not None else []
+        try:
+            self._prefetch(rels, started, first, waiting)
+        finally:
+            if started is not None:
+                started.stop()          # the workers parse_files did not take
+        if waiting:
+            waiting.pop()()
+
+    def _prefetch(self, rels: list[str], started, first: Collection[str], waiting: list) -> None:
         if self.parse_workers is not None and self.parse_workers < 2:
             return
         todo = [rel for rel in rels if rel not in self._loaded and rel not in self._known and rel in self.candidates
@@ -238,11 +270,22 @@ class Repository:
                     self._loaded[rel] = self._parse(rel, *((raw, key) if key is not None else self._read(rel)))
                 return
             todo = [rel for rel, _, _ in misses]
+        from .render import meanwhile  # charts begun early are taken apart while the workers parse
+
         # each path as the listing's own string: a worker's answer brings two copies of it, let go here
         asked = {rel: rel for rel in todo}
+        wanted = {rel for rel in first if rel in asked}
+        todo = [rel for rel in todo if rel in wanted] + [rel for rel in todo if rel not in wanted]
+        if not wanted and waiting:
+            waiting.pop()()
         try:
-            for parsed in parse_files(self.root, [(rel, self.candidates[rel]) for rel in todo], self.chart_dirs,
-                                      self.max_file_size, workers):
+            for parsed in meanwhile(self, parse_files(self.root, [(rel, self.candidates[rel]) for rel in todo],
+                                                      self.chart_dirs, self.max_file_size, workers,
+                                                      started=started)):
+                if wanted:
+                    wanted.discard(parsed.rel)
+                    if not wanted and waiting:
+                        waiting.pop()()
                 listed = asked.get(parsed.rel)
                 if listed is None or parsed.loaded is None:
                     continue            # JSON could not carry it: load parses it in-process

@@ -1,6 +1,7 @@
 """The parse cache trusts nothing it did not write: no pickle, an HMAC on every file, content keys, and a
 location outside the checked tree unless the command line or the environment says otherwise."""
 
+import datetime
 import glob
 import json
 import os
@@ -219,6 +220,46 @@ def test_truncated_corrupt_and_foreign_cache_files_are_misses(tmp_path, home, va
     assert (proc.returncode, proc.stdout, proc.stderr) == (expected.returncode, expected.stdout, expected.stderr)
 
 
+def test_a_cache_of_the_previous_format_is_a_miss_and_is_written_again(tmp_path, home):
+    """Format 7 wrote ASCII-escaped JSON with json.dumps; format 8 writes orjson's UTF-8. Files of the old format,
+    signed with the key as that version signed them, are misses: the run parses again and writes the new form."""
+    import hashlib
+    import hmac
+
+    repo = small_repo(tmp_path / "repo")
+    expected = prr(home, "check", "-f", "json", "--no-cache", str(repo))
+    prr(home, "check", "-f", "json", str(repo))
+    key = (home / "prr-lint" / "key").read_bytes()
+    old_magic = cache.MAGIC.replace(b"prr-lint-cache 8 ", b"prr-lint-cache 7 ")
+    assert cache.FORMAT == 8 and old_magic != cache.MAGIC
+    files = cache_files(home, repo)
+    assert any("docs-" in f for f in files)
+    for path in files:
+        payload = json.dumps(read_signed(key, os.path.dirname(path), os.path.basename(path), json.loads)).encode()
+        mac = hmac.new(key, old_magic + b"\n" + os.path.basename(path).encode() + b"\n" + payload, hashlib.sha256)
+        with open(path, "wb") as fh:
+            fh.write(old_magic + b"\n" + mac.hexdigest().encode() + b"\n" + payload)
+    proc = prr(home, "check", "-f", "json", str(repo))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (expected.returncode, expected.stdout, expected.stderr)
+    for path in cache_files(home, repo):       # written again, in the new format
+        with open(path, "rb") as fh:
+            assert fh.readline() == cache.MAGIC + b"\n", path
+
+
+def test_the_cache_is_utf8_json_that_reads_back_exactly(tmp_path):
+    text = "caf\u00e9 \u2713 \U0001f680"
+    store = ParseCache(str(tmp_path), b"k" * 32)
+    doc = Document("k8s", "app/x.yaml", {"kind": "ConfigMap", text: [text, 1.5, -0.0, 2 ** 64 - 1]},
+                   {(): Span(1, 1), (text,): Span(2, 3, 2, 9)})
+    store.put("app/x.yaml", "key0", Loaded("app/x.yaml", docs=[doc]))
+    store.save(["app/x.yaml"])
+    shard = os.path.join(str(tmp_path), store._shard_name(cache.shard_of("app/x.yaml")))
+    with open(shard, "rb") as fh:
+        assert text.encode("utf-8") in fh.read()          # not escaped: orjson writes UTF-8
+    back = ParseCache(str(tmp_path), b"k" * 32).get("app/x.yaml", "key0")
+    assert back.docs[0].data == doc.data and dict(back.docs[0].spans) == doc.spans
+
+
 def test_a_shard_copied_under_another_name_is_foreign(tmp_path, home):
     repo = small_repo(tmp_path / "repo")
     prr(home, "check", str(repo))
@@ -407,7 +448,8 @@ def test_concurrent_runs_do_not_corrupt_the_cache(tmp_path, home):
 
 # -- the JSON form -----------------------------------------------------------------------------
 def test_round_trip_is_exact():
-    doc = Document("sloth", "a/b.yaml", {"x": [1, 1.5, True, None, "s", {"y": -0.0}], "big": 10 ** 30},
+    doc = Document("sloth", "a/b.yaml", {"x": [1, 1.5, True, None, "s", {"y": -0.0}], "big": 2 ** 64 - 1,
+                                         "small": -2 ** 63, "text": "caf\u00e9 \u2713 \U0001f680"},
                    {(): Span(1, 1, 9, 3), ("x",): Span(2, 3, 2, 9), ("x", 0): Span(2, 4, 2, 5)}, 2,
                    {"slos_path": ("spec", "slos"), "chart": "c", "overlay": False})
     loaded = Loaded("a/b.yaml", [doc], LoadError("bad thing", 7, 3), "a notice")
@@ -422,7 +464,9 @@ def test_round_trip_is_exact():
 
 
 def test_what_json_cannot_carry_exactly_is_not_cached():
-    for data in ({"x": float("nan")}, {1: "int key"}, {"t": ("a", "b")}, {"deep": [{"t": (1,)}]}, {True: 1}):
+    # orjson writes a NaN as null and refuses integers beyond 64 bits: neither would read back as it was
+    for data in ({"x": float("nan")}, {1: "int key"}, {"t": ("a", "b")}, {"deep": [{"t": (1,)}]}, {True: 1},
+                 {"big": 2 ** 64}, {"small": -2 ** 63 - 1}, {"s": "\ud800"}, {"d": datetime.date(2026, 1, 2)}):
         assert encode_loaded(Loaded("f.yaml", [Document("k8s", "f.yaml", data, {(): Span(1)})])) is None
 
 

@@ -38,9 +38,9 @@ class Work:
                 self.charts.append(rel)
             return load(repo, rel, lazy)
 
-        def counted_read(key, directory, name):
+        def counted_read(key, directory, name, *how):
             self.cache_files.append(name)
-            return read(key, directory, name)
+            return read(key, directory, name, *how)
 
         def counted_decode(obj, lazy=True):
             self.render_results += 1
@@ -230,9 +230,9 @@ def test_the_manifests_shard_is_decoded_while_git_lists_the_files(tmp_path, monk
             events.append("git read")
             return super().communicate(*args, **kwargs)
 
-    def counted_read(key, directory, name):
+    def counted_read(key, directory, name, *how):
         events.append("ctx" if name.endswith("-ctx.json") else "other")
-        return read(key, directory, name)
+        return read(key, directory, name, *how)
 
     monkeypatch.setattr(discover.subprocess, "Popen", Listing)
     monkeypatch.setattr(cache_module, "read_signed", counted_read)
@@ -254,8 +254,8 @@ def test_a_cache_entry_is_parsed_only_when_asked_for(tmp_path, monkeypatch):
     store.save(files)
     again = cache_module.ParseCache(str(tmp_path), b"k" * 32)
     parsed: list[int] = []
-    loads = json.loads
-    monkeypatch.setattr(cache_module.json, "loads", lambda text, *a, **k: parsed.append(len(text)) or loads(text))
+    loads = cache_module.orjson.loads
+    monkeypatch.setattr(cache_module.orjson, "loads", lambda text: parsed.append(len(text)) or loads(text))
     assert again.get(files[1], "key1").docs[0].data == {"kind": "ConfigMap", "n": 1}
     # the shard file (a string per entry), that one entry's text, its spans: never the other entries
     assert len(parsed) == 3 and parsed[1] < parsed[0] / 2

@@ -159,3 +159,48 @@ def test_a_loader_that_raises_in_a_worker_leaves_that_file_to_the_parent(tmp_pat
     assert [f for f in expected if f[1] == "k8s/bug.yaml"]
     crashing(monkeypatch)
     assert findings(run(options(root, workers=2))) == expected
+
+
+def test_the_workers_start_before_the_charts_are_gathered_and_only_when_they_will_parse(mono, tmp_path, monkeypatch):
+    from prr_lint.render import helm as helm_renderer
+
+    monkeypatch.setattr(cache, "RACY_SECONDS", 0)
+    events: list[str] = []
+    real_worker, real_batch = parsepool._Worker.__init__, helm_renderer._Batch.__init__
+
+    def worker(self, *args):
+        events.append("worker")
+        real_worker(self, *args)
+
+    def batch(self, job):
+        events.append("charts")
+        real_batch(self, job)
+
+    asked: list[str] = []
+    answered_before_charts: list[int] = []
+    original = parsepool.parse_files
+
+    def parse_files(root, items, *args, **kwargs):
+        asked.extend(rel for rel, _ in items)
+        for parsed in original(root, items, *args, **kwargs):
+            if "charts" not in events:
+                answered_before_charts.append(1)
+            yield parsed
+
+    monkeypatch.setattr(parsepool._Worker, "__init__", worker)
+    monkeypatch.setattr(helm_renderer._Batch, "__init__", batch)
+    monkeypatch.setattr(parsepool, "parse_files", parse_files)
+    expected = findings(run(options(mono, workers=0)))
+    events.clear()
+    home = str(tmp_path / "home")
+    assert findings(run(options(mono, workers=2, cache_home=home))) == expected
+    # both workers start first (they import meanwhile), and no other is started later
+    assert events == ["worker", "worker", "charts"]
+    # the pool parses every file, the charts' Chart.yaml and values files first; the charts are gathered once
+    # those are answered, while the others are still being parsed
+    assert len(asked) == 60 and all("/chart/" in rel for rel in asked[:18]) and not any("/chart/" in rel for rel in
+                                                                                         asked[18:])
+    assert 18 <= len(answered_before_charts) < 60
+    events.clear()
+    assert findings(run(options(mono, workers=2, cache_home=home))) == expected
+    assert events == ["charts"]          # every file is in the cache: no worker is started for nothing

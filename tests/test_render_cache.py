@@ -186,8 +186,8 @@ class _Store:
     def side_name(self, kind):
         return f"{kind}-x.json"
 
-    def read_side(self, name):
-        return json.loads(self.files[name]) if name in self.files else None
+    def read_side(self, name, loads=json.loads):
+        return loads(self.files[name]) if name in self.files else None
 
     def write_side(self, name, payload):
         self.files[name] = payload

@@ -141,3 +141,112 @@ def test_a_chart_with_dependencies_or_a_helmignore_loads_from_a_directory(tmp_pa
     monkeypatch.setattr(helm_renderer.tempfile, "TemporaryDirectory", directory)
     run(Options(paths=[root], root=root, use_cache=False))
     assert made == ["directory"]
+
+
+def test_answers_not_taken_yet_hold_back_the_next_renders(monkeypatch):
+    """At most `pending` rendered charts wait to be taken apart: a thread waits for a slot before it starts."""
+    started: list[str] = []
+    two_started = threading.Event()
+
+    def render(helm, chart):
+        started.append(chart.directory)
+        if len(started) == 2:
+            two_started.set()
+        return Answer(load_error=chart.directory)
+
+    monkeypatch.setattr(helm_renderer, "_render_safely", render)
+    names = ["a", "b", "c", "d", "e"]
+    renders = helm_renderer._Renders(None, [Named(n) for n in names], workers=3, pending=2)
+    assert two_started.wait(10)
+    # both slots are held by answers nobody took: no third render may start
+    assert renders.slots.acquire(blocking=False) is False
+    assert sorted(started) == ["a", "b"]
+    taken = sorted(answer.load_error for _, answer in renders.rest())
+    assert taken == names and sorted(started) == names
+    assert list(renders.ready()) == []
+
+
+def test_ready_takes_what_is_rendered_without_waiting(monkeypatch):
+    may_end = threading.Event()
+
+    def render(helm, chart):
+        if chart.directory == "slow":
+            assert may_end.wait(10)
+        return Answer(load_error=chart.directory)
+
+    monkeypatch.setattr(helm_renderer, "_render_safely", render)
+    renders = helm_renderer._Renders(None, [Named("quick"), Named("slow")], workers=2)
+    got: list = []
+    while not got:                # the quick chart's answer arrives; the slow one is not waited for
+        got = list(renders.ready())
+    assert got == [(0, Answer(load_error="quick"))]
+    may_end.set()
+    assert list(renders.rest()) == [(1, Answer(load_error="slow"))]
+
+
+def _generated(tmp_path, services: int) -> str:
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+    from generate import generate
+
+    root = str(tmp_path / "repo")
+    generate(services, root)
+    return root
+
+
+def test_a_whole_run_begins_rendering_before_it_parses_and_finds_the_same(tmp_path, monkeypatch):
+    import os
+
+    from prr_lint import engine
+    from prr_lint import render as renderers
+    from prr_lint.config import load_config
+    from prr_lint.repo import Repository
+
+    root = _generated(tmp_path, 6)
+    events: list[str] = []
+    real_init, real_prefetch, real_render = helm_renderer._Batch.__init__, Repository.prefetch, helm_renderer.render
+
+    def batch(self, job):
+        events.append(f"batch of {len(job.files)} files")
+        real_init(self, job)
+
+    def prefetch(self, rels, *args, **kwargs):
+        events.append("parse")
+        real_prefetch(self, rels, *args, **kwargs)
+
+    def render(job):
+        events.append("render")
+        return real_render(job)
+
+    monkeypatch.setattr(helm_renderer._Batch, "__init__", batch)
+    monkeypatch.setattr(Repository, "prefetch", prefetch)
+    monkeypatch.setattr(helm_renderer, "render", render)
+
+    def findings(paths, workers=0):
+        result = run(Options(paths=paths, config=load_config(os.path.join(root, ".prr-lint.yaml")), root=root,
+                             use_cache=False, parse_workers=workers, parse_pool_min=1))
+        rendered = [(d.file, d.index, d.meta["values"]) for d in result.docs if "values" in d.meta]
+        return rendered, [(f.rule_id, f.file, f.span.line, f.span.col, f.message, f.fingerprint)
+                          for f in result.findings]
+
+    early = findings([root])
+    files = len(Repository(root).candidates)
+    # the charts' batch is made from the listing while the files are parsed, and the render finishes it
+    assert events == ["parse", f"batch of {files} files", "parse", "render"]
+    # each chart's rendered objects were checked
+    assert sorted({file.split("/")[1] for file, _, _ in early[0]}) == [f"svc-{n}" for n in range(6)] and early[1]
+    monkeypatch.setattr(renderers, "DRAIN_EVERY", 1)    # taken apart between any two files parsed
+    assert findings([root]) == early
+    events.clear()
+    assert findings([root], workers=2) == early       # and between any two answers of the parse pool
+    assert events == ["parse", f"batch of {files} files", "parse", "render"]
+    events.clear()
+    monkeypatch.setattr(engine, "begin_renders", lambda job: None)
+    assert findings([root]) == early                # begun only once all is parsed: the same findings
+    assert events == ["parse", "parse", "render", f"batch of {files} files"]
+    events.clear()
+    one = os.path.join(root, "services", "svc-0", "service.yaml")
+    findings([one])                  # a narrower run begins nothing early: it learns its charts from the graph
+    assert "batch" not in events[0]

@@ -10,9 +10,9 @@ and notices (a renderer that is not installed). Renderers never raise for a bad 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from ..model import Document
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 RENDER_FAILED = "PRR005"      # a chart or overlay that could not be rendered: nothing of it was checked
 RENDER_INCOMPLETE = "PRR006"  # rendered without a part (a chart dependency): its results are partial
+DRAIN_EVERY = 64              # files parsed between two looks at the charts rendered meanwhile
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -76,3 +78,32 @@ def render_all(job: RenderJob) -> Rendered:
         renderer: Renderer = getattr(importlib.import_module(module, __package__), name)
         out.extend(renderer(job))
     return out
+
+
+def inputs(repo: Repository) -> set[str]:
+    """The files begin() parses to start the renders (Chart.yaml and values files): parsed before the others."""
+    return {rel for rel, how in repo.candidates.items() if how in ("helm-chart", "helm-values")}
+
+
+def begin(job: RenderJob) -> None:
+    """Start the renders whose inputs are known before the run has parsed the repository (Helm charts: their
+    files, Chart.yaml and values), so the library renders them in threads while the run parses the rest;
+    render_all with the same files and scope finishes them. `job.docs` and `job.graph` are not read."""
+    if job.repo.chart_dirs:
+        from .helm import begin as begin_helm
+
+        begin_helm(job)
+
+
+def meanwhile(repo: Repository, files: Iterable[T]) -> Iterator[T]:
+    """`files` (or parse pool answers), one by one; every DRAIN_EVERY of them, the charts begun early and rendered
+    since are taken apart (documents, template lines, value origins), so that little waits once parsing ends."""
+    if not repo.chart_dirs:
+        yield from files
+        return
+    from .helm import drain
+
+    for n, item in enumerate(files, 1):
+        yield item
+        if n % DRAIN_EVERY == 0:
+            drain(repo)

@@ -12,12 +12,13 @@ whose result JSON cannot carry exactly is not kept (it renders again next time).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
+
 from .. import __version__
-from ..cache import ParseCache, StoredSpans
+from ..cache import ParseCache, StoredSpans, spans_text
 from ..model import Document
 from . import Problem, Rendered
 
@@ -68,7 +69,7 @@ def _decode_meta(tag: str, value: Any) -> Any:
 
 def _encode(rendered: Rendered, judged: Iterable[str]) -> dict:
     return {"docs": [[d.kind, d.file, d.index, [[k, *_encode_meta(v)] for k, v in d.meta.items()], d.data,
-                      json.dumps([list(d.spans), list(d.spans.values())], separators=(",", ":"))]
+                      spans_text(d.spans)]
                      for d in rendered.docs],
             "replaced": sorted(rendered.replaced),
             "problems": [[p.rule_id, p.file, p.line, p.col, p.message, p.address] for p in rendered.problems],
@@ -131,7 +132,7 @@ class RenderCache:
     def _entries(self, unit: str) -> dict:
         shard = shard_of(unit)
         if shard not in self._shards:
-            stored = self._store.read_side(self._name(shard))
+            stored = self._store.read_side(self._name(shard), orjson.loads)
             self._shards[shard] = stored if isinstance(stored, dict) else {}
         return self._shards[shard]
 
@@ -152,7 +153,7 @@ class RenderCache:
     def put(self, unit: str, key: str, rendered: Rendered, judged: Iterable[str]) -> None:
         """Keep a fresh result, if JSON carries it exactly (checked by a round trip)."""
         try:
-            obj = json.loads(json.dumps(_encode(rendered, judged), separators=(",", ":")))
+            obj = orjson.loads(orjson.dumps(_encode(rendered, judged)))
             if not _same(_decode(obj, lazy=False)[0], rendered):
                 return
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, OverflowError):
@@ -171,7 +172,7 @@ class RenderCache:
     def put_json(self, unit: str, key: str, value: Any) -> None:
         try:
             # a copy: the caller may change its objects (kustomize's are mapped in place) before save()
-            copy = json.loads(json.dumps(value, separators=(",", ":"))) if _plain(value) else None
+            copy = orjson.loads(orjson.dumps(value)) if _plain(value) else None
         except (ValueError, TypeError, RecursionError, OverflowError):
             return
         if copy is not None and copy == value:
@@ -188,7 +189,11 @@ class RenderCache:
             for unit in gone:
                 del entries[unit]
             if shard in self._dirty or gone:
-                self._store.write_side(self._name(shard), json.dumps(entries, separators=(",", ":")))
+                try:
+                    payload = orjson.dumps(entries)
+                except TypeError:         # put() lets in only what orjson carries: never expected
+                    continue
+                self._store.write_side(self._name(shard), payload)
         self._dirty.clear()
         held = {shard_of(unit) for unit in live}
         for n in range(SHARDS):

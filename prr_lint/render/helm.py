@@ -49,9 +49,11 @@ MAX_ARCHIVE = 64 << 20       # bytes of a chart Helm takes as an archive (its ow
 MAX_ARCHIVE_FILE = 4 << 20
 MAX_WORKERS = 16       # a bound on the charts held in memory at once, whatever the number of cores
 RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must not hang the run
+MAX_PENDING = 32        # charts rendered ahead of being taken apart: a bound on the rendered text held at once
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)   # never through a symlink
 _SORTED_FILES = "helm-sorted-files"     # repo.memo keys
 _VALUES_BY_DIR = "helm-values-by-dir"
+_BEGUN = "helm-begun"                   # the batch begin() started, for render() to finish
 _HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
 _VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
 _WITH_VALUES = re.compile(r"\{\{-?\s*with\s+\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
@@ -88,62 +90,112 @@ class Answer:
     load_error: str | None = None
 
 
-def render(job: RenderJob) -> Rendered:
-    out = Rendered()
-    charts = [c for c in (_gather(job, d) for d in _chart_dirs(job)) if c is not None]
-    if not charts:
-        return out
-    store = job.repo.cache
-    # render results are keyed by the SDK's release from its package metadata: importing it loads its native
-    # library, which only a chart to render needs
-    sdk = installed_release("helm_python", "helm-python-sdk") if store is not None else None
-    cache = RenderCache(store, "helm") if store is not None and sdk is not None else None
-    keys = [_chart_key(job, chart, sdk) for chart in charts] if cache is not None and sdk is not None else []
-    found = [cache.get(chart.directory, key) for chart, key in zip(charts, keys, strict=True)] if cache is not None \
-        else [None] * len(charts)
-    helm: Any = None        # the SDK, imported only when a chart is to be rendered
-    if any(hit is None for hit in found):
+class _Batch:
+    """The charts of one run being rendered: their cached results, the threads rendering the others, and what
+    was taken apart so far (in chart order at the end, whatever order they rendered in)."""
+
+    def __init__(self, job: RenderJob) -> None:
+        self.job, self.files, self.scope = job, list(job.files), list(job.scope)
+        self.out = Rendered()
+        self.charts = [c for c in (_gather(job, d) for d in _chart_dirs(job)) if c is not None]
+        self.cache: RenderCache | None = None
+        self.keys: list[str] = []
+        self.parts: list[tuple[Rendered, set[str]] | None] = []
+        self.todo: list[int] = []
+        self.renders: _Renders | None = None
+        if not self.charts:
+            return
+        charts, store = self.charts, job.repo.cache
+        # render results are keyed by the SDK's release from its package metadata: importing it loads its native
+        # library, which only a chart to render needs
+        sdk = installed_release("helm_python", "helm-python-sdk") if store is not None else None
+        cache = self.cache = RenderCache(store, "helm") if store is not None and sdk is not None else None
+        self.keys = [_chart_key(job, chart, sdk) for chart in charts] if cache is not None and sdk is not None else []
+        self.parts = [cache.get(chart.directory, key) for chart, key in zip(charts, self.keys, strict=True)] \
+            if cache is not None else [None] * len(charts)
+        self.todo = [i for i, hit in enumerate(self.parts) if hit is None]
+        if not self.todo:
+            return
         try:
             import helm_python
 
             helm_python.helm_sdk_version()      # loads the native library: it may not run on this machine
-            helm = helm_python
         except ImportError:
-            out.notices.append((charts[0].chart_file, "Helm templates were not rendered: helm-python-sdk is not "
-                                "installed (pip install 'prr-lint[render]'); Helm values are checked by HELM001-005 "
-                                "only"))
-            return out
+            self.out.notices.append((charts[0].chart_file, "Helm templates were not rendered: helm-python-sdk is "
+                                     "not installed (pip install 'prr-lint[render]'); Helm values are checked by "
+                                     "HELM001-005 only"))
+            self.charts = []
+            return
         except Exception as e:
-            out.notices.append((charts[0].chart_file, f"Helm templates were not rendered: helm-python-sdk cannot "
-                                f"run here ({_detail(e, type(e).__name__)}); Helm values are checked by HELM001-005 "
-                                f"only"))
+            self.out.notices.append((charts[0].chart_file, f"Helm templates were not rendered: helm-python-sdk "
+                                     f"cannot run here ({_detail(e, type(e).__name__)}); Helm values are checked "
+                                     f"by HELM001-005 only"))
+            self.charts = []
+            return
+        self.renders = _Renders(helm_python, [charts[i] for i in self.todo], pending=MAX_PENDING)
+
+    def serves(self, job: RenderJob) -> bool:
+        """Whether this batch renders what `job` asks for (the run read the files it was started with)."""
+        return job.repo is self.job.repo and list(job.files) == self.files and list(job.scope) == self.scope
+
+    def drain(self) -> None:
+        """Take apart the charts rendered so far, without waiting for the others."""
+        if self.renders is not None:
+            for n, answer in self.renders.ready():
+                self._take(n, answer)
+
+    def finish(self) -> Rendered:
+        out, job = self.out, self.job
+        if not self.charts:
             return out
-    parts: list[tuple[Rendered, set[str]] | None] = list(found)
-    todo = [i for i, hit in enumerate(found) if hit is None]
-    # each chart's output is taken apart here as soon as it is rendered, while the threads render the next ones
-    for n, answer in _render_in_threads(helm, [charts[i] for i in todo]):
-        i = todo[n]
-        chart, part, judged = charts[i], Rendered(), set[str]()
+        if self.renders is not None:
+            # each chart's output is taken apart as soon as it is rendered, while the threads render the next ones
+            for n, answer in self.renders.rest():
+                self._take(n, answer)
+        rendered_values: set[str] = job.repo.memo.setdefault(RENDERED_VALUES, set())
+        for done in self.parts:       # in chart order, whatever order they rendered in
+            assert done is not None     # every chart is a cache hit or was answered
+            rendered_values |= done[1]
+            out.extend(done[0])
+        if self.cache is not None:
+            self.cache.save(job.repo.chart_dirs)
+        _share_neighbours(job, out.docs)
+        return out
+
+    def _take(self, n: int, answer: Answer) -> None:
+        i = self.todo[n]
+        chart, part, judged = self.charts[i], Rendered(), set[str]()
         try:
-            _collect(job, chart, answer, part, judged)
+            _collect(self.job, chart, answer, part, judged)
         except Exception as e:  # a chart the renderer cannot take apart is a finding, not a crashed run
             part = Rendered(problems=[Problem(RENDER_FAILED, chart.chart_file, 1, 1,
                                               f"chart {_release_name(chart)} could not be checked: "
                                               f"{_detail(e, type(e).__name__)}",
                                               f"helm/{chart.directory or '.'}")])
         # a load error may be passing (a timeout, the file system): such a chart renders again next run
-        if cache is not None and answer.load_error is None:
-            cache.put(chart.directory, keys[i], part, judged)
-        parts[i] = (part, judged)
-    rendered_values: set[str] = job.repo.memo.setdefault(RENDERED_VALUES, set())
-    for done in parts:            # in chart order, whatever order they rendered in
-        assert done is not None     # every chart is a cache hit or was answered
-        rendered_values |= done[1]
-        out.extend(done[0])
-    if cache is not None:
-        cache.save(job.repo.chart_dirs)
-    _share_neighbours(job, out.docs)
-    return out
+        if self.cache is not None and answer.load_error is None:
+            self.cache.put(chart.directory, self.keys[i], part, judged)
+        self.parts[i] = (part, judged)
+
+
+def begin(job: RenderJob) -> None:
+    """Start rendering the charts `job.files` touch before the run parses the rest of the repository: the
+    library renders in threads (Go, without the GIL) while the main thread parses, and takes apart what is
+    rendered at each drain(). render() with the same files and scope picks the batch up."""
+    job.repo.memo[_BEGUN] = _Batch(job)
+
+
+def drain(repo: Any) -> None:
+    """Take apart the charts a begun batch rendered so far (nothing when none was begun)."""
+    batch: _Batch | None = repo.memo.get(_BEGUN)
+    if batch is not None:
+        batch.drain()
+
+
+def render(job: RenderJob) -> Rendered:
+    begun: _Batch | None = job.repo.memo.pop(_BEGUN, None)
+    batch = begun if begun is not None and begun.serves(job) else _Batch(job)
+    return batch.finish()
 
 
 def _chart_key(job: RenderJob, chart: Chart, sdk: str) -> str:
@@ -298,53 +350,85 @@ def _repo_path(directory: str, local_deps: dict[str, str], inside: str) -> str |
 # -- rendering (worker threads: no repository access here) --------------------------------------------
 
 def _render_in_threads(helm: Any, charts: list[Chart], workers: int | None = None) -> Iterator[tuple[int, Answer]]:
-    """(chart index, answer) of each chart as its render ends, rendered by a few worker threads (threads: the
-    library must never run in a forked child). The library is Go behind ctypes, which releases the GIL during
-    each call, so the caller can take one chart's output apart while others render. A chart still rendering
-    after RENDER_TIMEOUT is given up: its daemon thread is left behind (it dies with the run) and a new one
-    takes its place."""
-    count = min(workers or worker_count(), len(charts))
-    todo = deque(range(len(charts)))
-    running: dict[int, float] = {}          # chart index -> deadline; a chart given up is no longer here
-    lock = threading.Lock()
-    done: queue.SimpleQueue[tuple[int, Answer]] = queue.SimpleQueue()
+    """(chart index, answer) of each chart as its render ends (see _Renders)."""
+    return _Renders(helm, charts, workers).rest()
 
-    def work() -> None:
+
+class _Renders:
+    """Charts rendered by a few worker threads (threads: the library must never run in a forked child), each
+    answer taken as its render ends. The library is Go behind ctypes, which releases the GIL during each call,
+    so the caller takes one chart's output apart (or parses other files) while others render. At most
+    `pending` answers wait to be taken: a thread waits for a slot before it starts a chart. A chart still
+    rendering after RENDER_TIMEOUT is given up: its daemon thread is left behind (it dies with the run) and a
+    new one takes its place."""
+
+    def __init__(self, helm: Any, charts: list[Chart], workers: int | None = None, pending: int | None = None) -> None:
+        self.helm, self.charts, self.left = helm, charts, len(charts)
+        self.todo = deque(range(len(charts)))
+        self.running: dict[int, float] = {}     # chart index -> deadline; a chart given up is no longer here
+        self.lock = threading.Lock()
+        self.done: queue.SimpleQueue[tuple[int, Answer]] = queue.SimpleQueue()
+        self.slots = threading.Semaphore(pending or len(charts) or 1)
+        for _ in range(min(workers or worker_count(), len(charts))):
+            self._start()
+
+    def _start(self) -> None:
+        threading.Thread(target=self._work, name="prr-helm", daemon=True).start()
+
+    def _work(self) -> None:
         while True:
-            with lock:
-                if not todo:
+            self.slots.acquire()
+            with self.lock:
+                if not self.todo:
+                    self.slots.release()
                     return
-                i = todo.popleft()
-                running[i] = time.monotonic() + RENDER_TIMEOUT
-            answer = _render_safely(helm, charts[i])
-            with lock:
-                if running.pop(i, None) is None:
-                    return                  # given up: its answer came too late, and a new thread took over
-            done.put((i, answer))
+                i = self.todo.popleft()
+                self.running[i] = time.monotonic() + RENDER_TIMEOUT
+            answer = _render_safely(self.helm, self.charts[i])
+            with self.lock:
+                if self.running.pop(i, None) is None:
+                    return              # given up: its answer came too late, and a new thread took over
+            self.done.put((i, answer))
 
-    def start() -> None:
-        threading.Thread(target=work, name="prr-helm", daemon=True).start()
+    def _taken(self, item: tuple[int, Answer]) -> tuple[int, Answer]:
+        self.left -= 1
+        self.slots.release()
+        return item
 
-    for _ in range(count):
-        start()
-    for _ in range(len(charts)):
-        while True:
-            with lock:
-                # wake at the first deadline (a chart that starts later has a later one: checked next time round)
-                wake = min(running.values(), default=time.monotonic() + RENDER_TIMEOUT)
+    def ready(self) -> Iterator[tuple[int, Answer]]:
+        """The answers there now, without waiting."""
+        self._give_up_late()
+        while self.left:
             try:
-                yield done.get(timeout=max(0.0, wake - time.monotonic()))
-                break
+                item = self.done.get_nowait()
             except queue.Empty:
-                with lock:
-                    now = time.monotonic()
-                    late = [i for i, deadline in running.items() if deadline <= now]
-                    for i in late:
-                        del running[i]
-                for i in late:
-                    done.put((i, Answer(load_error=f"rendering took longer than {RENDER_TIMEOUT:g} seconds; "
-                                                   "given up")))
-                    start()
+                return
+            yield self._taken(item)
+
+    def rest(self) -> Iterator[tuple[int, Answer]]:
+        """Every answer not taken yet, as each render ends."""
+        while self.left:
+            with self.lock:
+                # wake at the first deadline (a chart that starts later has a later one: checked next time round)
+                wake = min(self.running.values(), default=time.monotonic() + RENDER_TIMEOUT)
+            try:
+                item = self.done.get(timeout=max(0.0, wake - time.monotonic()))
+            except queue.Empty:
+                self._give_up_late()
+                continue
+            yield self._taken(item)
+
+    def _give_up_late(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            late = [i for i, deadline in self.running.items() if deadline <= now]
+            for i in late:
+                del self.running[i]
+        for i in late:
+            # its slot passes to this answer; the thread left behind never puts one
+            self.done.put((i, Answer(load_error=f"rendering took longer than {RENDER_TIMEOUT:g} seconds; "
+                                                "given up")))
+            self._start()
 
 
 def worker_count() -> int:
