@@ -22,20 +22,13 @@ def share_values(node: Any) -> Any:
     stack = [node]
     while stack:
         item = stack.pop()
-        if type(item) is dict:
-            for key, value in item.items():     # only values are replaced: the dict keeps its size
-                kind = type(value)
-                if kind is str:
-                    if len(value) <= SHORT:
-                        item[key] = _intern(value)
-                elif kind is dict or kind is list:
-                    stack.append(value)
-        elif type(item) is list:
-            for i, value in enumerate(item):
-                kind = type(value)
-                if kind is str:
-                    if len(value) <= SHORT:
-                        item[i] = _intern(value)
-                elif kind is dict or kind is list:
-                    stack.append(value)
+        kind = type(item)
+        # only values are replaced: a dict keeps its size while its items are walked
+        slots = item.items() if kind is dict else enumerate(item) if kind is list else ()
+        for slot, value in slots:
+            if type(value) is str:
+                if len(value) <= SHORT:
+                    item[slot] = _intern(value)
+            elif type(value) is dict or type(value) is list:
+                stack.append(value)
     return node
