@@ -166,15 +166,15 @@ _decoded: deque = deque()
 
 
 def _packed(text: str) -> str | bytes:
-    """Spans' JSON text compressed; as it is when it is not ASCII (json.dumps writes ASCII: never, in practice)."""
+    """Spans' JSON text compressed; as it is when it cannot be UTF-8 (a lone surrogate: orjson never writes one)."""
     try:
-        return zlib.compress(text.encode("ascii"), 1)
+        return zlib.compress(text.encode("utf-8"), 1)
     except UnicodeEncodeError:
         return text
 
 
 def _unpacked(packed: str | bytes) -> str:
-    return packed if isinstance(packed, str) else zlib.decompress(packed).decode("ascii")
+    return packed if isinstance(packed, str) else zlib.decompress(packed).decode("utf-8")
 
 
 def forget_decoded_spans() -> None:
@@ -240,10 +240,16 @@ def encode_loaded(loaded: Loaded) -> str | None:
     """JSON text of a Loaded, or None when JSON cannot carry it exactly (then it is not cached).
     Exact means that the text reads back equal to the plain values it was made of: a tuple, a key that is not a
     string or a NaN would not. Spans are exact by construction (paths of str and int, four ints each)."""
+    stored = stored_form(loaded)
+    return stored[0] if stored is not None else None
+
+
+def stored_form(loaded: Loaded) -> tuple[str, list[str]] | None:
+    """(encode_loaded's text, each document's spans text), or None when JSON cannot carry the Loaded exactly."""
     try:
         encoded = _encode(loaded)
         text = orjson.dumps(encoded)
-        return text.decode() if orjson.loads(text) == encoded else None
+        return (text.decode(), [doc[5] for doc in encoded[3]]) if orjson.loads(text) == encoded else None
     except (ValueError, TypeError, RecursionError, OverflowError):
         return None
 

@@ -15,7 +15,7 @@ import stat
 from collections.abc import Callable, Collection
 from typing import Any
 
-from .cache import CONTEXT_KINDS, ParseCache, content_key
+from .cache import CONTEXT_KINDS, ParseCache, StoredSpans, content_key, stored_form
 from .discover import Refused, check_files, list_files, stamp_files
 from .loaders import Loaded, candidate_kind, load_file, read_bytes
 from .loaders.errors import LoadError
@@ -346,7 +346,13 @@ class Repository:
             self._cache.stamp(rel, key, self._stamp(rel))
             return cached
         result = load_file(self.root, rel, how, self.chart_dirs, self.max_file_size, raw)
-        self._cache.put(rel, key, result, self._stamp(rel))
+        stored = stored_form(result)
+        if stored is not None:
+            self._cache.put(rel, key, result, self._stamp(rel), stored[0])
+            # spans held as the cache holds them (compressed, decoded when a finding needs them), as a parse
+            # worker's documents come: a file parsed here costs no more memory for the rest of the run
+            for doc, spans in zip(result.docs, stored[1], strict=True):
+                doc.spans = StoredSpans(spans)
         return result
 
     @property

@@ -215,3 +215,21 @@ def test_a_tag_forced_on_text_it_does_not_fit_keeps_the_text():
         ((data, _spans, _),) = yamlread.load_yaml(f"a: {value}\n")
         assert data == {"a": value.split(" ", 1)[1]}, value
     assert yamlread.load_yaml("a: !!bool yes\nb: !!int '12'\n")[0][0] == {"a": True, "b": 12}
+
+
+def test_a_file_parsed_in_process_holds_its_spans_as_the_cache_does(tmp_path):
+    # as a parse worker's documents come: compressed, decoded only when a finding needs them, the same positions
+    from prr_lint.repo import Repository
+
+    root = tmp_path / "repo"
+    (root / "k8s").mkdir(parents=True)
+    (root / "k8s" / "cm.yaml").write_text(configmap(3) + "---\n" + configmap(1))
+    repo = Repository(str(root), cache=ParseCache(str(tmp_path / "cache"), b"k" * 32), parse_workers=0)
+    docs = repo.load("k8s/cm.yaml").docs
+    plain = load_text("k8s/cm.yaml", configmap(3) + "---\n" + configmap(1), "yaml", set())
+    assert [type(d.spans) for d in docs] == [StoredSpans, StoredSpans]
+    assert [d.spans._spans for d in docs] == [None, None]          # nothing decoded yet
+    assert [dict(d.spans) for d in docs] == [dict(d.spans) for d in plain]
+    # without a cache nothing is encoded: the spans stay as read
+    bare = Repository(str(root), parse_workers=0).load("k8s/cm.yaml").docs
+    assert [type(d.spans) for d in bare] == [dict, dict]
