@@ -419,3 +419,24 @@ def test_a_tfvars_file_of_blank_lines_is_scanned_in_linear_time(tmp_path):
     assert code in (0, 1), err
     # the value set in terraform.tfvars makes the default unknown: no finding about `false`
     assert not [f for f in findings(out) if f["rule"] == "TF002"]
+
+
+@pytest.mark.parametrize("args", [("check", "."), ("check", "k8s/deploy.yaml"), ("check", "--diff-base", "HEAD", "."),
+                                  ("gate", ".")])
+def test_a_git_config_that_names_a_program_never_runs_it(tmp_path, args):
+    # an unpacked archive brings its own .git: git would run core.fsmonitor's program on a listing or a status
+    repo = tmp_path / "repo"
+    git_repo(repo, {"service.yaml": manifest(), "k8s/deploy.yaml": WORKLOAD})
+    commit(repo)
+    marker = tmp_path / "ran"
+    hook = tmp_path / "fsmonitor.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    subprocess.run(["git", "-C", str(repo), "config", "core.fsmonitor", str(hook)], check=True)
+    subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True)
+    assert marker.exists()          # git itself runs it: the setup is what it claims
+    marker.unlink()
+    (repo / "k8s" / "deploy.yaml").write_text(WORKLOAD + "# edited\n")
+    code, _, err = run(*args, cwd=repo)
+    assert code in (0, 1), err
+    assert not marker.exists()

@@ -250,3 +250,12 @@ def test_a_whole_run_begins_rendering_before_it_parses_and_finds_the_same(tmp_pa
     one = os.path.join(root, "services", "svc-0", "service.yaml")
     findings([one])                  # a narrower run begins nothing early: it learns its charts from the graph
     assert "batch" not in events[0]
+    events.clear()
+    monkeypatch.undo()
+    monkeypatch.setattr(helm_renderer._Batch, "__init__", batch)
+    monkeypatch.setattr(Repository, "prefetch", prefetch)
+    monkeypatch.setattr(helm_renderer, "render", render)
+    monkeypatch.setattr(engine, "EARLY_RENDER_CHARTS", 5)
+    # more charts than that: rendered once the parse's cache text is written, with the same findings
+    assert findings([root]) == early
+    assert events == ["parse", "parse", "render", f"batch of {files} files"]
