@@ -329,7 +329,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
-        prestart.harden_git()
         _start_listing(args)
         handler = {"check": cmd_check, "rules": cmd_rules}.get(args.command) or args.handler
         code = handler(args)

@@ -43,9 +43,15 @@ def open_repo(root: str):
     except ImportError:  # pragma: no cover - a declared dependency
         return None
     try:
-        return git.Repo(root, search_parent_directories=True)
+        repo = git.Repo(root, search_parent_directories=True)
     except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
         return None
+    from .prestart import hardened
+
+    # its config is not ours to run (core.fsmonitor): the changes hardened() makes, on every command it runs
+    base = dict(os.environ)
+    repo.git.update_environment(**{k: v for k, v in hardened(base).items() if base.get(k) != v})
+    return repo
 
 
 def head_commit(root: str) -> str | None:

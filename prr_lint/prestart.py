@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 
 # what discover.py asks git for: tracked and untracked-but-not-ignored files (all of .gitignore's rules)
 LISTING = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
@@ -18,29 +19,25 @@ _started: dict[tuple[str, tuple[str, ...]], subprocess.Popen] = {}
 
 
 def git(root: str, args: tuple[str, ...]) -> subprocess.Popen:
-    """`git -C root ARGS` with its output in pipes (the C locale: paths and messages as git writes them). A
-    `.git/config` that came with the checked tree (an unpacked archive) must not name a program for git to run:
-    core.fsmonitor is the one a listing would start."""
-    return subprocess.Popen(["git", "-c", "core.fsmonitor=false", "-C", root, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE,
-                            env={**os.environ, "LC_ALL": "C"})
+    """`git -C root ARGS` with its output in pipes (the C locale: paths and messages as git writes them), never
+    running core.fsmonitor (hardened)."""
+    return subprocess.Popen(["git", "-C", root, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**hardened(), "LC_ALL": "C"})
 
 
-def harden_git(environ: dict | None = None) -> None:
-    """Make every git this process starts (GitPython's too) ignore core.fsmonitor: a `.git/config` that came with
-    the checked tree would otherwise have `git status`/`ls-files` run its program. Through GIT_CONFIG_COUNT
-    (git 2.31+), after any configuration the caller passes the same way."""
-    env = os.environ if environ is None else environ
+def hardened(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`environ` (default: this process's) for a git that ignores core.fsmonitor: a `.git/config` that came with
+    the checked tree (an unpacked archive) would otherwise have `git status`/`ls-files`/`diff-index` run its
+    program. Through GIT_CONFIG_COUNT (git 2.31+), after any configuration the caller passes the same way."""
+    env = dict(os.environ if environ is None else environ)
     try:
-        n = int(env.get("GIT_CONFIG_COUNT") or 0)
+        n = max(0, int(env.get("GIT_CONFIG_COUNT") or 0))
     except ValueError:
         n = 0
-    if any(env.get(f"GIT_CONFIG_KEY_{i}") == "core.fsmonitor" and env.get(f"GIT_CONFIG_VALUE_{i}") == "false"
-           for i in range(n)):
-        return
     env[f"GIT_CONFIG_KEY_{n}"] = "core.fsmonitor"
     env[f"GIT_CONFIG_VALUE_{n}"] = "false"
     env["GIT_CONFIG_COUNT"] = str(n + 1)
+    return env
 
 
 def start(root: str, args: tuple[str, ...] = LISTING) -> None:

@@ -42,7 +42,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, prestart
 from . import cache as parse_cache
 from .cache import load_key, read_signed, write_signed
 from .depgraph import DependencyGraph, Edge
@@ -237,7 +237,7 @@ def _git_state(root: str) -> tuple[str, Any]:
             pass
     try:
         proc = subprocess.run(["git", "rev-parse", "HEAD", "--is-shallow-repository"], cwd=root,
-                              capture_output=True, timeout=30, stdin=subprocess.DEVNULL)
+                              capture_output=True, timeout=30, stdin=subprocess.DEVNULL, env=prestart.hardened())
     except (OSError, subprocess.SubprocessError):
         return "git failed", None
     return f"{proc.returncode} {proc.stdout.decode('utf-8', 'replace')}", _staged(root)
@@ -249,7 +249,8 @@ def _staged(root: str) -> str | None:
     index, which `git status` rewrites whenever its stat data is stale."""
     try:
         proc = subprocess.run(["git", "diff-index", "--cached", "--raw", "-z", "--no-renames", "HEAD", "--"],
-                              cwd=root, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+                              cwd=root, capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+                              env=prestart.hardened())
     except (OSError, subprocess.SubprocessError):
         return None
     return _digest(str(proc.returncode), proc.stdout)

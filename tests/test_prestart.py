@@ -25,6 +25,9 @@ def git_processes(monkeypatch):
             if args[0] == "git":
                 events.append(" ".join(args[3:5]) if args[1] == "-C" else args[1])
                 processes.append(self)
+                env = kwargs.get("env") or {}
+                self.config = [(env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"])
+                               for i in range(int(env.get("GIT_CONFIG_COUNT", 0)))]
 
     init = engine.Engine.__init__
 
@@ -57,6 +60,8 @@ def test_check_starts_its_one_listing_before_the_engine_exists(tmp_path, monkeyp
     assert events.index("ls-files -z") < events.index("engine")
     assert events.count("ls-files -z") == 1
     assert all(p.returncode is not None for p in processes)
+    # no git the run started may run a program its repository's config names
+    assert processes and all(("core.fsmonitor", "false") in p.config for p in processes)
     first = open(out, encoding="utf-8").read()
     # the same run with the listing made where it is needed: the same report
     monkeypatch.setattr(cli, "_start_listing", lambda args: None)
