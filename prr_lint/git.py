@@ -46,11 +46,9 @@ def open_repo(root: str):
         repo = git.Repo(root, search_parent_directories=True)
     except (git.exc.InvalidGitRepositoryError, git.exc.NoSuchPathError):
         return None
-    from .prestart import hardened
+    from .prestart import hardening
 
-    # its config is not ours to run (core.fsmonitor): the changes hardened() makes, on every command it runs
-    base = dict(os.environ)
-    repo.git.update_environment(**{k: v for k, v in hardened(base).items() if base.get(k) != v})
+    repo.git.update_environment(**hardening())   # its config is not ours to run (core.fsmonitor)
     return repo
 
 

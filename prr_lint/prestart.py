@@ -25,19 +25,22 @@ def git(root: str, args: tuple[str, ...]) -> subprocess.Popen:
                             env={**hardened(), "LC_ALL": "C"})
 
 
-def hardened(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """`environ` (default: this process's) for a git that ignores core.fsmonitor: a `.git/config` that came with
-    the checked tree (an unpacked archive) would otherwise have `git status`/`ls-files`/`diff-index` run its
-    program. Through GIT_CONFIG_COUNT (git 2.31+), after any configuration the caller passes the same way."""
-    env = dict(os.environ if environ is None else environ)
+def hardening(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables that make a git started with `environ` (default: this process's) ignore core.fsmonitor: a
+    `.git/config` that came with the checked tree (an unpacked archive) would otherwise have `git status`,
+    `ls-files` or `diff-index` run its program. Through GIT_CONFIG_COUNT (git 2.31+), after any configuration the
+    caller passes the same way."""
+    env = os.environ if environ is None else environ
     try:
         n = max(0, int(env.get("GIT_CONFIG_COUNT") or 0))
     except ValueError:
         n = 0
-    env[f"GIT_CONFIG_KEY_{n}"] = "core.fsmonitor"
-    env[f"GIT_CONFIG_VALUE_{n}"] = "false"
-    env["GIT_CONFIG_COUNT"] = str(n + 1)
-    return env
+    return {f"GIT_CONFIG_KEY_{n}": "core.fsmonitor", f"GIT_CONFIG_VALUE_{n}": "false", "GIT_CONFIG_COUNT": str(n + 1)}
+
+
+def hardened() -> dict[str, str]:
+    """This process's environment with the hardening: for a git started by subprocess."""
+    return {**os.environ, **hardening()}
 
 
 def start(root: str, args: tuple[str, ...] = LISTING) -> None:
