@@ -189,13 +189,15 @@ class StoredSpans(Mapping[Path, Span]):
 
     Only the DECODED_SPANS documents decoded last keep their spans decoded (a few hundred bytes a node, most of a
     large run's documents have findings); an older one decodes its text again when asked. Findings come document
-    by document, then service by service, so that is rare. The text itself is held compressed (zlib's fastest
-    level: about a third of its size, for a few microseconds per document): every document of a run holds one."""
+    by document, then service by service, so that is rare. `pack`: the text is held compressed (zlib's fastest
+    level: about a third of its size, for some 15 microseconds per document), for the documents a whole run holds
+    to its end; not for those a one-file run reads only to know who owns what (every service's manifest: 60 ms at
+    4,000 services, to save memory a run that small does not need)."""
 
     __slots__ = ("_text", "_spans")
 
-    def __init__(self, text: str) -> None:
-        self._text: str | bytes = _packed(text)
+    def __init__(self, text: str, pack: bool = True) -> None:
+        self._text: str | bytes = _packed(text) if pack else text
         self._spans: dict[Path, Span] | None = None
 
     def _decoded(self) -> dict[Path, Span]:
@@ -221,7 +223,7 @@ class StoredSpans(Mapping[Path, Span]):
         return len(self._decoded())
 
 
-def _decode(obj, lazy: bool = False) -> Loaded:
+def _decode(obj, lazy: bool = False, pack: bool = False) -> Loaded:
     file, notice, err, docs = obj
     out = Loaded(file, notice=notice)
     if err is not None:
@@ -231,7 +233,7 @@ def _decode(obj, lazy: bool = False) -> Loaded:
             raise TypeError("spans")
         # the file's own name where it is the document's (it is, but for a built object): one string, not two
         out.docs.append(Document(kind, file if dfile == file else dfile, data,
-                                 StoredSpans(spans) if lazy else _spans(spans), index,
+                                 StoredSpans(spans, pack) if lazy else _spans(spans), index,
                                  {k: tuple(v) if t else v for k, v, t in meta}))
     return out
 
@@ -254,11 +256,12 @@ def stored_form(loaded: Loaded) -> tuple[str, list[str]] | None:
         return None
 
 
-def decode_loaded(obj, lazy: bool = False) -> Loaded | None:
+def decode_loaded(obj, lazy: bool = False, pack: bool = False) -> Loaded | None:
     """The Loaded of a cache entry, or None when it is malformed. `lazy`: spans are decoded on first use (and
-    a malformed one is then empty, not a miss): for documents whose findings the run does not report."""
+    a malformed one is then empty, not a miss): for documents whose findings the run does not report; `pack`:
+    their text held compressed (see StoredSpans)."""
     try:
-        return _decode(obj, lazy)
+        return _decode(obj, lazy, pack)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
         return None
 

@@ -118,8 +118,8 @@ class Options:
     # give a previous run's result when every input is the same (replay.py): the environment variables results
     # depend on, as the CLI read them; None: never
     replay: dict[str, str] | None = None
-    # the caller reads the documents after the run (result.docs, .repo, .graph: the gate does); False: they are
-    # let go before the result is stored and reported, as a replayed result has none
+    # the caller reads the documents after the run (result.docs, .repo, .graph: the gate does); False: a whole run
+    # lets them go before the result is stored and reported, as a replayed result has none
     keep_documents: bool = True
 
 
@@ -507,7 +507,8 @@ class Engine:
         if replayed is not None:
             return replayed
         result = self._run()
-        if not self.options.keep_documents:
+        # a whole run's documents are most of its memory; a run on paths holds few, and letting them go costs time
+        if not self.options.keep_documents and self.whole:
             self._let_go(result)
         if self.replay is not None:
             self.replay.store(result)

@@ -120,7 +120,7 @@ def _decode(messages: list[bytes]) -> list[Parsed]:
             out.append(Parsed(rel, key, None, None))
             continue
         # spans decoded on first use: most documents of a run never have a finding to place
-        loaded = decode_loaded(next(stored), lazy=True)
+        loaded = decode_loaded(next(stored), lazy=True, pack=True)   # a whole run's: held to its end
         if loaded is None or loaded.file != rel:
             raise ValueError("malformed answer from a parse worker")
         out.append(Parsed(rel, key, next(texts).decode("utf-8"), loaded))

@@ -5,6 +5,7 @@ or of built-in rule metadata already known valid, no import of jsonschema, the h
 import gc
 import os
 
+import pytest
 from test_linear_cost import monorepo
 from test_render_helm import helm_sdk  # noqa: F401  (fixture: the real SDK, required under CI)
 
@@ -258,3 +259,31 @@ def test_a_cache_of_the_previous_format_is_a_miss_not_an_error(tmp_path, monkeyp
                         lambda store, rel, *args, **kwargs: parsed.append(rel) or put(store, rel, *args, **kwargs))
     assert _check(root, home) == uncached
     assert len(parsed) > 20              # every file parsed again: the old files were not read
+
+
+@pytest.mark.usefixtures("helm_sdk")
+def test_a_one_file_run_compresses_the_spans_of_the_files_it_parses_only(tmp_path, monkeypatch):
+    # the other services' manifests are read to know who owns what: their stored spans are kept as text, not
+    # compressed (that is for the documents a whole run holds to its end)
+    monkeypatch.setattr(cache_module, "RACY_SECONDS", 0)
+    root = monorepo(tmp_path / "mono", 6)
+    home = str(tmp_path / "home")
+    _check(root, home)
+    with open(os.path.join(root, EDITED), "a", encoding="utf-8") as fh:
+        fh.write("# edited\n")
+    packed: list[int] = []
+    pack = cache_module._packed
+    monkeypatch.setattr(cache_module, "_packed", lambda text: packed.append(len(text)) or pack(text))
+    lazy: list[bool] = []
+    stored_spans = cache_module.StoredSpans.__init__
+
+    def made(self, text, pack=True):
+        lazy.append(pack)
+        stored_spans(self, text, pack)
+
+    monkeypatch.setattr(cache_module.StoredSpans, "__init__", made)
+    _check(root, home, EDITED)
+    # compressed: the edited file's two documents, parsed again, and its chart's two rendered objects (from the
+    # render cache); every service's manifest came lazily, as text
+    assert len(packed) == lazy.count(True) == 4
+    assert lazy.count(False) >= 6
