@@ -532,7 +532,7 @@ class Engine:
         heap.give_back()
 
     def _run(self) -> Result:
-        with heap.loading():    # documents live to the end of the run: the collector need not walk them
+        with heap.loading(self.whole):    # documents live to the end of the run: the collector need not walk them
             repo, graph, loaded, docs = self.load()
         findings: list[Finding] = []
         notices: list[Notice] = list(self.options.notices)

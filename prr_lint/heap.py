@@ -8,7 +8,8 @@ whole heap is collected once and what is left is frozen (gc.freeze): later colle
 and reports make. The run gives it back to the collector when it ends (`release`), so that a process that runs
 prr-lint again can collect what the earlier run left behind. A small load (a one-file run reads a few manifests)
 skips the full collection: only the young generations are collected before the freeze, since the full one would
-walk every module and object of the process to find at most the few cycles the load left in the old generation.
+walk every module and object of the process to find at most the few cycles the load left in the old generation;
+so does the load of a run on paths (a one-file run that reads every service's manifest), which ends with the process.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ SMALL_LOAD = 32
 
 
 @contextmanager
-def loading() -> Iterator[None]:
+def loading(whole: bool = True) -> Iterator[None]:
+    """`whole`: the load of a whole run, collected in full after a large load; a run on paths (a one-file run that
+    reads every service's manifest) holds its objects only until the process ends, so its young generations only."""
     if gc.get_freeze_count():
         gc.unfreeze()
     thresholds = gc.get_threshold()
@@ -37,7 +40,7 @@ def loading() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         small = gc.get_stats()[1]["collections"] - promoted_before <= SMALL_LOAD
-        gc.collect(1 if small else 2)      # the young generations always, the old one after a large load
+        gc.collect(1 if small or not whole else 2)   # the young generations always, the old one after a large load
         gc.freeze()
         give_back()       # what loading and rendering freed
 

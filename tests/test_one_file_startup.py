@@ -69,6 +69,20 @@ def test_a_small_load_makes_no_full_collection():
     gc.unfreeze()
 
 
+def test_a_large_load_is_collected_in_full_only_for_a_whole_run():
+    # a run on paths (a one-file run reads every service's manifest) ends with the process: no full collection
+    def load(whole: bool) -> int:
+        full = gc.get_stats()[2]["collections"]
+        with heap.loading(whole):
+            kept = [{"n": [i]} for i in range(200 * heap.SMALL_LOAD * gc.get_threshold()[0] // 10)]
+        gc.unfreeze()
+        assert kept
+        return gc.get_stats()[2]["collections"] - full
+
+    assert load(whole=False) == 0
+    assert load(whole=True) == 1
+
+
 def test_the_helm_sdk_release_comes_from_its_package_metadata_without_importing_it(tmp_path, monkeypatch):
     from prr_lint.releases import installed_release
 
