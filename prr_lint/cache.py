@@ -267,10 +267,14 @@ def decode_loaded(obj, lazy: bool = False, pack: bool = False) -> Loaded | None:
 
 
 # -- authenticated files -----------------------------------------------------------------------
-def _mac(key: bytes, name: str, payload: bytes | memoryview) -> bytes:
+def _signer(key: bytes, name: str) -> hmac.HMAC:
     # the file's name is part of what is signed: a valid file copied to another name is foreign
     # (the payload is fed on its own: a copy of it joined to the rest would be tens of MB for a large run)
-    mac = hmac.new(key, MAGIC + b"\n" + name.encode() + b"\n", hashlib.sha256)
+    return hmac.new(key, MAGIC + b"\n" + name.encode() + b"\n", hashlib.sha256)
+
+
+def _mac(key: bytes, name: str, payload: bytes | memoryview) -> bytes:
+    mac = _signer(key, name)
     mac.update(payload)
     return mac.hexdigest().encode()
 
@@ -312,7 +316,7 @@ def write_signed(key: bytes, directory: str, name: str, payload: str | bytes | I
     path = os.path.join(directory, name)
     tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
-        mac = hmac.new(key, MAGIC + b"\n" + name.encode() + b"\n", hashlib.sha256)
+        mac = _signer(key, name)
         with open(tmp, "xb") as fh:
             fh.write(MAGIC + b"\n" + b"0" * mac.digest_size * 2 + b"\n")
             for part in [payload] if isinstance(payload, (str, bytes)) else payload:

@@ -153,16 +153,20 @@ def stat_file(root: str, rel: str):
     return check_file(root, rel)[0]
 
 
+def stamp(st: os.stat_result) -> list[int]:
+    """[mtime_ns, size, ctime_ns, inode, mode]: what tells a file changed (a list: as replay.py stores it)."""
+    return [st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino, st.st_mode]
+
+
 def stamp_files(root: str, rels: list[str]) -> dict:
-    """{rel: (mtime_ns, size, ctime_ns, inode, mode)} of the paths lstat finds (check_files takes these)."""
+    """{rel: stamp} of the paths lstat finds (check_files takes these)."""
     prefix, lstat = os.path.join(root, ""), os.lstat
     out = {}
     for rel in rels:
         try:
-            st = lstat(prefix + rel)
+            out[rel] = stamp(lstat(prefix + rel))
         except (OSError, ValueError):
             continue
-        out[rel] = (st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino, st.st_mode)
     return out
 
 

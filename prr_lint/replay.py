@@ -46,11 +46,12 @@ from . import __version__, prestart
 from . import cache as parse_cache
 from .cache import load_key, read_signed, write_signed
 from .depgraph import DependencyGraph, Edge
-from .discover import list_files
+from .discover import list_files, stamp_files
+from .discover import stamp as _stamp
 from .loaders import candidate_kind, read_bytes
 from .loaders.errors import LoadError
 from .model import Finding, Span, Suppression
-from .repo import Repository
+from .repo import Repository, chart_dirs
 from .resources import rules_dir
 
 if TYPE_CHECKING:
@@ -75,10 +76,6 @@ def _digest(*parts: str | bytes) -> str:
         h.update(part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part)
         h.update(b"\0")
     return h.hexdigest()
-
-
-def _stamp(st: os.stat_result) -> list[int]:
-    return [st.st_mtime_ns, st.st_size, st.st_ctime_ns, st.st_ino, st.st_mode]
 
 
 # -- what the run saw of the repository --------------------------------------------------------------------
@@ -511,7 +508,7 @@ class Replay:
                 known = (entry if entry is not None else donor or {}).get("files")
                 if isinstance(known, list):
                     stamped_at.append(time.time_ns())
-                    stamped.update(self._stamp_paths([rel for rel in known if isinstance(rel, str)]))
+                    stamped.update(stamp_files(self.engine.root, [rel for rel in known if isinstance(rel, str)]))
             except Exception:       # an entry of another shape: read again, and every file stamped, after
                 self._read = None
                 stamped.clear()
@@ -522,8 +519,8 @@ class Replay:
         # when the stamps were taken: a stamp is trusted next time only for a file changed RACY_SECONDS before
         self.listed_at = min([time.time_ns(), *stamped_at])
         self.stamps = self._stamps(stamped)
-        chart_dirs = {posixpath.dirname(f) for f in self.files if posixpath.basename(f) in ("Chart.yaml", "Chart.yml")}
-        self.hows = [candidate_kind(rel, chart_dirs) for rel in self.files]
+        charts = chart_dirs(self.files)
+        self.hows = [candidate_kind(rel, charts) for rel in self.files]
         self.repository: RecordingRepository | None = None
         self.table: list | None = None      # what the run sees of the listed files (set by `result`)
 
@@ -547,31 +544,11 @@ class Replay:
             return None
         return cls(engine, directory, mac_key, parts)
 
-    def _stamp_paths(self, rels: list) -> dict:
-        """{rel: stamp} of the paths that lstat finds."""
-        prefix = os.path.join(self.engine.root, "")
-        out: dict = {}
-        for rel in rels:
-            try:
-                out[rel] = _stamp(os.lstat(prefix + rel))
-            except (OSError, ValueError):
-                pass
-        return out
-
     def _stamps(self, stamped: dict) -> list:
         """The stamp of every listed file (None: gone), taken before the run reads it: `stamped` while git listed,
         the others now."""
-        prefix = os.path.join(self.engine.root, "")
-        out: list = []
-        for rel in self.files:
-            stamp = stamped.get(rel)
-            if stamp is None:
-                try:
-                    stamp = _stamp(os.lstat(prefix + rel))
-                except (OSError, ValueError):
-                    pass
-            out.append(stamp)
-        return out
+        stamped = {**stamped, **stamp_files(self.engine.root, [rel for rel in self.files if rel not in stamped])}
+        return [stamped.get(rel) for rel in self.files]
 
     def new_repository(self, *args: Any, **kwargs: Any) -> Repository:
         """The run's Repository, on the listing already made and its stamps (one lstat per file a run), recording

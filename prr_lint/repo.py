@@ -21,6 +21,13 @@ from .loaders import Loaded, candidate_kind, load_file, read_bytes
 from .loaders.errors import LoadError
 
 _CHART_NAMES = ("Chart.yaml", "Chart.yml")
+
+
+def chart_dirs(files: list[str]) -> set[str]:
+    """The directories of the Helm charts among `files` (those holding a Chart.yaml)."""
+    return {posixpath.dirname(f) for f in files if f.endswith(_CHART_NAMES) and posixpath.basename(f) in _CHART_NAMES}
+
+
 DEFAULT_MIN_FILES = 1000     # files to parse from which a run parses in worker processes (parsepool.py)
 _CONTEXT = frozenset(CONTEXT_KINDS)
 
@@ -55,8 +62,7 @@ class Repository:
         else:
             self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
         self.file_set = set(self.files)
-        self.chart_dirs = {posixpath.dirname(f) for f in self.files
-                           if f.endswith(_CHART_NAMES) and posixpath.basename(f) in _CHART_NAMES}
+        self.chart_dirs = chart_dirs(self.files)
         # the files prr-lint reads: by name first, then one lstat each (existence, symlinks)
         named = {}
         for rel in self.files:
