@@ -13,22 +13,26 @@ from prr_lint.render.helm import Answer
 
 
 class Named:
-    """A stand-in for a gathered chart: _render_in_threads only hands it to _render_safely."""
+    """A stand-in for a gathered chart: _Renders only hands it to _render_safely."""
 
     def __init__(self, name: str) -> None:
         self.directory = name
 
 
-def test_each_chart_is_answered_as_its_render_ends(monkeypatch):
-    first_may_end = threading.Event()
-
+def slow_until(may_end: threading.Event):
+    """A render that answers at once with the chart's name, but for the chart named "slow" (after `may_end`)."""
     def render(helm, chart):
         if chart.directory == "slow":
-            assert first_may_end.wait(10)
+            assert may_end.wait(10)
         return Answer(load_error=chart.directory)
 
-    monkeypatch.setattr(helm_renderer, "_render_safely", render)
-    answers = helm_renderer._render_in_threads(None, [Named("slow"), Named("quick")], workers=2)
+    return render
+
+
+def test_each_chart_is_answered_as_its_render_ends(monkeypatch):
+    first_may_end = threading.Event()
+    monkeypatch.setattr(helm_renderer, "_render_safely", slow_until(first_may_end))
+    answers = helm_renderer._Renders(None, [Named("slow"), Named("quick")], workers=2).rest()
     # the second chart's answer comes while the first still renders: the caller takes it apart meanwhile
     assert next(answers) == (1, Answer(load_error="quick"))
     first_may_end.set()
@@ -50,7 +54,7 @@ def test_a_chart_given_up_at_its_deadline_does_not_hold_up_the_others(monkeypatc
     monkeypatch.setattr(helm_renderer, "RENDER_TIMEOUT", 0.3)
     charts = [Named("loops"), Named("a"), Named("b"), Named("c")]
     try:
-        answers = dict(helm_renderer._render_in_threads(None, charts, workers=1))
+        answers = dict(helm_renderer._Renders(None, charts, workers=1).rest())
     finally:
         never.set()
     assert answers == {0: Answer(load_error="rendering took longer than 0.3 seconds; given up"),
@@ -168,13 +172,7 @@ def test_answers_not_taken_yet_hold_back_the_next_renders(monkeypatch):
 
 def test_ready_takes_what_is_rendered_without_waiting(monkeypatch):
     may_end = threading.Event()
-
-    def render(helm, chart):
-        if chart.directory == "slow":
-            assert may_end.wait(10)
-        return Answer(load_error=chart.directory)
-
-    monkeypatch.setattr(helm_renderer, "_render_safely", render)
+    monkeypatch.setattr(helm_renderer, "_render_safely", slow_until(may_end))
     renders = helm_renderer._Renders(None, [Named("quick"), Named("slow")], workers=2)
     got: list = []
     while not got:                # the quick chart's answer arrives; the slow one is not waited for

@@ -349,11 +349,6 @@ def _repo_path(directory: str, local_deps: dict[str, str], inside: str) -> str |
 
 # -- rendering (worker threads: no repository access here) --------------------------------------------
 
-def _render_in_threads(helm: Any, charts: list[Chart], workers: int | None = None) -> Iterator[tuple[int, Answer]]:
-    """(chart index, answer) of each chart as its render ends (see _Renders)."""
-    return _Renders(helm, charts, workers).rest()
-
-
 class _Renders:
     """Charts rendered by a few worker threads (threads: the library must never run in a forked child), each
     answer taken as its render ends. The library is Go behind ctypes, which releases the GIL during each call,
