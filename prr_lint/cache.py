@@ -351,10 +351,15 @@ def _ensure_directory(directory: str) -> bool:
 
 
 # -- the cache ---------------------------------------------------------------------------------
+def bucket(name: str) -> str:
+    """One of SHARDS shard names ("00".."63") for `name`, the same on every run."""
+    return f"{int(_h(name, 8), 16) % SHARDS:02d}"
+
+
 def shard_of(rel: str) -> str:
     """One of SHARDS files, by directory: a directory's files (a service's k8s/, infra/, ...) share one,
     so a one-file run reads a few shards, and a cold run writes SHARDS files, not one per source file."""
-    return f"{int(_h(posixpath.dirname(rel), 8), 16) % SHARDS:02d}"
+    return bucket(posixpath.dirname(rel))
 
 
 def open_cache(directory: str, key_dir: str, project: str = "", root: str | None = None) -> ParseCache | None:

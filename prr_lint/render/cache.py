@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from .. import __version__
-from ..cache import ParseCache, StoredSpans, spans_text
+from ..cache import SHARDS, ParseCache, StoredSpans, bucket, spans_text
 from ..model import Document
 from . import Problem, Rendered
 
@@ -110,13 +110,9 @@ def _plain(value: Any) -> bool:
 
 
 # -- the store ------------------------------------------------------------------------------------------
-SHARDS = 64
-
-
 def shard_of(unit: str) -> str:
-    """One of SHARDS files by unit: a run that renders one chart reads 1/SHARDS of the stored results."""
-    digest = hashlib.blake2b(unit.encode("utf-8", "surrogateescape"), digest_size=4).digest()
-    return f"{int.from_bytes(digest, 'big') % SHARDS:02d}"
+    """One of the cache's SHARDS files by unit: a run that renders one chart reads 1/SHARDS of the stored results."""
+    return bucket(unit)
 
 
 class RenderCache:
