@@ -13,48 +13,70 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 if TYPE_CHECKING:
     from .cache import ParseCache
 
 _MEMOS = "run-memos"      # in Repository.memo: kind -> RunMemo
+FORMAT = 2                # each entry its own JSON text
 
 
 class RunMemo:
-    """One kind of entries (key -> JSON value, or a value `encode` turns into one when saved) of a run."""
+    """One kind of entries (key -> JSON value, or a value `encode` turns into one when saved) of a run.
+
+    The file holds each entry as its own JSON text, decoded when a rule asks for it: a run on one file asks for
+    a handful of the thousands a monorepo's file holds, and decoding them all was most of what reading cost."""
 
     def __init__(self, store: ParseCache | None, kind: str, encode: Callable[[Any], Any] | None = None):
         self.store = store
         self.local: dict = {}           # what the run derived from the entries (decoded values): not saved
         self._encode = encode
         self._name = store.side_name(kind) if store is not None else ""
-        stored = store.read_side(self._name) if store is not None else None
-        entries = stored.get("entries") if isinstance(stored, dict) else None
-        self._stored: dict[str, Any] = entries if isinstance(entries, dict) else {}
-        self._entries: dict[str, Any] = dict(self._stored)
+        # only strings at this level, so orjson reads it (it would turn an integer beyond 64 bits into a float,
+        # and the entries' own text is read by json)
+        stored = store.read_side(self._name, orjson.loads) if store is not None else None
+        entries = stored.get("entries") if isinstance(stored, dict) and stored.get("format") == FORMAT else None
+        self._stored: dict[str, str] = entries if isinstance(entries, dict) else {}
+        self._new: dict[str, Any] = {}  # entries worked out this run (values, encoded when saved)
         self._used: set[str] = set()
 
     def get(self, key: str) -> Any:
-        value = self._entries.get(key)
+        value = self._new.get(key)
+        if value is None:
+            text = self._stored.get(key)
+            if type(text) is not str:
+                return None
+            try:
+                value = json.loads(text)
+            except (ValueError, RecursionError):
+                return None
         if value is not None:
             self._used.add(key)
         return value
 
     def put(self, key: str, value: Any) -> None:
         if self.store is not None:
-            self._entries[key] = value
+            self._new[key] = value
             self._used.add(key)
 
     def save(self, whole: bool) -> None:
         if self.store is None or not self._used:
             return                  # nothing asked (e.g. the rules that ask were not selected): keep the file
-        keep = {k: self._entries[k] for k in self._used} if whole else self._entries
-        if keep != self._stored:
-            try:
-                text = json.dumps({"entries": keep}, separators=(",", ":"), default=self._encode)
-            except (TypeError, ValueError, RecursionError):
-                return              # a memo is only ever a saving: what cannot be kept is worked out again
-            self.store.write_side(self._name, text)
-            self._stored = dict(keep)
+        kept = self._used if whole else self._used | self._stored.keys()
+        if not self._new and kept == self._stored.keys():
+            return                  # the file holds exactly these entries already
+        keep = {}
+        try:
+            for key in kept:
+                text = self._stored.get(key) if key not in self._new else None
+                keep[key] = text if type(text) is str else \
+                    json.dumps(self._new[key], separators=(",", ":"), default=self._encode)
+            payload = orjson.dumps({"format": FORMAT, "entries": keep})
+        except (TypeError, ValueError, RecursionError, KeyError):
+            return                  # a memo is only ever a saving: what cannot be kept is worked out again
+        self.store.write_side(self._name, payload)
+        self._stored, self._new = keep, {}
 
 
 def run_memo(repo: Any, kind: str, encode: Callable[[Any], Any] | None = None) -> RunMemo:

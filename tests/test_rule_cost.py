@@ -436,3 +436,43 @@ def test_a_memo_that_cannot_be_written_as_json_is_not_kept_and_the_run_goes_on(m
     memo.put("k", object())             # no JSON form, no encoder
     save_run_memos(repo, whole=True)
     assert repo.cache.read_side(repo.cache.side_name("probe")) is None
+
+
+def test_a_memo_decodes_only_the_entries_a_run_asks_for(mono, monkeypatch):
+    """A run on one file asks for a few of the thousands of entries a monorepo's memo holds: each entry is its
+    own JSON text, decoded when asked for, and a narrower run keeps the others as they were."""
+    import json as json_module
+
+    from prr_lint import memo as memo_module
+    from prr_lint.memo import RunMemo
+
+    _, check = mono
+    store = check().repo.cache
+    name = store.side_name("promql-facts")
+    stored = store.read_side(name)
+    assert stored["format"] == memo_module.FORMAT and len(stored["entries"]) > 16
+    assert all(isinstance(text, str) for text in stored["entries"].values())
+    decoded: list[str] = []
+    real_loads = json_module.loads
+    monkeypatch.setattr(memo_module.json, "loads", lambda text, *a, **k: decoded.append(text) or real_loads(text))
+    memo = RunMemo(store, "promql-facts")
+    key = sorted(stored["entries"])[3]
+    assert memo.get(key) == real_loads(stored["entries"][key]) and decoded == [stored["entries"][key]]
+    memo.put("new-key", [True])
+    memo.save(whole=False)          # a narrower run: every entry known is kept, the new one added
+    after = store.read_side(name)["entries"]
+    assert after == {**stored["entries"], "new-key": "[true]"}
+    memo = RunMemo(store, "promql-facts")
+    assert memo.get("new-key") == [True]
+    memo.save(whole=True)           # a whole run keeps what it used
+    assert store.read_side(name)["entries"] == {"new-key": "[true]"}
+
+
+def test_a_memo_file_of_an_earlier_format_is_a_miss(mono):
+    from prr_lint.memo import RunMemo
+
+    _, check = mono
+    store = check().repo.cache
+    store.write_side(store.side_name("probe"), '{"entries":{"k":[1,2]}}')     # format 1: values inline
+    memo = RunMemo(store, "probe")
+    assert memo.get("k") is None
