@@ -3,6 +3,8 @@ call passes is judged in the module's resources and reported at the call's argum
 at the module; registry sources and cycles give nothing that cannot be known."""
 
 import json
+import os
+import subprocess
 import time
 
 import pytest
@@ -294,6 +296,42 @@ def test_tfvars_beside_a_root_make_its_variables_unknown(tmp_path):
         "modules/db/main.tf": DB_MODULE,
     })
     assert check(tmp_path, select="TF001") == set()
+
+
+def _git(root, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=root, check=True,
+                   capture_output=True)
+
+
+def test_only_listed_tfvars_count_and_a_warm_run_sees_their_edits(tmp_path):
+    """A git-ignored var file is not in CI's checkout: it changes nothing here either. A listed one is an input
+    of the run like any file: editing it is never answered from the last run's result."""
+    root = tmp_path / "repo"
+    write(root, {
+        "main.tf": 'variable "days" {\n  type = number\n  default = 1\n}\n\n'
+                   'module "db" {\n  source = "./modules/db"\n  identifier = "orders"\n'
+                   '  backup_retention_period = var.days\n}\n',
+        "secret.tfvars": "days = 14\n",
+        ".gitignore": "secret.tfvars\n",
+        "modules/db/main.tf": DB_MODULE,
+    })
+    _git(root, "init", "-q")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "x")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PRR_LINT_CACHE_DIR": ""}
+
+    def cached_check():
+        proc = run_cli("check", "--format", "json", "--select", "TF001", str(root), env=env)
+        assert proc.returncode in (0, 1), proc.stderr
+        return {(f["rule"], f["file"], f["line"]) for f in json.loads(proc.stdout)["findings"]}
+
+    reported = {("TF001", "main.tf", 9)}
+    assert cached_check() == reported               # the ignored file sets `days`: not seen
+    assert cached_check() == reported               # replayed
+    (root / "terraform.tfvars").write_text("days = 14\n")        # listed (untracked, not ignored)
+    assert cached_check() == set()
+    (root / "terraform.tfvars").write_text("other = 1\n")
+    assert cached_check() == reported
 
 
 @pytest.mark.parametrize("text,want", [

@@ -140,22 +140,27 @@ def called_dirs(repo) -> set:
 
 
 def tfvars_names(repo, module_dir: str) -> set:
-    """Variables a `.tfvars` file beside a root module sets: unknown, since other var files may apply."""
-    import os
-
+    """Variables a `.tfvars` file beside a root module sets: unknown, since other var files may apply. Only the
+    files the run lists count (git's view: a git-ignored `secrets.tfvars` on a laptop is not in CI's checkout, so
+    it must not change a finding), and reading them through the repository is what result replay records."""
     names: set = set()
-    directory = repo.abspath(module_dir) if module_dir else repo.root
-    try:
-        entries = os.listdir(directory)
-    except OSError:
-        return names
-    for entry in entries:
-        if entry.endswith((".tfvars", ".tfvars.json")):
-            text = repo.read(posixpath.join(module_dir, entry) if module_dir else entry)
-            # a cheap scan: `name =` at the start of a line (HCL) or `"name":` (JSON); blanks, not `\s`,
-            # so that no attempt runs across lines (blank lines made it quadratic: 40 KB took 38 s)
-            names.update(re.findall(r'(?m)^[ \t]*"?([A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*[=:]', text or ""))
+    for rel in _var_files(repo).get(module_dir, ()):
+        text = repo.read(rel)
+        # a cheap scan: `name =` at the start of a line (HCL) or `"name":` (JSON); blanks, not `\s`,
+        # so that no attempt runs across lines (blank lines made it quadratic: 40 KB took 38 s)
+        names.update(re.findall(r'(?m)^[ \t]*"?([A-Za-z_][A-Za-z0-9_-]*)"?[ \t]*[=:]', text or ""))
     return names
+
+
+def _var_files(repo) -> dict[str, list[str]]:
+    """{directory: its listed `.tfvars` files}, made once a run from the listing."""
+    found = repo.memo.get("tf-var-files")
+    if found is None:
+        found = repo.memo["tf-var-files"] = {}
+        for rel in repo.files:
+            if rel.endswith((".tfvars", ".tfvars.json")):
+                found.setdefault(posixpath.dirname(rel), []).append(rel)
+    return found
 
 
 def _declare(scope: Scope, docs: list[Document], passed) -> None:
