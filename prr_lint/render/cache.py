@@ -12,7 +12,7 @@ whose result JSON cannot carry exactly is not kept (it renders again next time).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -77,13 +77,17 @@ def _encode(rendered: Rendered, judged: Iterable[str]) -> dict:
             "judged": sorted(judged)}
 
 
-def _decode(obj: dict, lazy: bool = True) -> tuple[Rendered, set[str]]:
+def _no_spans(text: str) -> dict:
+    return {}
+
+
+def _decode(obj: dict, spans_of: Callable[[str], Mapping] = StoredSpans) -> tuple[Rendered, set[str]]:
+    """A stored result; `spans_of` makes each document's spans from their text (decoded on first use)."""
     out = Rendered()
     for kind, file, index, meta, data, spans in obj["docs"]:
         if not isinstance(spans, str) or not isinstance(file, str) or not isinstance(index, int):
             raise TypeError("document")
-        stored = StoredSpans(spans)
-        out.docs.append(Document(kind, file, data, stored if lazy else dict(stored.items()), index,
+        out.docs.append(Document(kind, file, data, spans_of(spans), index,
                                  {k: _decode_meta(tag, v) for k, tag, v in meta}))
     out.replaced = {str(f) for f in obj["replaced"]}
     out.problems = [Problem(str(r), str(f), int(line), int(col), str(m), str(a))
@@ -93,11 +97,12 @@ def _decode(obj: dict, lazy: bool = True) -> tuple[Rendered, set[str]]:
 
 
 def _same(a: Rendered, b: Rendered) -> bool:
+    """Whether `b`, read back, is `a`: all but the spans, which spans_text writes exactly by construction (paths
+    of str and int, four ints each; decoding them all again was a tenth of taking a chart apart)."""
     if (a.replaced, a.problems, a.notices) != (b.replaced, b.problems, b.notices) or len(a.docs) != len(b.docs):
         return False
-    return all((x.kind, x.file, x.index, x.meta, x.service, x.data, dict(x.spans)) ==
-               (y.kind, y.file, y.index, y.meta, y.service, y.data, dict(y.spans))
-               for x, y in zip(a.docs, b.docs, strict=True))
+    return all((x.kind, x.file, x.index, x.meta, x.service, x.data) ==
+               (y.kind, y.file, y.index, y.meta, y.service, y.data) for x, y in zip(a.docs, b.docs, strict=True))
 
 
 def _plain(value: Any) -> bool:
@@ -150,7 +155,7 @@ class RenderCache:
         """Keep a fresh result, if JSON carries it exactly (checked by a round trip)."""
         try:
             obj = orjson.loads(orjson.dumps(_encode(rendered, judged)))
-            if not _same(_decode(obj, lazy=False)[0], rendered):
+            if not _same(rendered, _decode(obj, _no_spans)[0]):
                 return
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError, OverflowError):
             return
