@@ -154,7 +154,7 @@ def tfvars_names(repo, module_dir: str) -> set:
 
 def _var_files(repo) -> dict[str, list[str]]:
     """{directory: its listed `.tfvars` files}, made once a run from the listing."""
-    found = repo.memo.get("tf-var-files")
+    found: dict[str, list[str]] | None = repo.memo.get("tf-var-files")
     if found is None:
         found = repo.memo["tf-var-files"] = {}
         for rel in repo.files:
