@@ -156,10 +156,11 @@ def _var_files(repo) -> dict[str, list[str]]:
     """{directory: its listed `.tfvars` files}, made once a run from the listing."""
     found: dict[str, list[str]] | None = repo.memo.get("tf-var-files")
     if found is None:
-        found = repo.memo["tf-var-files"] = {}
+        found = {}
         for rel in repo.files:
             if rel.endswith((".tfvars", ".tfvars.json")):
                 found.setdefault(posixpath.dirname(rel), []).append(rel)
+        repo.memo["tf-var-files"] = found
     return found
 
 
