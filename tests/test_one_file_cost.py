@@ -42,9 +42,9 @@ class Work:
             self.cache_files.append(name)
             return read(key, directory, name, *how)
 
-        def counted_decode(obj, lazy=True):
+        def counted_decode(obj, *how):
             self.render_results += 1
-            return decode(obj, lazy)
+            return decode(obj, *how)
 
         monkeypatch.setattr(Repository, "load", counted_load)
         monkeypatch.setattr(cache_module, "read_signed", counted_read)
