@@ -487,15 +487,14 @@ class ParseCache:
 
     def unchanged(self, stats: dict, hows: dict, max_size: int) -> dict:
         """{rel: (content key, document kinds)} of every file whose stamp (its `stats` entry, loader and size
-        limit, as Repository._stamp makes it) is the one stored: one pass over `stats`, no call per file.
+        limit, as Repository._stamp makes it) is the one stored: one pass over the index, no call per file.
         An entry stored as one string is compared by its stamp's text; equal kinds share one tuple."""
         names = SHARD_NAMES
         kinds_of: dict = {}
         out = {}
-        index = self.index
-        for rel, st in stats.items():
-            entry = index.get(rel)
-            if entry is None:
+        for rel, entry in self.index.items():
+            st = stats.get(rel)
+            if st is None:
                 continue
             if type(entry) is str:
                 parts = entry.split(_SEP)

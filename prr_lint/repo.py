@@ -32,39 +32,6 @@ DEFAULT_MIN_FILES = 1000     # files to parse from which a run parses in worker 
 _CONTEXT = frozenset(CONTEXT_KINDS)
 
 
-class _Ahead:
-    """What Repository takes from a listing (names, stats, refusals, the cache's unchanged entries), worked out for
-    the files the cache index knows while git lists the work tree. Each step is per file, given the charts' directories;
-    so with the same charts, the listing's result is this one for the files it shares with the index, and the steps
-    run only for the files it adds."""
-
-    def __init__(self, root: str, files: list[str], stamped: dict, cache: ParseCache, max_size: int) -> None:
-        self.root, self.cache, self.max_size = root, cache, max_size
-        self.files = set(files)
-        self.charts = chart_dirs(files)
-        self.named = {rel: how for rel in files if (how := candidate_kind(rel, self.charts)) is not None}
-        self.stats, self.refused = check_files(root, list(self.named), stamped)
-        self.known = cache.unchanged(self.stats, self.named, max_size)
-
-    def reconciled(self, listed: list[str], listed_set: set, lstats: dict | None) -> tuple[dict, dict, dict, dict]:
-        """(named, stats, refused, unchanged entries) for the listing `listed`, in its order."""
-        named, stats, refused, known = self.named, self.stats, self.refused, self.known
-        gone = self.files - listed_set
-        if gone:
-            stats = {rel: st for rel, st in stats.items() if rel not in gone}
-            refused = {rel: why for rel, why in refused.items() if rel not in gone}
-            known = {rel: entry for rel, entry in known.items() if rel not in gone}
-        added = {rel: how for rel in listed_set - self.files if (how := candidate_kind(rel, self.charts)) is not None}
-        if added:
-            more_stats, more_refused = check_files(self.root, list(added), lstats)
-            stats, refused = {**stats, **more_stats}, {**refused, **more_refused}
-            known = {**known, **self.cache.unchanged(more_stats, added, self.max_size)}
-            named = {**named, **added}
-        # in the listing's order, as the steps give them after it (refusals are few: sorted, as the listing is)
-        return ({rel: how for rel in listed if (how := named.get(rel)) is not None}, stats,
-                dict(sorted(refused.items())), known)
-
-
 class Repository:
     def __init__(self, root: str, include=(), exclude=(), max_file_size=5 << 20, cache: ParseCache | None = None,
                  project: str = "", parse_workers: int | None = 0, parse_pool_min: int = DEFAULT_MIN_FILES,
@@ -78,23 +45,16 @@ class Repository:
         self.max_file_size = max_file_size
         self.real_root = os.path.realpath(root)
         problems: dict = {}
-        ahead: list[_Ahead] = []
         if listing is not None:   # (files, problems) listed already by the caller (replay.py lists before a run)
             self.files, problems = list(listing[0]), dict(listing[1])
         elif cache is not None:
             # while git walks the work tree: the manifests' shard (every run reads it) is decoded, and the files
-            # the cache index knows (the last run's candidates) are stamped and taken through the steps below
-            # (_Ahead), before this run reads any of them; once git answers, only what it lists that the index
-            # does not know is left to do
+            # the cache index knows (the last run's candidates) are stamped, before this run reads any of them
             stamped: dict = {}
-            given = lstats
 
             def meanwhile() -> None:
                 cache.read_context()
-                known = list(cache.index)
-                stamped.update(stamp_files(root, known))
-                if given is None:       # a caller's stamps would take precedence: then the steps run after
-                    ahead.append(_Ahead(root, known, stamped, cache, max_file_size))
+                stamped.update(stamp_files(root, list(cache.index)))
 
             self.files = list_files(root, [project], list(include), list(exclude), problems=problems,
                                     meanwhile=meanwhile)
@@ -103,19 +63,15 @@ class Repository:
             self.files = list_files(root, [project], list(include), list(exclude), problems=problems)
         self.file_set = set(self.files)
         self.chart_dirs = chart_dirs(self.files)
-        known_stamps: dict | None = None
-        if ahead and ahead[0].charts == self.chart_dirs:
-            named, self.stats, refused, known_stamps = ahead[0].reconciled(self.files, self.file_set, lstats)
-        else:
-            # the files prr-lint reads: by name first, then one lstat each (existence, symlinks)
-            named = {}
-            for rel in self.files:
-                how = candidate_kind(rel, self.chart_dirs)
-                if how is not None:
-                    named[rel] = how
-            # (mtime_ns, size, ctime_ns, inode) of each candidate: lets the cache trust a stored content hash
-            # (lstats: the caller's stamps of listed files, taken this run; replay.py stamps every one)
-            self.stats, refused = check_files(root, list(named), lstats)
+        # the files prr-lint reads: by name first, then one lstat each (existence, symlinks)
+        named = {}
+        for rel in self.files:
+            how = candidate_kind(rel, self.chart_dirs)
+            if how is not None:
+                named[rel] = how
+        # (mtime_ns, size, ctime_ns, inode) of each candidate: lets the cache trust a stored content hash
+        # (lstats: the caller's stamps of listed files, taken this run; replay.py stamps every one)
+        self.stats, refused = check_files(root, list(named), lstats)
         self.candidates = {rel: how for rel, how in named.items() if rel in self.stats}
         # files (and unreadable directories) that are there but never opened: each a PRR000 or a notice
         self.refused: dict = {rel: Refused(message) for rel, message in problems.items()}
@@ -130,8 +86,7 @@ class Repository:
         # (content key, kinds) of the files whose stamp is the one the cache stored: neither read nor hashed
         self._real: dict[str, str | None] = {}     # real() answers of this run
         self._realpaths: dict[str, str] = {}       # path -> its realpath, inside the root or not (_resolved)
-        self._known: dict = known_stamps if known_stamps is not None else \
-            cache.unchanged(self.stats, self.candidates, max_file_size) if cache is not None else {}
+        self._known: dict = cache.unchanged(self.stats, self.candidates, max_file_size) if cache is not None else {}
 
     # -- files -------------------------------------------------------------------------------
     @functools.cached_property
