@@ -217,10 +217,14 @@ def test_a_tag_forced_on_text_it_does_not_fit_keeps_the_text():
     assert yamlread.load_yaml("a: !!bool yes\nb: !!int '12'\n")[0][0] == {"a": True, "b": 12}
 
 
-def test_a_file_parsed_in_process_holds_its_spans_as_the_cache_does(tmp_path):
-    # as a parse worker's documents come: compressed, decoded only when a finding needs them, the same positions
+@pytest.mark.parametrize("large", [False, True])
+def test_a_file_parsed_in_process_holds_its_spans_as_the_cache_does(tmp_path, monkeypatch, large):
+    # as a parse worker's documents come: as text, decoded only when a finding needs them, the same positions;
+    # compressed in a run as large as a parse pool takes (no run that small needs it)
+    from prr_lint import repo as repo_module
     from prr_lint.repo import Repository
 
+    monkeypatch.setattr(repo_module, "PACKED_SPANS_FROM", 1 if large else 2)
     root = tmp_path / "repo"
     (root / "k8s").mkdir(parents=True)
     (root / "k8s" / "cm.yaml").write_text(configmap(3) + "---\n" + configmap(1))
@@ -229,6 +233,7 @@ def test_a_file_parsed_in_process_holds_its_spans_as_the_cache_does(tmp_path):
     plain = load_text("k8s/cm.yaml", configmap(3) + "---\n" + configmap(1), "yaml", set())
     assert [type(d.spans) for d in docs] == [StoredSpans, StoredSpans]
     assert [d.spans._spans for d in docs] == [None, None]          # nothing decoded yet
+    assert [type(d.spans._text) for d in docs] == [bytes if large else str] * 2
     assert [dict(d.spans) for d in docs] == [dict(d.spans) for d in plain]
     # without a cache nothing is encoded: the spans stay as read
     bare = Repository(str(root), parse_workers=0).load("k8s/cm.yaml").docs
