@@ -361,10 +361,14 @@ class Repository:
             # run of as many files as a parse pool takes; below that they are a few MB at most, and zlib releases
             # the GIL: with charts rendering in threads meanwhile, each compression waited for it to come back
             # (64 us a file on the generated 100-service monorepo, 14 % of its parse)
-            pack = len(self.candidates) >= PACKED_SPANS_FROM
             for doc, spans in zip(result.docs, stored[1], strict=True):
-                doc.spans = StoredSpans(spans, pack)
+                doc.spans = StoredSpans(spans, self.spans_packed)
         return result
+
+    @property
+    def spans_packed(self) -> bool:
+        """Whether documents made this run hold their spans compressed: in a run as large as a parse pool takes."""
+        return len(self.candidates) >= PACKED_SPANS_FROM
 
     @property
     def cache(self) -> ParseCache | None:

@@ -11,6 +11,7 @@ whose result JSON cannot carry exactly is not kept (it renders again next time).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -124,9 +125,10 @@ class RenderCache:
     """One renderer's entries: unit (a chart directory, an overlay) -> [key, encoded result], in SHARDS signed
     files by unit, each read when a unit of it is first asked for."""
 
-    def __init__(self, store: ParseCache, renderer: str):
+    def __init__(self, store: ParseCache, renderer: str, pack: bool = True):
         self._store = store
         self._renderer = renderer
+        self._pack = pack               # stored spans held compressed (see Repository.spans_packed)
         self._shards: dict[str, dict] = {}     # shard -> its entries, as read (and changed)
         self._dirty: set[str] = set()
 
@@ -146,7 +148,7 @@ class RenderCache:
         if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key or not isinstance(entry[1], dict):
             return None
         try:
-            found = _decode(entry[1])
+            found = _decode(entry[1], functools.partial(StoredSpans, pack=self._pack))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError):
             return None
         return found

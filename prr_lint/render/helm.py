@@ -109,7 +109,8 @@ class _Batch:
         # render results are keyed by the SDK's release from its package metadata: importing it loads its native
         # library, which only a chart to render needs
         sdk = installed_release("helm_python", "helm-python-sdk") if store is not None else None
-        cache = self.cache = RenderCache(store, "helm") if store is not None and sdk is not None else None
+        cache = self.cache = RenderCache(store, "helm", job.repo.spans_packed) \
+            if store is not None and sdk is not None else None
         self.keys = [_chart_key(job, chart, sdk) for chart in charts] if cache is not None and sdk is not None else []
         self.parts = [cache.get(chart.directory, key) for chart, key in zip(charts, self.keys, strict=True)] \
             if cache is not None else [None] * len(charts)
