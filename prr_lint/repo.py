@@ -29,7 +29,8 @@ def chart_dirs(files: list[str]) -> set[str]:
 
 
 DEFAULT_MIN_FILES = 1000     # files to parse from which a run parses in worker processes (parsepool.py)
-PACKED_SPANS_FROM = DEFAULT_MIN_FILES     # candidate files from which spans parsed in-process are held compressed
+# candidate files from which a run holds compressed the spans it parses in-process or reads from the render cache
+PACKED_SPANS_FROM = DEFAULT_MIN_FILES
 _CONTEXT = frozenset(CONTEXT_KINDS)
 
 

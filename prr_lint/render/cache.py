@@ -82,7 +82,7 @@ def _no_spans(text: str) -> dict:
     return {}
 
 
-def _decode(obj: dict, spans_of: Callable[[str], Mapping] = StoredSpans) -> tuple[Rendered, set[str]]:
+def _decode(obj: dict, spans_of: Callable[[str], Mapping]) -> tuple[Rendered, set[str]]:
     """A stored result; `spans_of` makes each document's spans from their text (decoded on first use)."""
     out = Rendered()
     for kind, file, index, meta, data, spans in obj["docs"]:
