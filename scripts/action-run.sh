@@ -13,6 +13,8 @@
 #                       $GITHUB_EVENT_PATH
 #   INPUT_ANNOTATIONS   true|false (default true)      INPUT_SUMMARY    true|false (default true)
 #   INPUT_ARGS          extra arguments for `prr-lint check`, separated by spaces
+#   PRR_CACHE           true: keep prr-lint's cache in PRR_CACHE_HOME (restored and saved by actions/cache; see
+#                       action-cache.sh), else in the runner's own cache directory
 # Outputs ($GITHUB_OUTPUT): sarif-file, report-file, errors, warnings, exit-code. The step itself succeeds even
 # when prr-lint finds problems, so that the SARIF is uploaded first; the action's last step fails the job.
 #
@@ -23,6 +25,9 @@ set -euo pipefail
 prr="${PRR_LINT:-prr-lint}"
 github_output="${GITHUB_OUTPUT:-/dev/null}"
 tmp="${RUNNER_TEMP:-${TMPDIR:-/tmp}}"
+if [ "${PRR_CACHE:-}" = true ] && [ -n "${PRR_CACHE_HOME:-}" ]; then
+  export XDG_CACHE_HOME="$PRR_CACHE_HOME"
+fi
 
 output() { printf '%s=%s\n' "$1" "$2" >> "$github_output"; }
 truthy() { case "${1:-true}" in true|True|TRUE|yes|1) return 0 ;; *) return 1 ;; esac; }

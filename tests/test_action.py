@@ -48,7 +48,7 @@ def test_action_validates_against_the_schema():
 
 def test_action_has_the_documented_inputs_and_outputs():
     for name in ("paths", "config", "fail-on", "sarif-file", "upload-sarif", "category", "diff-base", "baseline",
-                 "version"):
+                 "version", "cache"):
         assert name in ACTION["inputs"], name
     assert {"sarif-file", "errors", "warnings", "exit-code"} <= set(ACTION["outputs"])
 
@@ -111,7 +111,7 @@ def test_readme_workflow_is_the_example_and_validates():
 
 
 def test_scripts_pass_bash_syntax_check():
-    for script in ("action-run.sh", "action-install.sh"):
+    for script in ("action-run.sh", "action-install.sh", "action-cache.sh"):
         subprocess.run(["bash", "-n", os.path.join(ROOT, "scripts", script)], check=True)
 
 
@@ -121,8 +121,13 @@ _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 
 
 class Runner:
-    def __init__(self, tmp, workspace, inputs, event=None, action_path=ROOT, installed=None):
+    def __init__(self, tmp, workspace, inputs, event=None, action_path=ROOT, installed=None, event_name="push",
+                 store=None):
         self.tmp = tmp
+        self.event_name = event_name
+        # actions/cache's entries, a directory per key: restore and save are simulated with copies
+        self.store = store or os.path.join(tmp, "actions-cache")
+        self.restored = self.saved = None
         os.makedirs(tmp, exist_ok=True)
         self.workspace = str(workspace)
         self.inputs = {k: str(v.get("default", "")) for k, v in ACTION["inputs"].items()}
@@ -172,6 +177,10 @@ class Runner:
                     self.steps[step["id"]] = {"python-path": sys.executable}
                 elif step["uses"].startswith("github/codeql-action/upload-sarif@"):
                     self.uploaded = {k: self.expand(v) for k, v in step["with"].items()}
+                elif step["uses"].startswith("actions/cache/restore@"):
+                    self.steps[step["id"]] = self._restore({k: self.expand(v) for k, v in step["with"].items()})
+                elif step["uses"].startswith("actions/cache/save@"):
+                    self._save({k: self.expand(v) for k, v in step["with"].items()})
                 continue
             if step.get("id") == "install" and self.installed:
                 self.steps["install"] = {"prr-lint": self.installed}
@@ -182,13 +191,33 @@ class Runner:
                 break
         return {name: self.expand(out["value"]) for name, out in ACTION["outputs"].items()}
 
+    def _restore(self, given) -> dict:
+        """actions/cache/restore: the entry of the exact key, else the newest whose key starts with a restore key."""
+        os.makedirs(self.store, exist_ok=True)
+        keys = sorted(os.listdir(self.store), key=lambda k: os.stat(os.path.join(self.store, k)).st_mtime_ns)
+        found = given["key"] if given["key"] in keys else next(
+            (k for prefix in given.get("restore-keys", "").splitlines() if prefix
+             for k in reversed(keys) if k.startswith(prefix)), None)
+        self.restored = found
+        if found is None:
+            return {}
+        shutil.copytree(os.path.join(self.store, found), given["path"], dirs_exist_ok=True)
+        return {"cache-hit": "true" if found == given["key"] else "false", "cache-matched-key": found}
+
+    def _save(self, given) -> None:
+        target = os.path.join(self.store, given["key"])
+        assert not os.path.exists(target), "actions/cache never saves over an existing key"
+        shutil.copytree(given["path"], target)
+        self.saved = given["key"]
+
     def run_step(self, step) -> int:
         output = os.path.join(self.tmp, f"output-{step.get('id', 'x')}")
         open(output, "w").close()
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "PRR_"))}
         env.update(GITHUB_OUTPUT=output, GITHUB_STEP_SUMMARY=self.summary, GITHUB_EVENT_PATH=self.event,
                    GITHUB_WORKSPACE=self.workspace, GITHUB_ACTION_PATH=self.action_path,
-                   GITHUB_ACTIONS="true", CI="true", RUNNER_TEMP=self.runner_temp,
+                   GITHUB_ACTIONS="true", CI="true", RUNNER_TEMP=self.runner_temp, RUNNER_OS="Linux",
+                   GITHUB_EVENT_NAME=self.event_name,
                    GITHUB_REPOSITORY="acme/shop", GITHUB_SERVER_URL="https://github.com",
                    GITHUB_SHA=_git(self.workspace, "rev-parse", "HEAD").strip())
         env.update({k: self.expand(v) for k, v in step.get("env", {}).items()})
@@ -200,8 +229,12 @@ class Runner:
                               capture_output=True, text=True, timeout=900)
         self.logs[step.get("id") or step["name"]] = proc.stdout + proc.stderr
         outputs = {}
-        for line in open(output, encoding="utf-8").read().splitlines():
+        lines = iter(open(output, encoding="utf-8").read().splitlines())
+        for line in lines:
             name, _, value = line.partition("=")
+            if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+                name, _, end = line.partition("<<")      # name<<DELIMITER, the lines, DELIMITER
+                value = "\n".join(iter(lambda: next(lines), end))
             outputs[name] = value
         self.steps[step.get("id", step["name"])] = outputs
         return proc.returncode
@@ -373,3 +406,58 @@ def test_baseline_absorbs_recorded_findings_but_not_new_ones(tmp_path, workspace
     out = runner.run()
     assert (out["errors"], out["exit-code"]) == ("1", "1")
     assert "::error file=services/checkout/k8s/rollout.yaml," in runner.logs["run"]
+
+
+# -- prr-lint's cache between runs -----------------------------------------------------------------
+
+def _cache_files(directory):
+    return {os.path.relpath(os.path.join(d, f), directory): open(os.path.join(d, f), "rb").read()
+            for d, _, files in os.walk(directory) for f in files}
+
+
+def test_the_cache_is_saved_restored_and_trusted_by_the_next_run(tmp_path, workspace, installed):
+    store = str(tmp_path / "store")
+    first = Runner(str(tmp_path / "one"), workspace, {}, installed=installed, store=store)
+    first.run()
+    assert first.failed_step == ("Verdict", 1) and first.restored is None
+    sha = _git(workspace, "rev-parse", "HEAD").strip()
+    assert re.fullmatch(rf"prr-lint-Linux-0\.1\.0-[0-9a-f]{{16}}-[0-9a-f]{{16}}-[0-9a-f]{{16}}-{sha}", first.saved)
+    saved = _cache_files(os.path.join(store, first.saved))
+    assert "prr-lint/key" in saved and any(name.endswith(".json") and "/docs-" in name for name in saved)
+
+    # a re-run of the commit: the entry is restored under its own key, trusted (nothing is parsed or signed
+    # again: a cache prr-lint did not accept would be rewritten under a new key) and not saved again
+    again = Runner(str(tmp_path / "two"), workspace, {}, installed=installed, store=store)
+    again.run()
+    assert again.restored == first.saved and again.steps["restore"]["cache-hit"] == "true" and again.saved is None
+    after = _cache_files(os.path.join(again.runner_temp, "prr-lint-cache"))
+    assert {k: v for k, v in after.items() if "/index-" in k} == {k: v for k, v in saved.items() if "/index-" in k}
+    assert after["prr-lint/key"] == saved["prr-lint/key"]
+
+    # the next commit starts from the last one's entry and saves its own
+    with open(workspace / "services" / "checkout" / "notes.yaml", "w") as fh:
+        fh.write("note: a new file\n")
+    _git(workspace, "add", "-A")
+    _git(workspace, "commit", "-q", "-m", "next")
+    following = Runner(str(tmp_path / "three"), workspace, {}, installed=installed, store=store)
+    following.run()
+    assert following.restored == first.saved and following.steps["restore"]["cache-hit"] == "false"
+    assert following.saved.endswith(_git(workspace, "rev-parse", "HEAD").strip()) and following.saved != first.saved
+
+
+@pytest.mark.parametrize("event_name, head, inputs, used", [
+    ("pull_request", "acme/shop", {}, True),                # a branch of this repository: its author can push
+    ("pull_request", "stranger/shop", {}, False),           # a fork's jobs could save what the next run restores
+    ("pull_request", None, {}, False),                      # a fork deleted since
+    ("pull_request_target", "acme/shop", {}, False),        # saves into the base branch's scope
+    ("push", None, {"cache": "false"}, False),
+])
+def test_where_the_cache_is_used(tmp_path, workspace, installed, event_name, head, inputs, used):
+    event = {"pull_request": {"number": 7, "head": {"repo": {"full_name": head} if head else None}}}
+    runner = Runner(str(tmp_path), workspace, inputs, event=event, installed=installed, event_name=event_name)
+    out = runner.run()
+    assert out["exit-code"] == "1" and runner.steps["cache"]["use"] == ("true" if used else "false")
+    assert (runner.saved is not None) == used
+    assert os.path.isdir(os.path.join(runner.runner_temp, "prr-lint-cache", "prr-lint")) == used
+    if not used and inputs.get("cache") != "false":
+        assert "prr-lint: the cache is not used: " in runner.logs["cache"]
