@@ -101,6 +101,14 @@ def cli():
     return run_cli
 
 
+def git(cwd, *args) -> str:
+    """`git ARGS` in `cwd` as a test's author (no signing): its standard output; a failure fails the test."""
+    env = dict(os.environ, GIT_AUTHOR_NAME="ci", GIT_AUTHOR_EMAIL="ci@example.com",
+               GIT_COMMITTER_NAME="ci", GIT_COMMITTER_EMAIL="ci@example.com")
+    return subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, env=env, check=True,
+                          capture_output=True, text=True).stdout
+
+
 def write(base, files: dict):
     for rel, content in files.items():
         path = os.path.join(base, rel)

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ROOT, shared_schema
+from conftest import ROOT, git, shared_schema
 
 pytestmark = pytest.mark.slow  # every test runs the action's scripts end to end
 
@@ -219,7 +219,7 @@ class Runner:
                    GITHUB_ACTIONS="true", CI="true", RUNNER_TEMP=self.runner_temp, RUNNER_OS="Linux",
                    GITHUB_EVENT_NAME=self.event_name,
                    GITHUB_REPOSITORY="acme/shop", GITHUB_SERVER_URL="https://github.com",
-                   GITHUB_SHA=_git(self.workspace, "rev-parse", "HEAD").strip())
+                   GITHUB_SHA=git(self.workspace, "rev-parse", "HEAD").strip())
         env.update({k: self.expand(v) for k, v in step.get("env", {}).items()})
         cwd = os.path.join(self.workspace, self.expand(step.get("working-directory", ".")))
         script = os.path.join(self.tmp, f"step-{step.get('id', 'x')}.sh")
@@ -244,19 +244,13 @@ class Runner:
         return open(self.summary, encoding="utf-8").read()
 
 
-def _git(cwd, *args):
-    env = dict(os.environ, GIT_AUTHOR_NAME="ci", GIT_AUTHOR_EMAIL="ci@example.com",
-               GIT_COMMITTER_NAME="ci", GIT_COMMITTER_EMAIL="ci@example.com")
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
-
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """The action's install step, for real: a virtualenv with prr-lint from this checkout."""
     tmp = str(tmp_path_factory.mktemp("install"))
     ws = tmp_path_factory.mktemp("install-ws")
-    _git(ws, "init", "-q")
-    _git(ws, "commit", "-q", "--allow-empty", "-m", "empty")
+    git(ws, "init", "-q")
+    git(ws, "commit", "-q", "--allow-empty", "-m", "empty")
     runner = Runner(tmp, ws, {})
     step = next(s for s in ACTION["runs"]["steps"] if s.get("id") == "install")
     runner.steps["python"] = {"python-path": sys.executable}
@@ -272,9 +266,9 @@ def workspace(tmp_path):
     """The sample monorepo as a checked-out repository of its own."""
     ws = tmp_path / "workspace"
     shutil.copytree(MONOREPO, ws, ignore=shutil.ignore_patterns(".prr-lint-cache"))
-    _git(ws, "init", "-q", "-b", "main")
-    _git(ws, "add", "-A")
-    _git(ws, "commit", "-q", "-m", "monorepo")
+    git(ws, "init", "-q", "-b", "main")
+    git(ws, "add", "-A")
+    git(ws, "commit", "-q", "-m", "monorepo")
     return ws
 
 
@@ -306,7 +300,7 @@ def test_full_run(tmp_path, workspace, installed):
     assert len(annotations) == expected["errors"] + expected["warnings"] + expected["info"]
     assert re.search(r"^::error file=services/inventory/service\.yaml,line=\d+.*title=SVC001 owner::", log, re.M)
     # the job summary: the readiness table, with links to the analysed commit
-    sha = _git(workspace, "rev-parse", "HEAD").strip()
+    sha = git(workspace, "rev-parse", "HEAD").strip()
     summary = runner.summary_text
     assert summary.startswith("## prr-lint: production readiness")
     assert re.search(r"^\| :(white_check_mark|warning|x): \| `checkout` \| 1 \| team-payments \| \d+ \| \d+ \|",
@@ -341,11 +335,11 @@ def test_paths_config_and_args(tmp_path, workspace, installed):
 
 
 def test_diff_base_auto_reports_only_the_change(tmp_path, workspace, installed):
-    base = _git(workspace, "rev-parse", "HEAD").strip()
-    _git(workspace, "checkout", "-q", "-b", "feature")
+    base = git(workspace, "rev-parse", "HEAD").strip()
+    git(workspace, "checkout", "-q", "-b", "feature")
     rollout = workspace / "services/checkout/k8s/rollout.yaml"
     rollout.write_text(rollout.read_text().replace("limits: {memory: 512Mi}", "limits: {}"))
-    _git(workspace, "commit", "-q", "-am", "drop the memory limit")
+    git(workspace, "commit", "-q", "-am", "drop the memory limit")
     event = {"pull_request": {"number": 7, "base": {"sha": base, "ref": "main"}, "head": {"sha": "f" * 40}}}
     runner = Runner(str(tmp_path), workspace, {"diff-base": "auto"}, event=event, installed=installed)
     out = runner.run()
@@ -420,7 +414,7 @@ def test_the_cache_is_saved_restored_and_trusted_by_the_next_run(tmp_path, works
     first = Runner(str(tmp_path / "one"), workspace, {}, installed=installed, store=store)
     first.run()
     assert first.failed_step == ("Verdict", 1) and first.restored is None
-    sha = _git(workspace, "rev-parse", "HEAD").strip()
+    sha = git(workspace, "rev-parse", "HEAD").strip()
     assert re.fullmatch(rf"prr-lint-Linux-0\.1\.0-[0-9a-f]{{16}}-[0-9a-f]{{16}}-[0-9a-f]{{16}}-{sha}", first.saved)
     saved = _cache_files(os.path.join(store, first.saved))
     assert "prr-lint/key" in saved and any(name.endswith(".json") and "/docs-" in name for name in saved)
@@ -437,12 +431,12 @@ def test_the_cache_is_saved_restored_and_trusted_by_the_next_run(tmp_path, works
     # the next commit starts from the last one's entry and saves its own
     with open(workspace / "services" / "checkout" / "notes.yaml", "w") as fh:
         fh.write("note: a new file\n")
-    _git(workspace, "add", "-A")
-    _git(workspace, "commit", "-q", "-m", "next")
+    git(workspace, "add", "-A")
+    git(workspace, "commit", "-q", "-m", "next")
     following = Runner(str(tmp_path / "three"), workspace, {}, installed=installed, store=store)
     following.run()
     assert following.restored == first.saved and following.steps["restore"]["cache-hit"] == "false"
-    assert following.saved.endswith(_git(workspace, "rev-parse", "HEAD").strip()) and following.saved != first.saved
+    assert following.saved.endswith(git(workspace, "rev-parse", "HEAD").strip()) and following.saved != first.saved
 
 
 @pytest.mark.parametrize("event_name, head, inputs, used", [

@@ -20,22 +20,16 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import ROOT, shared_schema
+from conftest import ROOT, git, shared_schema
 
 BIN = os.path.dirname(sys.executable)
 PRE_COMMIT = os.path.join(BIN, "pre-commit")
 MANIFEST = os.path.join(ROOT, ".pre-commit-hooks.yaml")
 
 
-def _git(cwd, *args):
-    env = dict(os.environ, GIT_AUTHOR_NAME="ci", GIT_AUTHOR_EMAIL="ci@example.com",
-               GIT_COMMITTER_NAME="ci", GIT_COMMITTER_EMAIL="ci@example.com")
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
-
-
 def _commit_all(cwd, message="commit"):
-    _git(cwd, "add", "-A")
-    _git(cwd, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message)
+    git(cwd, "add", "-A")
+    git(cwd, "commit", "-q", "--no-verify", "-m", message)
 
 
 # -- the manifest --------------------------------------------------------------------------------
@@ -124,7 +118,7 @@ def hook_repo(tmp_path_factory):
             continue  # deleted in the working tree
         os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
         shutil.copy2(src, os.path.join(dest, rel))
-    _git(dest, "init", "-q")
+    git(dest, "init", "-q")
     _commit_all(dest, "hook repo")
     return str(dest)
 
@@ -146,7 +140,7 @@ def project(tmp_path):
         DEPLOYMENT.format(replicas=3, limits="{memory: 256Mi}"))
     (repo / "legacy/cronjob.yaml").write_text(LEGACY)
     (repo / "README.md").write_text("# project\n")
-    _git(repo, "init", "-q")
+    git(repo, "init", "-q")
     _commit_all(repo, "initial")
     return repo
 
@@ -168,7 +162,7 @@ DEPLOY = "services/api/k8s/deployment.yaml"
 def test_hook_fails_on_a_bad_change_with_the_finding(project, hook_repo, pre_commit_home):
     # drop the memory limit: a finding in the changed file itself
     (project / DEPLOY).write_text(DEPLOYMENT.format(replicas=3, limits="{}"))
-    _git(project, "add", DEPLOY)
+    git(project, "add", DEPLOY)
     proc, _ = try_repo(project, hook_repo, pre_commit_home, DEPLOY)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
@@ -182,7 +176,7 @@ def test_hook_knows_the_owning_service(project, hook_repo, pre_commit_home):
     # 2 replicas are enough at the default tier (2) but not for this tier-0 service: the hook must have read
     # the service manifest, which is not among the files passed
     (project / DEPLOY).write_text(DEPLOYMENT.format(replicas=2, limits="{memory: 256Mi}"))
-    _git(project, "add", DEPLOY)
+    git(project, "add", DEPLOY)
     proc, _ = try_repo(project, hook_repo, pre_commit_home, DEPLOY)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
@@ -192,7 +186,7 @@ def test_hook_knows_the_owning_service(project, hook_repo, pre_commit_home):
 @pytest.mark.slow
 def test_hook_passes_on_a_good_change(project, hook_repo, pre_commit_home):
     (project / DEPLOY).write_text(DEPLOYMENT.format(replicas=4, limits="{memory: 512Mi}"))
-    _git(project, "add", DEPLOY)
+    git(project, "add", DEPLOY)
     proc, _ = try_repo(project, hook_repo, pre_commit_home, DEPLOY)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
@@ -208,14 +202,14 @@ def test_hook_passes_on_a_good_change(project, hook_repo, pre_commit_home):
 @pytest.mark.slow
 def test_installed_hook_one_file_run_is_fast(project, hook_repo, pre_commit_home):
     """`try-repo` builds a new environment each time; an installed hook (`pre-commit run`) reuses its own."""
-    rev = _git(hook_repo, "rev-parse", "HEAD").strip()
+    rev = git(hook_repo, "rev-parse", "HEAD").strip()
     (project / ".pre-commit-config.yaml").write_text(textwrap.dedent(f"""\
         repos:
           - repo: {hook_repo}
             rev: {rev}
             hooks: [{{id: prr-lint}}]
         """))
-    _git(project, "add", ".pre-commit-config.yaml")
+    git(project, "add", ".pre-commit-config.yaml")
     env = dict(os.environ, PRE_COMMIT_HOME=pre_commit_home, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
     cmd = [PRE_COMMIT, "run", "prr-lint", "--color", "never", "--verbose", "--files", DEPLOY]
     subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True, timeout=1800)  # installs; warms
@@ -233,7 +227,7 @@ def test_installed_hook_one_file_run_is_fast(project, hook_repo, pre_commit_home
 @pytest.mark.slow
 def test_hook_skips_files_prr_lint_does_not_read(project, hook_repo, pre_commit_home):
     (project / "app.py").write_text("print(1)\n")
-    _git(project, "add", "app.py")
+    git(project, "add", "app.py")
     proc, _ = try_repo(project, hook_repo, pre_commit_home, "app.py")
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
@@ -264,7 +258,7 @@ def test_commit_renaming_a_linked_heading_fails(project, hook_repo, pre_commit_h
     (project / "services/api/docs/runbook.md").write_text(RUNBOOK)
     (project / "services/api/monitoring").mkdir()
     (project / "services/api/monitoring/alerts.yaml").write_text(ALERTS)
-    rev = _git(hook_repo, "rev-parse", "HEAD").strip()
+    rev = git(hook_repo, "rev-parse", "HEAD").strip()
     (project / ".pre-commit-config.yaml").write_text(
         f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks: [{{id: prr-lint}}]\n")
     _commit_all(project, "runbook and alerts")
@@ -279,12 +273,12 @@ def test_commit_renaming_a_linked_heading_fails(project, hook_repo, pre_commit_h
 
     # an unrelated Markdown file: nothing links to it, the commit goes through
     (project / "README.md").write_text("# project\n\n## Contributing\n")
-    _git(project, "add", "README.md")
+    git(project, "add", "README.md")
     proc = commit("readme")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # rename the heading the alert and the manifest link to: the commit is refused, naming both links
     (project / "services/api/docs/runbook.md").write_text(RUNBOOK.replace("## Rollback", "## Roll back"))
-    _git(project, "add", "services/api/docs/runbook.md")
+    git(project, "add", "services/api/docs/runbook.md")
     proc = commit("rename a heading")
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out

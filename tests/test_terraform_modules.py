@@ -4,7 +4,6 @@ at the module; registry sources and cycles give nothing that cannot be known."""
 
 import json
 import os
-import subprocess
 import time
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from prr_lint.checks.tfexpr import UNKNOWN, evaluate
 from prr_lint.checks.tfmodules import MAX_INSTANCES
 
-from conftest import run_cli, write
+from conftest import git, run_cli, write
 
 DB_MODULE = """\
 variable "identifier" {
@@ -298,11 +297,6 @@ def test_tfvars_beside_a_root_make_its_variables_unknown(tmp_path):
     assert check(tmp_path, select="TF001") == set()
 
 
-def _git(root, *args):
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=root, check=True,
-                   capture_output=True)
-
-
 def test_only_listed_tfvars_count_and_a_warm_run_sees_their_edits(tmp_path):
     """A git-ignored var file is not in CI's checkout: it changes nothing here either. A listed one is an input
     of the run like any file: editing it is never answered from the last run's result."""
@@ -315,9 +309,9 @@ def test_only_listed_tfvars_count_and_a_warm_run_sees_their_edits(tmp_path):
         ".gitignore": "secret.tfvars\n",
         "modules/db/main.tf": DB_MODULE,
     })
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", "x")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "x")
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PRR_LINT_CACHE_DIR": ""}
 
     def cached_check():
