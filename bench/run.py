@@ -44,7 +44,6 @@ PRR = os.path.join(os.path.dirname(sys.executable), "prr-lint")
 # measure what users get: Python caches bytecode unless told not to (some CI images set this)
 ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PRR_LINT_CACHE_DIR")}
 OUT = ["--format", "json", "-o", os.devnull]
-REPEAT = 1        # first runs per repository (--repeat N): the median is reported, and the largest peak
 
 
 def floor(root: str) -> tuple[int, float]:
@@ -152,7 +151,8 @@ def warm_up() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def measure(name: str, root: str, one: str | None) -> dict:
+def measure(name: str, root: str, one: str | None, repeat: int = 1) -> dict:
+    """`repeat` first runs (--repeat N): the median is reported, and the largest peak."""
     out = subprocess.run([sys.executable, __file__, "--floor", root], capture_output=True, text=True, env=ENV)
     if out.returncode:
         raise SystemExit(f"floor failed: {out.stderr}")
@@ -161,7 +161,7 @@ def measure(name: str, root: str, one: str | None) -> dict:
     env = {**ENV, "XDG_CACHE_HOME": cache}      # the parse cache outside the tree, empty: no cache anywhere
     try:
         firsts, peaks, tree = [], [], []
-        for n in range(REPEAT):     # the last one's cache serves the runs below
+        for n in range(repeat):     # the last one's cache serves the runs below
             if n:
                 shutil.rmtree(cache, ignore_errors=True)
                 os.mkdir(cache)
@@ -198,7 +198,7 @@ HEAD = ["| repository | files read | floor s | first run s (x floor) | warm run 
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
 
 
-def generated(n: int) -> dict:
+def generated(n: int, repeat: int = 1) -> dict:
     tmp = tempfile.mkdtemp(prefix=f"prr-bench-{n}-")
     try:
         generate(n, tmp)
@@ -207,7 +207,7 @@ def generated(n: int) -> dict:
             subprocess.run([*git, *args], cwd=tmp, check=True)
         time.sleep(2.1)   # files changed within 2 s of a run are hashed again next time (see prr_lint/cache.py)
         return measure(f"generated, {n} services", tmp, os.path.join("services", f"svc-{n // 2}", "k8s",
-                                                                      "deployment.yaml"))
+                                                                      "deployment.yaml"), repeat)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -216,23 +216,22 @@ def main(argv: list) -> None:
     if argv[:1] == ["--floor"]:
         print(json.dumps(floor(argv[1])))
         return
-    global REPEAT
     options = ("--dir", "--repeat")
     dirs = [argv[i + 1] for i, a in enumerate(argv) if a == "--dir"]
     repeat = [int(argv[i + 1]) for i, a in enumerate(argv) if a == "--repeat"]
-    REPEAT = max(1, repeat[-1]) if repeat else 1
+    times = max(1, repeat[-1]) if repeat else 1
     sizes = [int(a) for i, a in enumerate(argv) if a not in options and (i == 0 or argv[i - 1] not in options)]
     if not sizes and not dirs:
         sizes = [100, 1000]
     version = subprocess.run([PRR, "--version"], capture_output=True, text=True).stdout.strip()
     print(f"{version}, {os.cpu_count()} cpus, bytecode written"
-          + (f", first run the median of {REPEAT}" if REPEAT > 1 else ""))
+          + (f", first run the median of {times}" if times > 1 else ""))
     warm_up()
     print("\n".join(HEAD), flush=True)
     for n in sizes:
-        print(row(generated(n)), flush=True)
+        print(row(generated(n, times)), flush=True)
     for d in dirs:
-        print(row(measure(os.path.basename(os.path.abspath(d)), os.path.abspath(d), None)), flush=True)
+        print(row(measure(os.path.basename(os.path.abspath(d)), os.path.abspath(d), None, times)), flush=True)
 
 
 if __name__ == "__main__":
