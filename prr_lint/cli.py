@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import gc
 import os
 import sys
+import time
 from collections.abc import Callable
 
 from . import __version__, prestart
@@ -14,6 +16,7 @@ from .errors import UsageError
 from .escape import json_text, multi_line, one_line
 from .model import SEVERITIES
 
+STARTED = time.perf_counter()       # --timing counts start-up from here (the interpreter's own start is not seen)
 FAIL_ON = SEVERITIES + ("never",)
 RUN_COMMANDS = ("check", "report", "gate", "baseline")     # commands that list the repository's files
 
@@ -121,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--show-suppressed", action="store_true", help="list suppressed findings in text output")
     check.add_argument("-v", "--verbose", action="store_true", help="also print notices (skipped files)")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    check.add_argument("--timing", action="store_true",
+                       help="print where the run's time went (stages, slowest rules) to stderr; also PRR_LINT_TIMING=1")
 
     rules = sub.add_parser("rules", help="list rules, or show one rule's page")
     rules.add_argument("rule", nargs="?", help="rule id or name")
@@ -231,7 +236,8 @@ def replay_environment() -> dict[str, str] | None:
         return None
     from .replay import ENV_PREFIXES
 
-    return {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES)}
+    # PRR_LINT_TIMING measures a run and changes nothing it finds
+    return {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIXES) and k != "PRR_LINT_TIMING"}
 
 
 def run_to_report(args):
@@ -241,6 +247,10 @@ def run_to_report(args):
     from .engine import run
 
     options = make_options(args)
+    if getattr(args, "timing", False) or os.environ.get("PRR_LINT_TIMING") == "1":
+        from .timing import Timing
+
+        options.timing = Timing(STARTED)
     options.replay = replay_environment()
     options.keep_documents = False      # reported from the result alone, as a replayed run is
     result = run(options)
@@ -256,9 +266,13 @@ def cmd_check(args) -> int:
     fail_on = args.fail_on or options.config.fail_on
     color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty()
                                         and "NO_COLOR" not in os.environ)
-    stream_report(args.output, lambda out: write(args.format, result, out, color=color, category=args.category,
-                                                 link_base=args.link_base, show_suppressed=args.show_suppressed,
-                                                 verbose=args.verbose))
+    timing = options.timing
+    with timing.stage("report") if timing is not None else contextlib.nullcontext():
+        stream_report(args.output, lambda out: write(args.format, result, out, color=color, category=args.category,
+                                                     link_base=args.link_base, show_suppressed=args.show_suppressed,
+                                                     verbose=args.verbose))
+    if timing is not None:
+        sys.stderr.write("".join(line + "\n" for line in timing.lines()))
     for message in result.errors:
         print(f"prr-lint: error: {one_line(message)}", file=sys.stderr)
     empty = [p for p in args.paths if os.path.isdir(p)] if result.files_read == 0 else []

@@ -6,8 +6,10 @@ import datetime
 import hashlib
 import os
 import sys
+import time
 import zlib
 from collections.abc import Collection, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
@@ -26,6 +28,7 @@ from .render import inputs as render_inputs
 from .repo import DEFAULT_MIN_FILES, Repository
 from .rule import ENGINE, PARSE_ERROR, RULE_ERROR, SERVICE, Rule
 from .service import Service, ServiceGraph
+from .timing import Timing
 from .verdicts import verdicts_of
 
 EARLY_RENDER_CHARTS = 256     # charts a whole run begins rendering while it parses (see Engine.load)
@@ -121,6 +124,7 @@ class Options:
     # the caller reads the documents after the run (result.docs, .repo, .graph: the gate does); False: a whole run
     # lets them go before the result is stored and reported, as a replayed result has none
     keep_documents: bool = True
+    timing: Timing | None = None      # where the run's time goes (--timing); None: not measured
 
 
 @dataclass
@@ -368,8 +372,14 @@ class Engine:
     def load(self) -> tuple[Repository, ServiceGraph, list[Loaded], list[Document]]:
         cfg = self.config
         make = self.replay.new_repository if self.replay is not None else Repository
-        repo = make(self.root, cfg.include, cfg.exclude, cfg.max_file_size, self._cache(), project=self.anchor,
-                    parse_workers=self.options.parse_workers, parse_pool_min=self.options.parse_pool_min)
+        with self._stage("list files"):
+            repo = make(self.root, cfg.include, cfg.exclude, cfg.max_file_size, self._cache(), project=self.anchor,
+                        parse_workers=self.options.parse_workers, parse_pool_min=self.options.parse_pool_min)
+        with self._stage("read and parse"):
+            return self._load(repo)
+
+    def _load(self, repo: Repository) -> tuple[Repository, ServiceGraph, list[Loaded], list[Document]]:
+        cfg = self.config
         whole = self.whole and self.shard is None
         # every manifest and SLO file, to know which service owns what; from the cache when unchanged
         if whole:
@@ -427,12 +437,18 @@ class Engine:
         docs = [d for item in loaded for d in item.docs]
         repo.save_cache()       # the parsed files' cache text is let go before rendering, not held through it
         heap.give_back()
-        self.rendered = render_all(RenderJob(self.root, repo, graph, cfg, docs, needed, self.scope))
-        if self.rendered.docs or self.rendered.replaced:
-            docs = [d for d in docs if d.file not in self.rendered.replaced] + self.rendered.docs
-        graph.attach(docs)
-        repo.save_cache()       # what rendering read
+        with self._stage("render"):
+            self.rendered = render_all(RenderJob(self.root, repo, graph, cfg, docs, needed, self.scope))
+            if self.rendered.docs or self.rendered.replaced:
+                docs = [d for d in docs if d.file not in self.rendered.replaced] + self.rendered.docs
+            graph.attach(docs)
+            repo.save_cache()       # what rendering read
         return repo, graph, loaded, docs
+
+    def _stage(self, name: str) -> AbstractContextManager[None]:
+        """A stage of the run, timed when --timing asks."""
+        timing = self.options.timing
+        return timing.stage(name) if timing is not None else nullcontext()
 
     def _cache(self) -> ParseCache | None:
         options = self.options
@@ -502,16 +518,24 @@ class Engine:
     def run(self) -> Result:
         from .replay import Replay
 
-        self.replay = Replay.open(self)
-        replayed = self.replay.result() if self.replay is not None else None
+        timing = self.options.timing
+        if timing is not None:
+            timing.since_start("start-up")      # imports, config, rule packs
+        with self._stage("replay check"):
+            self.replay = Replay.open(self)
+            replayed = self.replay.result() if self.replay is not None else None
         if replayed is not None:
+            if timing is not None:
+                timing.replayed = True
             return replayed
         result = self._run()
-        # a whole run's documents are most of its memory; a run on paths holds few, and letting them go costs time
-        if not self.options.keep_documents and self.whole:
-            self._let_go(result)
-        if self.replay is not None:
-            self.replay.store(result)
+        with self._stage("store result"):
+            # a whole run's documents are most of its memory; a run on paths holds few, and letting them go costs
+            # time
+            if not self.options.keep_documents and self.whole:
+                self._let_go(result)
+            if self.replay is not None:
+                self.replay.store(result)
         return result
 
     def _let_go(self, result: Result) -> None:
@@ -534,6 +558,15 @@ class Engine:
     def _run(self) -> Result:
         with heap.loading(self.whole):    # documents live to the end of the run: the collector need not walk them
             repo, graph, loaded, docs = self.load()
+        with self._stage("rules"):
+            findings, notices, errors, touched, dependencies = self._check_all(repo, graph, loaded, docs)
+        with self._stage("findings"):
+            return self._result(repo, graph, loaded, docs, findings, notices, errors, touched, dependencies)
+
+    def _check_all(self, repo: Repository, graph: ServiceGraph, loaded: list[Loaded], docs: list[Document]
+                   ) -> tuple[list[Finding], list[Notice], list[str], list[Service], DependencyGraph]:
+        """Every selected rule on the documents and services the run checks: (findings, notices, errors, the
+        services checked, the dependency graph)."""
         findings: list[Finding] = []
         notices: list[Notice] = list(self.options.notices)
         errors: list[str] = []
@@ -570,7 +603,11 @@ class Engine:
             ctx = self.context(svc, graph, repo, notices)
             for r in self.by_target.get(SERVICE, []):
                 self._check(r, svc, ctx, findings, errors, service_level=True)
+        return findings, notices, errors, touched, dependencies
 
+    def _result(self, repo: Repository, graph: ServiceGraph, loaded: list[Loaded], docs: list[Document],
+                findings: list[Finding], notices: list[Notice], errors: list[str], touched: list[Service],
+                dependencies: DependencyGraph) -> Result:
         findings = _dedupe(f for f in findings if _in_scope(f.file, self.scope) and self._shard_reports(f))
         assign_fingerprints(findings)
         findings.sort(key=Finding.sort_key)
@@ -595,8 +632,23 @@ class Engine:
                service_level: bool = False) -> None:
         if r.check is None or ENGINE in r.targets:
             return
+        timing = self.options.timing
+        if timing is None:
+            self._check_one(r, target, ctx, findings, errors, service_level)
+            return
+        start = time.perf_counter()
         try:
-            for hit in r.check(target, ctx) or ():
+            self._check_one(r, target, ctx, findings, errors, service_level)
+        finally:
+            timing.rule(r.id, time.perf_counter() - start)
+
+    def _check_one(self, r: Rule, target: Document | Service, ctx: RuleContext, findings: list[Finding],
+                   errors: list[str], service_level: bool) -> None:
+        check = r.check
+        if check is None:
+            return
+        try:
+            for hit in check(target, ctx) or ():
                 self._emit(r, hit, ctx.tier, ctx.service, findings, service_level)
         except (UsageError, OSError) as e:
             # the environment failed, not the document (a policy server refused the connection, a deadline
