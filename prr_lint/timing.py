@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from .escape import one_line
+from .escape import line_start
 
 TOP_RULES = 15      # rules listed; the rest are summed on one line
 
@@ -61,7 +61,7 @@ class Timing:
             ranked = sorted(self.rules.items(), key=lambda item: (-item[1][0], item[0]))
             out.append(f"  {'rule':<22}{'seconds':>8}{'calls':>8}")
             for rule_id, (seconds, calls) in ranked[:TOP_RULES]:
-                out.append(f"  {one_line(rule_id):<22}{seconds:8.3f}{calls:8d}")
+                out.append(f"  {line_start(rule_id):<22}{seconds:8.3f}{calls:8d}")
             rest = ranked[TOP_RULES:]
             if rest:
                 out.append(f"  {f'{len(rest)} more':<22}{sum(s for _, (s, _) in rest):8.3f}"

@@ -87,3 +87,10 @@ def test_timing_from_the_environment_does_not_stop_a_replay(tmp_path):
     assert "the result was replayed: no rule ran" in again.stderr
     table = _stderr_table(again.stderr)
     assert list(table) == ["start-up", "replay check", "report", "total"]
+
+
+def test_a_rule_id_never_starts_a_workflow_command():
+    t = Timing(started=0.0)
+    t.rule("::error file=x::pwned\n::warning::x", 1.0)
+    lines = t.lines(total=1.0)
+    assert len(lines) == 4 and not any(line.lstrip().startswith("::") for line in lines)
