@@ -197,6 +197,32 @@ def test_real_looks_up_each_path_prefix_once(tmp_path, monkeypatch):
     assert len(looked) == 1 + 5 * 2 + 15
 
 
+def test_exists_is_dir_and_read_stat_a_path_only_past_a_symlink(tmp_path, monkeypatch):
+    """The lstat real() made of a path that is no symlink answers exists and is_dir (and read's "regular file?"):
+    a path asked about many times a run (a runbook) is not stat-ed at all, a symlink's target at most once."""
+    from prr_lint.repo import Repository
+
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "runbook.md").write_text("# Runbook\n")
+    (root / "alias.md").symlink_to("docs/runbook.md")
+    (root / "dangling").symlink_to("nowhere")
+    repo = Repository(str(root))
+    stated: list[str] = []
+    stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: stated.append(os.path.relpath(path, repo.real_root))
+                        or stat(path, *a, **k))
+    for _ in range(3):
+        assert repo.exists("docs/runbook.md") and not repo.is_dir("docs/runbook.md")
+        assert repo.read("docs/runbook.md") == repo.read("alias.md") == "# Runbook\n"
+        assert repo.is_dir("docs/") and repo.exists(".") and repo.is_dir("")
+        assert not repo.exists("docs/missing.md") and not repo.exists("dangling")
+    # the root, and where the dangling symlink leads (alias.md leads to a path real() looked at already)
+    assert sorted(stated) == [".", "nowhere"]
+    # a missing file's read is stat-ed for the error's own words, as before
+    assert repo.read_text("docs/missing.md") == (None, "cannot be read (No such file or directory)")
+
+
 # -- links: one resolution per reference and directory ----------------------------------------------------
 def test_rules_resolve_each_link_once_a_run(mono, monkeypatch):
     from prr_lint.checks import links
