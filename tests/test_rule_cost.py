@@ -223,7 +223,31 @@ def test_exists_is_dir_and_read_stat_a_path_only_past_a_symlink(tmp_path, monkey
     assert repo.read_text("docs/missing.md") == (None, "cannot be read (No such file or directory)")
 
 
-# -- links: one resolution per reference and directory ----------------------------------------------------
+# -- PRR003: a glob claim is tried against the files under its directory, not every file ---------------------
+def test_a_glob_claim_is_tried_only_against_the_files_under_its_directory(mono, monkeypatch):
+    from prr_lint.checks import globs
+
+    root, check = mono
+    for i in range(4):
+        _edit(root, f"services/svc-{i}/service.yaml", "kubernetes: [k8s/]",
+              'kubernetes: ["k8s/*.yaml", "k8s/**/none-*.yaml", "k8s*/x.yaml"]')
+    tried: list[tuple[str, str]] = []
+    real = globs.matches_from_root
+    monkeypatch.setattr(globs, "matches_from_root", lambda pattern, rel: tried.append((pattern, rel)) or
+                        real(pattern, rel))
+    result = check(use_cache=False)
+    missing = sorted(f[4].split(": ", 1)[1] for f in _findings(result) if f[0] == "PRR003")
+    assert missing == sorted(f"Kubernetes manifests path {p!r} does not exist (resolved to services/svc-{i}/{p}); "
+                             f"correct the path or remove it" for i in range(4) for p in ("k8s/**/none-*.yaml",
+                                                                                          "k8s*/x.yaml"))
+    files, asked = result.repo.files, list(tried)
+    # a pattern with a literal directory tries the files under it; `k8s*/x.yaml` has none: every file
+    within = [(p, rel) for p, rel in asked if "/k8s/" in p]
+    assert within and all(rel.startswith(p.split("/k8s/")[0] + "/k8s/") for p, rel in within)
+    assert len(asked) - len(within) <= 4 * len(files)
+    for pattern in {p for p, _ in asked}:       # the answers of trying every file
+        assert globs.matches_any_file(pattern, result.repo) == any(real(pattern, f) for f in files)
+
 def test_rules_resolve_each_link_once_a_run(mono, monkeypatch):
     from prr_lint.checks import links
 
