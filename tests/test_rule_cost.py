@@ -137,6 +137,10 @@ def test_a_verdict_key_tells_json_types_apart():
     assert verdict_key({"a": (1,)}, "service.schema.json") is None
     assert verdict_key({1: "a"}, "service.schema.json") is None
     assert verdict_key({"a": float("nan")}, "service.schema.json") is None
+    # nor what orjson does not write: validated every run
+    assert verdict_key({"a": 1 << 64}, "service.schema.json") is None
+    assert verdict_key({"a": "\ud800"}, "service.schema.json") is None
+    assert len({verdict_key({"a": v}, "service.schema.json") for v in ("é", "\\u00e9", 1 << 63, -(1 << 63))}) == 4
 
 
 # -- Repository.real: one lstat per path prefix, the answers of os.path.realpath ------------------------------
