@@ -88,6 +88,9 @@ class Repository:
         # (content key, kinds) of the files whose stamp is the one the cache stored: neither read nor hashed
         self._real: dict[str, str | None] = {}     # real() answers of this run
         self._realpaths: dict[str, str] = {}       # path -> its realpath, inside the root or not (_resolved)
+        # real path -> st_mode of what it is (None: missing), from the lstat _resolved made or one stat: rules ask
+        # whether the same runbooks and claimed directories exist many times a run
+        self._modes: dict[str, int | None] = {}
         self._known: dict = cache.unchanged(self.stats, self.candidates, max_file_size) if cache is not None else {}
 
     # -- files -------------------------------------------------------------------------------
@@ -125,30 +128,38 @@ class Repository:
             if known is None:
                 joined = os.path.join(full, name)
                 try:
-                    link = stat.S_ISLNK(os.lstat(joined).st_mode)
+                    mode: int | None = os.lstat(joined).st_mode
                 except (OSError, ValueError):
-                    link = False        # missing: realpath keeps the rest of the path as written
+                    mode = None         # missing: realpath keeps the rest of the path as written
+                link = mode is not None and stat.S_ISLNK(mode)
                 known = self._realpaths[prefix] = os.path.realpath(joined) if link else joined
+                if not link:
+                    self._modes.setdefault(joined, mode)    # no symlink: what os.stat would say of it
             full = known
         return full
 
     def outside(self, rel: str) -> bool:
         return self.real(rel.rstrip("/") or ".") is None
 
-    def _stat(self, rel: str):
+    def _mode(self, rel: str) -> int | None:
+        """st_mode of what a path inside the root leads to (symlinks followed), None when missing or outside."""
         real = self.real(rel.rstrip("/") or ".")
-        try:
-            return os.stat(real) if real is not None else None
-        except (OSError, ValueError):
+        if real is None:
             return None
+        if real not in self._modes:
+            try:
+                self._modes[real] = os.stat(real).st_mode
+            except (OSError, ValueError):
+                self._modes[real] = None
+        return self._modes[real]
 
     def exists(self, rel: str) -> bool:
         """Anything inside the root (after symlinks); `read` is what refuses a FIFO or a device."""
-        return self._stat(rel) is not None
+        return self._mode(rel) is not None
 
     def is_dir(self, rel: str) -> bool:
-        st = self._stat(rel)
-        return st is not None and stat.S_ISDIR(st.st_mode)
+        mode = self._mode(rel)
+        return mode is not None and stat.S_ISDIR(mode)
 
     def read(self, rel: str) -> str | None:
         return self.read_text(rel)[0]
@@ -160,7 +171,8 @@ class Repository:
         if real is None:
             return None, "is outside the repository"
         try:
-            if not stat.S_ISREG(os.stat(real).st_mode):
+            # a missing file is stat-ed again: the error's own words are the answer
+            if not stat.S_ISREG(self._modes.get(real) or os.stat(real).st_mode):
                 return None, "is not a regular file"
             fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
             with os.fdopen(fd, "rb") as fh:

@@ -137,6 +137,10 @@ def test_a_verdict_key_tells_json_types_apart():
     assert verdict_key({"a": (1,)}, "service.schema.json") is None
     assert verdict_key({1: "a"}, "service.schema.json") is None
     assert verdict_key({"a": float("nan")}, "service.schema.json") is None
+    # nor what orjson does not write: validated every run
+    assert verdict_key({"a": 1 << 64}, "service.schema.json") is None
+    assert verdict_key({"a": "\ud800"}, "service.schema.json") is None
+    assert len({verdict_key({"a": v}, "service.schema.json") for v in ("é", "\\u00e9", 1 << 63, -(1 << 63))}) == 4
 
 
 # -- Repository.real: one lstat per path prefix, the answers of os.path.realpath ------------------------------
@@ -197,7 +201,57 @@ def test_real_looks_up_each_path_prefix_once(tmp_path, monkeypatch):
     assert len(looked) == 1 + 5 * 2 + 15
 
 
-# -- links: one resolution per reference and directory ----------------------------------------------------
+def test_exists_is_dir_and_read_stat_a_path_only_past_a_symlink(tmp_path, monkeypatch):
+    """The lstat real() made of a path that is no symlink answers exists and is_dir (and read's "regular file?"):
+    a path asked about many times a run (a runbook) is not stat-ed at all, a symlink's target at most once."""
+    from prr_lint.repo import Repository
+
+    root = tmp_path / "repo"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "runbook.md").write_text("# Runbook\n")
+    (root / "alias.md").symlink_to("docs/runbook.md")
+    (root / "dangling").symlink_to("nowhere")
+    repo = Repository(str(root))
+    stated: list[str] = []
+    stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *a, **k: stated.append(os.path.relpath(path, repo.real_root))
+                        or stat(path, *a, **k))
+    for _ in range(3):
+        assert repo.exists("docs/runbook.md") and not repo.is_dir("docs/runbook.md")
+        assert repo.read("docs/runbook.md") == repo.read("alias.md") == "# Runbook\n"
+        assert repo.is_dir("docs/") and repo.exists(".") and repo.is_dir("")
+        assert not repo.exists("docs/missing.md") and not repo.exists("dangling")
+    # the root, and where the dangling symlink leads (alias.md leads to a path real() looked at already)
+    assert sorted(stated) == [".", "nowhere"]
+    # a missing file's read is stat-ed for the error's own words, as before
+    assert repo.read_text("docs/missing.md") == (None, "cannot be read (No such file or directory)")
+
+
+# -- PRR003: a glob claim is tried against the files under its directory, not every file ---------------------
+def test_a_glob_claim_is_tried_only_against_the_files_under_its_directory(mono, monkeypatch):
+    from prr_lint.checks import globs
+
+    root, check = mono
+    for i in range(4):
+        _edit(root, f"services/svc-{i}/service.yaml", "kubernetes: [k8s/]",
+              'kubernetes: ["k8s/*.yaml", "k8s/**/none-*.yaml", "k8s*/x.yaml"]')
+    tried: list[tuple[str, str]] = []
+    real = globs.matches_from_root
+    monkeypatch.setattr(globs, "matches_from_root", lambda pattern, rel: tried.append((pattern, rel)) or
+                        real(pattern, rel))
+    result = check(use_cache=False)
+    missing = sorted(f[4].split(": ", 1)[1] for f in _findings(result) if f[0] == "PRR003")
+    assert missing == sorted(f"Kubernetes manifests path {p!r} does not exist (resolved to services/svc-{i}/{p}); "
+                             f"correct the path or remove it" for i in range(4) for p in ("k8s/**/none-*.yaml",
+                                                                                          "k8s*/x.yaml"))
+    files, asked = result.repo.files, list(tried)
+    # a pattern with a literal directory tries the files under it; `k8s*/x.yaml` has none: every file
+    within = [(p, rel) for p, rel in asked if "/k8s/" in p]
+    assert within and all(rel.startswith(p.split("/k8s/")[0] + "/k8s/") for p, rel in within)
+    assert len(asked) - len(within) <= 4 * len(files)
+    for pattern in {p for p, _ in asked}:       # the answers of trying every file
+        assert globs.matches_any_file(pattern, result.repo) == any(real(pattern, f) for f in files)
+
 def test_rules_resolve_each_link_once_a_run(mono, monkeypatch):
     from prr_lint.checks import links
 

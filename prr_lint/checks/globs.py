@@ -7,8 +7,10 @@ directories, and a pattern that matches a directory matches every file under it.
 
 from __future__ import annotations
 
+import bisect
+import posixpath
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pathspec
@@ -36,3 +38,24 @@ def matches_from_root(pattern: str, rel: str) -> bool:
     """As `matches`, with the pattern anchored at the root: a claim is a path from the repository root
     (already resolved against the manifest's directory), so `*.yaml` must not match `a/b/x.yaml`."""
     return matches("/" + pattern.lstrip("/"), rel)
+
+
+def matches_any_file(pattern: str, repo: Any) -> bool:
+    """Whether a claim pattern (as for `matches_from_root`) matches any file the run lists. A file it matches lies
+    under the pattern's literal directory (the part before its first glob character), so only those are tried,
+    found in the listing sorted once a run: trying every file for each glob claim of every service is
+    quadratic in a monorepo."""
+    files = repo.memo.get("sorted-files")
+    if files is None:
+        files = repo.memo["sorted-files"] = sorted(repo.files)
+    cut = min((i for i, ch in enumerate(pattern) if ch in GLOB_CHARS), default=len(pattern))
+    directory = pattern[:cut].lstrip("/").rpartition("/")[0]
+    if not directory or "\\" in directory or posixpath.normpath(directory) != directory:
+        return any(matches_from_root(pattern, f) for f in files)    # an escape or a `..`: every file
+    start = directory + "/"
+    for i in range(bisect.bisect_left(files, start), len(files)):
+        if not files[i].startswith(start):
+            return False
+        if matches_from_root(pattern, files[i]):
+            return True
+    return False

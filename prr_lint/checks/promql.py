@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -321,10 +322,18 @@ def _text(value):
 
 def shared(facts: Facts) -> Facts:
     """`facts` with its parts shared with those of the other Facts of the process."""
-    selectors = _one(tuple(_one((_text(name), _one(tuple(_one((_text(k), _text(v))) for k, v in matchers))))
-                           for name, matchers in facts.selectors))
-    return Facts(facts.ok, facts.error, facts.too_large, _one(frozenset(map(_text, facts.names))),
-                 _one(facts.windows), selectors, _one(tuple(map(_text, facts.calls))))
+    return shared_facts(facts.ok, facts.error, facts.too_large, facts.names, facts.windows, facts.selectors,
+                        facts.calls)
+
+
+def shared_facts(ok: bool, error: str | None, too_large: bool, names: Iterable, windows: frozenset,
+                 selectors: Iterable, calls: Iterable) -> Facts:
+    """Facts whose parts are shared with those of the other Facts of the process, from any iterables of the
+    parts: a memo entry's lists become the shared tuples directly (promql_memo.decode), not through a Facts."""
+    shared_selectors = _one(tuple(_one((_text(name), _one(tuple(_one((_text(k), _text(v))) for k, v in matchers))))
+                                  for name, matchers in selectors))
+    return Facts(ok, error, too_large, _one(frozenset(map(_text, names))), _one(windows), shared_selectors,
+                 _one(tuple(map(_text, calls))))
 
 
 def facts(expr) -> Facts:

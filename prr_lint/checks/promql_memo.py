@@ -68,9 +68,9 @@ def decode(obj: Any) -> Facts | None:
     """The Facts of an entry; None when it is not one (then the expression is parsed again)."""
     try:
         ok, error, too_large, names, windows, selectors, calls = obj
-        out = Facts(ok, error, too_large, frozenset(names),
-                    frozenset(datetime.timedelta(microseconds=w) for w in windows),
-                    tuple((name, tuple((k, v) for k, v in matchers)) for name, matchers in selectors), tuple(calls))
+        # built once, in the shared form, from the entry's lists (a warm run decodes every expression)
+        out = promql.shared_facts(ok, error, too_large, names,
+                                  frozenset(datetime.timedelta(microseconds=w) for w in windows), selectors, calls)
     except (TypeError, ValueError, OverflowError):
         return None
     plain = all(type(x) is str for x in (*out.names, *out.calls)) and all(
@@ -78,7 +78,7 @@ def decode(obj: Any) -> Facts | None:
         for name, matchers in out.selectors)
     if type(ok) is not bool or type(too_large) is not bool or not (error is None or type(error) is str) or not plain:
         return None
-    return promql.shared(out)
+    return out
 
 
 def _near_limits(expr: str) -> bool:

@@ -1,4 +1,4 @@
-from prr_lint.checks.globs import is_glob, matches_from_root
+from prr_lint.checks.globs import is_glob, matches_any_file
 from prr_lint.checks.links import MARKDOWN_EXT, resolve_for
 from prr_lint.model import Hit
 from prr_lint.rule import SERVICE, rule
@@ -16,7 +16,7 @@ def _outside(repo, target: str) -> bool:
 
 def _exists(repo, target: str) -> bool:
     if is_glob(target):
-        return any(matches_from_root(target, f) for f in repo.files)
+        return matches_any_file(target, repo)
     return repo.exists(target)
 
 
