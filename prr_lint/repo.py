@@ -98,6 +98,11 @@ class Repository:
     def dirs(self) -> set:
         return {posixpath.dirname(f) for f in self.files}
 
+    @functools.cached_property
+    def sorted_files(self) -> list[str]:
+        """The listed files in order, made once a run: the files under a directory are one range of it (bisect)."""
+        return sorted(self.files)
+
     def abspath(self, rel: str) -> str:
         return os.path.join(self.root, rel)
 

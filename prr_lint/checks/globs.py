@@ -45,9 +45,7 @@ def matches_any_file(pattern: str, repo: Any) -> bool:
     under the pattern's literal directory (the part before its first glob character), so only those are tried,
     found in the listing sorted once a run: trying every file for each glob claim of every service is
     quadratic in a monorepo."""
-    files = repo.memo.get("sorted-files")
-    if files is None:
-        files = repo.memo["sorted-files"] = sorted(repo.files)
+    files = repo.sorted_files
     cut = min((i for i, ch in enumerate(pattern) if ch in GLOB_CHARS), default=len(pattern))
     directory = pattern[:cut].lstrip("/").rpartition("/")[0]
     if not directory or "\\" in directory or posixpath.normpath(directory) != directory:

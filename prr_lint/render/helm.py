@@ -51,8 +51,7 @@ MAX_WORKERS = 16       # a bound on the charts held in memory at once, whatever 
 RENDER_TIMEOUT = 60.0   # seconds per chart: a template that loops for ever must not hang the run
 MAX_PENDING = 32        # charts rendered ahead of being taken apart: a bound on the rendered text held at once
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)   # never through a symlink
-_SORTED_FILES = "helm-sorted-files"     # repo.memo keys
-_VALUES_BY_DIR = "helm-values-by-dir"
+_VALUES_BY_DIR = "helm-values-by-dir"     # repo.memo keys
 _BEGUN = "helm-begun"                   # the batch begin() started, for render() to finish
 _HELM_PLACE = re.compile(r"([\w.-]+(?:/charts/[\w.-]+)*/templates/[^\s:()\"']+):(\d+)(?::(\d+))?")
 _VALUES_REF = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
@@ -268,7 +267,7 @@ def _read_tree(job: RenderJob, directory: str) -> dict[str, bytes]:
     prefix = directory + "/" if directory else ""
     out: dict[str, bytes] = {}
     # the sorted file list, shared by every chart: a chart's files are one range of it, not a scan of all
-    ordered: list[str] = repo.memo.get(_SORTED_FILES) or repo.memo.setdefault(_SORTED_FILES, sorted(repo.files))
+    ordered = repo.sorted_files
     for i in range(bisect.bisect_left(ordered, prefix), len(ordered)):
         rel = ordered[i]
         if not rel.startswith(prefix):
