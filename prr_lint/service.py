@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks.globs import is_glob, matches_from_root
+from .checks.globs import glob_anchor, is_glob, matches_from_root
 from .model import DEPLOYED_BY, Document
 
 # Backstage annotations through which a Component claims its files: comma-separated paths, relative to
@@ -524,13 +524,21 @@ class ServiceGraph:
         self.default_tier = default_tier
         # owner lookup walks a file's ancestors through these dicts: O(depth), not O(services)
         self._claimed: dict = {}
-        self._globs: list = []
+        # glob claims by where what they match lies (globs.glob_anchor: a directory, and the start of the name that
+        # follows), each with its rank (the first claim that matches wins): a file tries only the globs that could
+        # match it, not every glob of every service (4,000 services claiming deploy/<name>-*.yaml)
+        self._globs: dict[str, dict[str, list[tuple[int, str, Service]]]] = {}
+        self._glob_starts: dict[str, list[int]] = {}    # directory -> the lengths of its globs' starts
+        rank = 0
         for svc in services:
             for claim in svc.claims:
                 if is_glob(claim.target):
-                    self._globs.append((claim.target, svc))
+                    directory, start = glob_anchor(claim.target)
+                    self._globs.setdefault(directory, {}).setdefault(start, []).append((rank, claim.target, svc))
+                    rank += 1
                 else:
                     self._claimed.setdefault(claim.target.rstrip("/"), svc)
+        self._glob_starts = {d: sorted({len(start) for start in starts}) for d, starts in self._globs.items()}
         self._dirs: dict[str, Service] = {}
         for svc in services:
             for directory in svc.directories:
@@ -597,13 +605,31 @@ class ServiceGraph:
         for candidate in ancestors:
             if candidate in self._claimed:
                 return self._claimed[candidate]
-        for target, svc in self._globs:
-            if _covers(target, rel):
-                return svc
+        if self._globs:
+            found = self._glob_owner(rel, ancestors[1:])
+            if found is not None:
+                return found
         for candidate in ancestors[1:]:
             if candidate in self._dirs:
                 return self._dirs[candidate]
         return None
+
+    def _glob_owner(self, rel: str, directories: list[str]) -> Service | None:
+        """The service of the first-ranked glob claim that matches `rel`, among those anchored in its directories."""
+        best: tuple[int, Service] | None = None
+        for directory in directories:
+            starts = self._globs.get(directory)
+            if starts is None:
+                continue
+            name = (rel[len(directory) + 1:] if directory else rel).split("/", 1)[0]
+            for length in self._glob_starts[directory]:
+                for n, target, svc in starts.get(name[:length], ()) if len(name) >= length else ():
+                    if best is not None and n > best[0]:
+                        break           # in rank order: the rest of these rank lower still
+                    if matches_from_root(target, rel):
+                        best = (n, svc)
+                        break
+        return best[1] if best is not None else None
 
     def attach(self, docs: list) -> None:
         """Set `doc.service` for object documents and add them to their service."""

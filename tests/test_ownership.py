@@ -301,3 +301,69 @@ def test_readme_documents_the_modeline():
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as fh:
         readme = fh.read()
     assert f"# yaml-language-server: $schema={RAW_SCHEMAS}service.schema.json" in readme
+
+
+def _graph(claims: dict):
+    """A service graph of manifests at services/<name>/service.yaml claiming the given Kubernetes paths."""
+    from prr_lint.model import Document
+    from prr_lint.service import ServiceGraph
+
+    manifests = [Document("service", f"services/{name}/service.yaml",
+                          {"apiVersion": "prr-lint/v1", "kind": "Service",
+                           "metadata": {"name": name, "owner": "team", "tier": 2},
+                           "spec": {"deploy": {"kubernetes": targets}}}, {})
+                 for name, targets in claims.items()]
+    return ServiceGraph.build(manifests, [], 2)
+
+
+GLOB_CLAIMS = {
+    "a": ["/deploy/a-*.yaml", "/deploy/**/shared-a.yaml"],
+    "b": ["/deploy/a-b*", "/deploy/[ab]x/*.yaml", "/deploy/*.json"],
+    "c": ["/*/c-*.yaml", "/deploy/c\\*.yaml", "/deploy/../deploy/c-*.yaml"],
+    "d": ["/deploy/nested/d-*/**", "/**/*.tf", "/deploy/ with space*"],
+}
+GLOB_FILES = ["deploy/a-web.yaml", "deploy/a-bc.yaml", "deploy/a-b/x.yaml", "deploy/ax/one.yaml", "deploy/bx/one.yaml",
+              "deploy/x.json", "deploy/c-one.yaml", "deploy/c*.yaml", "other/c-two.yaml", "deploy/nested/d-1/k.yaml",
+              "deploy/nested/shared-a.yaml", "infra/main.tf", "deploy/ with spaces.yaml", "deploy/nothing.yaml",
+              "services/a/k8s/x.yaml"]
+
+
+def test_a_file_belongs_to_the_first_glob_claim_that_matches_it():
+    """Glob claims are looked up by where they point; the answer is the plain scan's: the first claim in service
+    order that matches the file."""
+    graph = _graph(GLOB_CLAIMS)
+    ranked = [(target, name) for name, targets in GLOB_CLAIMS.items() for target in targets]
+    for rel in GLOB_FILES:
+        first = next((name for target, name in ranked if matches_from_root(target.lstrip("/"), rel)), None)
+        owner = graph.owner_of(rel)
+        if first is not None:
+            assert owner is not None and owner.name == first, rel
+        else:
+            assert owner is None or not rel.startswith("deploy/"), rel
+    assert graph.owner_of("deploy/a-bc.yaml").name == "a"      # a's claim ranks before b's
+    assert graph.owner_of("deploy/a-b/x.yaml").name == "b"
+
+
+def test_glob_ownership_does_not_try_every_claim_for_every_file(monkeypatch):
+    """Services claiming files of one shared directory by name (deploy/<name>-*.yaml): a file tries the claims
+    that could match it, so twice the services is twice the matching, not four times."""
+    from prr_lint import service
+
+    def matched(n: int) -> int:
+        graph = _graph({f"svc-{i}": [f"/deploy/svc-{i}-*.yaml"] for i in range(n)})
+        calls = 0
+        original = service.matches_from_root
+
+        def counting(pattern, rel):
+            nonlocal calls
+            calls += 1
+            return original(pattern, rel)
+
+        monkeypatch.setattr(service, "matches_from_root", counting)
+        owners = [graph.owner_of(f"deploy/svc-{i}-web.yaml") for i in range(n)]
+        monkeypatch.setattr(service, "matches_from_root", original)
+        assert [o.name for o in owners] == [f"svc-{i}" for i in range(n)]
+        return calls
+
+    small, large = matched(100), matched(200)
+    assert large <= 2.2 * small, (small, large)

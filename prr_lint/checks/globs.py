@@ -46,10 +46,9 @@ def matches_any_file(pattern: str, repo: Any) -> bool:
     found in the listing sorted once a run: trying every file for each glob claim of every service is
     quadratic in a monorepo."""
     files = repo.sorted_files
-    cut = min((i for i, ch in enumerate(pattern) if ch in GLOB_CHARS), default=len(pattern))
-    directory = pattern[:cut].lstrip("/").rpartition("/")[0]
-    if not directory or "\\" in directory or posixpath.normpath(directory) != directory:
-        return any(matches_from_root(pattern, f) for f in files)    # an escape or a `..`: every file
+    directory = literal_directory(pattern)
+    if not directory:
+        return any(matches_from_root(pattern, f) for f in files)
     start = directory + "/"
     for i in range(bisect.bisect_left(files, start), len(files)):
         if not files[i].startswith(start):
@@ -57,3 +56,20 @@ def matches_any_file(pattern: str, repo: Any) -> bool:
         if matches_from_root(pattern, files[i]):
             return True
     return False
+
+
+def glob_anchor(pattern: str) -> tuple[str, str]:
+    """(directory, start) of a claim pattern (anchored at the root): every path it matches lies under `directory`
+    ("" for the root) and the name that follows there begins with `start`, the literal characters before the first
+    glob character. A pattern with an escape or a `..` is not taken apart: ("", "")."""
+    body = pattern.lstrip("/")
+    cut = min((i for i, ch in enumerate(body) if ch in GLOB_CHARS), default=len(body))
+    directory, _, start = body[:cut].rpartition("/")
+    if "\\" in body[:cut] or (directory and posixpath.normpath(directory) != directory) or start in (".", ".."):
+        return "", ""
+    return directory, start.rstrip()      # gitignore drops trailing spaces: a shorter start only tries more
+
+
+def literal_directory(pattern: str) -> str:
+    """The directory every path a claim pattern matches lies under (see glob_anchor)."""
+    return glob_anchor(pattern)[0]
