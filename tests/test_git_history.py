@@ -147,3 +147,30 @@ def test_svc022_shallow_clone(tmp_path):
     sh(clone2, "fetch", "-q", "--unshallow")
     findings, notices = check(clone2)
     assert len(findings) == 1 and "at least" not in findings[0][3]
+
+
+def test_a_narrow_run_looks_up_a_few_paths_alone_then_the_work_tree_once(tmp_path, monkeypatch):
+    """A one-file run asks about one service's runbooks: each is looked up alone (a status of the whole work tree
+    lists every file in it), up to NARROW_LOOKUPS paths; then one status of the whole work tree answers the rest."""
+    repo = make_repo(tmp_path)
+    names = [f"docs/r{i}.md" for i in range(git.NARROW_LOOKUPS + 2)]
+    commit(repo, {name: "# Runbook\n" for name in names}, "2026-01-01")
+    with open(os.path.join(repo, names[1]), "a") as fh:
+        fh.write("edited\n")
+    with open(os.path.join(repo, "docs", "new.md"), "w") as fh:
+        fh.write("# New\n")
+    statuses = []
+    original = git.History._status
+
+    def counted(self, *pathspec):
+        statuses.append(pathspec)
+        return original(self, *pathspec)
+
+    monkeypatch.setattr(git.History, "_status", counted)
+    history = git.History(repo, narrow=True)
+    asked = [history.last_change(name).pending for name in names[:git.NARROW_LOOKUPS]]
+    assert asked == [False, True] + [False] * (git.NARROW_LOOKUPS - 2)
+    assert history.last_change(names[1]).pending                      # answered again without a process
+    assert len(statuses) == git.NARROW_LOOKUPS and all(len(p) == 2 for p in statuses)
+    assert history.last_change("docs/new.md").pending and not history.last_change(names[-1]).pending
+    assert statuses[git.NARROW_LOOKUPS:] == [()]                       # the whole work tree, once
