@@ -92,7 +92,7 @@ class RuleContext:
         """The repository's git history (file ages), read once per run."""
         from .git import history
 
-        return history(self.repo.root, self.repo.memo, self.narrow)
+        return history(self.repo.root, self.repo.memo, self.narrow, self.repo.files)
 
 
 @dataclass

@@ -174,3 +174,35 @@ def test_a_narrow_run_looks_up_a_few_paths_alone_then_the_work_tree_once(tmp_pat
     assert len(statuses) == git.NARROW_LOOKUPS and all(len(p) == 2 for p in statuses)
     assert history.last_change("docs/new.md").pending and not history.last_change(names[-1]).pending
     assert statuses[git.NARROW_LOOKUPS:] == [()]                       # the whole work tree, once
+
+
+def test_a_whole_run_takes_untracked_files_from_its_listing_not_a_second_walk(tmp_path, monkeypatch):
+    """Tracked changes come from `git status --untracked-files=no`; untracked files are the listed ones git does
+    not track. The answers are those of a full status: the listing walked the work tree already."""
+    import git as gitpython
+
+    from prr_lint.discover import list_files
+
+    repo = make_repo(tmp_path)
+    commit(repo, {"docs/removed.md": "# Gone from the index\n"}, "2025-02-01")
+    sh(repo, "rm", "-q", "--cached", "docs/removed.md")         # in history, untracked now
+    with open(os.path.join(repo, "docs/other.md"), "a") as fh:
+        fh.write("edited\n")
+    with open(os.path.join(repo, "docs/new.md"), "w") as fh:
+        fh.write("# New\n")
+    paths = ["docs/runbook.md", "docs/other.md", "docs/new.md", "docs/removed.md", "service.yaml"]
+    commands = []
+    original = gitpython.cmd.safer_popen
+
+    def recorded(command, *args, **kwargs):
+        commands.append(command)
+        return original(command, *args, **kwargs)
+
+    monkeypatch.setattr(gitpython.cmd, "safer_popen", recorded)
+    listed = git.History(repo, listed=list_files(repo, [""], [], []))
+    answers = [listed.last_change(p).pending for p in paths]
+    statuses = [c for c in commands if "status" in c]
+    assert len(statuses) == 1 and "--untracked-files=no" in statuses[0]
+    full = git.History(repo)
+    assert answers == [full.last_change(p).pending for p in paths] == [False, True, True, True, False]
+    assert "--untracked-files=all" in [c for c in commands if "status" in c][-1]
