@@ -556,8 +556,10 @@ class Engine:
         heap.give_back()
 
     def _run(self) -> Result:
-        with heap.loading(self.whole):    # documents live to the end of the run: the collector need not walk them
-            repo, graph, loaded, docs = self.load()
+        # the stages inside are timed as themselves: this one is the collection and freeze when loading ends
+        with self._stage("garbage collection"):
+            with heap.loading():    # documents live to the end of the run: the collector need not walk them
+                repo, graph, loaded, docs = self.load()
         with self._stage("rules"):
             findings, notices, errors, touched, dependencies = self._check_all(repo, graph, loaded, docs)
         with self._stage("findings"):

@@ -129,14 +129,11 @@ def test_the_cache_lets_go_of_what_it_wrote_and_a_second_save_keeps_both(tmp_pat
     assert y.docs[0].data["kind"] is x.docs[0].data["kind"]
 
 
-def test_loading_makes_no_full_collection_then_one_and_freezes_what_is_left():
-    full = gc.get_stats()[2]["collections"]
+def test_the_next_load_unfreezes_what_the_last_one_froze():
     with heap.loading():
-        kept = [{"n": [i]} for i in range(300_000)]     # far past the point of a full collection
-        assert gc.get_stats()[2]["collections"] == full
-    assert gc.get_stats()[2]["collections"] == full + 1
+        kept = [{"n": [i]} for i in range(1000)]
     assert gc.get_freeze_count() >= len(kept)
-    with heap.loading():             # the next run unfreezes what the last one froze
+    with heap.loading():
         assert gc.get_freeze_count() == 0
     gc.unfreeze()
 

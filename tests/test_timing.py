@@ -10,8 +10,8 @@ from prr_lint.timing import TOP_RULES, Timing
 
 from conftest import ROOT, run_cli
 
-STAGES = ["start-up", "replay check", "list files", "read and parse", "render", "rules", "findings", "store result",
-          "report", "total"]
+STAGES = ["start-up", "replay check", "garbage collection", "list files", "read and parse", "render", "rules",
+          "findings", "store result", "report", "total"]
 
 
 def _ticking(monkeypatch, step: float = 1.0):
