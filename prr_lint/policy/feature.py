@@ -58,6 +58,9 @@ def _env_flag(name: str) -> bool:
 
 
 def configure(args, options) -> None:
+    paths = _config_paths(options.config) + list(getattr(args, "policy", None) or [])
+    if not paths and not options.config.policy:
+        return      # no policy to run: the evaluators are not imported (start-up of every run)
     runtime = runtime_for(options)
     s = runtime.settings
     if getattr(args, "namespace", None):
@@ -77,7 +80,6 @@ def configure(args, options) -> None:
         s.budget = args.policy_budget
     if getattr(args, "opa_timeout", None):
         s.opa_deadline = args.opa_timeout
-    paths = _config_paths(options.config) + list(getattr(args, "policy", None) or [])
     if not paths:
         return
     if s.opa_url and s.opa_push and not options.trust_repo_rules:
