@@ -29,8 +29,9 @@ esac
 
 python="$(dirname "$(command -v "${PRR_LINT:-prr-lint}")")/python"
 [ -x "$python" ] || python=python3
-# prints "use" or why not on its first line, then the key and the restore keys
-"$python" - > "$dir.key" <<'PY'
+# prints "use" or why not on its first line, then the key and the restore keys; a key that cannot be made means
+# no cache, never a failed job
+if ! "$python" - > "$dir.key" <<'PY'
 import hashlib, json, os, re
 
 env = os.environ
@@ -106,6 +107,12 @@ print(f"{base}-{config()}-{scope}-{word(env.get('GITHUB_SHA', ''))}")
 print(f"{base}-{config()}-{scope}-")
 print(f"{base}-")
 PY
+then
+  rm -f "$dir.key"
+  echo "prr-lint: the cache is not used: its key could not be made"
+  output use false
+  exit 0
+fi
 { read -r verdict; read -r key; read -r exact; read -r any; } < "$dir.key"
 rm -f "$dir.key"
 if [ "$verdict" != use ]; then

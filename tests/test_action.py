@@ -455,3 +455,20 @@ def test_where_the_cache_is_used(tmp_path, workspace, installed, event_name, hea
     assert os.path.isdir(os.path.join(runner.runner_temp, "prr-lint-cache", "prr-lint")) == used
     if not used and inputs.get("cache") != "false":
         assert "prr-lint: the cache is not used: " in runner.logs["cache"]
+
+
+def test_a_cache_key_that_cannot_be_made_means_no_cache_not_a_failed_job(tmp_path):
+    # an installation whose python fails
+    bin_dir = tmp_path / "venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("prr-lint", "python"):
+        (bin_dir / name).write_text("#!/bin/sh\necho broken >&2\nexit 1\n")
+        (bin_dir / name).chmod(0o755)
+    output = tmp_path / "output"
+    env = {"PATH": os.environ["PATH"], "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output),
+           "PRR_LINT": str(bin_dir / "prr-lint")}
+    proc = subprocess.run(["bash", os.path.join(ROOT, "scripts", "action-cache.sh")], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "the cache is not used: its key could not be made" in proc.stdout
+    assert output.read_text().splitlines() == [f"dir={tmp_path}/prr-lint-cache", "use=false"]
