@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
 import gc
 import os
@@ -261,13 +260,14 @@ def run_to_report(args):
 def cmd_check(args) -> int:
     from .engine import exit_code
     from .reporters import write
+    from .timing import timed
 
     options, result = run_to_report(args)
     fail_on = args.fail_on or options.config.fail_on
     color = args.color == "always" or (args.color == "auto" and not args.output and sys.stdout.isatty()
                                         and "NO_COLOR" not in os.environ)
     timing = options.timing
-    with timing.stage("report") if timing is not None else contextlib.nullcontext():
+    with timed(timing, "report"):
         stream_report(args.output, lambda out: write(args.format, result, out, color=color, category=args.category,
                                                      link_base=args.link_base, show_suppressed=args.show_suppressed,
                                                      verbose=args.verbose))

@@ -8,8 +8,8 @@ import os
 import sys
 import time
 import zlib
-from collections.abc import Collection, Iterable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
@@ -28,7 +28,7 @@ from .render import inputs as render_inputs
 from .repo import DEFAULT_MIN_FILES, Repository
 from .rule import ENGINE, PARSE_ERROR, RULE_ERROR, SERVICE, Rule
 from .service import Service, ServiceGraph
-from .timing import Timing
+from .timing import Timing, timed
 from .verdicts import verdicts_of
 
 EARLY_RENDER_CHARTS = 256     # charts a whole run begins rendering while it parses (see Engine.load)
@@ -447,8 +447,7 @@ class Engine:
 
     def _stage(self, name: str) -> AbstractContextManager[None]:
         """A stage of the run, timed when --timing asks."""
-        timing = self.options.timing
-        return timing.stage(name) if timing is not None else nullcontext()
+        return timed(self.options.timing, name)
 
     def _cache(self) -> ParseCache | None:
         options = self.options
@@ -632,23 +631,21 @@ class Engine:
 
     def _check(self, r: Rule, target: Document | Service, ctx: RuleContext, findings: list[Finding], errors: list[str],
                service_level: bool = False) -> None:
-        if r.check is None or ENGINE in r.targets:
+        check = r.check
+        if check is None or ENGINE in r.targets:
             return
         timing = self.options.timing
         if timing is None:
-            self._check_one(r, target, ctx, findings, errors, service_level)
+            self._check_one(r, check, target, ctx, findings, errors, service_level)
             return
         start = time.perf_counter()
         try:
-            self._check_one(r, target, ctx, findings, errors, service_level)
+            self._check_one(r, check, target, ctx, findings, errors, service_level)
         finally:
             timing.rule(r.id, time.perf_counter() - start)
 
-    def _check_one(self, r: Rule, target: Document | Service, ctx: RuleContext, findings: list[Finding],
-                   errors: list[str], service_level: bool) -> None:
-        check = r.check
-        if check is None:
-            return
+    def _check_one(self, r: Rule, check: Callable[..., Any], target: Document | Service, ctx: RuleContext,
+                   findings: list[Finding], errors: list[str], service_level: bool) -> None:
         try:
             for hit in check(target, ctx) or ():
                 self._emit(r, hit, ctx.tier, ctx.service, findings, service_level)

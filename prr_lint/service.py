@@ -528,7 +528,6 @@ class ServiceGraph:
         # follows), each with its rank (the first claim that matches wins): a file tries only the globs that could
         # match it, not every glob of every service (4,000 services claiming deploy/<name>-*.yaml)
         self._globs: dict[str, dict[str, list[tuple[int, str, Service]]]] = {}
-        self._glob_starts: dict[str, list[int]] = {}    # directory -> the lengths of its globs' starts
         rank = 0
         for svc in services:
             for claim in svc.claims:
@@ -538,6 +537,7 @@ class ServiceGraph:
                     rank += 1
                 else:
                     self._claimed.setdefault(claim.target.rstrip("/"), svc)
+        # directory -> the lengths of its globs' starts
         self._glob_starts = {d: sorted({len(start) for start in starts}) for d, starts in self._globs.items()}
         self._dirs: dict[str, Service] = {}
         for svc in services:

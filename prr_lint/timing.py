@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 from .escape import line_start
 
@@ -67,3 +67,8 @@ class Timing:
                 out.append(f"  {f'{len(rest)} more':<22}{sum(s for _, (s, _) in rest):8.3f}"
                            f"{sum(c for _, (_, c) in rest):8d}")
         return out
+
+
+def timed(timing: Timing | None, name: str) -> AbstractContextManager[None]:
+    """`timing.stage(name)`, or nothing when the run is not timed."""
+    return timing.stage(name) if timing is not None else nullcontext()

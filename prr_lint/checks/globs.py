@@ -41,17 +41,14 @@ def matches_from_root(pattern: str, rel: str) -> bool:
 
 
 def matches_any_file(pattern: str, repo: Any) -> bool:
-    """Whether a claim pattern (as for `matches_from_root`) matches any file the run lists. A file it matches lies
-    under the pattern's literal directory (the part before its first glob character), so only those are tried,
-    found in the listing sorted once a run: trying every file for each glob claim of every service is
-    quadratic in a monorepo."""
+    """Whether a claim pattern (as for `matches_from_root`) matches any file the run lists. A file it matches begins
+    with the pattern's anchor (glob_anchor), so only those are tried, found in the listing sorted once a run: trying
+    every file for each glob claim of every service is quadratic in a monorepo."""
     files = repo.sorted_files
-    directory = literal_directory(pattern)
-    if not directory:
-        return any(matches_from_root(pattern, f) for f in files)
-    start = directory + "/"
-    for i in range(bisect.bisect_left(files, start), len(files)):
-        if not files[i].startswith(start):
+    directory, start = glob_anchor(pattern)
+    prefix = f"{directory}/{start}" if directory else start
+    for i in range(bisect.bisect_left(files, prefix), len(files)):
+        if not files[i].startswith(prefix):
             return False
         if matches_from_root(pattern, files[i]):
             return True
@@ -69,7 +66,3 @@ def glob_anchor(pattern: str) -> tuple[str, str]:
         return "", ""
     return directory, start.rstrip()      # gitignore drops trailing spaces: a shorter start only tries more
 
-
-def literal_directory(pattern: str) -> str:
-    """The directory every path a claim pattern matches lies under (see glob_anchor)."""
-    return glob_anchor(pattern)[0]
